@@ -1,0 +1,279 @@
+//! Not public API: what the code `graph!` generates calls. Anything here may change in any release.
+//!
+//! Generated code reaches `tfcore` only through this module (`::tfcore::__private::...`), so
+//! the public API stays free to evolve. Every numeric kernel lives here once, generic over the
+//! element type and the matrix sizes, and all math goes through `libm` so that a host build and a
+//! Cortex-M build of the same graph give the same bits.
+
+pub use crate::fetch::Fetch;
+pub use crate::DEFAULT_SEED;
+pub use libm::{exp, expf, fabs, fabsf, log, logf, sqrt, sqrtf, tanh, tanhf};
+pub use nalgebra::{ArrayStorage, SMatrix, SVector};
+
+use rand::{RngExt, SeedableRng};
+
+/// The output type of a fetch whose node had an error: it compares equal to anything and prints,
+/// so that code using it reports nothing more. Only ever named by the stubs `graph!` emits beside
+/// its errors; no value of it exists.
+#[derive(Clone, Copy, Debug)]
+pub enum Unknown {}
+
+impl<T> PartialEq<T> for Unknown {
+    fn eq(&self, _: &T) -> bool {
+        match *self {}
+    }
+}
+
+impl core::fmt::Display for Unknown {
+    fn fmt(&self, _: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {}
+    }
+}
+
+/// The random generator a session draws initial values from.
+pub type Rng = crate::pcg::Pcg32;
+
+/// A generator seeded with `seed`.
+pub fn rng(seed: u64) -> Rng {
+    Rng::seed_from_u64(seed)
+}
+
+/// `tf.sigmoid` for `float32`.
+#[inline]
+pub fn sigmoidf(x: f32) -> f32 {
+    1.0 / (1.0 + expf(-x))
+}
+
+/// `tf.sigmoid` for `float64`.
+#[inline]
+pub fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + exp(-x))
+}
+
+/// The element types of tensors that can be summed: wrapping arithmetic for the integers, as
+/// TensorFlow's kernels wrap.
+pub trait Elem: Copy {
+    /// The additive identity.
+    const ZERO: Self;
+    /// `self + other`, wrapping for integers.
+    fn add(self, other: Self) -> Self;
+    /// The mean of `n` elements whose sum is `self`: `self / n`; 0 for integers when `n` is 0.
+    fn mean(self, n: usize) -> Self;
+}
+
+macro_rules! float_elem {
+    ($($t:ty)*) => {$(
+        impl Elem for $t {
+            const ZERO: Self = 0.0;
+            #[inline]
+            fn add(self, other: Self) -> Self {
+                self + other
+            }
+            #[inline]
+            fn mean(self, n: usize) -> Self {
+                self / n as $t
+            }
+        }
+    )*};
+}
+float_elem!(f32 f64);
+
+macro_rules! int_elem {
+    ($($t:ty)*) => {$(
+        impl Elem for $t {
+            const ZERO: Self = 0;
+            #[inline]
+            fn add(self, other: Self) -> Self {
+                self.wrapping_add(other)
+            }
+            #[inline]
+            fn mean(self, n: usize) -> Self {
+                <$t>::try_from(n).ok().and_then(|n| self.checked_div(n)).unwrap_or(0)
+            }
+        }
+    )*};
+}
+int_elem!(i32 i64 u8);
+
+/// `f(0) + f(1) + ... + f(n - 1)`, in the one order every reduction of tfgraph uses (the macro's
+/// constant folder mirrors it, and sums of fewer than 8 terms are emitted inline in the same
+/// order): eight interleaved partial sums over the first `n / 8 * 8` terms, combined pairwise,
+/// then the remaining terms added left to right. For `n < 8` that is `f(0) + f(1) + ...`. The
+/// eight lanes let the compiler vectorise long reductions.
+#[inline]
+pub fn sum<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
+    let full = n / 8 * 8;
+    let mut lanes = [T::ZERO; 8];
+    let mut k = 0;
+    while k < full {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane = lane.add(f(k + l));
+        }
+        k += 8;
+    }
+    let [a, b, c, d, e, g, h, i] = lanes;
+    let mut total = if full > 0 {
+        a.add(b).add(c.add(d)).add(e.add(g).add(h.add(i)))
+    } else if n > 0 {
+        f(0)
+    } else {
+        T::ZERO
+    };
+    let mut k = if full > 0 { full } else { 1 };
+    while k < n {
+        total = total.add(f(k));
+        k += 1;
+    }
+    total
+}
+
+/// The floating-point element types.
+pub trait Float:
+    Elem + nalgebra::Scalar + PartialOrd + core::ops::Sub<Output = Self> + core::ops::Mul<Output = Self>
+{
+    /// 1.
+    const ONE: Self;
+    /// `e^self`, through `libm`.
+    fn exp(self) -> Self;
+    /// `1 / self`.
+    fn recip(self) -> Self;
+}
+
+impl Float for f32 {
+    const ONE: Self = 1.0;
+    #[inline]
+    fn exp(self) -> Self {
+        expf(self)
+    }
+    #[inline]
+    fn recip(self) -> Self {
+        1.0 / self
+    }
+}
+
+impl Float for f64 {
+    const ONE: Self = 1.0;
+    #[inline]
+    fn exp(self) -> Self {
+        exp(self)
+    }
+    #[inline]
+    fn recip(self) -> Self {
+        1.0 / self
+    }
+}
+
+/// `tf.nn.softmax` of a rank-2 tensor, along its last axis (each row), as TensorFlow computes it:
+/// `e = exp(x - max(x))`, then `e * (1 / sum(e))`.
+pub fn softmax_rows<T: Float, const R: usize, const C: usize>(x: &SMatrix<T, R, C>) -> SMatrix<T, R, C> {
+    let mut out = *x;
+    for i in 0..R {
+        let mut max = x[(i, 0)];
+        for j in 1..C {
+            if x[(i, j)] > max {
+                max = x[(i, j)];
+            }
+        }
+        for j in 0..C {
+            out[(i, j)] = (x[(i, j)] - max).exp();
+        }
+        let scale = sum(C, |j| out[(i, j)]).recip();
+        for j in 0..C {
+            out[(i, j)] = out[(i, j)] * scale;
+        }
+    }
+    out
+}
+
+/// `tf.nn.softmax` of a rank-1 tensor.
+pub fn softmax_vector<T: Float, const N: usize>(x: &SVector<T, N>) -> SVector<T, N> {
+    softmax_rows(&x.transpose()).transpose()
+}
+
+/// The element types `tf.random_uniform` can draw.
+pub trait Uniform: Copy {
+    /// A draw from `[lo, hi)`; `lo` when the range is empty.
+    fn draw(rng: &mut Rng, lo: Self, hi: Self) -> Self;
+}
+
+macro_rules! uniform {
+    ($($t:ty)*) => {$(
+        impl Uniform for $t {
+            fn draw(rng: &mut Rng, lo: Self, hi: Self) -> Self {
+                if lo < hi {
+                    rng.random_range(lo..hi)
+                } else {
+                    lo
+                }
+            }
+        }
+    )*};
+}
+uniform!(f32 f64 i32 i64);
+
+/// A scalar `tf.random_uniform([], lo, hi)`.
+pub fn random_uniform_scalar<T: Uniform>(rng: &mut Rng, lo: T, hi: T) -> T {
+    T::draw(rng, lo, hi)
+}
+
+/// `tf.random_uniform([R, C], lo, hi)` (or `[R]` with `C = 1`), drawn in row-major order.
+pub fn random_uniform<T, const R: usize, const C: usize>(rng: &mut Rng, lo: T, hi: T) -> SMatrix<T, R, C>
+where
+    T: Uniform + nalgebra::Scalar + Elem,
+{
+    let mut out = SMatrix::<T, R, C>::from_element(T::ZERO);
+    for i in 0..R {
+        for j in 0..C {
+            out[(i, j)] = T::draw(rng, lo, hi);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_of_few_terms_is_left_to_right() {
+        let terms = [1e8f32, 1.0, -1e8, 1.0];
+        assert_eq!(sum(4, |k| terms[k]), ((1e8f32 + 1.0) + -1e8) + 1.0);
+        assert_eq!(sum(1, |_| -0.0f32).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(sum(0, |_| 1.0f32), 0.0);
+    }
+
+    #[test]
+    fn sum_of_many_terms_uses_eight_lanes() {
+        let terms: [f32; 19] = core::array::from_fn(|k| 1.0 / (k as f32 + 1.0));
+        let lane = |l: usize| terms[l] + terms[l + 8];
+        let lanes = ((lane(0) + lane(1)) + (lane(2) + lane(3))) + ((lane(4) + lane(5)) + (lane(6) + lane(7)));
+        assert_eq!(sum(19, |k| terms[k]), ((lanes + terms[16]) + terms[17]) + terms[18]);
+    }
+
+    #[test]
+    fn integer_sums_wrap() {
+        assert_eq!(sum(3, |_| 100u8), 44);
+        assert_eq!(i32::mean(7, 0), 0);
+        assert_eq!(i32::mean(7, 2), 3);
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one() {
+        let x = nalgebra::matrix![1.0f32, 2.0, 3.0; 1000.0, 0.0, -1000.0];
+        let s = softmax_rows(&x);
+        for i in 0..2 {
+            let total: f32 = (0..3).map(|j| s[(i, j)]).sum();
+            assert!((total - 1.0).abs() < 1e-6, "{total}");
+        }
+        assert_eq!(s[(1, 0)], 1.0);
+    }
+
+    #[test]
+    fn random_uniform_stays_in_range_and_repeats() {
+        let a: SMatrix<f32, 4, 5> = random_uniform(&mut rng(1), -1.0, 1.0);
+        let b: SMatrix<f32, 4, 5> = random_uniform(&mut rng(1), -1.0, 1.0);
+        assert_eq!(a, b);
+        assert!(a.iter().all(|x| (-1.0..1.0).contains(x)));
+        assert_eq!(random_uniform_scalar(&mut rng(2), 3.0f32, 3.0), 3.0);
+    }
+}

@@ -1,0 +1,69 @@
+//! TensorFlow-1-style dataflow graphs, written in Rust inside a [`graph!`] block and compiled at
+//! build time into specialised, allocation-free code over nalgebra's statically sized matrices.
+//!
+//! A graph is declared once, checked at compile time (dtypes, shapes, names, feeds) and turned into
+//! a module holding a `Session` type, one fetch type per named node and a `Variables` struct:
+//!
+//! ```
+//! use tfcore::graph;
+//!
+//! graph! {
+//!     /// The seed's first graph.
+//!     pub mod first {
+//!         let a = tf.constant([2.5, 2]);
+//!         let b = tf.constant([3, 6], dtype = tf.float32);
+//!         let total = tf.add(a, b);
+//!     }
+//! }
+//!
+//! let mut sess = first::Session::new();
+//! assert_eq!(sess.run(first::total), tfcore::nalgebra::vector![5.5, 8.0]);
+//! ```
+//!
+//! Feeds are the public fields of a fetch: a node that needs a placeholder can only be run with a
+//! value for it, and a node that needs none is a unit struct.
+//!
+//! ```
+//! use tfcore::graph;
+//!
+//! graph! {
+//!     pub mod halve {
+//!         let x = tf.placeholder(tf.float32, [None]);
+//!         let half = x / 2;
+//!         let total = tf.reduce_sum(half);
+//!     }
+//! }
+//!
+//! let mut sess = halve::Session::new();
+//! let x = tfcore::nalgebra::vector![1.0, 2.0, 3.0];
+//! assert_eq!(sess.run(halve::total { x: &x }), 3.0);
+//! ```
+//!
+//! The crate is `#![no_std]` and needs no allocator: the same graph runs on a laptop and on a
+//! Cortex-M. All floating-point math goes through [`libm`], so both give the same bits.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+// Lets the crate's own unit tests use `graph!`, whose output names `::tfcore`.
+extern crate self as tfcore;
+
+pub use nalgebra;
+pub use tfmacro::graph;
+
+#[doc(hidden)]
+pub mod __private;
+mod display;
+mod fetch;
+mod pcg;
+
+pub use display::{display, Display, Tensor};
+pub use fetch::Fetch;
+
+/// The seed every `Session::new()` draws its random initial values from, so that runs repeat.
+///
+/// `Session::with_seed(seed)` picks another.
+pub const DEFAULT_SEED: u64 = 0x7f_5eed;

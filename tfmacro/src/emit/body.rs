@@ -1,0 +1,655 @@
+//! The code computing some nodes of a graph: the body of one fetch's `run`, or the initial
+//! values of the variables.
+//!
+//! Only the nodes the roots read are computed (TensorFlow's pruning), each once, in an order where
+//! each follows its inputs. A node is either materialised as a local (`let __hidden_layer = ...;`)
+//! or *inlined* into the element expression of the node that reads it, when that node reads each
+//! of its elements once (an elementwise op of the same shape, a reduction) or when computing it
+//! is as cheap as reading it (a transpose, a broadcast, a one-hot of a local). So
+//! `sigmoid(X W1 + b1)` is one loop whose body is a dot product, an add and a sigmoid, with no
+//! temporary matrix in between. Materialised tensors are built with nalgebra's `from_fn`; sums use
+//! `tfcore::__private::sum` (or, under 8 terms, the same sum written out).
+
+use super::Names;
+use crate::ir::{AssignKind, Binary, Compare, DType, Data, Dim, Graph, NodeId, Op, Scalar, Type, Unary};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+use std::cell::Cell;
+
+/// How a node's value is reached in the generated code.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Form {
+    /// Not computed: nothing reads its value.
+    Unused,
+    /// Computed inside the expression of the node that reads it.
+    Inline,
+    /// A local variable holding the value.
+    Local,
+    /// A placeholder: a field of the fetch, bound to a local (a value, or a reference for tensors).
+    Feed,
+    /// A variable's value in the session, bound to a local (a value, or a reference for tensors).
+    Variable,
+}
+
+/// Where the values of variables and random draws come from.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Context {
+    /// A fetch's `run`: variables are read from `__session`.
+    Run,
+    /// The initial values: random draws come from `__rng`.
+    Init,
+}
+
+pub struct Body<'g> {
+    graph: &'g Graph,
+    names: &'g Names,
+    order: Vec<NodeId>,
+    form: Vec<Form>,
+    fresh: Cell<usize>,
+}
+
+impl<'g> Body<'g> {
+    /// Plans the computation of `roots`, each of which is returned materialised.
+    pub fn new(graph: &'g Graph, names: &'g Names, roots: &[NodeId]) -> Body<'g> {
+        let order = graph.topo_order(roots);
+        let n = graph.nodes.len();
+        let mut uses = vec![0usize; n];
+        let mut consumers: Vec<Vec<(NodeId, usize)>> = vec![Vec::new(); n];
+        for &id in &order {
+            for (k, &input) in graph.nodes[id].inputs.iter().enumerate() {
+                if reads_value(&graph.nodes[id].op, k) {
+                    uses[input] += 1;
+                    consumers[input].push((id, k));
+                }
+            }
+        }
+        let mut body = Body { graph, names, order, form: vec![Form::Unused; n], fresh: Cell::new(0) };
+        for i in 0..body.order.len() {
+            let id = body.order[i];
+            let root = roots.contains(&id);
+            body.form[id] = body.plan(id, root, uses[id], &consumers[id]);
+        }
+        body
+    }
+
+    /// The form of node `id`, given its inputs' forms.
+    fn plan(&self, id: NodeId, root: bool, uses: usize, consumers: &[(NodeId, usize)]) -> Form {
+        let node = &self.graph.nodes[id];
+        match &node.op {
+            Op::Placeholder { .. } => return Form::Feed,
+            Op::Variable(_) => return if uses > 0 || root { Form::Variable } else { Form::Unused },
+            Op::Group | Op::Init => return Form::Unused,
+            Op::Const { data: Data::Splat(_), .. } | Op::Count(_) => {
+                return if root { Form::Local } else { Form::Inline }
+            }
+            Op::Const { .. } | Op::RandomUniform { .. } | Op::Softmax | Op::Tuple | Op::Assign(_) => {
+                return Form::Local
+            }
+            _ => {}
+        }
+        if root {
+            return Form::Local;
+        }
+        if uses == 0 {
+            return Form::Unused;
+        }
+        if consumers.iter().any(|(c, _)| matches!(self.graph.nodes[*c].op, Op::Softmax | Op::Tuple)) {
+            return Form::Local;
+        }
+        if self.cheap(id) {
+            return Form::Inline;
+        }
+        if let [(consumer, _)] = consumers {
+            if self.streams(*consumer, id) {
+                return Form::Inline;
+            }
+        }
+        Form::Local
+    }
+
+    /// Whether computing an element of `id` costs about as much as reading one.
+    fn cheap(&self, id: NodeId) -> bool {
+        let node = &self.graph.nodes[id];
+        let input_is_place = || {
+            node.inputs.iter().all(|&i| {
+                matches!(self.form[i], Form::Local | Form::Feed | Form::Variable) || self.is_scalar_literal(i)
+            })
+        };
+        matches!(
+            node.op,
+            Op::Identity
+                | Op::StopGradient
+                | Op::BroadcastTo
+                | Op::Reshape
+                | Op::Cast(_)
+                | Op::Transpose
+                | Op::Unary(Unary::Neg)
+                | Op::OneHot { .. }
+        ) && input_is_place()
+    }
+
+    fn is_scalar_literal(&self, id: NodeId) -> bool {
+        self.form[id] == Form::Inline
+            && matches!(self.graph.nodes[id].op, Op::Const { data: Data::Splat(_), .. } | Op::Count(_))
+    }
+
+    /// Whether `consumer` reads each element of `producer` once, so that `producer` can be
+    /// computed inside it without computing anything twice.
+    fn streams(&self, consumer: NodeId, producer: NodeId) -> bool {
+        let (c, p) = (self.shape(consumer), self.shape(producer));
+        match &self.graph.nodes[consumer].op {
+            Op::Reduce { .. } | Op::Transpose | Op::Reshape => true,
+            Op::Unary(_)
+            | Op::Binary(_)
+            | Op::Compare(_)
+            | Op::Where
+            | Op::Cast(_)
+            | Op::Identity
+            | Op::StopGradient
+            | Op::BroadcastTo
+            | Op::Assign(_) => c == p,
+            _ => false,
+        }
+    }
+
+    fn shape(&self, id: NodeId) -> Vec<Dim> {
+        self.graph.tensor(id).map(|t| t.shape.clone()).unwrap_or_default()
+    }
+
+    fn dtype(&self, id: NodeId) -> DType {
+        self.graph.tensor(id).map_or(DType::Float32, |t| t.dtype)
+    }
+
+    /// The local a node's value is bound to.
+    pub fn local(&self, id: NodeId) -> Ident {
+        local_name(self.graph, id)
+    }
+
+    fn fresh(&self, prefix: &str) -> Ident {
+        let n = self.fresh.get();
+        self.fresh.set(n + 1);
+        format_ident!("__{}{}", prefix, n)
+    }
+
+    /// The placeholders the roots need, in graph order.
+    pub fn feeds(&self) -> Vec<NodeId> {
+        let mut feeds: Vec<NodeId> = self.order.iter().copied().filter(|&id| self.form[id] == Form::Feed).collect();
+        feeds.sort_unstable();
+        feeds
+    }
+
+    /// Whether the computation writes to the session (it assigns or re-initialises).
+    pub fn writes(&self) -> bool {
+        self.order.iter().any(|&id| matches!(self.graph.nodes[id].op, Op::Assign(_) | Op::Init))
+    }
+
+    /// The statements computing every materialised node: variable reads, then locals in order.
+    pub fn statements(&self, context: Context) -> TokenStream {
+        let mut out = TokenStream::new();
+        for &id in &self.order {
+            if self.form[id] == Form::Variable && context == Context::Run {
+                let local = self.local(id);
+                let place = self.names.storage(self.graph, id);
+                out.extend(if self.shape(id).is_empty() {
+                    quote!(let #local = __session.#place;)
+                } else {
+                    quote!(let #local = &__session.#place;)
+                });
+            }
+        }
+        for &id in &self.order {
+            if self.form[id] == Form::Local && !matches!(self.graph.nodes[id].op, Op::Tuple) {
+                let local = self.local(id);
+                let value = self.materialise(id, context);
+                out.extend(match self.graph.tensor(id) {
+                    Some(t) if t.shape.is_empty() => {
+                        let elem = ident(t.dtype.rust());
+                        quote!(let #local: #elem = #value;)
+                    }
+                    _ => quote!(let #local = #value;),
+                });
+            }
+        }
+        out
+    }
+
+    /// The writes to the session, after every value has been computed: re-initialisation first,
+    /// then assignments in graph order.
+    pub fn writes_to_session(&self, has_slots: bool) -> TokenStream {
+        let mut out = TokenStream::new();
+        if self.order.iter().any(|&id| matches!(self.graph.nodes[id].op, Op::Init)) {
+            out.extend(quote!(__session.vars = __initial_variables(&mut __session.rng);));
+            if has_slots {
+                out.extend(quote!(__session.slots = __initial_slots();));
+            }
+        }
+        for &id in &self.order {
+            if let Op::Assign(_) = self.graph.nodes[id].op {
+                let var = self.graph.nodes[id].inputs[0];
+                let place = self.names.storage(self.graph, var);
+                let local = self.local(id);
+                out.extend(quote!(__session.#place = #local;));
+            }
+        }
+        out
+    }
+
+    /// An owned value of node `id`, of the type a fetch returns.
+    pub fn value(&self, id: NodeId) -> TokenStream {
+        let local = self.local(id);
+        match (self.form[id], &self.graph.nodes[id].ty) {
+            (_, Some(Type::Unit)) => quote!(()),
+            (_, Some(Type::Tuple(_))) => {
+                let parts = self.graph.nodes[id].inputs.iter().map(|&i| self.value(i));
+                quote!((#(#parts,)*))
+            }
+            (Form::Feed | Form::Variable, _) if !self.shape(id).is_empty() => quote!(*#local),
+            (Form::Local | Form::Feed | Form::Variable, _) => quote!(#local),
+            _ => self.materialise(id, Context::Run),
+        }
+    }
+
+    /// The expression building node `id`'s whole value.
+    fn materialise(&self, id: NodeId, context: Context) -> TokenStream {
+        let node = &self.graph.nodes[id];
+        let Some(t) = self.graph.tensor(id) else { return quote!(()) };
+        let elem = ident(t.dtype.rust());
+        let ty = self.names.rust_type(t);
+        match &node.op {
+            Op::Const { data: Data::Dense(values), shape, .. } => {
+                let (rows, cols) = match shape[..] {
+                    [n] => (n, 1),
+                    [r, c] => (r, c),
+                    _ => (1, 1),
+                };
+                let columns = (0..cols).map(|j| {
+                    let column = (0..rows).map(|i| literal(values[i * cols + j], t.dtype));
+                    quote!([#(#column),*])
+                });
+                quote!(<#ty>::from_array_storage(::tfcore::__private::ArrayStorage([#(#columns),*])))
+            }
+            Op::RandomUniform { lo, hi, .. } => {
+                let rng = if context == Context::Init { quote!(__rng) } else { quote!(&mut __session.rng) };
+                let lo = literal(crate::resolve::convert_number(*lo, t.dtype).unwrap_or(Scalar::I(0)), t.dtype);
+                let hi = literal(crate::resolve::convert_number(*hi, t.dtype).unwrap_or(Scalar::I(1)), t.dtype);
+                let dims: Vec<TokenStream> = t.shape.iter().map(|d| self.names.dim(*d)).collect();
+                match &dims[..] {
+                    [] => quote!(::tfcore::__private::random_uniform_scalar::<#elem>(#rng, #lo, #hi)),
+                    [n] => quote!(::tfcore::__private::random_uniform::<#elem, #n, 1>(#rng, #lo, #hi)),
+                    [r, c, ..] => quote!(::tfcore::__private::random_uniform::<#elem, #r, #c>(#rng, #lo, #hi)),
+                }
+            }
+            Op::Softmax => {
+                let x = node.inputs[0];
+                let place = self.place(x);
+                if t.shape.len() == 1 {
+                    quote!(::tfcore::__private::softmax_vector(#place))
+                } else {
+                    quote!(::tfcore::__private::softmax_rows(#place))
+                }
+            }
+            _ => {
+                let (i, j) = (format_ident!("__i"), format_ident!("__j"));
+                match t.shape.len() {
+                    0 => self.compute(id, &[]),
+                    1 => {
+                        let e = self.compute(id, &[quote!(#i)]);
+                        quote!(<#ty>::from_fn(|#i, _| #e))
+                    }
+                    _ => {
+                        let e = self.compute(id, &[quote!(#i), quote!(#j)]);
+                        quote!(<#ty>::from_fn(|#i, #j| #e))
+                    }
+                }
+            }
+        }
+    }
+
+    /// A reference to a materialised tensor.
+    fn place(&self, id: NodeId) -> TokenStream {
+        let local = self.local(id);
+        match self.form[id] {
+            Form::Feed | Form::Variable => quote!(#local),
+            _ => quote!(&#local),
+        }
+    }
+
+    /// The element of `id` at `idx` (one index per dimension).
+    fn elem(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        match self.form[id] {
+            Form::Inline => self.compute(id, idx),
+            _ => {
+                let local = self.local(id);
+                match idx {
+                    [] => quote!(#local),
+                    [i] => quote!(#local[#i]),
+                    [i, j] => quote!(#local[(#i, #j)]),
+                    _ => quote!(#local),
+                }
+            }
+        }
+    }
+
+    /// The element of input `input` of a node of shape `out` at `idx`, broadcast.
+    fn operand(&self, input: NodeId, out: &[Dim], idx: &[TokenStream]) -> TokenStream {
+        let shape = self.shape(input);
+        let offset = out.len() - shape.len();
+        let mapped: Vec<TokenStream> = shape
+            .iter()
+            .enumerate()
+            .map(|(k, d)| {
+                if *d == Dim::Known(1) && out[k + offset] != Dim::Known(1) {
+                    quote!(0usize)
+                } else {
+                    idx[k + offset].clone()
+                }
+            })
+            .collect();
+        self.elem(input, &mapped)
+    }
+
+    /// The expression computing the element of `id` at `idx` from its inputs.
+    fn compute(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let node = &self.graph.nodes[id];
+        let shape = self.shape(id);
+        let dtype = self.dtype(id);
+        let arg = |k: usize| self.operand(node.inputs[k], &shape, idx);
+        match &node.op {
+            Op::Const { data: Data::Splat(s), .. } => literal(*s, dtype),
+            Op::Count(dims) => {
+                let count = self.names.count(dims);
+                let elem = ident(dtype.rust());
+                quote!((#count as #elem))
+            }
+            Op::Unary(u) => unary(*u, dtype, arg(0)),
+            Op::Binary(b) => binary(*b, dtype, arg(0), arg(1)),
+            Op::Compare(c) => compare(*c, arg(0), arg(1)),
+            Op::Where => {
+                let (c, x, y) = (arg(0), arg(1), arg(2));
+                quote!(if #c { #x } else { #y })
+            }
+            Op::Cast(to) => cast(self.dtype(node.inputs[0]), *to, arg(0)),
+            Op::Identity | Op::StopGradient | Op::BroadcastTo => arg(0),
+            Op::Reshape => {
+                // The indices of the dimensions other than 1 carry over, in order.
+                let input = self.shape(node.inputs[0]);
+                let mut carried = shape.iter().zip(idx).filter(|(d, _)| **d != Dim::Known(1)).map(|(_, i)| i.clone());
+                let mapped: Vec<TokenStream> = input
+                    .iter()
+                    .map(|d| {
+                        if *d == Dim::Known(1) {
+                            quote!(0usize)
+                        } else {
+                            carried.next().unwrap_or_else(|| quote!(0usize))
+                        }
+                    })
+                    .collect();
+                self.elem(node.inputs[0], &mapped)
+            }
+            Op::Transpose => {
+                let reversed: Vec<TokenStream> = idx.iter().rev().cloned().collect();
+                self.elem(node.inputs[0], &reversed)
+            }
+            Op::OneHot { on, off, .. } => {
+                let (last, rest) = idx.split_last().expect("one_hot has rank 1 or 2");
+                let index = self.elem(node.inputs[0], rest);
+                let on = literal(crate::resolve::convert_number(*on, dtype).unwrap_or(Scalar::I(1)), dtype);
+                let off = literal(crate::resolve::convert_number(*off, dtype).unwrap_or(Scalar::I(0)), dtype);
+                quote!(if (#index) as i64 == #last as i64 { #on } else { #off })
+            }
+            Op::MatMul { transpose_a, transpose_b } => {
+                let (a, b) = (node.inputs[0], node.inputs[1]);
+                let a_shape = self.shape(a);
+                let inner = if *transpose_a { a_shape[0] } else { a_shape[1] };
+                let (i, j) = (&idx[0], &idx[1]);
+                let term = |k: TokenStream| {
+                    let x = if *transpose_a {
+                        self.elem(a, &[k.clone(), i.clone()])
+                    } else {
+                        self.elem(a, &[i.clone(), k.clone()])
+                    };
+                    let y = if *transpose_b { self.elem(b, &[j.clone(), k]) } else { self.elem(b, &[k, j.clone()]) };
+                    binary(Binary::Mul, dtype, x, y)
+                };
+                self.sum(dtype, inner, &term)
+            }
+            Op::Reduce { mean, axes: Some(axes), keepdims } => {
+                let x = node.inputs[0];
+                let input = self.shape(x);
+                let reduced: Vec<usize> = axes.iter().map(|a| *a as usize).collect();
+                // The input index: summation variables on the reduced axes, `idx` elsewhere.
+                let mut base: Vec<Option<TokenStream>> = Vec::new();
+                let mut o = 0;
+                for k in 0..input.len() {
+                    if reduced.contains(&k) {
+                        base.push(None);
+                        if *keepdims {
+                            o += 1;
+                        }
+                    } else {
+                        base.push(Some(idx[o].clone()));
+                        o += 1;
+                    }
+                }
+                let total = self.nested_sum(x, dtype, &input, &reduced, base);
+                if *mean {
+                    let dims: Vec<Dim> = reduced.iter().map(|&a| input[a]).collect();
+                    let count = self.names.count(&dims);
+                    let elem = ident(dtype.rust());
+                    quote!(<#elem as ::tfcore::__private::Elem>::mean(#total, #count))
+                } else {
+                    total
+                }
+            }
+            Op::Assign(kind) => match kind {
+                AssignKind::Set => arg(1),
+                AssignKind::Add => binary(Binary::Add, dtype, arg(0), arg(1)),
+                AssignKind::Sub => binary(Binary::Sub, dtype, arg(0), arg(1)),
+            },
+            _ => quote!(::core::unreachable!()),
+        }
+    }
+
+    /// The sum over the `reduced` axes (outer first) of `x`, at the coordinates `base` gives.
+    fn nested_sum(
+        &self,
+        x: NodeId,
+        dtype: DType,
+        shape: &[Dim],
+        reduced: &[usize],
+        base: Vec<Option<TokenStream>>,
+    ) -> TokenStream {
+        match reduced.split_first() {
+            None => {
+                let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
+                self.elem(x, &idx)
+            }
+            Some((&axis, rest)) => {
+                let term = |k: TokenStream| {
+                    let mut inner = base.clone();
+                    inner[axis] = Some(k);
+                    self.nested_sum(x, dtype, shape, rest, inner)
+                };
+                self.sum(dtype, shape[axis], &term)
+            }
+        }
+    }
+
+    /// `term(0) + term(1) + ... + term(n - 1)` in the order of `tfcore::__private::sum`: written
+    /// out for fewer than 8 terms, a call to `sum` otherwise.
+    fn sum(&self, dtype: DType, n: Dim, term: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+        match n {
+            Dim::Known(n) if n < 8 => {
+                let mut total = term(quote!(0usize));
+                for k in 1..n {
+                    let k = Literal::usize_suffixed(k);
+                    total = binary(Binary::Add, dtype, total, term(quote!(#k)));
+                }
+                total
+            }
+            _ => {
+                let k = self.fresh("k");
+                let count = self.names.dim(n);
+                let body = term(quote!(#k));
+                quote!(::tfcore::__private::sum(#count, |#k| #body))
+            }
+        }
+    }
+}
+
+/// Whether a node reads the *value* of its input `k` (an assignment's target is written, and
+/// `tf.group` only runs its inputs).
+fn reads_value(op: &Op, k: usize) -> bool {
+    match op {
+        Op::Assign(AssignKind::Set) => k == 1,
+        Op::Group => false,
+        _ => true,
+    }
+}
+
+/// The local a node's value is bound to: `__name` for a named node, `__7` otherwise.
+pub fn local_name(graph: &Graph, id: NodeId) -> Ident {
+    match &graph.nodes[id].name {
+        Some(name) => format_ident!("__{}", name.to_string().trim_start_matches("r#")),
+        None => format_ident!("__{}", id),
+    }
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// A Rust literal for an element of `dtype`.
+pub fn literal(s: Scalar, dtype: DType) -> TokenStream {
+    match (dtype, s) {
+        (DType::Float32, Scalar::F(x)) => float_literal(x as f32 as f64, "f32"),
+        (DType::Float64, Scalar::F(x)) => float_literal(x, "f64"),
+        (DType::Bool, Scalar::B(b)) => quote!(#b),
+        (DType::Int32, Scalar::I(i)) => int_literal(i, "i32", i32::MIN as i64),
+        (DType::Int64, Scalar::I(i)) => int_literal(i, "i64", i64::MIN),
+        (DType::UInt8, Scalar::I(i)) => {
+            let l = Literal::u8_suffixed(i as u8);
+            quote!(#l)
+        }
+        (DType::Float32 | DType::Float64, Scalar::I(i)) => literal(Scalar::F(i as f64), dtype),
+        (_, Scalar::F(x)) => literal(Scalar::I(x as i64), dtype),
+        (_, Scalar::B(b)) => literal(Scalar::I(b as i64), dtype),
+        (DType::Bool, Scalar::I(i)) => {
+            let b = i != 0;
+            quote!(#b)
+        }
+    }
+}
+
+fn float_literal(x: f64, ty: &str) -> TokenStream {
+    let t = ident(ty);
+    if x.is_nan() {
+        return quote!(#t::NAN);
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { quote!(#t::INFINITY) } else { quote!(#t::NEG_INFINITY) };
+    }
+    let magnitude = if ty == "f32" { Literal::f32_suffixed(x.abs() as f32) } else { Literal::f64_suffixed(x.abs()) };
+    if x.is_sign_negative() {
+        quote!((-#magnitude))
+    } else {
+        quote!(#magnitude)
+    }
+}
+
+fn int_literal(i: i64, ty: &str, min: i64) -> TokenStream {
+    let t = ident(ty);
+    if i == min {
+        return quote!(#t::MIN);
+    }
+    let magnitude = match ty {
+        "i32" => Literal::i32_suffixed(i.unsigned_abs() as i32),
+        _ => Literal::i64_suffixed(i.unsigned_abs() as i64),
+    };
+    if i < 0 {
+        quote!((-#magnitude))
+    } else {
+        quote!(#magnitude)
+    }
+}
+
+fn zero(dtype: DType) -> TokenStream {
+    literal(Scalar::I(0), dtype)
+}
+
+fn one(dtype: DType) -> TokenStream {
+    literal(Scalar::I(1), dtype)
+}
+
+/// An elementwise function of one element.
+fn unary(u: Unary, dtype: DType, a: TokenStream) -> TokenStream {
+    let float = dtype.is_float();
+    let f = |name32: &str, name64: &str| {
+        let name = ident(if dtype == DType::Float32 { name32 } else { name64 });
+        quote!(::tfcore::__private::#name(#a))
+    };
+    let (z, o) = (zero(dtype), one(dtype));
+    match (u, float) {
+        (Unary::Neg, true) => quote!((-#a)),
+        (Unary::Neg, false) => quote!((#a).wrapping_neg()),
+        (Unary::Exp, _) => f("expf", "exp"),
+        (Unary::Log, _) => f("logf", "log"),
+        (Unary::Sqrt, _) => f("sqrtf", "sqrt"),
+        (Unary::Tanh, _) => f("tanhf", "tanh"),
+        (Unary::Sigmoid, _) => f("sigmoidf", "sigmoid"),
+        (Unary::Abs, true) => f("fabsf", "fabs"),
+        (Unary::Abs, false) => quote!((#a).wrapping_abs()),
+        (Unary::Square, true) => quote!({ let __x = #a; __x * __x }),
+        (Unary::Square, false) => quote!({ let __x = #a; __x.wrapping_mul(__x) }),
+        (Unary::Relu, _) => quote!({ let __x = #a; if __x > #z { __x } else { #z } }),
+        (Unary::Sign, true) => quote!({ let __x = #a; if __x > #z { #o } else if __x < #z { -#o } else { __x } }),
+        (Unary::Sign, false) => quote!((#a).signum()),
+    }
+}
+
+/// Elementwise arithmetic of two elements (wrapping for integers).
+fn binary(b: Binary, dtype: DType, x: TokenStream, y: TokenStream) -> TokenStream {
+    if dtype.is_float() {
+        match b {
+            Binary::Add => quote!((#x + #y)),
+            Binary::Sub => quote!((#x - #y)),
+            Binary::Mul => quote!((#x * #y)),
+            Binary::Div => quote!((#x / #y)),
+        }
+    } else {
+        match b {
+            Binary::Add => quote!((#x).wrapping_add(#y)),
+            Binary::Sub => quote!((#x).wrapping_sub(#y)),
+            Binary::Mul => quote!((#x).wrapping_mul(#y)),
+            Binary::Div => quote!((#x).checked_div(#y).unwrap_or(0)),
+        }
+    }
+}
+
+fn compare(c: Compare, x: TokenStream, y: TokenStream) -> TokenStream {
+    match c {
+        Compare::Gt => quote!((#x > #y)),
+        Compare::Lt => quote!((#x < #y)),
+        Compare::Ge => quote!((#x >= #y)),
+        Compare::Le => quote!((#x <= #y)),
+        Compare::Eq => quote!((#x == #y)),
+        Compare::Ne => quote!((#x != #y)),
+    }
+}
+
+/// `tf.cast` of one element.
+fn cast(from: DType, to: DType, a: TokenStream) -> TokenStream {
+    if from == to {
+        return a;
+    }
+    if to == DType::Bool {
+        let z = zero(from);
+        return quote!((#a != #z));
+    }
+    if from == DType::Bool {
+        let (z, o) = (zero(to), one(to));
+        return quote!(if #a { #o } else { #z });
+    }
+    let t = ident(to.rust());
+    quote!((#a as #t))
+}

@@ -1,0 +1,109 @@
+//! What the macro emits after an error, beside the errors: the module's public items with stub
+//! bodies, so that the user's code that uses them does not fail in a cascade of secondary errors.
+//!
+//! Every name the graph defines gets a fetch type. A fetch whose placeholders are all known has
+//! their fields with their real types; any other field's type is a generic parameter, so the
+//! user's `bond::a_ { v_target: 100.0 }` compiles whatever the field's type was meant to be.
+//! Outputs are the real type where inference found it, and otherwise a type that compares equal
+//! with anything and prints, so that `assert_eq!` and `println!` on it do not report either.
+
+use crate::emit::Names;
+use crate::ir::{Graph, NodeId, Op, Type};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub fn stubs(graph: &Graph) -> TokenStream {
+    let names = Names::new(graph);
+    let (vis, name, attrs) = (&graph.vis, &graph.name, &graph.attrs);
+    let consts = graph.consts.iter().map(|c| {
+        let (attrs, name, ty, value) = (&c.attrs, &c.name, &c.ty, &c.value_tokens);
+        quote!(#(#attrs)* pub const #name: #ty = #value;)
+    });
+    let fetches = graph.fetches.iter().map(|f| {
+        let name = &f.name;
+        let feeds = placeholders(graph, f.node);
+        let output = match &graph.nodes[f.node].ty {
+            Some(ty) if known(ty) => names_type(&names, ty),
+            _ => quote!(::tfcore::__private::Unknown),
+        };
+        if feeds.is_empty() {
+            return quote! {
+                #[derive(Clone, Copy, Debug, Default)]
+                #[allow(non_camel_case_types)]
+                pub struct #name;
+                impl ::tfcore::__private::Fetch<Session> for #name {
+                    type Output = #output;
+                    fn run(self, _: &mut Session) -> Self::Output {
+                        ::core::unreachable!()
+                    }
+                }
+            };
+        }
+        let params: Vec<_> = (0..feeds.len()).map(|k| format_ident!("__F{}", k)).collect();
+        let fields = feeds.iter().map(|&p| graph.nodes[p].name.clone().expect("placeholders are named"));
+        quote! {
+            #[allow(non_camel_case_types, non_snake_case)]
+            pub struct #name<#(#params),*> {
+                #(pub #fields: #params,)*
+            }
+            impl<#(#params),*> ::tfcore::__private::Fetch<Session> for #name<#(#params),*> {
+                type Output = #output;
+                fn run(self, _: &mut Session) -> Self::Output {
+                    ::core::unreachable!()
+                }
+            }
+        }
+    });
+    quote! {
+        #(#attrs)*
+        #[allow(dead_code, unused_imports)]
+        #vis mod #name {
+            #(#consts)*
+            #[derive(Clone, Copy, Debug, PartialEq)]
+            pub struct Variables {}
+            #[derive(Clone, Debug, Default)]
+            pub struct Session {}
+            impl Session {
+                pub fn new() -> Self { Session {} }
+                pub fn with_seed(_: u64) -> Self { Session {} }
+                pub fn from_variables(_: Variables) -> Self { Session {} }
+                pub fn variables(&self) -> &Variables { &Variables {} }
+                pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F) -> F::Output { fetch.run(self) }
+            }
+            #(#fetches)*
+            pub const GRAPH_DOT: &str = "";
+        }
+    }
+}
+
+/// The placeholders `root` reads, whatever inference found.
+fn placeholders(graph: &Graph, root: NodeId) -> Vec<NodeId> {
+    let mut found: Vec<NodeId> = graph
+        .topo_order(&[root])
+        .into_iter()
+        .filter(|&id| matches!(graph.nodes[id].op, Op::Placeholder { .. }) && graph.nodes[id].name.is_some())
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+/// Whether a type has no `None` dimension (which would need a generic parameter).
+fn known(ty: &Type) -> bool {
+    let known = |t: &crate::ir::TensorType| t.shape.iter().all(|d| matches!(d, crate::ir::Dim::Known(_)));
+    match ty {
+        Type::Tensor(t) => known(t),
+        Type::Tuple(ts) => ts.iter().all(known),
+        Type::Unit => true,
+    }
+}
+
+fn names_type(names: &Names, ty: &Type) -> TokenStream {
+    match ty {
+        Type::Tensor(t) => names.rust_type(t),
+        Type::Unit => quote!(()),
+        Type::Tuple(ts) => {
+            let parts = ts.iter().map(|t| names.rust_type(t));
+            quote!((#(#parts,)*))
+        }
+    }
+}

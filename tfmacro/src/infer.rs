@@ -1,0 +1,1024 @@
+//! Phase 3, infer: every node's dtype and shape, and every check that needs them.
+//!
+//! Nodes are visited in order (each after its inputs). Python numbers take the dtype of the
+//! tensor they meet; tensors must agree. Shapes broadcast as TensorFlow broadcasts them, and a
+//! `None` dimension is a symbol that inference merges with the dimensions it is proved equal to
+//! (a union-find in [`crate::ir::Syms`]).
+//!
+//! A placeholder written without a shape is *pending*: the nodes computed from it carry the
+//! placeholder and the steps from it (`one_hot`, `transpose`) instead of a shape. At the first op
+//! that combines such a node with a tensor of known shape, the placeholder takes the shape that
+//! makes the two match exactly, so that nothing computed from it is broadcast (the seed's `Y`
+//! becomes `[None]` through `tf.one_hot(Y, 2) * tf.log(output_layer)`), and inference starts
+//! over. A placeholder whose uses never settle its shape is an error asking for one.
+//!
+//! After an error a node's type is unknown ([`Ty::Poison`]) and nothing computed from it reports
+//! again, so each mistake is reported once.
+
+use crate::error::{with_help, Errors, Loc};
+use crate::ir::{
+    AssignKind, Compare, DType, Dim, DimSpec, Graph, NodeId, Number, Op, Shape, ShapeDisplay, TensorType, Type, Unary,
+};
+use crate::resolve::{convert_number, default_dtype, rank_error};
+use std::collections::{HashMap, HashSet};
+
+/// Fills in `node.ty` for every node of `graph`, reporting mistakes to `errors`.
+pub fn infer(graph: &mut Graph, errors: &mut Errors) {
+    let mut shapes: HashMap<NodeId, Shape> = HashMap::new();
+    for id in 0..graph.nodes.len() {
+        if let Op::Placeholder { shape: Some(spec), .. } = &graph.nodes[id].op {
+            let spec = spec.clone();
+            let shape = spec
+                .iter()
+                .map(|d| match d {
+                    DimSpec::Known(n) => Dim::Known(*n),
+                    DimSpec::None => graph.syms.fresh(),
+                })
+                .collect();
+            shapes.insert(id, shape);
+        }
+    }
+    let mut reported = HashSet::new();
+    // Each start-over settles one more placeholder's shape, so this ends.
+    loop {
+        let mut pass = Pass {
+            tys: vec![Ty::Poison; graph.nodes.len()],
+            graph: &mut *graph,
+            errors: Errors::default(),
+            shapes: &mut shapes,
+            reported: &mut reported,
+            restart: false,
+        };
+        for id in 0..pass.graph.nodes.len() {
+            let ty = pass.node(id);
+            pass.tys[id] = ty;
+            if pass.restart {
+                break;
+            }
+        }
+        if pass.restart {
+            continue;
+        }
+        pass.finish();
+        errors.append(pass.errors);
+        return;
+    }
+}
+
+/// A node's type while inference runs.
+#[derive(Clone, Debug)]
+enum Ty {
+    Known(Type),
+    /// A Python number not yet converted to a tensor.
+    Weak(Number),
+    /// Computed from a placeholder whose shape is not settled yet.
+    Pending(Pending),
+    /// Unknown after an error (or waiting for a start-over): reports nothing more.
+    Poison,
+}
+
+/// A value computed from an unshaped placeholder: its shape is the placeholder's, put through
+/// `chain`.
+#[derive(Clone, PartialEq, Debug)]
+struct Pending {
+    placeholder: NodeId,
+    dtype: DType,
+    chain: Vec<Step>,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Step {
+    OneHot(usize),
+    Transpose,
+}
+
+/// What an operand is, once weak numbers have a dtype.
+enum Operand {
+    Tensor(TensorType),
+    Pending(Pending),
+}
+
+/// A shape computed from operands: known, pending, or stopped (after an error, or to start over).
+enum ShapeOut {
+    Known(Shape),
+    Pending(Pending),
+    Stop,
+}
+
+struct Pass<'a> {
+    graph: &'a mut Graph,
+    tys: Vec<Ty>,
+    errors: Errors,
+    /// The shape of every placeholder whose shape is known: declared, or settled by its uses.
+    shapes: &'a mut HashMap<NodeId, Shape>,
+    /// Placeholders already reported as impossible to shape.
+    reported: &'a mut HashSet<NodeId>,
+    restart: bool,
+}
+
+impl Pass<'_> {
+    fn loc(&self, id: NodeId) -> Loc {
+        self.graph.nodes[id].loc
+    }
+
+    fn op_loc(&self, id: NodeId) -> Loc {
+        self.graph.nodes[id].op_loc
+    }
+
+    /// `` `tf.add` `` or `` `+` ``: the op of node `id` as the user wrote it.
+    fn op(&self, id: NodeId) -> String {
+        format!("`{}`", self.graph.nodes[id].written)
+    }
+
+    fn describe(&self, id: NodeId) -> String {
+        self.graph.describe(id)
+    }
+
+    fn shape_text(&self, shape: &[Dim]) -> String {
+        ShapeDisplay(&self.graph.syms.shape(shape)).to_string()
+    }
+
+    fn node(&mut self, id: NodeId) -> Ty {
+        let op = self.graph.nodes[id].op.clone();
+        let inputs = self.graph.nodes[id].inputs.clone();
+        if inputs.iter().any(|&i| matches!(self.tys[i], Ty::Poison)) {
+            return Ty::Poison;
+        }
+        match op {
+            Op::Poison | Op::BroadcastTo | Op::Reshape | Op::Count(_) | Op::Tuple => Ty::Poison,
+            Op::Literal(n) => Ty::Weak(n),
+            Op::Const { dtype, shape, .. } => known(dtype, shape.iter().map(|n| Dim::Known(*n)).collect()),
+            Op::RandomUniform { dtype, shape, .. } => known(dtype, shape.iter().map(|n| Dim::Known(*n)).collect()),
+            Op::Placeholder { dtype, .. } => match self.shapes.get(&id) {
+                Some(shape) => known(dtype, shape.clone()),
+                None => Ty::Pending(Pending { placeholder: id, dtype, chain: Vec::new() }),
+            },
+            Op::Variable(v) => match &self.tys[v.init] {
+                Ty::Known(Type::Tensor(t)) => Ty::Known(Type::Tensor(t.clone())),
+                _ => Ty::Poison,
+            },
+            Op::Unary(u) => self.unary(id, u, inputs[0]),
+            Op::Binary(b) => self.binary(id, b, &inputs),
+            Op::Compare(c) => self.compare(id, c, &inputs),
+            Op::Where => self.select(id, &inputs),
+            Op::Cast(dtype) => match self.operand(inputs[0], None) {
+                Some(Operand::Tensor(t)) => known(dtype, t.shape),
+                Some(Operand::Pending(p)) => Ty::Pending(Pending { dtype, ..p }),
+                None => Ty::Poison,
+            },
+            Op::Identity | Op::StopGradient => match self.operand(inputs[0], None) {
+                Some(Operand::Tensor(t)) => Ty::Known(Type::Tensor(t)),
+                Some(Operand::Pending(p)) => Ty::Pending(p),
+                None => Ty::Poison,
+            },
+            Op::MatMul { transpose_a, transpose_b } => self.matmul(id, &inputs, transpose_a, transpose_b),
+            Op::Transpose => match self.operand(inputs[0], None) {
+                Some(Operand::Tensor(mut t)) => {
+                    t.shape.reverse();
+                    Ty::Known(Type::Tensor(t))
+                }
+                Some(Operand::Pending(mut p)) => {
+                    p.chain.push(Step::Transpose);
+                    Ty::Pending(p)
+                }
+                None => Ty::Poison,
+            },
+            Op::Reduce { mean, axes, keepdims } => self.reduce(id, inputs[0], mean, axes, keepdims),
+            Op::OneHot { depth, dtype, on, off } => self.one_hot(id, inputs[0], depth, dtype, [on, off]),
+            Op::Softmax => match self.operand(inputs[0], None) {
+                Some(Operand::Tensor(t)) => {
+                    if self.check_float(id, inputs[0], t.dtype) && self.check_softmax_rank(id, &t) {
+                        Ty::Known(Type::Tensor(t))
+                    } else {
+                        Ty::Poison
+                    }
+                }
+                Some(Operand::Pending(p)) => Ty::Pending(p),
+                None => Ty::Poison,
+            },
+            Op::Assign(kind) => self.assign(id, kind, inputs[0], inputs[1]),
+            Op::Group => {
+                for &input in &inputs {
+                    self.operand_or_unit(input);
+                }
+                Ty::Known(Type::Unit)
+            }
+            Op::Init => Ty::Known(Type::Unit),
+            Op::Gradients => self.gradients(id, &inputs),
+            Op::Minimize { hyper, var_list, .. } => self.minimize(id, &inputs, hyper, var_list),
+        }
+    }
+
+    /// Settles a weak number's dtype.
+    fn coerce(&mut self, id: NodeId, dtype: DType, context: impl FnOnce() -> String) -> bool {
+        let Ty::Weak(number) = self.tys[id] else { return true };
+        match convert_number(number, dtype) {
+            Ok(_) => {
+                self.tys[id] = known(dtype, Vec::new());
+                true
+            }
+            Err(message) => {
+                self.errors.at(self.loc(id), format_args!("{message}, {}", context()));
+                false
+            }
+        }
+    }
+
+    /// Node `id` as an operand: a weak number takes `dtype` (or TensorFlow's default for it).
+    /// `None` after an error, reported here if the operand is not a tensor.
+    fn operand(&mut self, id: NodeId, dtype: Option<DType>) -> Option<Operand> {
+        if let Ty::Weak(number) = self.tys[id] {
+            let dtype = dtype.or_else(|| default_dtype(number))?;
+            if !self.coerce(id, dtype, || "the dtype of the tensor it meets".to_string()) {
+                return None;
+            }
+        }
+        match &self.tys[id] {
+            Ty::Known(Type::Tensor(t)) => Some(Operand::Tensor(t.clone())),
+            Ty::Pending(p) => Some(Operand::Pending(p.clone())),
+            Ty::Known(_) => {
+                let what = self.graph.nodes[id].op.name();
+                self.errors.at(
+                    self.loc(id),
+                    format_args!(
+                        "{} is a `{what}`, which runs for its effect and has no value to compute with",
+                        self.describe(id)
+                    ),
+                );
+                None
+            }
+            Ty::Weak(_) | Ty::Poison => None,
+        }
+    }
+
+    /// An operand of `tf.group`: anything runnable.
+    fn operand_or_unit(&mut self, id: NodeId) {
+        if let Ty::Weak(n) = self.tys[id] {
+            if let Some(dtype) = default_dtype(n) {
+                self.coerce(id, dtype, String::new);
+            }
+        }
+    }
+
+    // The operands of an elementwise op share one dtype; a Python number takes theirs.
+    //   tf.add(tf.constant([2.5, 2]), tf.constant([3, 6]))  // error: `float32` and `int32`
+    fn check_same_dtype(&mut self, id: NodeId, operands: &[NodeId]) -> Option<DType> {
+        let mut first: Option<(NodeId, DType)> = None;
+        for &o in operands {
+            let dtype = match &self.tys[o] {
+                Ty::Known(Type::Tensor(t)) => t.dtype,
+                Ty::Pending(p) => p.dtype,
+                Ty::Known(_) => {
+                    self.operand(o, None);
+                    return None;
+                }
+                Ty::Weak(_) => continue,
+                Ty::Poison => return None,
+            };
+            match first {
+                None => first = Some((o, dtype)),
+                Some((f, first_dtype)) if first_dtype != dtype => {
+                    let help = self.dtype_help(f, first_dtype, o, dtype);
+                    let message = with_help(
+                        format_args!(
+                            "operands of {} have different dtypes: `{first_dtype}` and `{dtype}` ({} is `{first_dtype}`, {} is `{dtype}`)",
+                            self.op(id),
+                            self.describe(f),
+                            self.describe(o)
+                        ),
+                        help,
+                    );
+                    self.errors.at(self.op_loc(id), message);
+                    return None;
+                }
+                Some(_) => {}
+            }
+        }
+        let dtype = match first {
+            Some((_, d)) => d,
+            None => {
+                let Ty::Weak(n) = self.tys[operands[0]] else { return None };
+                default_dtype(n)?
+            }
+        };
+        for &o in operands {
+            let op = self.op(id);
+            if !self.coerce(o, dtype, || format!("the dtype of the other operand of {op}")) {
+                return None;
+            }
+        }
+        Some(dtype)
+    }
+
+    /// How to mend two operands of different dtypes.
+    fn dtype_help(&self, a: NodeId, a_dtype: DType, b: NodeId, b_dtype: DType) -> Option<String> {
+        let (int, float_dtype) = match (a_dtype.is_float(), b_dtype.is_float()) {
+            (true, false) => (b, a_dtype),
+            (false, true) => (a, b_dtype),
+            _ => return Some(format!("convert one side with `tf.cast`, as in `tf.cast(x, tf.{a_dtype})`")),
+        };
+        if matches!(self.graph.nodes[int].op, Op::Const { .. }) && self.graph.nodes[int].written == "tf.constant" {
+            Some(format!(
+                "make {} a `{float_dtype}` constant: pass `dtype = tf.{float_dtype}` to `tf.constant`, or write its numbers with a decimal point (`3.0`)",
+                self.describe(int)
+            ))
+        } else {
+            Some(format!(
+                "convert {} with `tf.cast({}, tf.{float_dtype})`",
+                self.describe(int),
+                self.graph.nodes[int].name.as_ref().map_or("x".into(), |n| n.to_string())
+            ))
+        }
+    }
+
+    // Shapes broadcast as in TensorFlow: aligned on the right, each dimension equal or 1.
+    //   tf.constant([1, 2, 3]) + tf.constant([1, 2])  // error: [3] and [2]
+    fn check_broadcast(&mut self, id: NodeId, operands: &[NodeId]) -> ShapeOut {
+        let mut shape: Option<(NodeId, Shape)> = None;
+        let mut pending: Vec<(NodeId, Pending)> = Vec::new();
+        for &o in operands {
+            match &self.tys[o] {
+                Ty::Known(Type::Tensor(t)) => {
+                    let (at, current) = match shape.take() {
+                        None => (o, t.shape.clone()),
+                        Some((first, s)) => match broadcast(&mut self.graph.syms, &s, &t.shape) {
+                            Ok(b) => (first, b),
+                            Err((x, y)) => {
+                                let message = format!(
+                                    "shapes of {} operands cannot be broadcast together: {} is {} and {} is {} ({} against {})",
+                                    self.op(id),
+                                    self.describe(first),
+                                    self.shape_text(&s),
+                                    self.describe(o),
+                                    self.shape_text(&t.shape),
+                                    dim_text(x),
+                                    dim_text(y),
+                                );
+                                self.errors.at(self.op_loc(id), message);
+                                return ShapeOut::Stop;
+                            }
+                        },
+                    };
+                    shape = Some((at, current));
+                }
+                Ty::Pending(p) => pending.push((o, p.clone())),
+                _ => {}
+            }
+        }
+        match (shape, pending.first()) {
+            (Some((_, shape)), None) => ShapeOut::Known(shape),
+            (None, None) => ShapeOut::Known(Vec::new()),
+            (Some((_, shape)), Some((_, p))) => {
+                let p = p.clone();
+                self.settle(id, &p, shape);
+                ShapeOut::Stop
+            }
+            (None, Some((_, p))) => {
+                if pending.iter().all(|(_, q)| q.placeholder == p.placeholder && q.chain == p.chain) {
+                    ShapeOut::Pending(p.clone())
+                } else {
+                    ShapeOut::Stop
+                }
+            }
+        }
+    }
+
+    /// Gives a pending placeholder the shape that makes `p` exactly `target`, and starts over.
+    fn settle(&mut self, id: NodeId, p: &Pending, target: Shape) {
+        let mut shape = self.graph.syms.shape(&target);
+        for step in p.chain.iter().rev() {
+            match step {
+                Step::Transpose => shape.reverse(),
+                Step::OneHot(depth) => match shape.pop() {
+                    Some(last) if self.graph.syms.unify(last, Dim::Known(*depth)).is_ok() => {}
+                    _ => {
+                        if self.reported.insert(p.placeholder) {
+                            let name = self.describe(p.placeholder);
+                            self.errors.at(
+                                self.op_loc(id),
+                                format_args!("cannot infer the shape of placeholder {name} from this use; give the placeholder a shape"),
+                            );
+                        }
+                        return;
+                    }
+                },
+            }
+        }
+        self.shapes.insert(p.placeholder, shape);
+        self.restart = true;
+    }
+
+    /// The dtype and shape of an elementwise op's result.
+    fn elementwise(&mut self, id: NodeId, operands: &[NodeId]) -> Option<(DType, ShapeOut)> {
+        let dtype = self.check_same_dtype(id, operands)?;
+        Some((dtype, self.check_broadcast(id, operands)))
+    }
+
+    fn unary(&mut self, id: NodeId, u: Unary, x: NodeId) -> Ty {
+        let (dtype, shape) = match self.operand(x, None) {
+            Some(Operand::Tensor(t)) => (t.dtype, ShapeOut::Known(t.shape)),
+            Some(Operand::Pending(p)) => (p.dtype, ShapeOut::Pending(p)),
+            None => return Ty::Poison,
+        };
+        if !self.check_unary_dtype(id, u, x, dtype) {
+            return Ty::Poison;
+        }
+        with_shape(dtype, shape)
+    }
+
+    // Each elementwise function takes the dtypes TensorFlow's kernel takes.
+    //   tf.exp(tf.constant(1))  // error: `tf.exp` needs a float tensor
+    fn check_unary_dtype(&mut self, id: NodeId, u: Unary, x: NodeId, dtype: DType) -> bool {
+        match u {
+            Unary::Exp | Unary::Log | Unary::Sqrt | Unary::Sigmoid | Unary::Tanh => self.check_float(id, x, dtype),
+            Unary::Neg | Unary::Abs if matches!(dtype, DType::Bool | DType::UInt8) => {
+                self.errors.at(
+                    self.op_loc(id),
+                    format_args!("{} is not defined for `{dtype}`: {} is `{dtype}`", self.op(id), self.describe(x)),
+                );
+                false
+            }
+            _ if dtype == DType::Bool => {
+                self.errors.at(self.op_loc(id), format_args!("{} is not defined for `bool`", self.op(id)));
+                false
+            }
+            _ => true,
+        }
+    }
+
+    // Transcendental functions and softmax take floats.
+    //   tf.sigmoid(tf.constant([1, 2]))  // error: found `int32`
+    fn check_float(&mut self, id: NodeId, x: NodeId, dtype: DType) -> bool {
+        if dtype.is_float() {
+            return true;
+        }
+        let help = format!("convert it first: `{}(tf.cast(x, tf.float32))`", self.graph.nodes[id].written);
+        let message = with_help(
+            format_args!("{} needs a float tensor, but {} is `{dtype}`", self.op(id), self.describe(x)),
+            Some(help),
+        );
+        self.errors.at(self.op_loc(id), message);
+        false
+    }
+
+    fn binary(&mut self, id: NodeId, b: crate::ir::Binary, inputs: &[NodeId]) -> Ty {
+        let Some((dtype, shape)) = self.elementwise(id, inputs) else { return Ty::Poison };
+        if !self.check_arithmetic_dtype(id, b, dtype) {
+            return Ty::Poison;
+        }
+        with_shape(dtype, shape)
+    }
+
+    // Arithmetic is not defined on `bool`; `/` of integers is an explicit cast away.
+    //   tf.constant(7) / 2  // error: `/` of `int32` tensors
+    fn check_arithmetic_dtype(&mut self, id: NodeId, b: crate::ir::Binary, dtype: DType) -> bool {
+        if dtype == DType::Bool {
+            self.errors.at(self.op_loc(id), format_args!("{} is not defined for `bool` tensors", self.op(id)));
+            return false;
+        }
+        if b == crate::ir::Binary::Div && dtype.is_integer() {
+            let message = with_help(
+                format_args!("{} of `{dtype}` tensors is not supported (TensorFlow would return floats)", self.op(id)),
+                Some("cast the operands to a float dtype first, as in `tf.cast(x, tf.float32) / 2`".into()),
+            );
+            self.errors.at(self.op_loc(id), message);
+            return false;
+        }
+        true
+    }
+
+    fn compare(&mut self, id: NodeId, c: Compare, inputs: &[NodeId]) -> Ty {
+        let Some((dtype, shape)) = self.elementwise(id, inputs) else { return Ty::Poison };
+        if dtype == DType::Bool && !matches!(c, Compare::Eq | Compare::Ne) {
+            self.errors.at(self.op_loc(id), format_args!("{} does not order `bool` tensors", self.op(id)));
+            return Ty::Poison;
+        }
+        with_shape(DType::Bool, shape)
+    }
+
+    // `tf.where(cond, x, y)` takes a bool condition.
+    //   tf.where(v_guess, y, a)  // error: the condition is `float32`
+    fn check_where_condition(&mut self, id: NodeId, cond: NodeId) -> bool {
+        let dtype = match &self.tys[cond] {
+            Ty::Known(Type::Tensor(t)) => t.dtype,
+            Ty::Pending(p) => p.dtype,
+            Ty::Weak(Number::Bool(_)) => DType::Bool,
+            Ty::Weak(n) => default_dtype(*n).unwrap_or(DType::Int32),
+            _ => return false,
+        };
+        if dtype == DType::Bool {
+            return true;
+        }
+        let message = with_help(
+            format_args!("the condition of {} must be `bool`, but {} is `{dtype}`", self.op(id), self.describe(cond)),
+            Some("compare to get a condition, as in `tf.where(x > 0, x, y)`".into()),
+        );
+        self.errors.at(self.loc(cond), message);
+        false
+    }
+
+    fn select(&mut self, id: NodeId, inputs: &[NodeId]) -> Ty {
+        if !self.check_where_condition(id, inputs[0]) {
+            return Ty::Poison;
+        }
+        let Some(dtype) = self.check_same_dtype(id, &inputs[1..]) else { return Ty::Poison };
+        let shape = self.check_broadcast(id, inputs);
+        with_shape(dtype, shape)
+    }
+
+    fn matmul(&mut self, id: NodeId, inputs: &[NodeId], transpose_a: bool, transpose_b: bool) -> Ty {
+        let Some(dtype) = self.check_same_dtype(id, inputs) else { return Ty::Poison };
+        if !matches!(dtype, DType::Float32 | DType::Float64 | DType::Int32 | DType::Int64) {
+            self.errors.at(self.op_loc(id), format_args!("`tf.matmul` is not defined for `{dtype}` tensors"));
+            return Ty::Poison;
+        }
+        let (a, b) = (inputs[0], inputs[1]);
+        let a_op = self.operand(a, Some(dtype));
+        let b_op = self.operand(b, Some(dtype));
+        match (a_op, b_op) {
+            (Some(Operand::Tensor(ta)), Some(Operand::Tensor(tb))) => {
+                if !self.check_matmul_rank(id, a, &ta) || !self.check_matmul_rank(id, b, &tb) {
+                    return Ty::Poison;
+                }
+                let (m, ka) = oriented(&ta.shape, transpose_a);
+                let (kb, n) = oriented(&tb.shape, transpose_b);
+                if !self.check_matmul_inner(id, (a, &ta.shape, ka), (b, &tb.shape, kb)) {
+                    return Ty::Poison;
+                }
+                known(dtype, vec![m, n])
+            }
+            (Some(Operand::Pending(p)), Some(Operand::Tensor(tb))) => {
+                if self.check_matmul_rank(id, b, &tb) {
+                    let (k, _) = oriented(&tb.shape, transpose_b);
+                    let rows = self.graph.syms.fresh();
+                    let target = if transpose_a { vec![k, rows] } else { vec![rows, k] };
+                    self.settle(id, &p, target);
+                }
+                Ty::Poison
+            }
+            (Some(Operand::Tensor(ta)), Some(Operand::Pending(p))) => {
+                if self.check_matmul_rank(id, a, &ta) {
+                    let (_, k) = oriented(&ta.shape, transpose_a);
+                    let cols = self.graph.syms.fresh();
+                    let target = if transpose_b { vec![cols, k] } else { vec![k, cols] };
+                    self.settle(id, &p, target);
+                }
+                Ty::Poison
+            }
+            _ => Ty::Poison,
+        }
+    }
+
+    // `tf.matmul` multiplies rank-2 tensors.
+    //   tf.matmul(tf.constant([1.0, 2.0]), W)  // error: rank 1
+    fn check_matmul_rank(&mut self, id: NodeId, x: NodeId, t: &TensorType) -> bool {
+        if t.rank() == 2 {
+            return true;
+        }
+        let message = with_help(
+            format_args!(
+                "`tf.matmul` multiplies rank-2 tensors, but {} has shape {} (rank {})",
+                self.describe(x),
+                self.shape_text(&t.shape),
+                t.rank()
+            ),
+            (t.rank() == 1).then(|| "a vector is a one-row matrix here: give it shape `[1, n]`".to_string()),
+        );
+        self.errors.at(self.op_loc(id), message);
+        false
+    }
+
+    // The inner dimensions of `tf.matmul` agree: `[m, k] x [k, n]`.
+    //   tf.matmul(tf.zeros([2, 3]), tf.zeros([2, 2]))  // error: 3 against 2
+    fn check_matmul_inner(&mut self, id: NodeId, a: (NodeId, &Shape, Dim), b: (NodeId, &Shape, Dim)) -> bool {
+        let (ka, kb) = (self.graph.syms.get(a.2), self.graph.syms.get(b.2));
+        if self.graph.syms.unify(ka, kb).is_ok() {
+            return true;
+        }
+        let message = format!(
+            "inner dimensions of `tf.matmul` differ: {} is {} and {} is {}, and {} ≠ {}",
+            self.describe(a.0),
+            self.shape_text(a.1),
+            self.describe(b.0),
+            self.shape_text(b.1),
+            dim_text(ka),
+            dim_text(kb),
+        );
+        let help = "`tf.matmul(a, b)` needs as many columns in `a` as rows in `b`; `transpose_a = true` or `transpose_b = true` turns an operand";
+        self.errors.at(self.op_loc(id), with_help(message, Some(help.into())));
+        false
+    }
+
+    fn reduce(&mut self, id: NodeId, x: NodeId, mean: bool, axes: Option<Vec<i64>>, keepdims: bool) -> Ty {
+        let t = match self.operand(x, None) {
+            Some(Operand::Tensor(t)) => t,
+            _ => return Ty::Poison,
+        };
+        if t.dtype == DType::Bool {
+            self.errors.at(self.op_loc(id), format_args!("{} is not defined for `bool` tensors", self.op(id)));
+            return Ty::Poison;
+        }
+        let Some(axes) = self.check_reduce_axes(id, &t, axes) else { return Ty::Poison };
+        self.graph.nodes[id].op = Op::Reduce { mean, axes: Some(axes.clone()), keepdims };
+        let shape = t
+            .shape
+            .iter()
+            .enumerate()
+            .filter_map(|(k, d)| match (axes.contains(&(k as i64)), keepdims) {
+                (false, _) => Some(*d),
+                (true, true) => Some(Dim::Known(1)),
+                (true, false) => None,
+            })
+            .collect();
+        known(t.dtype, shape)
+    }
+
+    // A reduction's axes are within the tensor's rank (negative ones count from the end).
+    //   tf.reduce_sum(x, axis = 2)  // error if `x` has rank 2
+    fn check_reduce_axes(&mut self, id: NodeId, t: &TensorType, axes: Option<Vec<i64>>) -> Option<Vec<i64>> {
+        let rank = t.rank() as i64;
+        let Some(axes) = axes else { return Some((0..rank).collect()) };
+        let mut normal = Vec::new();
+        for axis in axes {
+            if axis < -rank || axis >= rank {
+                let range = if rank == 0 {
+                    "a scalar has no axes".to_string()
+                } else {
+                    format!("its axes are {} to {}", -rank, rank - 1)
+                };
+                self.errors.at(
+                    self.loc(id),
+                    format_args!(
+                        "axis {axis} is out of range for {} of {}, whose shape is {}: {range}",
+                        self.op(id),
+                        self.graph.describe(self.graph.nodes[id].inputs[0]),
+                        self.shape_text(&t.shape)
+                    ),
+                );
+                return None;
+            }
+            normal.push(axis.rem_euclid(rank.max(1)));
+        }
+        normal.sort_unstable();
+        normal.dedup();
+        Some(normal)
+    }
+
+    fn one_hot(&mut self, id: NodeId, indices: NodeId, depth: usize, dtype: DType, on_off: [Number; 2]) -> Ty {
+        for value in on_off {
+            if let Err(message) = convert_number(value, dtype) {
+                self.errors.at(self.loc(id), message);
+                return Ty::Poison;
+            }
+        }
+        match self.operand(indices, None) {
+            Some(Operand::Tensor(t)) => {
+                if !self.check_one_hot_indices(indices, t.dtype) {
+                    return Ty::Poison;
+                }
+                let mut shape = t.shape;
+                shape.push(Dim::Known(depth));
+                if shape.len() > 2 {
+                    self.errors.at(
+                        self.op_loc(id),
+                        format_args!("{} of {}", rank_error(shape.len()), self.shape_text(&shape[..shape.len() - 1])),
+                    );
+                    return Ty::Poison;
+                }
+                known(dtype, shape)
+            }
+            Some(Operand::Pending(mut p)) => {
+                if !self.check_one_hot_indices(indices, p.dtype) {
+                    return Ty::Poison;
+                }
+                p.chain.push(Step::OneHot(depth));
+                p.dtype = dtype;
+                Ty::Pending(p)
+            }
+            None => Ty::Poison,
+        }
+    }
+
+    // `tf.one_hot` takes integer indices.
+    //   tf.one_hot(tf.constant([0.0, 1.0]), 2)  // error: found `float32`
+    fn check_one_hot_indices(&mut self, indices: NodeId, dtype: DType) -> bool {
+        if dtype.is_integer() {
+            return true;
+        }
+        let message = with_help(
+            format_args!("`tf.one_hot` needs integer indices, but {} is `{dtype}`", self.describe(indices)),
+            Some("indices are `uint8`, `int32` or `int64`; convert with `tf.cast(x, tf.int32)`".into()),
+        );
+        self.errors.at(self.loc(indices), message);
+        false
+    }
+
+    // `tf.nn.softmax` normalises along the last axis, which a scalar lacks.
+    //   tf.nn.softmax(tf.constant(1.0))  // error
+    fn check_softmax_rank(&mut self, id: NodeId, t: &TensorType) -> bool {
+        if t.rank() >= 1 {
+            return true;
+        }
+        self.errors.at(self.op_loc(id), "`tf.nn.softmax` needs a tensor of rank 1 or 2, not a scalar");
+        false
+    }
+
+    fn assign(&mut self, id: NodeId, kind: AssignKind, var: NodeId, value: NodeId) -> Ty {
+        let Ty::Known(Type::Tensor(var_ty)) = self.tys[var].clone() else { return Ty::Poison };
+        let name = self.describe(var);
+        let method = self.graph.nodes[id].written.clone();
+        if !self.coerce(value, var_ty.dtype, || format!("the dtype of variable {name}")) {
+            return Ty::Poison;
+        }
+        match self.operand(value, Some(var_ty.dtype)) {
+            Some(Operand::Tensor(t)) => {
+                if !self.check_assign_value(id, var, &var_ty, value, &t) {
+                    return Ty::Poison;
+                }
+                if kind != AssignKind::Set && var_ty.dtype == DType::Bool {
+                    self.errors.at(self.op_loc(id), format_args!("`{method}` is not defined for `bool` variables"));
+                    return Ty::Poison;
+                }
+                Ty::Known(Type::Tensor(var_ty))
+            }
+            Some(Operand::Pending(p)) => {
+                self.settle(id, &p, var_ty.shape);
+                Ty::Poison
+            }
+            None => Ty::Poison,
+        }
+    }
+
+    // An assignment keeps the variable's dtype and shape.
+    //   let b1 = tf.Variable(tf.zeros([3])); let s = b1.assign(tf.zeros([2]));  // error
+    fn check_assign_value(
+        &mut self,
+        id: NodeId,
+        var: NodeId,
+        var_ty: &TensorType,
+        value: NodeId,
+        t: &TensorType,
+    ) -> bool {
+        let method = self.graph.nodes[id].written.clone();
+        if t.dtype != var_ty.dtype {
+            self.errors.at(
+                self.loc(value),
+                format_args!(
+                    "`{method}` of a `{}` value to variable {}, which is `{}`",
+                    t.dtype,
+                    self.describe(var),
+                    var_ty.dtype
+                ),
+            );
+            return false;
+        }
+        let same_rank = t.rank() == var_ty.rank();
+        if same_rank && t.shape.iter().zip(&var_ty.shape).all(|(a, b)| self.graph.syms.unify(*a, *b).is_ok()) {
+            return true;
+        }
+        self.errors.at(
+            self.loc(value),
+            format_args!(
+                "`{method}` of a value of shape {} to variable {}, whose shape is {}",
+                self.shape_text(&t.shape),
+                self.describe(var),
+                self.shape_text(&var_ty.shape)
+            ),
+        );
+        false
+    }
+
+    fn gradients(&mut self, id: NodeId, inputs: &[NodeId]) -> Ty {
+        let mut ok = true;
+        let mut types = Vec::new();
+        for (k, &input) in inputs.iter().enumerate() {
+            match self.operand(input, None) {
+                Some(Operand::Tensor(t)) => {
+                    ok &= self.check_differentiable(id, input, &t, if k == 0 { "ys" } else { "xs" });
+                    if k > 0 {
+                        types.push(t);
+                    }
+                }
+                _ => ok = false,
+            }
+        }
+        if ok {
+            Ty::Known(Type::Tuple(types))
+        } else {
+            Ty::Poison
+        }
+    }
+
+    // Gradients are of float tensors, with respect to float tensors.
+    //   tf.gradients(tf.constant(3), [w])  // error: `ys` is `int32`
+    fn check_differentiable(&mut self, id: NodeId, x: NodeId, t: &TensorType, role: &str) -> bool {
+        if t.dtype.is_float() {
+            return true;
+        }
+        let what = if role == "ys" { "differentiates float tensors" } else { "is taken with respect to float tensors" };
+        self.errors.at(
+            self.loc(x),
+            format_args!("{} {what}, but {} (in `{role}`) is `{}`", self.op(id), self.describe(x), t.dtype),
+        );
+        false
+    }
+
+    fn minimize(&mut self, id: NodeId, inputs: &[NodeId], hyper: usize, var_list: bool) -> Ty {
+        let loss = inputs[0];
+        let Some(Operand::Tensor(t)) = self.operand(loss, None) else { return Ty::Poison };
+        if !self.check_loss(id, loss, &t) {
+            return Ty::Poison;
+        }
+        for &h in &inputs[1..1 + hyper] {
+            match self.operand(h, Some(t.dtype)) {
+                Some(Operand::Tensor(ht)) if ht.dtype.is_float() && ht.rank() == 0 => {}
+                Some(_) => {
+                    self.errors.at(self.loc(h), "an optimiser's hyper-parameters are float scalars");
+                    return Ty::Poison;
+                }
+                None => return Ty::Poison,
+            }
+        }
+        let listed = &inputs[1 + hyper..];
+        if var_list && !self.check_var_list(listed) {
+            return Ty::Poison;
+        }
+        if !self.check_trainable_reachable(id, loss, var_list.then_some(listed)) {
+            return Ty::Poison;
+        }
+        Ty::Known(Type::Unit)
+    }
+
+    // `minimize` takes a float scalar loss.
+    //   opt.minimize(output_layer)  // error: shape [None, 2]
+    fn check_loss(&mut self, id: NodeId, loss: NodeId, t: &TensorType) -> bool {
+        let problem = if !t.dtype.is_float() {
+            format!("is `{}`", t.dtype)
+        } else if t.rank() != 0 {
+            format!("has shape {}", self.shape_text(&t.shape))
+        } else {
+            return true;
+        };
+        let message = with_help(
+            format_args!("{} needs a float scalar loss, but {} {problem}", self.op(id), self.describe(loss)),
+            (t.rank() != 0).then(|| "reduce it to a scalar first, as in `tf.reduce_sum(...)`".to_string()),
+        );
+        self.errors.at(self.loc(loss), message);
+        false
+    }
+
+    // `var_list` holds trainable float variables.
+    //   opt.minimize(loss, var_list = [step_count])  // error if `step_count` is int32
+    fn check_var_list(&mut self, listed: &[NodeId]) -> bool {
+        for &v in listed {
+            let dtype = self.graph.tensor(v).map(|t| t.dtype).or(match &self.tys[v] {
+                Ty::Known(Type::Tensor(t)) => Some(t.dtype),
+                _ => None,
+            });
+            if let Some(dtype) = dtype.filter(|d| !d.is_float()) {
+                self.errors.at(
+                    self.loc(v),
+                    format_args!("`minimize` trains float variables, but {} is `{dtype}`", self.describe(v)),
+                );
+                return false;
+            }
+        }
+        true
+    }
+
+    // `minimize` needs a trainable float variable that the loss depends on.
+    //   let loss = tf.reduce_sum(X); let step = opt.minimize(loss);  // error: nothing to train
+    fn check_trainable_reachable(&mut self, id: NodeId, loss: NodeId, listed: Option<&[NodeId]>) -> bool {
+        let reachable = differentiable_variables(self.graph, &self.tys, loss);
+        let found = match listed {
+            Some(listed) => listed.iter().any(|v| reachable.contains(v)),
+            None => reachable.iter().any(|&v| match &self.graph.nodes[v].op {
+                Op::Variable(var) => var.trainable,
+                _ => false,
+            }),
+        };
+        if found {
+            return true;
+        }
+        let which =
+            if listed.is_some() { "none of the variables in `var_list`" } else { "no trainable float variable" };
+        self.errors.at(
+            self.op_loc(id),
+            format_args!("{} has nothing to train: {} {which} is reachable from it", self.op(id), self.describe(loss)),
+        );
+        false
+    }
+
+    /// The end of the last pass: leftover numbers get TensorFlow's default dtype, unshaped
+    /// placeholders are reported, and the types are written into the graph.
+    fn finish(&mut self) {
+        for id in 0..self.tys.len() {
+            if let Ty::Weak(n) = self.tys[id] {
+                if let Some(dtype) = default_dtype(n) {
+                    self.tys[id] = known(dtype, Vec::new());
+                }
+            }
+        }
+        for id in 0..self.graph.nodes.len() {
+            if let Op::Placeholder { dtype, shape: None } = self.graph.nodes[id].op {
+                if !self.shapes.contains_key(&id) && self.reported.insert(id) {
+                    let name = self.describe(id);
+                    let message = with_help(
+                        format_args!("cannot infer the shape of placeholder {name}: no use of it settles one"),
+                        Some(format!("give it a shape, as in `tf.placeholder(tf.{dtype}, [None])`")),
+                    );
+                    self.errors.at(self.op_loc(id), message);
+                }
+            }
+        }
+        for (id, ty) in self.tys.iter().enumerate() {
+            self.graph.nodes[id].ty = match ty {
+                Ty::Known(Type::Tensor(t)) => {
+                    Some(Type::Tensor(TensorType { dtype: t.dtype, shape: self.graph.syms.shape(&t.shape) }))
+                }
+                Ty::Known(Type::Tuple(ts)) => Some(Type::Tuple(
+                    ts.iter().map(|t| TensorType { dtype: t.dtype, shape: self.graph.syms.shape(&t.shape) }).collect(),
+                )),
+                Ty::Known(Type::Unit) => Some(Type::Unit),
+                _ => None,
+            };
+        }
+        for id in 0..self.graph.nodes.len() {
+            self.graph.nodes[id].ty = self.graph.nodes[id].ty.take().map(|ty| canonical(&self.graph.syms, ty));
+        }
+    }
+}
+
+/// Every float variable `root` depends on through differentiable paths (not through
+/// `tf.stop_gradient`, nor through integer or bool tensors).
+fn differentiable_variables(graph: &Graph, tys: &[Ty], root: NodeId) -> Vec<NodeId> {
+    let is_float = |id: NodeId| matches!(&tys[id], Ty::Known(Type::Tensor(t)) if t.dtype.is_float());
+    let mut seen = vec![false; graph.nodes.len()];
+    let mut stack = vec![root];
+    let mut found = Vec::new();
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut seen[id], true) || !is_float(id) {
+            continue;
+        }
+        match &graph.nodes[id].op {
+            Op::Variable(_) => found.push(id),
+            Op::StopGradient | Op::Compare(_) | Op::OneHot { .. } => {}
+            Op::Where => stack.extend(&graph.nodes[id].inputs[1..]),
+            _ => stack.extend(&graph.nodes[id].inputs),
+        }
+    }
+    found
+}
+
+fn canonical(syms: &crate::ir::Syms, ty: Type) -> Type {
+    match ty {
+        Type::Tensor(t) => Type::Tensor(TensorType { shape: syms.shape(&t.shape), ..t }),
+        Type::Tuple(ts) => {
+            Type::Tuple(ts.into_iter().map(|t| TensorType { shape: syms.shape(&t.shape), ..t }).collect())
+        }
+        Type::Unit => Type::Unit,
+    }
+}
+
+fn known(dtype: DType, shape: Shape) -> Ty {
+    Ty::Known(Type::Tensor(TensorType { dtype, shape }))
+}
+
+fn with_shape(dtype: DType, shape: ShapeOut) -> Ty {
+    match shape {
+        ShapeOut::Known(shape) => known(dtype, shape),
+        ShapeOut::Pending(p) => Ty::Pending(Pending { dtype, ..p }),
+        ShapeOut::Stop => Ty::Poison,
+    }
+}
+
+/// `(rows, columns)` of a rank-2 shape, transposed if asked.
+fn oriented(shape: &[Dim], transpose: bool) -> (Dim, Dim) {
+    if transpose {
+        (shape[1], shape[0])
+    } else {
+        (shape[0], shape[1])
+    }
+}
+
+fn dim_text(d: Dim) -> String {
+    match d {
+        Dim::Known(n) => n.to_string(),
+        Dim::Sym(_) => "None".into(),
+    }
+}
+
+/// The broadcast of two shapes, or the first two dimensions that cannot broadcast.
+pub fn broadcast(syms: &mut crate::ir::Syms, a: &[Dim], b: &[Dim]) -> Result<Shape, (Dim, Dim)> {
+    let rank = a.len().max(b.len());
+    let at = |s: &[Dim], k: usize| if k + s.len() >= rank { s[k + s.len() - rank] } else { Dim::Known(1) };
+    (0..rank)
+        .map(|k| {
+            let (x, y) = (syms.get(at(a, k)), syms.get(at(b, k)));
+            match (x, y) {
+                (Dim::Known(1), d) | (d, Dim::Known(1)) => Ok(d),
+                _ => syms.unify(x, y).map_err(|_| (x, y)),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,577 @@
+//! The graph IR: what [`crate::resolve`] builds from the syntax tree and every later phase reads
+//! and rewrites (inference fills in types, autodiff adds nodes, optimisation folds and merges
+//! them, emission prints them). Nodes live in one vector and refer to each other by index.
+
+use crate::error::Loc;
+use proc_macro2::Ident;
+use std::fmt;
+use syn::{Attribute, Visibility};
+
+/// A node's index in [`Graph::nodes`].
+pub type NodeId = usize;
+
+/// The element types a graph supports, as TensorFlow names them.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum DType {
+    Float32,
+    Float64,
+    Int32,
+    Int64,
+    UInt8,
+    Bool,
+}
+
+impl DType {
+    pub const ALL: [DType; 6] = [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt8, DType::Bool];
+
+    /// TensorFlow's name: `float32`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Float32 => "float32",
+            DType::Float64 => "float64",
+            DType::Int32 => "int32",
+            DType::Int64 => "int64",
+            DType::UInt8 => "uint8",
+            DType::Bool => "bool",
+        }
+    }
+
+    /// The Rust element type: `f32`.
+    pub fn rust(self) -> &'static str {
+        match self {
+            DType::Float32 => "f32",
+            DType::Float64 => "f64",
+            DType::Int32 => "i32",
+            DType::Int64 => "i64",
+            DType::UInt8 => "u8",
+            DType::Bool => "bool",
+        }
+    }
+
+    /// The dtype TensorFlow means by `tf.NAME` or by the string `"NAME"`.
+    pub fn from_name(name: &str) -> Option<DType> {
+        Some(match name {
+            "float32" | "float" => DType::Float32,
+            "float64" | "double" => DType::Float64,
+            "int32" => DType::Int32,
+            "int64" => DType::Int64,
+            "uint8" => DType::UInt8,
+            "bool" => DType::Bool,
+            _ => return None,
+        })
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::Float32 | DType::Float64)
+    }
+
+    pub fn is_integer(self) -> bool {
+        matches!(self, DType::Int32 | DType::Int64 | DType::UInt8)
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One dimension of a shape: a number, or a `None` dimension (a symbol, shared by every
+/// dimension inference proved equal to it), which becomes a const generic of the fetch types.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Dim {
+    Known(usize),
+    Sym(usize),
+}
+
+/// A shape of rank 0, 1 or 2, outermost dimension first (TensorFlow's order).
+pub type Shape = Vec<Dim>;
+
+/// The type of a tensor-valued node.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct TensorType {
+    pub dtype: DType,
+    pub shape: Shape,
+}
+
+impl TensorType {
+    pub fn scalar(dtype: DType) -> TensorType {
+        TensorType { dtype, shape: Vec::new() }
+    }
+
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+}
+
+/// The type of a node's value.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Type {
+    Tensor(TensorType),
+    /// `tf.group`, the initializer, an optimiser's step: run for their effect, returning `()`.
+    Unit,
+    /// `tf.gradients`: one tensor per `x`.
+    Tuple(Vec<TensorType>),
+}
+
+impl Type {
+    pub fn tensor(&self) -> Option<&TensorType> {
+        match self {
+            Type::Tensor(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A number as Python holds it before TensorFlow converts it: weakly typed until it meets a
+/// tensor.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Number {
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+}
+
+/// One element of a constant of known dtype: floats as `f64` (a `float32` element holds a value
+/// `f32` represents exactly), integers as `i64`.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Scalar {
+    F(f64),
+    I(i64),
+    B(bool),
+}
+
+/// The elements of a constant, row-major.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Data {
+    /// Every element equal: `tf.zeros`, `tf.ones`, a scalar.
+    Splat(Scalar),
+    Dense(Vec<Scalar>),
+}
+
+/// A dimension as a placeholder declares it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DimSpec {
+    Known(usize),
+    None,
+}
+
+/// Elementwise functions of one tensor.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Unary {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Square,
+    Abs,
+    Sigmoid,
+    Tanh,
+    Relu,
+    /// `x / |x|` (0 at 0): the derivative of `abs`; made by autodiff only.
+    Sign,
+}
+
+impl Unary {
+    /// The TensorFlow spelling, for messages and the DOT graph.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Neg => "tf.negative",
+            Unary::Exp => "tf.exp",
+            Unary::Log => "tf.log",
+            Unary::Sqrt => "tf.sqrt",
+            Unary::Square => "tf.square",
+            Unary::Abs => "tf.abs",
+            Unary::Sigmoid => "tf.sigmoid",
+            Unary::Tanh => "tf.tanh",
+            Unary::Relu => "tf.nn.relu",
+            Unary::Sign => "tf.sign",
+        }
+    }
+}
+
+/// Elementwise arithmetic of two tensors, broadcasting.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// Elementwise comparisons; the result is `bool`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Compare {
+    Gt,
+    Lt,
+    Ge,
+    Le,
+    Eq,
+    Ne,
+}
+
+/// What an assignment does to its variable.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum AssignKind {
+    Set,
+    Add,
+    Sub,
+}
+
+/// Where a variable lives in the session.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Storage {
+    /// A variable of the graph: a public field of `Variables`, named as in the graph.
+    User,
+    /// An optimiser's state (a velocity, a moment, a step count): a private field of the session.
+    Slot(String),
+}
+
+/// A `tf.Variable`.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Variable {
+    /// The node computing the initial value, which needs no placeholder and no variable.
+    pub init: NodeId,
+    pub trainable: bool,
+    pub storage: Storage,
+}
+
+/// The optimisers of `tf.train`, with their hyper-parameters other than the learning rate.
+#[derive(Clone, PartialEq, Debug)]
+pub enum OptimizerKind {
+    GradientDescent,
+    Momentum { use_nesterov: bool },
+    Adam { beta1: f64, beta2: f64, epsilon: f64 },
+}
+
+/// `tf.train.XOptimizer(...)`: one value per call, so that two `minimize` of one optimiser share
+/// its state as in TensorFlow.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Optimizer {
+    pub id: usize,
+    pub kind: OptimizerKind,
+}
+
+/// What a node computes. The inputs are in [`Node::inputs`], in the order each variant states.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Op {
+    /// An expression that failed to resolve; an error was reported. Its type stays unknown and
+    /// nothing that uses it reports again.
+    Poison,
+    /// A Python number inside an expression; it takes the dtype of the tensor it meets.
+    Literal(Number),
+    /// `tf.constant`, `tf.zeros`, `tf.ones`, and what folding computed.
+    Const { dtype: DType, shape: Vec<usize>, data: Data },
+    /// `tf.placeholder`: a feed. `shape` is `None` when the graph leaves it to inference.
+    Placeholder { dtype: DType, shape: Option<Vec<DimSpec>> },
+    /// `tf.Variable`. No inputs: the initial value is in [`Variable::init`].
+    Variable(Variable),
+    /// `tf.random_uniform`, only as (part of) a variable's initial value.
+    RandomUniform { dtype: DType, shape: Vec<usize>, lo: Number, hi: Number },
+    /// Inputs: `[x]`.
+    Unary(Unary),
+    /// Inputs: `[x, y]`.
+    Binary(Binary),
+    /// Inputs: `[x, y]`.
+    Compare(Compare),
+    /// `tf.where(cond, x, y)`. Inputs: `[cond, x, y]`.
+    Where,
+    /// Inputs: `[x]`.
+    Cast(DType),
+    /// Inputs: `[a, b]`.
+    MatMul { transpose_a: bool, transpose_b: bool },
+    /// Inputs: `[x]`.
+    Transpose,
+    /// `tf.reduce_sum` (`mean: false`) or `tf.reduce_mean`. `axes` is `None` for all axes; after
+    /// inference, the axes are non-negative, sorted and distinct. Inputs: `[x]`.
+    Reduce { mean: bool, axes: Option<Vec<i64>>, keepdims: bool },
+    /// Inputs: `[indices]`.
+    OneHot { depth: usize, dtype: DType, on: Number, off: Number },
+    /// Along the last axis. Inputs: `[x]`.
+    Softmax,
+    /// `x` broadcast to this node's shape; made by autodiff. Inputs: `[x]`.
+    BroadcastTo,
+    /// `x` with dimensions of size 1 added or removed to make this node's shape (the sizes
+    /// other than 1 stay in order); made by autodiff. Inputs: `[x]`.
+    Reshape,
+    /// The number of elements of a shape, as a scalar of this node's dtype; made by autodiff for
+    /// `tf.reduce_mean`, whose count may be a `None` dimension. No inputs.
+    Count(Vec<Dim>),
+    /// Inputs: `[x]`.
+    Identity,
+    /// Inputs: `[x]`.
+    StopGradient,
+    /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
+    Assign(AssignKind),
+    /// `tf.group(...)`. Inputs: what it groups.
+    Group,
+    /// `tf.global_variables_initializer()`. No inputs: it re-initialises every variable.
+    Init,
+    /// `tf.gradients(ys, [xs])`; autodiff replaces it with a [`Op::Tuple`]. Inputs: `[ys, xs...]`.
+    Gradients,
+    /// `opt.minimize(loss)`; autodiff replaces it with a group of assignments. Inputs:
+    /// `[loss, learning_rate, momentum?, variables...]` (the variables given by `var_list`, or
+    /// none for every trainable float variable `loss` depends on).
+    Minimize { optimizer: Optimizer, hyper: usize, var_list: bool },
+    /// The value of several tensors at once. Inputs: the tensors.
+    Tuple,
+}
+
+impl Op {
+    /// The TensorFlow spelling of the op, for messages and the DOT graph.
+    pub fn name(&self) -> String {
+        match self {
+            Op::Poison => "?".into(),
+            Op::Literal(_) => "literal".into(),
+            Op::Const { .. } => "tf.constant".into(),
+            Op::Placeholder { .. } => "tf.placeholder".into(),
+            Op::Variable(_) => "tf.Variable".into(),
+            Op::RandomUniform { .. } => "tf.random_uniform".into(),
+            Op::Unary(u) => u.name().into(),
+            Op::Binary(Binary::Add) => "tf.add".into(),
+            Op::Binary(Binary::Sub) => "tf.subtract".into(),
+            Op::Binary(Binary::Mul) => "tf.multiply".into(),
+            Op::Binary(Binary::Div) => "tf.divide".into(),
+            Op::Compare(Compare::Gt) => "tf.greater".into(),
+            Op::Compare(Compare::Lt) => "tf.less".into(),
+            Op::Compare(Compare::Ge) => "tf.greater_equal".into(),
+            Op::Compare(Compare::Le) => "tf.less_equal".into(),
+            Op::Compare(Compare::Eq) => "tf.equal".into(),
+            Op::Compare(Compare::Ne) => "tf.not_equal".into(),
+            Op::Where => "tf.where".into(),
+            Op::Cast(_) => "tf.cast".into(),
+            Op::MatMul { .. } => "tf.matmul".into(),
+            Op::Transpose => "tf.transpose".into(),
+            Op::Reduce { mean: false, .. } => "tf.reduce_sum".into(),
+            Op::Reduce { mean: true, .. } => "tf.reduce_mean".into(),
+            Op::OneHot { .. } => "tf.one_hot".into(),
+            Op::Softmax => "tf.nn.softmax".into(),
+            Op::BroadcastTo => "tf.broadcast_to".into(),
+            Op::Reshape => "tf.reshape".into(),
+            Op::Count(_) => "tf.size".into(),
+            Op::Identity => "tf.identity".into(),
+            Op::StopGradient => "tf.stop_gradient".into(),
+            Op::Assign(AssignKind::Set) => "assign".into(),
+            Op::Assign(AssignKind::Add) => "assign_add".into(),
+            Op::Assign(AssignKind::Sub) => "assign_sub".into(),
+            Op::Group => "tf.group".into(),
+            Op::Init => "tf.global_variables_initializer".into(),
+            Op::Gradients => "tf.gradients".into(),
+            Op::Minimize { .. } => "minimize".into(),
+            Op::Tuple => "tuple".into(),
+        }
+    }
+
+    /// Whether two nodes with this op and the same inputs compute the same value, so that one
+    /// can stand for both.
+    pub fn is_pure(&self) -> bool {
+        !matches!(
+            self,
+            Op::Poison
+                | Op::Placeholder { .. }
+                | Op::Variable(_)
+                | Op::RandomUniform { .. }
+                | Op::Assign(_)
+                | Op::Group
+                | Op::Init
+                | Op::Gradients
+                | Op::Minimize { .. }
+        )
+    }
+}
+
+/// One node of the graph.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub op: Op,
+    pub inputs: Vec<NodeId>,
+    /// The whole expression the node came from.
+    pub loc: Loc,
+    /// The op's own tokens: `tf.add`, `+`.
+    pub op_loc: Loc,
+    /// The op as the user wrote it (`+`, `tf.add`, `tf.math.exp`), for messages.
+    pub written: String,
+    /// The `let` name bound to this node, if any.
+    pub name: Option<Ident>,
+    /// Filled by inference; `None` when an error made it unknown.
+    pub ty: Option<Type>,
+}
+
+/// A `const` item of the block.
+pub struct ConstItem {
+    pub attrs: Vec<Attribute>,
+    pub name: Ident,
+    pub ty: syn::Type,
+    pub value_tokens: syn::Expr,
+    pub kind: ConstKind,
+    pub value: Number,
+}
+
+/// The Rust type of a `const` item.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ConstKind {
+    /// `usize`: a dimension, or a weakly typed integer in an expression.
+    Usize,
+    /// `f32`, `i32`...: a scalar tensor of that dtype.
+    Typed(DType),
+}
+
+/// A named node: it gets a fetch type.
+pub struct Fetch {
+    pub name: Ident,
+    pub node: NodeId,
+    pub attrs: Vec<Attribute>,
+}
+
+/// The union-find of `None` dimensions: inference merges two when it proves them equal and
+/// binds one to a number when it meets one.
+#[derive(Default)]
+pub struct Syms {
+    parent: Vec<usize>,
+    value: Vec<Option<usize>>,
+}
+
+impl Syms {
+    pub fn fresh(&mut self) -> Dim {
+        self.parent.push(self.parent.len());
+        self.value.push(None);
+        Dim::Sym(self.parent.len() - 1)
+    }
+
+    fn root(&self, mut s: usize) -> usize {
+        while self.parent[s] != s {
+            s = self.parent[s];
+        }
+        s
+    }
+
+    /// The dimension as it is now known: a number, or the representative of its symbol.
+    pub fn get(&self, d: Dim) -> Dim {
+        match d {
+            Dim::Known(_) => d,
+            Dim::Sym(s) => {
+                let r = self.root(s);
+                match self.value[r] {
+                    Some(n) => Dim::Known(n),
+                    None => Dim::Sym(r),
+                }
+            }
+        }
+    }
+
+    pub fn shape(&self, shape: &[Dim]) -> Shape {
+        shape.iter().map(|d| self.get(*d)).collect()
+    }
+
+    /// Records that `a` and `b` are equal; `Err` with both as known if they cannot be.
+    pub fn unify(&mut self, a: Dim, b: Dim) -> Result<Dim, (Dim, Dim)> {
+        match (self.get(a), self.get(b)) {
+            (Dim::Known(x), Dim::Known(y)) if x == y => Ok(Dim::Known(x)),
+            (Dim::Known(_), Dim::Known(_)) => Err((self.get(a), self.get(b))),
+            (Dim::Known(x), Dim::Sym(s)) | (Dim::Sym(s), Dim::Known(x)) => {
+                self.value[s] = Some(x);
+                Ok(Dim::Known(x))
+            }
+            (Dim::Sym(s), Dim::Sym(t)) => {
+                if s != t {
+                    self.parent[t] = s;
+                }
+                Ok(Dim::Sym(s))
+            }
+        }
+    }
+}
+
+/// The whole graph of one `graph!` block.
+pub struct Graph {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub consts: Vec<ConstItem>,
+    pub nodes: Vec<Node>,
+    pub fetches: Vec<Fetch>,
+    pub syms: Syms,
+}
+
+impl Graph {
+    /// Appends a node and returns its id.
+    pub fn add(&mut self, op: Op, inputs: Vec<NodeId>, loc: Loc, op_loc: Loc) -> NodeId {
+        let written = op.name();
+        self.nodes.push(Node { op, inputs, loc, op_loc, written, name: None, ty: None });
+        self.nodes.len() - 1
+    }
+
+    /// The tensor type of a node that has one.
+    pub fn tensor(&self, id: NodeId) -> Option<&TensorType> {
+        self.nodes[id].ty.as_ref().and_then(Type::tensor)
+    }
+
+    /// A short description of a node for messages: `` `hidden_layer` `` or `` `tf.add` ``.
+    pub fn describe(&self, id: NodeId) -> String {
+        match &self.nodes[id].name {
+            Some(name) => format!("`{name}`"),
+            None => format!("`{}`", self.nodes[id].op.name()),
+        }
+    }
+
+    /// Every variable node, user variables first in declaration order, then optimiser slots.
+    pub fn variables(&self) -> Vec<NodeId> {
+        let mut user = Vec::new();
+        let mut slots = Vec::new();
+        for (id, node) in self.nodes.iter().enumerate() {
+            if let Op::Variable(v) = &node.op {
+                match v.storage {
+                    Storage::User => user.push(id),
+                    Storage::Slot(_) => slots.push(id),
+                }
+            }
+        }
+        user.extend(slots);
+        user
+    }
+
+    /// The ids of every node `roots` reads, transitively, in an order where each node follows
+    /// its inputs. A variable's initial value is not read by reading the variable.
+    pub fn topo_order(&self, roots: &[NodeId]) -> Vec<NodeId> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut order = Vec::new();
+        for &root in roots {
+            let mut stack = vec![(root, 0usize)];
+            if seen[root] {
+                continue;
+            }
+            seen[root] = true;
+            while let Some((id, next)) = stack.pop() {
+                if let Some(&input) = self.nodes[id].inputs.get(next) {
+                    stack.push((id, next + 1));
+                    if !seen[input] {
+                        seen[input] = true;
+                        stack.push((input, 0));
+                    }
+                } else {
+                    order.push(id);
+                }
+            }
+        }
+        order
+    }
+}
+
+/// Shapes print as TensorFlow's Python prints them, a `None` dimension as `None`.
+pub struct ShapeDisplay<'a>(pub &'a [Dim]);
+
+impl fmt::Display for ShapeDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("[")?;
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match d {
+                Dim::Known(n) => write!(f, "{n}")?,
+                Dim::Sym(_) => f.write_str("None")?,
+            }
+        }
+        f.write_str("]")
+    }
+}

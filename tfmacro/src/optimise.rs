@@ -1,0 +1,142 @@
+//! Phase 5, optimise: the whole graph, after autodiff, made smaller without changing a result.
+//!
+//! - Python numbers become constants of the dtype inference gave them.
+//! - Constant folding: a pure node whose inputs are all constants is computed now
+//!   ([`crate::eval`] follows the emitted code bit for bit).
+//! - Simplification: `x * 1`, `x + 0`, `--x`, a cast to the same dtype, a broadcast to the same
+//!   shape, `tf.identity` and `tf.stop_gradient` (after autodiff) stand for their input.
+//! - Common subexpressions: two pure nodes with the same op and inputs become one, so a value
+//!   the forward and the backward pass both need is computed once.
+//!
+//! Pruning to what a fetch needs is per fetch, in [`crate::emit`].
+
+use crate::eval::{self, Tensor};
+use crate::ir::{Binary, Data, Dim, Graph, NodeId, Op, Scalar, TensorType, Type, Unary};
+use crate::resolve::convert_number;
+use std::collections::HashMap;
+
+/// The largest constant folding may create, in elements; larger results are computed at run time
+/// rather than spelled out in the code.
+const MAX_FOLDED: usize = 4096;
+
+pub fn optimise(graph: &mut Graph) {
+    literals_to_constants(graph);
+    let all: Vec<NodeId> = (0..graph.nodes.len()).collect();
+    let order = graph.topo_order(&all);
+    let mut replace: Vec<NodeId> = (0..graph.nodes.len()).collect();
+    let mut seen: HashMap<String, NodeId> = HashMap::new();
+    for id in order {
+        let inputs: Vec<NodeId> = graph.nodes[id].inputs.iter().map(|&i| replace[i]).collect();
+        graph.nodes[id].inputs = inputs;
+        if let Some(same) = simplify(graph, id) {
+            replace[id] = replace[same];
+            continue;
+        }
+        fold(graph, id);
+        if graph.nodes[id].op.is_pure() {
+            let node = &graph.nodes[id];
+            let key = format!("{:?} {:?} {:?}", node.op, node.inputs, node.ty);
+            match seen.get(&key) {
+                Some(&earlier) => replace[id] = earlier,
+                None => {
+                    seen.insert(key, id);
+                }
+            }
+        }
+    }
+    for node in &mut graph.nodes {
+        if let Op::Variable(v) = &mut node.op {
+            v.init = replace[v.init];
+        }
+    }
+    for fetch in &mut graph.fetches {
+        fetch.node = replace[fetch.node];
+    }
+}
+
+/// Gives every Python number the dtype inference settled for it.
+fn literals_to_constants(graph: &mut Graph) {
+    for node in &mut graph.nodes {
+        if let (Op::Literal(number), Some(Type::Tensor(t))) = (&node.op, &node.ty) {
+            if let Ok(scalar) = convert_number(*number, t.dtype) {
+                node.op = Op::Const { dtype: t.dtype, shape: Vec::new(), data: Data::Splat(scalar) };
+            }
+        }
+    }
+}
+
+/// The node `id` can be replaced by, if any: it computes exactly that node's value.
+fn simplify(graph: &Graph, id: NodeId) -> Option<NodeId> {
+    let node = &graph.nodes[id];
+    let same_type = |other: NodeId| graph.nodes[other].ty == node.ty;
+    let splat = |other: NodeId| match &graph.nodes[other].op {
+        Op::Const { data: Data::Splat(s), .. } => Some(*s),
+        _ => None,
+    };
+    let is = |other: NodeId, value: f64| match splat(other) {
+        Some(Scalar::F(x)) => x == value,
+        Some(Scalar::I(i)) => i as f64 == value,
+        _ => false,
+    };
+    let inputs = &node.inputs;
+    match &node.op {
+        Op::Identity | Op::StopGradient | Op::BroadcastTo | Op::Cast(_) if same_type(inputs[0]) => Some(inputs[0]),
+        Op::Binary(Binary::Mul) if is(inputs[1], 1.0) && same_type(inputs[0]) => Some(inputs[0]),
+        Op::Binary(Binary::Mul) if is(inputs[0], 1.0) && same_type(inputs[1]) => Some(inputs[1]),
+        Op::Binary(Binary::Div) if is(inputs[1], 1.0) && same_type(inputs[0]) => Some(inputs[0]),
+        Op::Binary(Binary::Add) if is(inputs[1], 0.0) && same_type(inputs[0]) => Some(inputs[0]),
+        Op::Binary(Binary::Add) if is(inputs[0], 0.0) && same_type(inputs[1]) => Some(inputs[1]),
+        Op::Binary(Binary::Sub) if is(inputs[1], 0.0) && same_type(inputs[0]) => Some(inputs[0]),
+        Op::Unary(Unary::Neg) => match &graph.nodes[inputs[0]].op {
+            Op::Unary(Unary::Neg) => Some(graph.nodes[inputs[0]].inputs[0]),
+            _ => None,
+        },
+        Op::Transpose => match &graph.nodes[inputs[0]].op {
+            Op::Transpose => Some(graph.nodes[inputs[0]].inputs[0]),
+            _ => None,
+        },
+        Op::Where => match splat(inputs[0]) {
+            Some(Scalar::B(true)) if same_type(inputs[1]) => Some(inputs[1]),
+            Some(Scalar::B(false)) if same_type(inputs[2]) => Some(inputs[2]),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Replaces node `id` by a constant if its inputs are all constants.
+fn fold(graph: &mut Graph, id: NodeId) {
+    let node = &graph.nodes[id];
+    if !node.op.is_pure() || matches!(node.op, Op::Const { .. } | Op::Tuple) || node.inputs.is_empty() {
+        return;
+    }
+    let Some(Type::Tensor(TensorType { dtype, shape })) = &node.ty else { return };
+    let Some(shape) = known(shape) else { return };
+    if shape.iter().product::<usize>() > MAX_FOLDED {
+        return;
+    }
+    let mut inputs = Vec::new();
+    for &input in &node.inputs {
+        match &graph.nodes[input].op {
+            Op::Const { dtype, shape, data } => inputs.push(Tensor::of_const(*dtype, shape, data)),
+            _ => return,
+        }
+    }
+    if let Some(result) = eval::eval(&node.op, &inputs, *dtype, &shape) {
+        let dtype = *dtype;
+        let node = &mut graph.nodes[id];
+        node.op = Op::Const { dtype, shape: shape.clone(), data: result.into_data() };
+        node.inputs.clear();
+    }
+}
+
+/// The dimensions of a shape with no `None` in it.
+pub fn known(shape: &[Dim]) -> Option<Vec<usize>> {
+    shape
+        .iter()
+        .map(|d| match d {
+            Dim::Known(n) => Some(*n),
+            Dim::Sym(_) => None,
+        })
+        .collect()
+}
