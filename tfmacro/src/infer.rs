@@ -125,6 +125,11 @@ impl Pass<'_> {
         self.graph.nodes[id].op_loc
     }
 
+    /// Where node `id` uses its input `k`.
+    fn use_loc(&self, id: NodeId, k: usize) -> Loc {
+        self.graph.nodes[id].input_locs.get(k).copied().unwrap_or(self.graph.nodes[id].loc)
+    }
+
     /// `` `tf.add` `` or `` `+` ``: the op of node `id` as the user wrote it.
     fn op(&self, id: NodeId) -> String {
         format!("`{}`", self.graph.nodes[id].written)
@@ -513,7 +518,7 @@ impl Pass<'_> {
             format_args!("the condition of {} must be `bool`, but {} is `{dtype}`", self.op(id), self.describe(cond)),
             Some("compare to get a condition, as in `tf.where(x > 0, x, y)`".into()),
         );
-        self.errors.at(self.loc(cond), message);
+        self.errors.at(self.use_loc(id, 0), message);
         false
     }
 
@@ -673,7 +678,7 @@ impl Pass<'_> {
         }
         match self.operand(indices, None) {
             Some(Operand::Tensor(t)) => {
-                if !self.check_one_hot_indices(indices, t.dtype) {
+                if !self.check_one_hot_indices(id, indices, t.dtype) {
                     return Ty::Poison;
                 }
                 let mut shape = t.shape;
@@ -688,7 +693,7 @@ impl Pass<'_> {
                 known(dtype, shape)
             }
             Some(Operand::Pending(mut p)) => {
-                if !self.check_one_hot_indices(indices, p.dtype) {
+                if !self.check_one_hot_indices(id, indices, p.dtype) {
                     return Ty::Poison;
                 }
                 p.chain.push(Step::OneHot(depth));
@@ -701,7 +706,7 @@ impl Pass<'_> {
 
     // `tf.one_hot` takes integer indices.
     //   tf.one_hot(tf.constant([0.0, 1.0]), 2)  // error: found `float32`
-    fn check_one_hot_indices(&mut self, indices: NodeId, dtype: DType) -> bool {
+    fn check_one_hot_indices(&mut self, id: NodeId, indices: NodeId, dtype: DType) -> bool {
         if dtype.is_integer() {
             return true;
         }
@@ -709,7 +714,7 @@ impl Pass<'_> {
             format_args!("`tf.one_hot` needs integer indices, but {} is `{dtype}`", self.describe(indices)),
             Some("indices are `uint8`, `int32` or `int64`; convert with `tf.cast(x, tf.int32)`".into()),
         );
-        self.errors.at(self.loc(indices), message);
+        self.errors.at(self.use_loc(id, 0), message);
         false
     }
 
@@ -732,7 +737,7 @@ impl Pass<'_> {
         }
         match self.operand(value, Some(var_ty.dtype)) {
             Some(Operand::Tensor(t)) => {
-                if !self.check_assign_value(id, var, &var_ty, value, &t) {
+                if !self.check_assign_value(id, var, &var_ty, &t) {
                     return Ty::Poison;
                 }
                 if kind != AssignKind::Set && var_ty.dtype == DType::Bool {
@@ -751,23 +756,16 @@ impl Pass<'_> {
 
     // An assignment keeps the variable's dtype and shape.
     //   let b1 = tf.Variable(tf.zeros([3])); let s = b1.assign(tf.zeros([2]));  // error
-    fn check_assign_value(
-        &mut self,
-        id: NodeId,
-        var: NodeId,
-        var_ty: &TensorType,
-        value: NodeId,
-        t: &TensorType,
-    ) -> bool {
-        let method = self.graph.nodes[id].written.clone();
+    fn check_assign_value(&mut self, id: NodeId, var: NodeId, var_ty: &TensorType, t: &TensorType) -> bool {
+        let method = self.op(id);
         if t.dtype != var_ty.dtype {
             self.errors.at(
-                self.loc(value),
+                self.use_loc(id, 1),
                 format_args!(
-                    "`{method}` of a `{}` value to variable {}, which is `{}`",
-                    t.dtype,
+                    "dtypes of {method} differ: variable {} is `{}` and the value is `{}`",
                     self.describe(var),
-                    var_ty.dtype
+                    var_ty.dtype,
+                    t.dtype
                 ),
             );
             return false;
@@ -777,12 +775,12 @@ impl Pass<'_> {
             return true;
         }
         self.errors.at(
-            self.loc(value),
+            self.use_loc(id, 1),
             format_args!(
-                "`{method}` of a value of shape {} to variable {}, whose shape is {}",
-                self.shape_text(&t.shape),
+                "shapes of {method} differ: variable {} has shape {} and the value has shape {}",
                 self.describe(var),
-                self.shape_text(&var_ty.shape)
+                self.shape_text(&var_ty.shape),
+                self.shape_text(&t.shape)
             ),
         );
         false
@@ -816,8 +814,9 @@ impl Pass<'_> {
             return true;
         }
         let what = if role == "ys" { "differentiates float tensors" } else { "is taken with respect to float tensors" };
+        let k = self.graph.nodes[id].inputs.iter().position(|&i| i == x).unwrap_or(0);
         self.errors.at(
-            self.loc(x),
+            self.use_loc(id, k),
             format_args!("{} {what}, but {} (in `{role}`) is `{}`", self.op(id), self.describe(x), t.dtype),
         );
         false
@@ -863,7 +862,7 @@ impl Pass<'_> {
             format_args!("{} needs a float scalar loss, but {} {problem}", self.op(id), self.describe(loss)),
             (t.rank() != 0).then(|| "reduce it to a scalar first, as in `tf.reduce_sum(...)`".to_string()),
         );
-        self.errors.at(self.loc(loss), message);
+        self.errors.at(self.use_loc(id, 0), message);
         false
     }
 

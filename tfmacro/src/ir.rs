@@ -385,6 +385,9 @@ impl Op {
 pub struct Node {
     pub op: Op,
     pub inputs: Vec<NodeId>,
+    /// Where each input is used in this node's expression (`Y` in `tf.one_hot(Y, 2)`), for errors
+    /// about an operand.
+    pub input_locs: Vec<Loc>,
     /// The whole expression the node came from.
     pub loc: Loc,
     /// The op's own tokens: `tf.add`, `+`.
@@ -497,7 +500,8 @@ impl Graph {
     /// Appends a node and returns its id.
     pub fn add(&mut self, op: Op, inputs: Vec<NodeId>, loc: Loc, op_loc: Loc) -> NodeId {
         let written = op.name();
-        self.nodes.push(Node { op, inputs, loc, op_loc, written, name: None, ty: None });
+        let input_locs = inputs.iter().map(|&i| self.nodes[i].loc).collect();
+        self.nodes.push(Node { op, inputs, input_locs, loc, op_loc, written, name: None, ty: None });
         self.nodes.len() - 1
     }
 

@@ -117,12 +117,23 @@ impl Parse for Outer {
     }
 }
 
-/// The block's statements: its tokens cut after each top-level `;`. A last statement without
-/// its `;` is reported and still parsed.
+/// The block's statements: its tokens cut after each top-level `;`. A `let` or `const` inside a
+/// statement that has begun starts the next one (the `;` before it is reported missing), and so
+/// does the end of the block.
 fn split_statements(body: TokenStream, close: proc_macro2::Span, errors: &mut Errors) -> Vec<TokenStream> {
+    let is_keyword = |t: &TokenTree| matches!(t, TokenTree::Ident(i) if i == "let" || i == "const");
     let mut statements = Vec::new();
-    let mut current = Vec::new();
+    let mut current: Vec<TokenTree> = Vec::new();
+    let mut finish = |current: &mut Vec<TokenTree>, statements: &mut Vec<TokenStream>, at: proc_macro2::Span| {
+        errors.at(Loc::span(at), "expected `;` after this statement");
+        current.push(TokenTree::Punct(proc_macro2::Punct::new(';', proc_macro2::Spacing::Alone)));
+        statements.push(current.drain(..).collect());
+    };
     for token in body {
+        if is_keyword(&token) && current.iter().any(is_keyword) {
+            let last = current.last().map(TokenTree::span).unwrap_or(close);
+            finish(&mut current, &mut statements, last);
+        }
         let end = matches!(&token, TokenTree::Punct(p) if p.as_char() == ';');
         current.push(token);
         if end {
@@ -131,9 +142,7 @@ fn split_statements(body: TokenStream, close: proc_macro2::Span, errors: &mut Er
     }
     if !current.is_empty() {
         let last = current.last().map(TokenTree::span).unwrap_or(close);
-        errors.at(Loc::span(last), "expected `;` after the last statement");
-        current.push(TokenTree::Punct(proc_macro2::Punct::new(';', proc_macro2::Spacing::Alone)));
-        statements.push(current.into_iter().collect());
+        finish(&mut current, &mut statements, last);
     }
     statements
 }

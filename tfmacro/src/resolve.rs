@@ -101,6 +101,15 @@ type Bound<'a> = Vec<Option<&'a Expr>>;
 type ConstantValue = (Vec<usize>, Vec<(Number, Loc)>);
 
 impl Resolver<'_> {
+    /// Records where `node`'s inputs are used: `locs[k]` for input `k`.
+    fn used_at(&mut self, node: NodeId, locs: &[Loc]) -> NodeId {
+        let inputs = &mut self.graph.nodes[node].input_locs;
+        for (slot, loc) in inputs.iter_mut().zip(locs) {
+            *slot = *loc;
+        }
+        node
+    }
+
     fn poison(&mut self, loc: Loc) -> NodeId {
         self.graph.add(Op::Poison, Vec::new(), loc, loc)
     }
@@ -296,7 +305,7 @@ impl Resolver<'_> {
             }
             _ => {
                 let names = self.scope.keys().map(String::as_str);
-                let help = nearest(&text, names).map(|n| format!("a node with a similar name exists: `{n}`"));
+                let help = nearest(&text, names).map(|n| format!("did you mean `{n}`?"));
                 let message = with_help(format_args!("cannot find `{text}` in this graph"), help);
                 self.errors.at(loc, message);
             }
@@ -337,6 +346,7 @@ impl Resolver<'_> {
             ExprKind::Neg { op, expr } => {
                 let x = self.lower(expr);
                 let node = self.graph.add(Op::Unary(Unary::Neg), vec![x], loc, *op);
+                self.used_at(node, &[expr.loc]);
                 self.graph.nodes[node].written = "-".into();
                 node
             }
@@ -344,6 +354,7 @@ impl Resolver<'_> {
                 let a = self.lower(lhs);
                 let b = self.lower(rhs);
                 let node = self.graph.add(binary_op(*op), vec![a, b], loc, *op_loc);
+                self.used_at(node, &[lhs.loc, rhs.loc]);
                 self.graph.nodes[node].written = op.symbol().into();
                 node
             }
@@ -535,7 +546,8 @@ impl Resolver<'_> {
             };
             let Some(b) = self.bind(&op, loc, args, &[param], 1) else { return self.poison(loc) };
             let x = self.lower_arg(b[0]);
-            return self.graph.add(node_op, vec![x], loc, op_loc);
+            let node = self.graph.add(node_op, vec![x], loc, op_loc);
+            return self.used_at(node, &arg_locs(&b));
         }
         let binary = match name {
             "add" => Some(Op::Binary(Binary::Add)),
@@ -554,7 +566,8 @@ impl Resolver<'_> {
             let Some(b) = self.bind(&op, loc, args, &["x", "y"], 2) else { return self.poison(loc) };
             let x = self.lower_arg(b[0]);
             let y = self.lower_arg(b[1]);
-            return self.graph.add(node_op, vec![x, y], loc, op_loc);
+            let node = self.graph.add(node_op, vec![x, y], loc, op_loc);
+            return self.used_at(node, &arg_locs(&b));
         }
         match name {
             "constant" => self.constant(&op, args, loc, op_loc),
@@ -571,7 +584,8 @@ impl Resolver<'_> {
                 let (a, x) = (self.lower_arg(b[0]), self.lower_arg(b[1]));
                 match (transpose_a, transpose_b) {
                     (Some(transpose_a), Some(transpose_b)) => {
-                        self.graph.add(Op::MatMul { transpose_a, transpose_b }, vec![a, x], loc, op_loc)
+                        let node = self.graph.add(Op::MatMul { transpose_a, transpose_b }, vec![a, x], loc, op_loc);
+                        self.used_at(node, &arg_locs(&b))
                     }
                     _ => self.poison(loc),
                 }
@@ -596,7 +610,8 @@ impl Resolver<'_> {
                         _ => return self.error(perm.loc, "expected a permutation of a rank-2 tensor: `[1, 0]`"),
                     },
                 };
-                self.graph.add(node_op, vec![x], loc, op_loc)
+                let node = self.graph.add(node_op, vec![x], loc, op_loc);
+                self.used_at(node, &arg_locs(&b))
             }
             "where" | "where_v2" => {
                 let Some(b) = self.bind(&op, loc, args, &["condition", "x", "y"], 1) else { return self.poison(loc) };
@@ -604,7 +619,8 @@ impl Resolver<'_> {
                     return self.error(loc, "`tf.where` with only a condition returns the indices of its true elements, whose shape is not known at compile time; pass `x` and `y`");
                 }
                 let inputs = b.iter().map(|e| self.lower_arg(*e)).collect();
-                self.graph.add(Op::Where, inputs, loc, op_loc)
+                let node = self.graph.add(Op::Where, inputs, loc, op_loc);
+                self.used_at(node, &arg_locs(&b))
             }
             "reduce_sum" | "reduce_mean" => {
                 let params = ["input_tensor", "axis", "keepdims", "reduction_indices", "keep_dims"];
@@ -619,7 +635,8 @@ impl Resolver<'_> {
                 match (axes, keepdims) {
                     (Some(axes), Some(keepdims)) => {
                         let node_op = Op::Reduce { mean: name == "reduce_mean", axes, keepdims };
-                        self.graph.add(node_op, vec![x], loc, op_loc)
+                        let node = self.graph.add(node_op, vec![x], loc, op_loc);
+                        self.used_at(node, &arg_locs(&b))
                     }
                     _ => self.poison(loc),
                 }
@@ -642,7 +659,8 @@ impl Resolver<'_> {
                 };
                 match (depth, on, off, dtype) {
                     (Some(DimSpec::Known(depth)), Some(on), Some(off), Some(dtype)) => {
-                        self.graph.add(Op::OneHot { depth, dtype, on, off }, vec![indices], loc, op_loc)
+                        let node = self.graph.add(Op::OneHot { depth, dtype, on, off }, vec![indices], loc, op_loc);
+                        self.used_at(node, &arg_locs(&b))
                     }
                     _ => self.poison(loc),
                 }
@@ -655,28 +673,37 @@ impl Resolver<'_> {
                     }
                 }
                 let x = self.lower_arg(b[0]);
-                self.graph.add(Op::Softmax, vec![x], loc, op_loc)
+                let node = self.graph.add(Op::Softmax, vec![x], loc, op_loc);
+                self.used_at(node, &arg_locs(&b))
             }
             "cast" => {
                 let Some(b) = self.bind(&op, loc, args, &["x", "dtype"], 2) else { return self.poison(loc) };
                 let x = self.lower_arg(b[0]);
                 match b[1].and_then(|e| self.dtype(e)) {
-                    Some(dtype) => self.graph.add(Op::Cast(dtype), vec![x], loc, op_loc),
+                    Some(dtype) => {
+                        let node = self.graph.add(Op::Cast(dtype), vec![x], loc, op_loc);
+                        self.used_at(node, &arg_locs(&b))
+                    }
                     None => self.poison(loc),
                 }
             }
             "group" => {
                 let mut inputs = Vec::new();
+                let mut locs = Vec::new();
                 for arg in args {
                     match &arg.keyword {
                         Some(k) if k == "name" => {}
                         Some(k) => {
                             self.errors.at(Loc::span(k.span()), format_args!("`tf.group` has no argument `{k}`"));
                         }
-                        None => inputs.push(self.lower(&arg.value)),
+                        None => {
+                            inputs.push(self.lower(&arg.value));
+                            locs.push(arg.value.loc);
+                        }
                     }
                 }
-                self.graph.add(Op::Group, inputs, loc, op_loc)
+                let node = self.graph.add(Op::Group, inputs, loc, op_loc);
+                self.used_at(node, &locs)
             }
             "global_variables_initializer" | "initialize_all_variables" => {
                 if self.bind(&op, loc, args, &[], 0).is_none() {
@@ -688,11 +715,19 @@ impl Resolver<'_> {
                 let Some(b) = self.bind(&op, loc, args, &["ys", "xs"], 2) else { return self.poison(loc) };
                 let ys = self.lower_arg(b[0]);
                 let mut inputs = vec![ys];
+                let mut locs = arg_locs(&b[..1]);
                 match b[1] {
-                    Some(Expr { kind: ExprKind::List(xs), .. }) => inputs.extend(xs.iter().map(|x| self.lower(x))),
-                    other => inputs.push(self.lower_arg(other)),
+                    Some(Expr { kind: ExprKind::List(xs), .. }) => {
+                        inputs.extend(xs.iter().map(|x| self.lower(x)));
+                        locs.extend(xs.iter().map(|x| x.loc));
+                    }
+                    other => {
+                        inputs.push(self.lower_arg(other));
+                        locs.extend(arg_locs(&[other]));
+                    }
                 }
-                self.graph.add(Op::Gradients, inputs, loc, op_loc)
+                let node = self.graph.add(Op::Gradients, inputs, loc, op_loc);
+                self.used_at(node, &locs)
             }
             _ if name.starts_with("train.") && name.ends_with("Optimizer") => {
                 self.error(loc, format_args!("`{op}(...)` is an optimiser, not a tensor: call `.minimize(loss)` on it"))
@@ -964,7 +999,9 @@ impl Resolver<'_> {
         if !self.check_assign_target(node, receiver, method) {
             return self.poison(loc);
         }
-        self.graph.add(Op::Assign(kind), vec![node, value], loc, op_loc)
+        let node = self.graph.add(Op::Assign(kind), vec![node, value], loc, op_loc);
+        let value_loc = b[0].map_or(loc, |e| e.loc);
+        self.used_at(node, &[Loc::span(receiver.span()), value_loc])
     }
 
     // Only a variable can be assigned to.
@@ -1075,7 +1112,8 @@ impl Resolver<'_> {
             }
         }
         let op = Op::Minimize { optimizer: opt.optimizer, hyper: opt.hyper.len(), var_list };
-        self.graph.add(op, inputs, loc, Loc::span(method.span()))
+        let node = self.graph.add(op, inputs, loc, Loc::span(method.span()));
+        self.used_at(node, &arg_locs(&b[..1]))
     }
 
     /// A dtype: `tf.float32` or `"float"`.
@@ -1180,6 +1218,11 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// Where each bound argument was written (absent ones are skipped).
+fn arg_locs(bound: &[Option<&Expr>]) -> Vec<Loc> {
+    bound.iter().flatten().map(|e| e.loc).collect()
 }
 
 /// The largest dimension a shape may have.
