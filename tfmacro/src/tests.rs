@@ -1,24 +1,216 @@
-//! Expansion tests: expand a graph, re-parse the output as Rust, and look at what it holds.
+//! Expansion tests: expand a graph, re-parse the output as Rust, and assert on what it must and
+//! must not hold.
 
 use crate::expand::expand;
-use quote::quote;
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
 
-fn expand_ok(tokens: proc_macro2::TokenStream) -> String {
+/// The expansion of a graph that must compile, parsed.
+fn expand_ok(tokens: TokenStream) -> syn::File {
     let out = expand(tokens);
     let text = out.to_string();
     assert!(!text.contains("compile_error"), "unexpected errors: {text}");
-    syn::parse2::<syn::File>(out).unwrap_or_else(|e| panic!("output does not parse: {e}\n{text}"));
-    text
+    syn::parse2::<syn::File>(out).unwrap_or_else(|e| panic!("output does not parse: {e}\n{text}"))
+}
+
+/// The error messages a graph gets.
+fn errors_of(tokens: TokenStream) -> Vec<String> {
+    let mut errors = crate::error::Errors::default();
+    if let Some(def) = crate::parse::parse(tokens, &mut errors) {
+        let mut graph = crate::resolve::resolve(def, &mut errors);
+        crate::infer::infer(&mut graph, &mut errors);
+    }
+    errors.messages()
+}
+
+/// The body of the `run` of fetch type `fetch`, as text.
+fn run_body(file: &syn::File, fetch: &str) -> String {
+    let syn::Item::Mod(module) = &file.items[0] else { panic!("expected a module") };
+    for item in &module.content.as_ref().expect("inline module").1 {
+        if let syn::Item::Impl(imp) = item {
+            let self_ty = imp.self_ty.to_token_stream().to_string();
+            let is_fetch = imp.trait_.as_ref().is_some_and(|t| t.1.to_token_stream().to_string().contains("Fetch"));
+            if is_fetch && (self_ty == fetch || self_ty.starts_with(&format!("{fetch} <"))) {
+                return imp.items.iter().map(|i| i.to_token_stream().to_string()).collect();
+            }
+        }
+    }
+    panic!("no fetch `{fetch}`")
+}
+
+fn bond() -> TokenStream {
+    quote! {
+        pub mod bond {
+            let C = tf.constant(5.0);
+            let P = tf.constant(100.0);
+            let a = tf.Variable(-10.0);
+            let b = tf.Variable(10.0);
+            let v_target = tf.placeholder("float");
+            let y = (a + b) / 2;
+            let v_guess = C * tf.exp(-0.5 * y) + C * tf.exp(-y) + C * tf.exp(-1.5 * y) + (C + P) * tf.exp(-2 * y);
+            let a_ = tf.where(v_guess > v_target, y, a);
+            let b_ = tf.where(v_guess < v_target, y, b);
+            let step = tf.group(a.assign(a_), b.assign(b_));
+        }
+    }
 }
 
 #[test]
-fn first_graph_folds_to_a_constant() {
-    let text = expand_ok(quote! {
+fn fetches_run_only_what_they_need() {
+    let file = expand_ok(bond());
+    let y = run_body(&file, "y");
+    assert!(!y.contains("expf") && !y.contains("v_target"), "`y` needs neither `v_guess` nor the feed: {y}");
+    let a_ = run_body(&file, "a_");
+    assert!(!a_.contains("__v_b_") && !a_.contains(" < "), "`a_` does not compute `b_`: {a_}");
+    assert!(!a_.contains("__session . vars . a ="), "`a_` assigns nothing: {a_}");
+}
+
+#[test]
+fn each_node_is_computed_once() {
+    let file = expand_ok(bond());
+    let step = run_body(&file, "step");
+    // `v_guess` feeds both `a_` and `b_` but is computed once: four exponentials in all.
+    assert_eq!(step.matches("expf").count(), 4, "{step}");
+    assert_eq!(step.matches("let __v_v_guess").count(), 1, "{step}");
+    // Both assignments read the variables before either writes.
+    let first_write = step.find("__session . vars . a =").expect("writes a");
+    assert!(step.rfind("__v_a").unwrap() < first_write || step[first_write..].matches("__v_a").count() == 0);
+}
+
+#[test]
+fn constants_are_folded() {
+    let file = expand_ok(bond());
+    let step = run_body(&file, "step");
+    assert!(step.contains("105f32"), "`C + P` is folded: {step}");
+    let file = expand_ok(quote! {
         pub mod first {
             let a = tf.constant([2.5, 2]);
             let b = tf.constant([3, 6], dtype = tf.float32);
             let total = tf.add(a, b);
         }
     });
-    assert!(text.contains("5.5f32"), "{text}");
+    let total = run_body(&file, "total");
+    assert!(total.contains("5.5f32") && total.contains("8f32") && !total.contains("+"), "{total}");
+}
+
+#[test]
+fn shared_subexpressions_are_merged() {
+    let file = expand_ok(quote! {
+        pub mod twice {
+            let x = tf.placeholder(tf.float32, [3]);
+            let a = tf.exp(x * 2);
+            let b = tf.exp(x * 2);
+            let both = a + b;
+        }
+    });
+    let both = run_body(&file, "both");
+    assert_eq!(both.matches("expf").count(), 1, "{both}");
+}
+
+#[test]
+fn elementwise_chains_are_fused_into_one_loop() {
+    let file = expand_ok(quote! {
+        pub mod layer {
+            let W = tf.Variable(tf.ones([2, 3]));
+            let b = tf.Variable(tf.zeros([3]));
+            let X = tf.placeholder(tf.float32, [None, 2]);
+            let hidden = tf.sigmoid(tf.matmul(X, W) + b);
+        }
+    });
+    let hidden = run_body(&file, "hidden");
+    assert_eq!(
+        hidden.matches("from_fn").count(),
+        1,
+        "one loop computes the matmul, the bias and the sigmoid: {hidden}"
+    );
+}
+
+#[test]
+fn generated_code_stays_in_core_and_private_api() {
+    let text = expand_ok(bond()).to_token_stream().to_string();
+    for forbidden in ["unsafe", ":: std ::", "Vec", "Box", "alloc"] {
+        assert!(!text.contains(forbidden), "generated code mentions `{forbidden}`");
+    }
+    for (k, _) in text.match_indices(":: tfcore ::") {
+        assert!(text[k..].starts_with(":: tfcore :: __private"), "reaches past __private: {}", &text[k..k + 60]);
+    }
+}
+
+#[test]
+fn unit_and_feed_fetch_types() {
+    let text = expand_ok(bond()).to_token_stream().to_string();
+    assert!(text.contains("pub struct y ;"), "{text}");
+    assert!(text.contains("pub struct a_ { # [doc"), "{text}");
+    assert!(text.contains("pub v_target : f32"), "{text}");
+}
+
+#[test]
+fn the_seed_mismatch_is_reported_once_with_both_dtypes() {
+    let errors = errors_of(quote! {
+        pub mod first {
+            let a = tf.constant([2.5, 2]);
+            let b = tf.constant([3, 6]);
+            let total = tf.add(a, b);
+            let doubled = total * 2;
+        }
+    });
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("`tf.add`") && errors[0].contains("`float32`") && errors[0].contains("`int32`"));
+}
+
+#[test]
+fn independent_mistakes_are_all_reported() {
+    let errors = errors_of(quote! {
+        pub mod three {
+            let a = tf.constant([1.0, 2.0]);
+            let b = tf.sigmod(a);
+            let c = a + tf.constant([1, 2]);
+            let d = tf.matmul(a, a);
+        }
+    });
+    assert_eq!(errors.len(), 3, "{errors:?}");
+}
+
+#[test]
+fn unshaped_placeholders_take_the_shape_their_uses_need() {
+    let file = expand_ok(quote! {
+        pub mod circle {
+            let X = tf.placeholder(tf.float32, [None, 2]);
+            let Y = tf.placeholder(tf.uint8);
+            let W = tf.Variable(tf.ones([2, 2]));
+            let output_layer = tf.nn.softmax(tf.matmul(X, W));
+            let loss = -tf.reduce_sum(tf.one_hot(Y, 2) * tf.log(output_layer));
+        }
+    });
+    let text = file.to_token_stream().to_string();
+    assert!(text.contains("pub Y : & 'a :: tfcore :: __private :: SVector < u8 , N >"), "{text}");
+}
+
+#[test]
+fn malformed_input_gets_errors_not_panics() {
+    let cases = [
+        quote!(),
+        quote!(mod),
+        quote!(pub mod m),
+        quote!(pub mod m { let }),
+        quote!(pub mod m { let x = ; }),
+        quote!(pub mod m { let x = tf.constant(); }),
+        quote!(pub mod m { let x = tf.constant([[1], [2, 3]]); }),
+        quote!(pub mod m { let x = tf.placeholder(tf.float32, [0]); }),
+        quote!(pub mod m { let x = tf.one_hot(tf.constant([1]), 0); }),
+        quote!(pub mod m { const N: usize = 1 / 0; let x = tf.zeros([N]); }),
+        quote!(pub mod m { let x = 1 / 0; }),
+        quote!(pub mod m { let x = tf.reduce_sum(tf.constant(1.0), axis = 0); }),
+        quote!(pub mod m { let x = tf.constant(99999999999999999999999999999999); }),
+        quote!(pub mod m { let v = tf.Variable(tf.placeholder(tf.float32, [2])); }),
+        quote!(pub mod m { let r = tf.random_uniform([2], 0, 1); }),
+        quote!(pub mod m { let x = tf.constant(1.0); let s = x.assign(2.0); }),
+        quote!(pub mod m { let s = tf.train.AdamOptimizer(0.1).minimize(tf.constant(1.0)); }),
+        quote!(pub mod m { let x = tf.constant(true) + tf.constant(false); }),
+        quote!(pub mod m { let x = tf.where(tf.constant(true)); }),
+    ];
+    for case in cases {
+        let out = expand(case.clone()).to_string();
+        assert!(out.contains("compile_error"), "no error for `{case}`: {out}");
+    }
 }

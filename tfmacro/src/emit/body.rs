@@ -507,11 +507,12 @@ fn reads_value(op: &Op, k: usize) -> bool {
     }
 }
 
-/// The local a node's value is bound to: `__name` for a named node, `__7` otherwise.
+/// The local a node's value is bound to: `__v_name` for a named node, `__t7` otherwise. No other
+/// name in generated code starts with `__v_` or `__t` and a digit, so these never collide.
 pub fn local_name(graph: &Graph, id: NodeId) -> Ident {
     match &graph.nodes[id].name {
-        Some(name) => format_ident!("__{}", name.to_string().trim_start_matches("r#")),
-        None => format_ident!("__{}", id),
+        Some(name) => format_ident!("__v_{}", name.to_string().trim_start_matches("r#")),
+        None => format_ident!("__t{}", id),
     }
 }
 

@@ -1,0 +1,98 @@
+//! `Session::run` allocates nothing on the heap: a counting global allocator watches every run.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use tfcore::graph;
+use tfcore::nalgebra::{SMatrix, SVector};
+
+/// Counts the allocations made by the current thread, so that other threads of the test harness
+/// do not disturb the count.
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: defers every call to the system allocator unchanged; counting touches only a
+// thread-local `Cell<usize>` with a const initialiser, which neither allocates nor re-enters.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// How many allocations `f` made on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+graph! {
+    pub mod bond {
+        let C = tf.constant(5.0);
+        let P = tf.constant(100.0);
+        let a = tf.Variable(-10.0);
+        let b = tf.Variable(10.0);
+        let v_target = tf.placeholder("float");
+        let y = (a + b) / 2;
+        let v_guess = C * tf.exp(-0.5 * y) + C * tf.exp(-y) + C * tf.exp(-1.5 * y) + (C + P) * tf.exp(-2 * y);
+        let a_ = tf.where(v_guess > v_target, y, a);
+        let b_ = tf.where(v_guess < v_target, y, b);
+        let step = tf.group(a.assign(a_), b.assign(b_));
+        let init = tf.global_variables_initializer();
+    }
+}
+
+graph! {
+    pub mod classifier {
+        let W = tf.Variable(tf.random_uniform([2, 3], -1, 1));
+        let b = tf.Variable(tf.zeros([3]));
+        let X = tf.placeholder(tf.float32, [None, 2]);
+        let Y = tf.placeholder(tf.uint8, [None]);
+        let output = tf.nn.softmax(tf.matmul(X, W) + b);
+        let loss = -tf.reduce_sum(tf.one_hot(Y, 3) * tf.log(output));
+        let nudge = b.assign_add(tf.reduce_mean(output, axis = 0));
+    }
+}
+
+#[test]
+fn running_fetches_allocates_nothing() {
+    let mut sess = bond::Session::new();
+    assert_eq!(allocations(|| sess.run(bond::step { v_target: 95.0 })), 0);
+    assert_eq!(
+        allocations(|| {
+            sess.run(bond::a_ { v_target: 100.0 });
+        }),
+        0
+    );
+    assert_eq!(allocations(|| sess.run(bond::init)), 0);
+
+    let mut sess = classifier::Session::new();
+    let x = SMatrix::<f32, 64, 2>::from_fn(|i, j| (i as f32 - 32.0) / 32.0 + j as f32);
+    let y = SVector::<u8, 64>::from_fn(|i, _| (i % 3) as u8);
+    let mut loss = 0.0;
+    assert_eq!(allocations(|| loss = sess.run(classifier::loss { X: &x, Y: &y })), 0);
+    assert!(loss.is_finite() && loss > 0.0);
+    assert_eq!(
+        allocations(|| {
+            sess.run(classifier::nudge { X: &x });
+        }),
+        0
+    );
+    // The count is real: a heap allocation made here is seen.
+    assert_eq!(allocations(|| drop(std::hint::black_box(vec![1u8; 8]))), 1);
+}
