@@ -66,6 +66,9 @@ graph! {
         let output = tf.nn.softmax(tf.matmul(X, W) + b);
         let loss = -tf.reduce_sum(tf.one_hot(Y, 3) * tf.log(output));
         let nudge = b.assign_add(tf.reduce_mean(output, axis = 0));
+        let train_step = tf.train.GradientDescentOptimizer(0.01).minimize(loss);
+        let adam_step = tf.train.AdamOptimizer(0.01).minimize(loss);
+        let grads = tf.gradients(loss, [W, b]);
     }
 }
 

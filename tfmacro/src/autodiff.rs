@@ -265,7 +265,11 @@ impl Builder<'_> {
                 Unary::Neg => self.unary(Unary::Neg, g),
                 // d exp(x) = exp(x): the forward node itself.
                 Unary::Exp => self.mul(g, id),
-                Unary::Log => self.div(g, x),
+                // TensorFlow's LogGrad: grad * reciprocal(x).
+                Unary::Log => {
+                    let reciprocal = self.with_number(Binary::Div, 1.0, x);
+                    self.mul(g, reciprocal)
+                }
                 // TensorFlow's SqrtGrad: dy * 0.5 / y.
                 Unary::Sqrt => {
                     let half = self.with_number(Binary::Mul, 0.5, g);

@@ -399,10 +399,16 @@ impl Pass<'_> {
                     _ => {
                         if self.reported.insert(p.placeholder) {
                             let name = self.describe(p.placeholder);
-                            self.errors.at(
-                                self.op_loc(id),
-                                format_args!("cannot infer the shape of placeholder {name} from this use; give the placeholder a shape"),
+                            let message = with_help(
+                                format_args!(
+                                    "cannot infer the shape of placeholder {name}: no shape of it makes its `tf.one_hot({}, {depth})` fit {} in {}",
+                                    name.trim_matches('`'),
+                                    self.shape_text(&target),
+                                    self.op(id)
+                                ),
+                                Some("give the placeholder a shape, as in `tf.placeholder(tf.uint8, [None])`".into()),
                             );
+                            self.errors.at(self.op_loc(id), message);
                         }
                         return;
                     }
@@ -901,10 +907,11 @@ impl Pass<'_> {
         }
         let which =
             if listed.is_some() { "none of the variables in `var_list`" } else { "no trainable float variable" };
-        self.errors.at(
-            self.op_loc(id),
-            format_args!("{} has nothing to train: {} {which} is reachable from it", self.op(id), self.describe(loss)),
+        let message = with_help(
+            format_args!("{} has nothing to train: {which} is reachable from {}", self.op(id), self.describe(loss)),
+            Some("a variable is trainable unless made with `trainable = false`; `tf.stop_gradient` and integer tensors cut the path".into()),
         );
+        self.errors.at(self.op_loc(id), message);
         false
     }
 

@@ -1,0 +1,155 @@
+//! Every op's derived gradient against central finite differences, in float64.
+//!
+//! One table: each row is an expression over the variables `a` ([2, 3]), `b` ([3]), `c` ([2, 1]),
+//! `s` (a scalar), `p` ([3, 2]) and `q` ([2, 3], positive). Its loss is
+//! `reduce_sum(square(expr))`, so each output element weighs in with its own value, and the
+//! gradient `tf.gradients` derives for every variable is compared with central differences of
+//! the loss. To test another op, add a row.
+
+use tfcore::graph;
+
+macro_rules! gradient_table {
+    ($($row:ident => { $($expr:tt)+ })*) => {
+        mod table {
+            pub mod losses {
+                tfcore::graph! {
+                    pub mod g {
+                        let a = tf.Variable(tf.constant([[0.7, -1.3, 0.4], [1.1, 0.35, -0.6]], dtype = tf.float64));
+                        let b = tf.Variable(tf.constant([0.5, -0.8, 1.6], dtype = tf.float64));
+                        let c = tf.Variable(tf.constant([[0.9], [-0.45]], dtype = tf.float64));
+                        let s = tf.Variable(tf.constant(1.25, dtype = tf.float64));
+                        let p = tf.Variable(tf.constant([[0.3, -0.7], [1.2, 0.8], [-0.25, 0.6]], dtype = tf.float64));
+                        let q = tf.Variable(tf.constant([[0.6, 1.4, 2.2], [0.9, 3.1, 0.45]], dtype = tf.float64));
+                        $(
+                            let $row = tf.reduce_sum(tf.square($($expr)+));
+                        )*
+                    }
+                }
+            }
+            pub mod grads {
+                tfcore::graph! {
+                    pub mod g {
+                        let a = tf.Variable(tf.constant([[0.7, -1.3, 0.4], [1.1, 0.35, -0.6]], dtype = tf.float64));
+                        let b = tf.Variable(tf.constant([0.5, -0.8, 1.6], dtype = tf.float64));
+                        let c = tf.Variable(tf.constant([[0.9], [-0.45]], dtype = tf.float64));
+                        let s = tf.Variable(tf.constant(1.25, dtype = tf.float64));
+                        let p = tf.Variable(tf.constant([[0.3, -0.7], [1.2, 0.8], [-0.25, 0.6]], dtype = tf.float64));
+                        let q = tf.Variable(tf.constant([[0.6, 1.4, 2.2], [0.9, 3.1, 0.45]], dtype = tf.float64));
+                        $(
+                            let $row = tf.gradients(tf.reduce_sum(tf.square($($expr)+)), [a, b, c, s, p, q]);
+                        )*
+                    }
+                }
+            }
+
+            /// Every row: its name, its loss at perturbed variables, and its derived gradient
+            /// (flattened in the order of `elements`).
+            pub fn rows() -> Vec<(&'static str, fn(&losses::g::Variables) -> f64, fn() -> Vec<f64>)> {
+                vec![$((
+                    stringify!($row),
+                    |v| losses::g::Session::from_variables(*v).run(losses::g::$row),
+                    || {
+                        let (a, b, c, s, p, q) = grads::g::Session::new().run(grads::g::$row);
+                        [a.as_slice(), b.as_slice(), c.as_slice(), &[s], p.as_slice(), q.as_slice()].concat()
+                    },
+                )),*]
+            }
+        }
+    };
+}
+
+gradient_table! {
+    add_row_broadcast => { a + b }
+    add_column_broadcast => { a + c }
+    add_scalar => { s + a }
+    subtract => { a - b }
+    subtract_from_scalar => { s - a }
+    multiply => { a * b }
+    multiply_column => { a * c }
+    multiply_scalar => { a * s }
+    divide => { a / q }
+    divide_broadcast => { b / q }
+    divide_by_scalar => { q / s }
+    negate => { -a }
+    exp => { tf.exp(a) }
+    log => { tf.log(q) }
+    sqrt => { tf.sqrt(q) }
+    square => { tf.square(a) }
+    abs => { tf.abs(a) }
+    sigmoid => { tf.sigmoid(a) }
+    tanh => { tf.tanh(a) }
+    relu => { tf.nn.relu(a) }
+    softmax_rows => { tf.nn.softmax(a) * q }
+    softmax_vector => { tf.nn.softmax(b) * b }
+    matmul => { tf.matmul(a, p) }
+    matmul_transpose_a => { tf.matmul(a, q, transpose_a = true) }
+    matmul_transpose_b => { tf.matmul(a, q, transpose_b = true) }
+    matmul_transpose_both => { tf.matmul(p, a, transpose_a = true, transpose_b = true) }
+    transpose => { tf.transpose(a) * p }
+    reduce_sum_all => { tf.reduce_sum(a * q) }
+    reduce_sum_rows => { tf.reduce_sum(a * q, axis = 0) }
+    reduce_sum_columns => { tf.reduce_sum(a * q, axis = 1) }
+    reduce_sum_keepdims => { tf.reduce_sum(a, axis = -1, keepdims = true) * q }
+    reduce_mean_all => { tf.reduce_mean(a * q) }
+    reduce_mean_rows => { tf.reduce_mean(a * q, axis = 0) }
+    where_branches => { tf.where(a > 0, a * s, tf.square(a) + b) }
+    identity_and_cast => { tf.identity(tf.cast(a, tf.float64)) * b }
+    one_hot_carries_none => { tf.one_hot(tf.constant([0, 2]), 3, dtype = tf.float64) * a }
+    dense_layer => { tf.nn.softmax(tf.matmul(tf.sigmoid(tf.matmul(a, p) + c), tf.transpose(p)) + b) }
+    cross_entropy => { -tf.reduce_sum(tf.one_hot(tf.constant([1, 0]), 3, dtype = tf.float64) * tf.log(tf.nn.softmax(a * s))) }
+}
+
+/// Every variable element of `v`, in the order the derived gradients are flattened.
+fn elements(v: &mut table::losses::g::Variables) -> Vec<&mut f64> {
+    let mut all: Vec<&mut f64> = Vec::new();
+    all.extend(v.a.iter_mut());
+    all.extend(v.b.iter_mut());
+    all.extend(v.c.iter_mut());
+    all.push(&mut v.s);
+    all.extend(v.p.iter_mut());
+    all.extend(v.q.iter_mut());
+    all
+}
+
+#[test]
+fn derived_gradients_match_central_differences() {
+    let start = *table::losses::g::Session::new().variables();
+    let h = 1e-6;
+    let mut failures = Vec::new();
+    for (row, loss, derived) in table::rows() {
+        let derived = derived();
+        assert_eq!(derived.len(), elements(&mut start.clone()).len(), "{row}");
+        for (k, derived) in derived.iter().enumerate() {
+            let (mut plus, mut minus) = (start, start);
+            *elements(&mut plus)[k] += h;
+            *elements(&mut minus)[k] -= h;
+            let numeric = (loss(&plus) - loss(&minus)) / (2.0 * h);
+            let error = (numeric - derived).abs() / numeric.abs().max(1.0);
+            if error > 1e-6 {
+                failures.push(format!("{row}: element {k}: derived {derived}, central difference {numeric}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+graph! {
+    pub mod stopped {
+        let a = tf.Variable(tf.constant([1.5, -2.0], dtype = tf.float64));
+        let n = tf.Variable(tf.constant([3, 4]), trainable = false);
+        let y = tf.reduce_sum(a * tf.stop_gradient(a) + tf.cast(n, tf.float64) * a);
+        let grads = tf.gradients(y, [a]);
+        let unrelated = tf.gradients(tf.reduce_sum(tf.stop_gradient(a)), [a]);
+    }
+}
+
+#[test]
+fn stop_gradient_and_integers_carry_no_gradient() {
+    let mut sess = stopped::Session::new();
+    // d/da (a * stop(a) + n * a) = stop(a) + n: the stopped factor counts as a constant.
+    let (g,) = sess.run(stopped::grads);
+    assert_eq!(g.as_slice(), &[1.5 + 3.0, -2.0 + 4.0]);
+    // Nothing flows through `tf.stop_gradient`: the gradient is zero.
+    let (g,) = sess.run(stopped::unrelated);
+    assert_eq!(g.as_slice(), &[0.0, 0.0]);
+}
