@@ -58,6 +58,8 @@ pub use tfmacro::graph;
 pub mod __private;
 mod display;
 mod fetch;
+#[doc(hidden)]
+pub mod math;
 mod pcg;
 
 pub use display::{display, Display, Tensor};

@@ -276,12 +276,12 @@ pub fn unary(u: Unary, dtype: DType, x: Scalar) -> Scalar {
             let x = float(x) as f32;
             let r = match u {
                 Unary::Neg => -x,
-                Unary::Exp => libm::expf(x),
+                Unary::Exp => crate::math::expf(x),
                 Unary::Log => libm::logf(x),
                 Unary::Sqrt => libm::sqrtf(x),
                 Unary::Square => x * x,
                 Unary::Abs => libm::fabsf(x),
-                Unary::Sigmoid => 1.0 / (1.0 + libm::expf(-x)),
+                Unary::Sigmoid => crate::math::sigmoidf(x),
                 Unary::Tanh => libm::tanhf(x),
                 Unary::Relu => {
                     if x > 0.0 {

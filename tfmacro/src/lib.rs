@@ -17,6 +17,10 @@ mod expand;
 mod fallback;
 mod infer;
 mod ir;
+/// The float32 functions whose bits tfgraph defines itself, shared with `tfcore`'s run time so that
+/// folding gives the bits running gives.
+#[path = "../../tfcore/src/math.rs"]
+mod math;
 mod optimise;
 mod parse;
 mod resolve;
