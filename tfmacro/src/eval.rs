@@ -37,12 +37,10 @@ impl Tensor {
         self.data[flat]
     }
 
-    /// As `Data`, a splat when every element is equal.
+    /// As `Data`, a splat when every element is equal (so that it is emitted as a literal).
     pub fn into_data(self) -> Data {
         match self.data.first() {
-            Some(first) if self.data.iter().all(|x| x == first) && (self.shape.is_empty() || self.data.len() > 1) => {
-                Data::Splat(*first)
-            }
+            Some(first) if self.data.iter().all(|x| x == first) => Data::Splat(*first),
             _ => Data::Dense(self.data),
         }
     }
