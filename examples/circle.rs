@@ -75,6 +75,9 @@ struct Options {
     learning_rate: f32,
     seed: u64,
     picture: PathBuf,
+    export_weights: Option<PathBuf>,
+    save_checkpoint: Option<PathBuf>,
+    load_checkpoint: Option<PathBuf>,
 }
 
 const HELP: &str = "\
@@ -90,6 +93,14 @@ Options:
   --seed N            seed of the training points and of the initial weights [default: 1]
   --picture PATH      where to write the PNG of the learned region and the loss curve
                       [default: target/circle.png]
+  --export-weights PATH
+                      write the trained weights as Rust source, `pub const TRAINED:
+                      circle::Variables = ...;`, for firmware to include (see firmware/)
+  --save-checkpoint PATH
+                      write the trained weights as JSON
+  --load-checkpoint PATH
+                      start from weights saved with --save-checkpoint instead of random ones
+                      (with `--epochs 0`, only evaluate them)
   -h, --help          print this help";
 
 fn parse_options() -> Result<Options, String> {
@@ -99,6 +110,9 @@ fn parse_options() -> Result<Options, String> {
         learning_rate: circle::LEARNING_RATE,
         seed: 1,
         picture: PathBuf::from("target/circle.png"),
+        export_weights: None,
+        save_checkpoint: None,
+        load_checkpoint: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -119,6 +133,9 @@ fn parse_options() -> Result<Options, String> {
             }
             "--seed" => options.seed = value.parse().map_err(|_| invalid("a number"))?,
             "--picture" => options.picture = PathBuf::from(value),
+            "--export-weights" => options.export_weights = Some(PathBuf::from(value)),
+            "--save-checkpoint" => options.save_checkpoint = Some(PathBuf::from(value)),
+            "--load-checkpoint" => options.load_checkpoint = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown option `{flag}` (see --help)")),
         }
     }
@@ -173,7 +190,16 @@ fn training_set<const N: usize>(seed: u64) -> (Box<SMatrix<f32, N, 2>>, Box<SVec
 fn train<const N: usize>(options: &Options) -> Result<(), String> {
     let (random_spots, is_inside_circle) = training_set::<N>(options.seed);
     let (x, y) = (&*random_spots, &*is_inside_circle);
-    let mut sess = circle::Session::with_seed(options.seed);
+    let mut sess = match &options.load_checkpoint {
+        Some(path) => {
+            let json = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let variables =
+                serde_json::from_str(&json).map_err(|e| format!("{} is not a checkpoint: {e}", path.display()))?;
+            println!("Starting from the checkpoint {}", path.display());
+            circle::Session::from_variables(variables)
+        }
+        None => circle::Session::with_seed(options.seed),
+    };
     let mut losses = Vec::with_capacity(options.epochs + 1);
     println!(
         "Training on {N} points ({} inside the circle) for {} epochs at learning rate {}",
@@ -200,7 +226,23 @@ fn train<const N: usize>(options: &Options) -> Result<(), String> {
 
     let output = sess.run(circle::output_layer { X: x });
     let correct = (0..N).filter(|&i| inside(&output, i) == (y[i] == 1)).count();
-    println!("Training accuracy: {:.3} ({correct} of {N} points)", correct as f64 / N as f64);
+    let accuracy = correct as f64 / N as f64;
+    println!("Training accuracy: {accuracy:.3} ({correct} of {N} points)");
+
+    if let Some(path) = &options.save_checkpoint {
+        let json = serde_json::to_string_pretty(sess.variables()).map_err(|e| e.to_string())?;
+        write_file(path, &json)?;
+        println!("Checkpoint written to {}", path.display());
+    }
+    if let Some(path) = &options.export_weights {
+        let header = format!(
+            "// The seed's circle classifier, trained by `cargo run --release --example circle -- --points {N} --epochs {} \
+             --learning-rate {} --seed {}`:\n// training accuracy {accuracy:.3}. Written by `Variables::to_rust_const`.\n",
+            options.epochs, options.learning_rate, options.seed
+        );
+        write_file(path, &(header + &sess.variables().to_rust_const("TRAINED").to_string()))?;
+        println!("Weights written as Rust source to {}", path.display());
+    }
 
     print_map(&mut sess);
     draw_picture(&mut sess, x, y, &losses, &options.picture)?;
@@ -210,6 +252,13 @@ fn train<const N: usize>(options: &Options) -> Result<(), String> {
         options.picture.display()
     );
     Ok(())
+}
+
+fn write_file(path: &std::path::Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// The seed's rule: a point is outside if the first output is greater than 0.5, inside otherwise.

@@ -2,14 +2,18 @@
 //!
 //! Generated code reaches `tfcore` only through this module (`::tfcore::__private::...`), so
 //! the public API stays free to evolve. Every numeric kernel lives here once, generic over the
-//! element type and the matrix sizes, and all math goes through `libm` so that a host build and a
-//! Cortex-M build of the same graph give the same bits.
+//! element type and the matrix sizes, and all math is plain Rust (tfgraph's own `expf`, `libm` for
+//! the rest), so that a host build and a Cortex-M build of the same graph give the same bits.
 
+pub use crate::__with_serde as with_serde;
+pub use crate::export::{RustConst, ToRust};
 pub use crate::fetch::Fetch;
 pub use crate::math::{expf, sigmoidf};
 pub use crate::DEFAULT_SEED;
 pub use libm::{exp, fabs, fabsf, log, logf, sqrt, sqrtf, tanh, tanhf};
 pub use nalgebra::{ArrayStorage, SMatrix, SVector};
+#[cfg(feature = "serde")]
+pub use serde;
 
 use rand::{RngExt, SeedableRng};
 

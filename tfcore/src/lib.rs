@@ -51,18 +51,44 @@ extern crate std;
 // Lets the crate's own unit tests use `graph!`, whose output names `::tfcore`.
 extern crate self as tfcore;
 
+/// Wraps a generated `Variables` definition, adding `Serialize` and `Deserialize` when tfcore's
+/// `serde` feature is on. Not public API: generated code calls it as
+/// `::tfcore::__private::with_serde!`.
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_serde {
+    ($item:item) => {
+        #[derive(::tfcore::__private::serde::Serialize, ::tfcore::__private::serde::Deserialize)]
+        #[serde(crate = "::tfcore::__private::serde")]
+        $item
+    };
+}
+
+/// Without the `serde` feature: the item unchanged.
+#[cfg(not(feature = "serde"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_serde {
+    ($item:item) => {
+        $item
+    };
+}
+
 pub use nalgebra;
 pub use tfmacro::graph;
 
 #[doc(hidden)]
 pub mod __private;
 mod display;
+mod export;
 mod fetch;
 #[doc(hidden)]
 pub mod math;
 mod pcg;
 
 pub use display::{display, Display, Tensor};
+pub use export::{RustConst, ToRust};
 pub use fetch::Fetch;
 
 /// The seed every `Session::new()` draws its random initial values from, so that runs repeat.

@@ -214,12 +214,45 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
     );
     let uses_rng = user_init.to_string().contains("__rng");
     let rng_param = if uses_rng { quote!(__rng) } else { quote!(_) };
+    let type_path = format!("{module}::Variables");
+    let rust_fields = user_names.iter().enumerate().map(|(k, name)| {
+        let prefix = format!("{}    {}: ", if k == 0 { " {\n" } else { ",\n" }, name);
+        quote! {
+            f.write_str(#prefix)?;
+            ::tfcore::__private::ToRust::fmt_rust(&self.#name, f)?;
+        }
+    });
+    let rust_close = if user_names.is_empty() { " {}" } else { ",\n}" };
+    let to_rust_doc = format!(
+        " These values as a Rust item, `pub const NAME: {type_path} = {type_path} {{ ... }};`, to write to a file another program `include!`s where the graph's module `{module}` is in scope (firmware baking in trained weights, say). Floats read back to the same bits."
+    );
     quote! {
-        #[doc = #variables_doc]
-        #[derive(Clone, Copy, Debug, PartialEq)]
-        #[allow(non_snake_case)]
-        pub struct Variables {
-            #(#[doc = #var_docs] pub #user_names: #user_types,)*
+        ::tfcore::__private::with_serde! {
+            #[doc = #variables_doc]
+            #[derive(Clone, Copy, Debug, PartialEq)]
+            #[allow(non_snake_case)]
+            pub struct Variables {
+                #(#[doc = #var_docs] pub #user_names: #user_types,)*
+            }
+        }
+
+        impl Variables {
+            #[doc = #to_rust_doc]
+            pub fn to_rust_const<'a>(&'a self, name: &'a str) -> ::tfcore::__private::RustConst<'a, Self> {
+                ::tfcore::__private::RustConst::new(name, self)
+            }
+        }
+
+        impl ::tfcore::__private::ToRust for Variables {
+            fn fmt_rust(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(#type_path)?;
+                #(#rust_fields)*
+                f.write_str(#rust_close)
+            }
+
+            fn fmt_rust_type(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(#type_path)
+            }
         }
 
         #slots_items
@@ -257,11 +290,10 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
                 Session { vars, #slots_new rng }
             }
 
-            /// A session holding `variables` (the optimisers start afresh).
+            /// A session holding `variables` (the optimisers start afresh). Nothing is drawn at
+            /// random: firmware that only runs trained weights links no initialisation code.
             pub fn from_variables(variables: Variables) -> Self {
-                let mut session = Self::new();
-                session.vars = variables;
-                session
+                Session { vars: variables, #slots_new rng: ::tfcore::__private::rng(::tfcore::__private::DEFAULT_SEED) }
             }
 
             /// The variables' current values.

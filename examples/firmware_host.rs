@@ -1,0 +1,30 @@
+//! The firmware's demo, run on the host: the same source (`firmware/src/demo.rs`), the same
+//! graphs and weights, printed the same way. `firmware/check.sh` compares this output with what
+//! the firmware prints under QEMU; they must be equal, bit for bit.
+//!
+//! ```text
+//! cargo run --release --example firmware_host
+//! ```
+
+use std::fmt::{self, Write};
+
+#[path = "../firmware/src/demo.rs"]
+#[allow(dead_code)]
+mod demo;
+
+/// Standard output as a `fmt::Write`, as semihosting is on the device.
+struct Stdout;
+
+impl Write for Stdout {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        print!("{s}");
+        Ok(())
+    }
+}
+
+fn main() -> fmt::Result {
+    let mut out = Stdout;
+    demo::inference(&mut out)?;
+    demo::training(&mut out)?;
+    demo::bond(&mut out)
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The firmware, checked end to end:
+#  1. builds it for the Cortex-M4F (thumbv7em-none-eabihf), with and without the model;
+#  2. runs it under QEMU (mps2-an386) with a time limit;
+#  3. runs the same demo source on the host (examples/firmware_host.rs) and fails loudly unless
+#     the device printed exactly what the host computed;
+#  4. reports flash, RAM and peak stack, and the model's own cost (each build minus the build
+#     without the model).
+# Needs the thumbv7em-none-eabihf target, qemu-system-arm and binutils' `size` (.ci/run installs them).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+TARGET=thumbv7em-none-eabihf
+ELF="target/$TARGET/release/tfgraph-firmware"
+OUT=target/check
+mkdir -p "$OUT"
+
+build() {
+    local name=$1
+    shift
+    echo "== building the firmware: $name"
+    cargo build --release --quiet "$@"
+    cp "$ELF" "$OUT/$name.elf"
+}
+build baseline --no-default-features
+build inference --no-default-features --features inference
+build inference+training --no-default-features --features inference,training
+build full
+
+echo "== running the firmware under QEMU (mps2-an386, Cortex-M4F)"
+if ! timeout 120 qemu-system-arm -M mps2-an386 -cpu cortex-m4 -semihosting-config enable=on,target=native \
+    -nographic -kernel "$OUT/full.elf" > "$OUT/device.txt"; then
+    cat "$OUT/device.txt"
+    echo "FAILED: the firmware did not exit successfully within 120 s" >&2
+    exit 1
+fi
+cat "$OUT/device.txt"
+
+echo "== running the same demo on the host"
+(cd .. && cargo run --release --quiet --example firmware_host) > "$OUT/host.txt"
+if ! diff -u "$OUT/host.txt" <(grep -v '^#' "$OUT/device.txt"); then
+    echo "FAILED: the firmware printed something other than what the host computed (diff above: - host, + device)" >&2
+    exit 1
+fi
+echo "== the device printed exactly what the host computed, bit for bit ($(wc -l < "$OUT/host.txt") lines)"
+
+stack() { sed -n "s/^# stack: $1 used \([0-9]*\) bytes$/\1/p" "$OUT/device.txt"; }
+printing=$(stack "printing a float")
+read -r base_text base_data base_bss < <(size "$OUT/baseline.elf" | awk 'NR == 2 { print $1, $2, $3 }')
+echo "== sizes (bytes; flash = text + data, RAM = data + bss; the model's cost is the build minus the baseline)"
+printf '| %-22s | %6s | %5s | %5s | %12s | %14s | %14s |\n' build text data bss "model flash" "model static RAM" "peak stack"
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------ -------- ------- ------- -------------- ---------------- ----------------
+for name in baseline inference inference+training full; do
+    read -r text data bss < <(size "$OUT/$name.elf" | awk 'NR == 2 { print $1, $2, $3 }')
+    case $name in
+        baseline) peak="$printing (printing)" ;;
+        inference) peak="$(stack inference)" ;;
+        inference+training) peak="$(stack training)" ;;
+        full) peak="$(stack bond) (bond)" ;;
+    esac
+    printf '| %-22s | %6s | %5s | %5s | %12s | %14s | %14s |\n' "$name" "$text" "$data" "$bss" \
+        "$((text + data - base_text - base_data))" "$((data + bss - base_data - base_bss))" "$peak"
+done
+echo "Peak stack: the deepest stack the run reached below main, including its printing ($printing bytes to print a float)."

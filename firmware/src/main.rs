@@ -1,0 +1,54 @@
+//! The circle classifier and the bond bisection on a Cortex-M4F, with neither `std` nor an
+//! allocator: inference with weights trained on the host, training on the device, and the
+//! bisection. Prints over semihosting; runs under QEMU (`mps2-an386`). `check.sh` builds it,
+//! runs it, and compares what it prints with what the host computes.
+#![no_std]
+#![no_main]
+
+use core::fmt::Write;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hio};
+
+#[cfg(any(feature = "inference", feature = "training", feature = "bond"))]
+mod demo;
+mod stack;
+
+#[entry]
+fn main() -> ! {
+    let Ok(mut out) = hio::hstdout() else { exit(false) };
+    // Lines starting with `#` are the device's own (the host prints none of them). Formatting a
+    // float here links `core`'s float formatting into every build, so that the builds without the
+    // model, the baseline of `check.sh`'s size table, pay for it too.
+    let from = stack::paint();
+    let ok = writeln!(out, "# tfgraph on a Cortex-M4F, float formatting: {:?}", core::hint::black_box(0.5f32)).is_ok();
+    let printing = stack::used_below(from);
+    let ok = ok && writeln!(out, "# stack: printing a float used {printing} bytes").is_ok();
+
+    #[cfg(feature = "inference")]
+    let ok = ok && measured(&mut out, "inference", demo::inference);
+    #[cfg(feature = "training")]
+    let ok = ok && measured(&mut out, "training", demo::training);
+    #[cfg(feature = "bond")]
+    let ok = ok && measured(&mut out, "bond", demo::bond);
+    exit(ok)
+}
+
+/// Runs one part of the demo and prints the stack it used.
+#[cfg(any(feature = "inference", feature = "training", feature = "bond"))]
+fn measured<W: Write>(out: &mut W, name: &str, run: fn(&mut W) -> core::fmt::Result) -> bool {
+    let from = stack::paint();
+    let ok = run(out).is_ok();
+    let used = stack::used_below(from);
+    ok && writeln!(out, "# stack: {name} used {used} bytes").is_ok()
+}
+
+fn exit(success: bool) -> ! {
+    debug::exit(if success { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    exit(false)
+}
