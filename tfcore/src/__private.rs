@@ -9,6 +9,7 @@ pub use crate::__with_serde as with_serde;
 pub use crate::export::{RustConst, ToRust};
 pub use crate::fetch::Fetch;
 pub use crate::math::{expf, sigmoidf};
+pub use crate::unknown::Unknown;
 pub use crate::DEFAULT_SEED;
 pub use libm::{exp, fabs, fabsf, log, logf, sqrt, sqrtf, tanh, tanhf};
 pub use nalgebra::{ArrayStorage, SMatrix, SVector};
@@ -16,24 +17,6 @@ pub use nalgebra::{ArrayStorage, SMatrix, SVector};
 pub use serde;
 
 use rand::{RngExt, SeedableRng};
-
-/// The output type of a fetch whose node had an error: it compares equal to anything and prints,
-/// so that code using it reports nothing more. Only ever named by the stubs `graph!` emits beside
-/// its errors; no value of it exists.
-#[derive(Clone, Copy, Debug)]
-pub enum Unknown {}
-
-impl<T> PartialEq<T> for Unknown {
-    fn eq(&self, _: &T) -> bool {
-        match *self {}
-    }
-}
-
-impl core::fmt::Display for Unknown {
-    fn fmt(&self, _: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match *self {}
-    }
-}
 
 /// The random generator a session draws initial values from.
 pub type Rng = crate::pcg::Pcg32;

@@ -6,9 +6,9 @@
 /// (`bond::y`, `bond::a_ { v_target: 95.0 }`); the struct's fields are the placeholders the node
 /// needs. Users call `Session::run(fetch)` and have no reason to implement it themselves.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a fetch of this session's graph",
-    label = "not a node of this session's graph",
-    note = "a graph's fetches are the types named after its `let` nodes, in the graph's module, and each runs only in that graph's `Session`"
+    message = "`{Self}` cannot run in this session",
+    label = "not a fetch of this session's graph, with the feeds its placeholders take",
+    note = "a graph's fetches are the types named after its `let` nodes, in the graph's module; each runs only in that graph's `Session`, with each field fed what its placeholder takes (an error about a feed, if any, is the one to fix)"
 )]
 pub trait Fetch<S> {
     /// What running the node returns: a scalar as the plain Rust type (`f32`, `i32`, `bool`...),

@@ -86,10 +86,12 @@ mod fetch;
 #[doc(hidden)]
 pub mod math;
 mod pcg;
+mod unknown;
 
 pub use display::{display, Display, Tensor};
 pub use export::{RustConst, ToRust};
 pub use fetch::Fetch;
+pub use unknown::Unknown;
 
 /// The seed every `Session::new()` draws its random initial values from, so that runs repeat.
 ///

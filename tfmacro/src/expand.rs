@@ -13,6 +13,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     let mut graph = resolve::resolve(def, &mut errors);
     infer::infer(&mut graph, &mut errors);
+    check_typed(&graph, &mut errors);
     if !errors.is_empty() {
         let mut out = errors.to_compile_errors();
         out.extend(fallback::stubs(&graph));
@@ -21,4 +22,24 @@ pub fn expand(input: TokenStream) -> TokenStream {
     autodiff::differentiate(&mut graph);
     optimise::optimise(&mut graph);
     emit::emit(&graph)
+}
+
+// Every node a fetch reaches has a type once inference reports no error. The phases after it
+// rely on that; if a gap in the checks ever let an untyped node through, it is reported here as
+// an error on that node's tokens rather than becoming a panic later.
+fn check_typed(graph: &crate::ir::Graph, errors: &mut Errors) {
+    if !errors.is_empty() {
+        return;
+    }
+    let roots: Vec<usize> = graph.fetches.iter().map(|f| f.node).collect();
+    let mut all = graph.topo_order(&roots);
+    for node in &graph.nodes {
+        if let crate::ir::Op::Variable(v) = &node.op {
+            all.extend(graph.topo_order(&[v.init]));
+        }
+    }
+    if let Some(&id) = all.iter().find(|&&id| graph.nodes[id].ty.is_none()) {
+        let message = format!("cannot work out the dtype and shape of {}", graph.describe(id));
+        errors.at(graph.nodes[id].loc, message);
+    }
 }

@@ -54,20 +54,37 @@ pub fn stubs(graph: &Graph) -> TokenStream {
             }
         }
     });
+    let variables = graph.variables();
+    let variable_fields = variables.iter().filter_map(|&v| {
+        let name = graph.nodes[v].name.as_ref()?;
+        let ty = match &graph.nodes[v].ty {
+            Some(ty) if known(ty) => names_type(&names, ty),
+            _ => quote!(::tfcore::__private::Unknown),
+        };
+        Some(quote!(pub #name: #ty,))
+    });
     quote! {
         #(#attrs)*
-        #[allow(dead_code, unused_imports)]
+        #[allow(dead_code, unused_imports, non_snake_case, non_camel_case_types)]
         #vis mod #name {
             #(#consts)*
             #[derive(Clone, Copy, Debug, PartialEq)]
-            pub struct Variables {}
+            pub struct Variables {
+                #(#variable_fields)*
+            }
+            impl Variables {
+                pub fn to_rust_const<'a>(&'a self, _: &'a str) -> &'a str {
+                    ::core::unreachable!()
+                }
+            }
             #[derive(Clone, Debug, Default)]
             pub struct Session {}
             impl Session {
                 pub fn new() -> Self { Session {} }
                 pub fn with_seed(_: u64) -> Self { Session {} }
                 pub fn from_variables(_: Variables) -> Self { Session {} }
-                pub fn variables(&self) -> &Variables { &Variables {} }
+                pub fn variables(&self) -> &Variables { ::core::unreachable!() }
+                pub fn variables_mut(&mut self) -> &mut Variables { ::core::unreachable!() }
                 pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F) -> F::Output { fetch.run(self) }
             }
             #(#fetches)*

@@ -39,6 +39,7 @@ pub fn infer(graph: &mut Graph, errors: &mut Errors) {
         }
     }
     let mut reported = HashSet::new();
+    let earlier_errors = !errors.is_empty();
     // Each start-over settles one more placeholder's shape, so this ends.
     loop {
         let mut pass = Pass {
@@ -48,6 +49,7 @@ pub fn infer(graph: &mut Graph, errors: &mut Errors) {
             shapes: &mut shapes,
             reported: &mut reported,
             restart: false,
+            earlier_errors,
         };
         for id in 0..pass.graph.nodes.len() {
             let ty = pass.node(id);
@@ -114,6 +116,8 @@ struct Pass<'a> {
     /// Placeholders already reported as impossible to shape.
     reported: &'a mut HashSet<NodeId>,
     restart: bool,
+    /// Whether an earlier phase reported an error.
+    earlier_errors: bool,
 }
 
 impl Pass<'_> {
@@ -233,7 +237,10 @@ impl Pass<'_> {
     /// `None` after an error, reported here if the operand is not a tensor.
     fn operand(&mut self, id: NodeId, dtype: Option<DType>) -> Option<Operand> {
         if let Ty::Weak(number) = self.tys[id] {
-            let dtype = dtype.or_else(|| default_dtype(number))?;
+            let Some(dtype) = dtype.or_else(|| default_dtype(number)) else {
+                self.errors.at(self.loc(id), "integer literal out of range for `int64`");
+                return None;
+            };
             if !self.coerce(id, dtype, || "the dtype of the tensor it meets".to_string()) {
                 return None;
             }
@@ -303,7 +310,11 @@ impl Pass<'_> {
             Some((_, d)) => d,
             None => {
                 let Ty::Weak(n) = self.tys[operands[0]] else { return None };
-                default_dtype(n)?
+                let Some(dtype) = default_dtype(n) else {
+                    self.errors.at(self.loc(operands[0]), "integer literal out of range for `int64`");
+                    return None;
+                };
+                dtype
             }
         };
         for &o in operands {
@@ -359,7 +370,8 @@ impl Pass<'_> {
                                     dim_text(x),
                                     dim_text(y),
                                 );
-                                self.errors.at(self.op_loc(id), message);
+                                let help = broadcast_help(&self.graph.syms.shape(&s), &self.graph.syms.shape(&t.shape));
+                                self.errors.at(self.op_loc(id), with_help(message, help));
                                 return ShapeOut::Stop;
                             }
                         },
@@ -927,7 +939,12 @@ impl Pass<'_> {
         }
         for id in 0..self.graph.nodes.len() {
             if let Op::Placeholder { dtype, shape: None } = self.graph.nodes[id].op {
-                if !self.shapes.contains_key(&id) && self.reported.insert(id) {
+                // A use that an earlier error made unknown might have settled the shape: after an
+                // error, say nothing more about it.
+                let blocked = (self.earlier_errors || !self.errors.is_empty())
+                    && (0..self.graph.nodes.len())
+                        .any(|n| self.graph.nodes[n].inputs.contains(&id) && matches!(self.tys[n], Ty::Poison));
+                if !blocked && !self.shapes.contains_key(&id) && self.reported.insert(id) {
                     let name = self.describe(id);
                     let message = with_help(
                         format_args!("cannot infer the shape of placeholder {name}: no use of it settles one"),
@@ -1005,6 +1022,18 @@ fn oriented(shape: &[Dim], transpose: bool) -> (Dim, Dim) {
     } else {
         (shape[0], shape[1])
     }
+}
+
+/// How to mend two shapes that do not broadcast, when a common mistake explains it.
+fn broadcast_help(a: &[Dim], b: &[Dim]) -> Option<String> {
+    let (matrix, vector) = match (a.len(), b.len()) {
+        (2, 1) => (a, b),
+        (1, 2) => (b, a),
+        _ => return None,
+    };
+    (vector[0] == matrix[0]).then(|| {
+        "a `[n]` vector broadcasts over the rows of an `[m, n]` matrix, matching its last dimension; to add one value per row, give it shape `[m, 1]`".to_string()
+    })
 }
 
 fn dim_text(d: Dim) -> String {

@@ -126,7 +126,10 @@ fn split_statements(body: TokenStream, close: proc_macro2::Span, errors: &mut Er
     let mut current: Vec<TokenTree> = Vec::new();
     let mut finish = |current: &mut Vec<TokenTree>, statements: &mut Vec<TokenStream>, at: proc_macro2::Span| {
         errors.at(Loc::span(at), "expected `;` after this statement");
-        current.push(TokenTree::Punct(proc_macro2::Punct::new(';', proc_macro2::Spacing::Alone)));
+        // The `;` put in its place carries the same span, so that an error about it is there too.
+        let mut semicolon = proc_macro2::Punct::new(';', proc_macro2::Spacing::Alone);
+        semicolon.set_span(at);
+        current.push(TokenTree::Punct(semicolon));
         statements.push(current.drain(..).collect());
     };
     for token in body {

@@ -62,7 +62,7 @@ pub fn resolve(def: GraphDef, errors: &mut Errors) -> Graph {
 }
 
 /// Names the generated module defines itself, which a graph cannot also define.
-const RESERVED: &[&str] = &["tf", "Session", "Variables", "GRAPH_DOT", "None", "True", "False"];
+const RESERVED: &[&str] = &["tf", "Session", "Variables", "GRAPH_DOT", "feeds", "None", "True", "False"];
 
 /// What a name in scope stands for.
 #[derive(Clone)]

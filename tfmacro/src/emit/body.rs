@@ -183,6 +183,16 @@ impl<'g> Body<'g> {
         self.order.iter().any(|&id| matches!(self.graph.nodes[id].op, Op::Assign(_) | Op::Init))
     }
 
+    /// Whether running it touches the session: reads a variable, draws at random, or writes.
+    pub fn uses_session(&self) -> bool {
+        self.writes() || self.uses_rng() || self.order.iter().any(|&id| self.form[id] == Form::Variable)
+    }
+
+    /// Whether it draws random numbers.
+    pub fn uses_rng(&self) -> bool {
+        self.order.iter().any(|&id| matches!(self.graph.nodes[id].op, Op::RandomUniform { .. }))
+    }
+
     /// The statements computing every materialised node: variable reads, then locals in order.
     pub fn statements(&self, context: Context) -> TokenStream {
         let mut out = TokenStream::new();

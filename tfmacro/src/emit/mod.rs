@@ -12,7 +12,7 @@ mod dot;
 use crate::ir::{Dim, Graph, NodeId, Op, Storage, TensorType, Type};
 use body::{Body, Context};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use std::collections::HashMap;
 
 /// The names generated code gives to `None` dimensions and to variables' storage.
@@ -132,7 +132,9 @@ pub fn emit(graph: &Graph) -> TokenStream {
         quote!(#(#attrs)* pub const #name: #ty = #value;)
     });
     let state = state(graph, &names);
-    let fetches = graph.fetches.iter().map(|f| fetch(graph, &names, f));
+    let bodies: Vec<Body> = graph.fetches.iter().map(|f| Body::new(graph, &names, &[f.node])).collect();
+    let fetches = graph.fetches.iter().zip(&bodies).map(|(f, body)| fetch(graph, &names, f, body));
+    let feeds = feeds_module(graph, &names, &bodies);
     let dot = dot::graph_dot(graph);
     let dot_doc = format!(
         " The graph `{name}` in Graphviz DOT, for `dot -Tsvg`: every node its fetches can run, named as in the graph."
@@ -142,6 +144,7 @@ pub fn emit(graph: &Graph) -> TokenStream {
         #vis mod #name {
             #(#consts)*
             #state
+            #feeds
             #(#fetches)*
             #[doc = #dot_doc]
             pub const GRAPH_DOT: &str = #dot;
@@ -186,10 +189,10 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
         let body = Body::new(graph, names, &roots);
         let statements = body.statements(Context::Init);
         let values: Vec<TokenStream> = roots.iter().map(|&r| body.value(r)).collect();
-        (statements, values)
+        (statements, values, body.uses_rng())
     };
-    let (user_init, user_values) = init(&user);
-    let (slot_init, slot_values) = init(&slots);
+    let (user_init, user_values, uses_rng) = init(&user);
+    let (slot_init, slot_values, _) = init(&slots);
     let has_slots = !slots.is_empty();
     let slots_items = has_slots.then(|| {
         quote! {
@@ -212,7 +215,14 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
     let variables_doc = format!(
         " The variables of graph `{module}`, one public field per `tf.Variable`, named as in the graph.\n\n A plain value: copy it out of a `Session` with `variables()`, change it with `variables_mut()`, start a session from one with `Session::from_variables`, or write one as a `const` to bake trained weights into a program."
     );
-    let uses_rng = user_init.to_string().contains("__rng");
+    // Spanned on the module's name, so that rustc's notes about `run`'s bound point there.
+    let run_method = quote_spanned! {module.span()=>
+        /// Runs `fetch`: evaluates only the nodes it needs, each once, applies the assignments it
+        /// triggers (after every value is computed), and returns its value.
+        pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F) -> F::Output {
+            fetch.run(self)
+        }
+    };
     let rng_param = if uses_rng { quote!(__rng) } else { quote!(_) };
     let type_path = format!("{module}::Variables");
     let rust_fields = user_names.iter().enumerate().map(|(k, name)| {
@@ -306,11 +316,7 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
                 &mut self.vars
             }
 
-            /// Runs `fetch`: evaluates only the nodes it needs, each once, applies the
-            /// assignments it triggers (after every value is computed), and returns its value.
-            pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F) -> F::Output {
-                fetch.run(self)
-            }
+            #run_method
         }
 
         impl ::core::default::Default for Session {
@@ -321,27 +327,176 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
     }
 }
 
-/// The fetch type of a named node, and the code running it.
-fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch) -> TokenStream {
-    let name = &f.name;
-    let root = f.node;
-    let body = Body::new(graph, names, &[root]);
-    let feeds = body.feeds();
+/// How a placeholder is fed: its type with `None` dimensions named (`&SMatrix<f32, N, 2>`), for
+/// messages and docs.
+fn feed_type_text(names: &Names, t: &TensorType) -> String {
+    let dims: Vec<String> = t.shape.iter().map(|d| names.dim(*d).to_string()).collect();
+    match &dims[..] {
+        [] => t.dtype.rust().to_string(),
+        [n] => format!("&SVector<{}, {n}>", t.dtype.rust()),
+        [r, c, ..] => format!("&SMatrix<{}, {r}, {c}>", t.dtype.rust()),
+    }
+}
+
+/// The Rust type a placeholder is fed as, with `'a` for references.
+fn feed_type(names: &Names, t: &TensorType) -> TokenStream {
+    let ty = names.rust_type(t);
+    if t.shape.is_empty() {
+        ty
+    } else {
+        quote!(&'a #ty)
+    }
+}
+
+/// `<'a, const N: usize>` for the given lifetime use and const generics, or nothing.
+fn impl_generics(lifetime: bool, generics: &[Ident]) -> TokenStream {
+    if !lifetime && generics.is_empty() {
+        return TokenStream::new();
+    }
+    let lt = lifetime.then(|| quote!('a,));
+    quote!(<#lt #(const #generics: usize),*>)
+}
+
+/// The module `feeds`: for each placeholder a trait the values it can be fed implement, whose
+/// message names the placeholder, its dtype and its shape when something else is fed; and for
+/// each fetch whose placeholders share a `None` dimension, a trait the tuple of its feeds
+/// implements when they agree on it.
+fn feeds_module(graph: &Graph, names: &Names, bodies: &[Body]) -> TokenStream {
+    let mut items = Vec::new();
+    for node in &graph.nodes {
+        let (Op::Placeholder { .. }, Some(name), Some(Type::Tensor(t))) = (&node.op, &node.name, &node.ty) else {
+            continue;
+        };
+        let span = node.op_loc.start;
+        let fed_as = feed_type_text(names, t);
+        let what = format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDisplay(&t.shape));
+        let message = format!("placeholder `{name}` takes {what}, fed as `{fed_as}`, not `{{Self}}`");
+        let label = format!("expected `{fed_as}`");
+        let doc = format!(" What placeholder `{name}` can be fed: {what}, as `{fed_as}`.");
+        let mut generics = Vec::new();
+        names.generics_of(t, &mut generics);
+        let params = impl_generics(!t.shape.is_empty(), &generics);
+        let ty = feed_type(names, t);
+        items.push(quote_spanned! {span=>
+            #[doc = #doc]
+            #[diagnostic::on_unimplemented(message = #message, label = #label)]
+            pub trait #name {}
+            impl #params #name for #ty {}
+        });
+    }
+    for (f, body) in graph.fetches.iter().zip(bodies) {
+        let feeds = body.feeds();
+        let Some(Agreement { name: trait_name, message, types, generics, borrows }) =
+            shared_dims(graph, names, f, &feeds)
+        else {
+            continue;
+        };
+        let doc = format!(" The feeds of `{}` agree on the `None` dimensions they share.", f.name);
+        let params = impl_generics(borrows, &generics);
+        let span = f.name.span();
+        items.push(quote_spanned! {span=>
+            #[doc = #doc]
+            #[diagnostic::on_unimplemented(message = #message, label = "fed different sizes")]
+            pub trait #trait_name {}
+            impl #params #trait_name for (#(#types,)*) {}
+        });
+    }
+    quote! {
+        /// What each placeholder can be fed. Fetch types bound their fields by these traits, so
+        /// that a feed of the wrong dtype or shape is reported in the graph's terms.
+        #[allow(non_camel_case_types)]
+        pub mod feeds {
+            #(#items)*
+        }
+    }
+}
+
+/// The trait a fetch's feeds implement together when they agree on the `None` dimensions they
+/// share.
+struct Agreement {
+    /// Named after the fetch.
+    name: Ident,
+    message: String,
+    /// The feeds' types, in field order.
+    types: Vec<TokenStream>,
+    generics: Vec<Ident>,
+    borrows: bool,
+}
+
+/// The agreement trait of a fetch whose placeholders share a `None` dimension, if they do.
+fn shared_dims(graph: &Graph, names: &Names, f: &crate::ir::Fetch, feeds: &[NodeId]) -> Option<Agreement> {
+    let mut uses: Vec<(usize, Vec<String>)> = Vec::new();
+    for &p in feeds {
+        let t = graph.tensor(p)?;
+        for (k, d) in t.shape.iter().enumerate() {
+            if let crate::ir::Dim::Sym(s) = d {
+                let place = format!("`{}`'s dimension {k}", graph.nodes[p].name.as_ref()?);
+                match uses.iter_mut().find(|(sym, _)| sym == s) {
+                    Some((_, places)) => places.push(place),
+                    None => uses.push((*s, vec![place])),
+                }
+            }
+        }
+    }
+    let shared: Vec<String> =
+        uses.iter().filter(|(_, places)| places.len() > 1).map(|(_, places)| places.join(" and ")).collect();
+    let crossing = feeds.len() > 1 && !shared.is_empty();
+    if !crossing {
+        return None;
+    }
+    let message = format!(
+        "the feeds of `{}` disagree on a `None` dimension they share: {} must be equal, but they were fed `{{Self}}`",
+        f.name,
+        shared.join("; ")
+    );
     let mut generics = Vec::new();
     let mut lifetime = false;
-    let fields: Vec<(Ident, TokenStream)> = feeds
+    let types = feeds
         .iter()
         .map(|&p| {
             let t = graph.tensor(p).expect("typed placeholder");
             names.generics_of(t, &mut generics);
-            let ty = names.rust_type(t);
-            let field = graph.nodes[p].name.clone().expect("placeholders are named");
-            if t.shape.is_empty() {
-                (field, ty)
-            } else {
-                lifetime = true;
-                (field, quote!(&'a #ty))
-            }
+            lifetime |= !t.shape.is_empty();
+            feed_type(names, t)
+        })
+        .collect();
+    Some(Agreement { name: f.name.clone(), message, types, generics, borrows: lifetime })
+}
+
+/// The type parameter of a fetch struct for a placeholder's feed: `VTargetFeed` for `v_target`.
+fn feed_param(name: &Ident, taken: &mut Vec<String>) -> Ident {
+    let text = name.to_string();
+    let mut camel: String = text
+        .trim_start_matches("r#")
+        .split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+        })
+        .collect();
+    camel.push_str("Feed");
+    while taken.contains(&camel) {
+        camel.push('_');
+    }
+    taken.push(camel.clone());
+    Ident::new(&camel, name.span())
+}
+
+/// The fetch type of a named node, and the code running it.
+fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> TokenStream {
+    let name = &f.name;
+    let root = f.node;
+    let feeds = body.feeds();
+    let mut generics = Vec::new();
+    let mut lifetime = false;
+    let feed_types: Vec<TokenStream> = feeds
+        .iter()
+        .map(|&p| {
+            let t = graph.tensor(p).expect("typed placeholder");
+            names.generics_of(t, &mut generics);
+            lifetime |= !t.shape.is_empty();
+            feed_type(names, t)
         })
         .collect();
     let output = graph.nodes[root].ty.as_ref().map(|t| names.type_of(t)).unwrap_or_else(|| quote!(()));
@@ -355,53 +510,59 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch) -> TokenStream {
             names.generics_of(t, &mut generics);
         }
     }
-    let (params, args) = if lifetime || !generics.is_empty() {
-        let lt = lifetime.then(|| quote!('a,));
-        (quote!(<#lt #(const #generics: usize),*>), quote!(<#lt #(#generics),*>))
-    } else {
-        (TokenStream::new(), TokenStream::new())
-    };
+    let params = impl_generics(lifetime, &generics);
     let doc = fetch_doc(graph, f, &feeds);
     let user_docs = &f.attrs;
-    let definition = if fields.is_empty() {
-        quote! {
+    let field_names: Vec<Ident> =
+        feeds.iter().map(|&p| graph.nodes[p].name.clone().expect("placeholders are named")).collect();
+    let (definition, self_type) = if feeds.is_empty() {
+        let definition = quote! {
             #(#user_docs)*
             #[doc = #doc]
             #[derive(Clone, Copy, Debug, Default)]
             #[allow(non_camel_case_types)]
             pub struct #name;
-        }
+        };
+        (definition, quote!(#name))
     } else {
-        let field_names = fields.iter().map(|(n, _)| n);
-        let field_types = fields.iter().map(|(_, t)| t);
+        let mut taken = Vec::new();
+        let type_params: Vec<Ident> = field_names.iter().map(|n| feed_param(n, &mut taken)).collect();
+        let bounds = feeds.iter().zip(&type_params).map(|(&p, param)| {
+            let placeholder = &field_names[feeds.iter().position(|&q| q == p).expect("a feed")];
+            let span = graph.nodes[p].op_loc.start;
+            quote_spanned!(span=> #param: feeds::#placeholder)
+        });
+        let agreement = shared_dims(graph, names, f, &feeds).map(|agreement| {
+            let (span, trait_name) = (name.span(), agreement.name);
+            quote_spanned!(span=> where (#(#type_params,)*): feeds::#trait_name)
+        });
         let field_docs = feeds.iter().map(|&p| {
             let t = graph.tensor(p).expect("typed placeholder");
             format!(
-                " The value fed to placeholder `{}` (`{}` of shape {}).",
+                " The value fed to placeholder `{}`: a `{}` tensor of shape {}, as `{}`.{}",
                 graph.nodes[p].name.as_ref().expect("named"),
                 t.dtype,
-                crate::ir::ShapeDisplay(&t.shape)
+                crate::ir::ShapeDisplay(&t.shape),
+                feed_type_text(names, t),
+                needed_through(graph, root, p)
             )
         });
-        quote! {
+        let definition = quote! {
             #(#user_docs)*
             #[doc = #doc]
             #[derive(Clone, Copy, Debug)]
             #[allow(non_camel_case_types, non_snake_case)]
-            pub struct #name #params {
-                #(#[doc = #field_docs] pub #field_names: #field_types,)*
+            pub struct #name<#(#bounds),*> #agreement {
+                #(#[doc = #field_docs] pub #field_names: #type_params,)*
             }
-        }
+        };
+        (definition, quote!(#name<#(#feed_types),*>))
     };
-    let bind = if fields.is_empty() {
+    let bind = if feeds.is_empty() {
         quote!(let _ = self;)
     } else {
-        let pairs = feeds.iter().map(|&p| {
-            let field = graph.nodes[p].name.clone().expect("placeholders are named");
-            let local = body.local(p);
-            quote!(#field: #local)
-        });
-        quote!(let #name { #(#pairs),* } = self;)
+        let locals = feeds.iter().map(|&p| body.local(p));
+        quote!(let #name { #(#field_names: #locals),* } = self;)
     };
     let statements = body.statements(Context::Run);
     let has_slots = graph
@@ -410,12 +571,16 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch) -> TokenStream {
         .any(|&v| matches!(&graph.nodes[v].op, Op::Variable(var) if var.storage != Storage::User));
     let writes = body.writes_to_session(has_slots);
     let value = body.value(root);
-    let session =
-        if body.writes() || statements.to_string().contains("__session") { quote!(__session) } else { quote!(_) };
-    quote! {
-        #definition
-
-        impl #params ::tfcore::__private::Fetch<Session> for #name #args {
+    let session = if body.uses_session() { quote!(__session) } else { quote!(_) };
+    // The impl's header and its braces are spanned on the node's name, so that rustc's notes about
+    // the impl point at the `let`. Only those: the tokens inside keep the call site's hygiene, so
+    // that `self` in the body is the `self` parameter even when the graph comes out of a
+    // `macro_rules!` macro.
+    let span = name.span();
+    let header = quote_spanned!(span=> impl #params ::tfcore::__private::Fetch<Session> for #self_type);
+    let mut body = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Brace,
+        quote! {
             type Output = #output;
 
             #[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]
@@ -426,7 +591,44 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch) -> TokenStream {
                 #writes
                 __result
             }
+        },
+    );
+    body.set_span(span);
+    quote! {
+        #definition
+        #header #body
+    }
+}
+
+/// " Needed by `a_` through `v_guess`.": the named nodes between the fetch's node and a
+/// placeholder it needs, for the field's documentation.
+fn needed_through(graph: &Graph, root: NodeId, placeholder: NodeId) -> String {
+    // The shortest path from the root down to the placeholder, by breadth-first search.
+    let mut parent: std::collections::HashMap<NodeId, NodeId> = std::collections::HashMap::new();
+    let mut queue = std::collections::VecDeque::from([root]);
+    while let Some(id) = queue.pop_front() {
+        if id == placeholder {
+            break;
         }
+        for &input in &graph.nodes[id].inputs {
+            if input != root && !parent.contains_key(&input) {
+                parent.insert(input, id);
+                queue.push_back(input);
+            }
+        }
+    }
+    let mut chain = Vec::new();
+    let mut at = placeholder;
+    while let Some(&up) = parent.get(&at) {
+        if let Some(name) = &graph.nodes[up].name {
+            chain.push(format!("`{name}`"));
+        }
+        at = up;
+    }
+    if chain.len() <= 1 {
+        String::new()
+    } else {
+        format!(" Needed through {}.", chain.join(" → "))
     }
 }
 

@@ -140,8 +140,11 @@ fn generated_code_stays_in_core_and_private_api() {
 fn unit_and_feed_fetch_types() {
     let text = expand_ok(bond()).to_token_stream().to_string();
     assert!(text.contains("pub struct y ;"), "{text}");
-    assert!(text.contains("pub struct a_ { # [doc"), "{text}");
-    assert!(text.contains("pub v_target : f32"), "{text}");
+    // `a_`'s field is a type parameter bounded by `v_target`'s trait, which `f32` implements.
+    assert!(text.contains("pub struct a_ < VTargetFeed : feeds :: v_target >"), "{text}");
+    assert!(text.contains("pub v_target : VTargetFeed"), "{text}");
+    assert!(text.contains("pub trait v_target { } impl v_target for f32 { }"), "{text}");
+    assert!(text.contains("Fetch < Session > for a_ < f32 >"), "{text}");
 }
 
 #[test]
@@ -183,7 +186,12 @@ fn unshaped_placeholders_take_the_shape_their_uses_need() {
         }
     });
     let text = file.to_token_stream().to_string();
-    assert!(text.contains("pub Y : & 'a :: tfcore :: __private :: SVector < u8 , N >"), "{text}");
+    assert!(
+        text.contains("impl < 'a , const N : usize > Y for & 'a :: tfcore :: __private :: SVector < u8 , N >"),
+        "{text}"
+    );
+    // `X` and `Y` share their `None` dimension: the feeds of `loss` must agree on it.
+    assert!(text.contains("where (XFeed , YFeed ,) : feeds :: loss"), "{text}");
 }
 
 #[test]

@@ -1,0 +1,4 @@
+//! The macro crate's own tests: what expansions hold, and that no input makes the macro panic.
+
+mod expansion;
+mod fuzz;
