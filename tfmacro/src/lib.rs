@@ -2,11 +2,11 @@
 //! re-exports the macro; this crate is an implementation detail.
 //!
 //! The compiler is a pipeline, one module per phase, each handing the next a checked value:
-//! [`parse`] (tokens to a syntax tree), [`resolve`] (names and ops: the graph IR of [`ir`]),
-//! [`infer`] (dtypes and shapes, and the checks that need them), [`autodiff`] (gradients and
-//! optimisers as plain nodes), [`optimise`] (folding, simplification, shared subexpressions) and
-//! [`emit`] (the Rust module). [`expand`] drives them; errors go to one collector
-//! ([`error::Errors`]) so a compile reports every independent mistake.
+//! `parse` (tokens to a syntax tree), `resolve` (names and ops: the graph IR of `ir`), `infer`
+//! (dtypes and shapes, and the checks that need them), `autodiff` (gradients and optimisers as
+//! plain nodes), `optimise` (folding, simplification, shared subexpressions) and `emit` (the Rust
+//! module). `expand` drives them; errors go to one collector (`error::Errors`), so that a compile
+//! reports every independent mistake.
 
 mod ast;
 mod autodiff;

@@ -733,7 +733,8 @@ impl Resolver<'_> {
                 self.error(loc, format_args!("`{op}(...)` is an optimiser, not a tensor: call `.minimize(loss)` on it"))
             }
             _ => {
-                let help = nearest(name, SUPPORTED.iter().copied()).map(|n| format!("did you mean `tf.{n}`?"));
+                let known = MATH_ALIASES.iter().chain(OTHER_OPS).copied();
+                let help = nearest(name, known).map(|n| format!("did you mean `tf.{n}`?"));
                 let message = with_help(format_args!("`{op}` is not supported by `graph!`"), help);
                 self.error(op_loc, message)
             }
@@ -1229,73 +1230,19 @@ fn arg_locs(bound: &[Option<&Expr>]) -> Vec<Loc> {
 const MAX_DIM: usize = 1 << 24;
 
 /// `tf.math.X` spellings accepted for `tf.X`.
+#[rustfmt::skip]
 const MATH_ALIASES: &[&str] = &[
-    "exp",
-    "log",
-    "sqrt",
-    "square",
-    "abs",
-    "sigmoid",
-    "tanh",
-    "negative",
-    "add",
-    "subtract",
-    "multiply",
-    "divide",
-    "greater",
-    "less",
-    "greater_equal",
-    "less_equal",
-    "equal",
-    "not_equal",
-    "reduce_sum",
-    "reduce_mean",
+    "exp", "log", "sqrt", "square", "abs", "sigmoid", "tanh", "negative", "add", "subtract", "multiply", "divide",
+    "greater", "less", "greater_equal", "less_equal", "equal", "not_equal", "reduce_sum", "reduce_mean",
 ];
 
-/// Every `tf.` name the resolver knows, for suggestions.
-const SUPPORTED: &[&str] = &[
-    "constant",
-    "placeholder",
-    "Variable",
-    "zeros",
-    "ones",
-    "random_uniform",
-    "exp",
-    "log",
-    "sqrt",
-    "square",
-    "abs",
-    "sigmoid",
-    "tanh",
-    "negative",
-    "nn.relu",
-    "nn.sigmoid",
-    "nn.tanh",
-    "nn.softmax",
-    "identity",
-    "stop_gradient",
-    "add",
-    "subtract",
-    "multiply",
-    "divide",
-    "greater",
-    "less",
-    "greater_equal",
-    "less_equal",
-    "equal",
-    "not_equal",
-    "matmul",
-    "transpose",
-    "where",
-    "reduce_sum",
-    "reduce_mean",
-    "one_hot",
-    "cast",
-    "group",
-    "global_variables_initializer",
-    "gradients",
-    "train.GradientDescentOptimizer",
-    "train.MomentumOptimizer",
+/// The `tf.` names the resolver knows besides those of [`MATH_ALIASES`]; suggestions draw from
+/// both.
+#[rustfmt::skip]
+const OTHER_OPS: &[&str] = &[
+    "constant", "placeholder", "Variable", "zeros", "ones", "random_uniform", "nn.relu", "nn.sigmoid", "nn.tanh",
+    "nn.softmax", "identity", "stop_gradient", "matmul", "transpose", "where", "one_hot", "cast", "group",
+    "global_variables_initializer", "gradients", "train.GradientDescentOptimizer", "train.MomentumOptimizer",
     "train.AdamOptimizer",
 ];
 
