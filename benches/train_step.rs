@@ -160,6 +160,33 @@ fn benches(c: &mut Criterion) {
     group.bench_function("hand_written_std", |b| b.iter(|| black_box(forward::<Std>(&net, black_box(x)).1)));
     group.bench_function("hand_written_libm", |b| b.iter(|| black_box(forward::<Libm>(&net, black_box(x)).1)));
     group.finish();
+
+    // Where the forward pass's time goes: its 5000 exponentials (3000 sigmoids, 2000 in the
+    // softmax), alone, through each implementation, each result stored as the generated loops
+    // store them.
+    let arguments: Vec<f32> = (0..5000).map(|k| (k as f32 / 250.0) - 10.0).collect();
+    let mut results = vec![0.0f32; arguments.len()];
+    let mut group = c.benchmark_group("exp_5000");
+    fn time(
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        name: &str,
+        arguments: &[f32],
+        results: &mut [f32],
+        exp: impl Fn(f32) -> f32,
+    ) {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for (out, &a) in results.iter_mut().zip(black_box(arguments)) {
+                    *out = exp(a);
+                }
+                black_box(&*results);
+            })
+        });
+    }
+    time(&mut group, "tfcore", &arguments, &mut results, tfcore::math::expf);
+    time(&mut group, "std", &arguments, &mut results, f32::exp);
+    time(&mut group, "libm", &arguments, &mut results, libm::expf);
+    group.finish();
 }
 
 criterion_group!(train, benches);
