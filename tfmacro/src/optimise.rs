@@ -112,13 +112,17 @@ fn fold(graph: &mut Graph, id: NodeId) {
     }
     let Some(Type::Tensor(TensorType { dtype, shape })) = &node.ty else { return };
     let Some(shape) = known(shape) else { return };
-    if shape.iter().product::<usize>() > MAX_FOLDED {
+    let too_big =
+        |dims: &[usize]| dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none_or(|n| n > MAX_FOLDED);
+    if too_big(&shape) {
         return;
     }
     let mut inputs = Vec::new();
     for &input in &node.inputs {
         match &graph.nodes[input].op {
-            Op::Const { dtype, shape, data } => inputs.push(Tensor::of_const(*dtype, shape, data)),
+            // A huge input (a reduction of `tf.zeros([2^24, 2^24])`, say) is left to run time too:
+            // spelling out its elements here would exhaust the compiler's memory.
+            Op::Const { dtype, shape, data } if !too_big(shape) => inputs.push(Tensor::of_const(*dtype, shape, data)),
             _ => return,
         }
     }

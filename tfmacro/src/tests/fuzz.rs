@@ -467,8 +467,13 @@ fn no_input_makes_the_macro_panic() {
 #[test]
 fn inputs_that_once_failed_stay_fixed() {
     let corpus = include_str!("fuzz_regressions.txt");
-    let cases: Vec<&str> =
-        corpus.split("\n=====\n").map(str::trim).filter(|c| !c.is_empty() && !c.starts_with("//")).collect();
+    // Each block: comment lines saying what once failed, then the input.
+    let cases: Vec<String> = corpus
+        .split("\n=====\n")
+        .map(|block| block.lines().filter(|line| !line.starts_with("//")).collect::<Vec<_>>().join("\n"))
+        .filter(|case| !case.trim().is_empty())
+        .collect();
+    assert_eq!(cases.len(), 3, "every regression case is read");
     for case in &cases {
         assert_eq!(check(case, true), Ok(true), "regression:\n{case}");
     }
