@@ -8,6 +8,8 @@
 
 use std::fmt::{self, Write};
 
+// The demo's graphs define fetch types it does not run (`hidden_layer`, say), which in a binary
+// count as dead code.
 #[path = "../firmware/src/demo.rs"]
 #[allow(dead_code)]
 mod demo;

@@ -166,7 +166,8 @@ fn item(input: ParseStream) -> syn::Result<Option<SynItem>> {
     let lookahead = input.lookahead1();
     let parsed = if lookahead.peek(Token![let]) {
         input.parse::<Token![let]>()?;
-        let name = input.call(syn::Ident::parse_any_ident)?;
+        // `syn`'s `Ident` parser refuses keywords (`self`, `type`...) with a spanned error.
+        let name = input.parse()?;
         if input.peek(Token![:]) {
             return Err(input.error("a `let` in a graph takes no type: the type is inferred from the value"));
         }
@@ -191,24 +192,6 @@ fn item(input: ParseStream) -> syn::Result<Option<SynItem>> {
         return Err(input.error("expected one statement"));
     }
     Ok(Some(parsed))
-}
-
-/// `syn::Ident::parse_any` without the extension trait in scope.
-trait ParseAnyIdent {
-    fn parse_any_ident(input: ParseStream) -> syn::Result<proc_macro2::Ident>;
-}
-
-impl ParseAnyIdent for syn::Ident {
-    fn parse_any_ident(input: ParseStream) -> syn::Result<proc_macro2::Ident> {
-        if input.peek(Token![self])
-            || input.peek(Token![super])
-            || input.peek(Token![crate])
-            || input.peek(Token![Self])
-        {
-            return Err(input.error("expected a node name"));
-        }
-        input.parse()
-    }
 }
 
 fn convert_item(item: SynItem, errors: &mut Errors) -> Option<Item> {
