@@ -15,9 +15,12 @@
 
 use crate::error::Loc;
 use crate::ir::{
-    AssignKind, Binary, Compare, DType, Data, Dim, Graph, NodeId, Number, Op, OptimizerKind, Scalar, Storage,
-    TensorType, Type, Unary, Variable,
+    AssignKind, Binary, DType, Data, Dim, Graph, NodeId, Number, Op, OptimizerKind, Scalar, Storage, TensorType, Type,
+    Unary, Variable,
 };
+use crate::ops::cast::Cast;
+use crate::ops::reduce::Reduce;
+use crate::ops::shape::{BroadcastTo, Reshape};
 use crate::resolve::convert_number;
 use std::collections::HashMap;
 
@@ -51,26 +54,26 @@ pub fn differentiate(graph: &mut Graph) {
     }
 }
 
-/// Adds typed nodes to the graph.
-struct Builder<'g> {
-    graph: &'g mut Graph,
+/// Adds typed nodes to the graph; the ops' gradient rules build with it.
+pub struct Builder<'g> {
+    pub graph: &'g mut Graph,
     /// Where the `tf.gradients` or `minimize` came from: the new nodes' location.
     loc: Loc,
 }
 
 impl Builder<'_> {
-    fn ty(&self, id: NodeId) -> TensorType {
+    pub fn ty(&self, id: NodeId) -> TensorType {
         self.graph.tensor(id).cloned().expect("differentiated nodes are typed tensors")
     }
 
-    fn node(&mut self, op: Op, inputs: Vec<NodeId>, ty: TensorType) -> NodeId {
+    pub fn node(&mut self, op: Op, inputs: Vec<NodeId>, ty: TensorType) -> NodeId {
         let id = self.graph.add(op, inputs, self.loc, self.loc);
         self.graph.nodes[id].ty = Some(Type::Tensor(ty));
         id
     }
 
     /// A scalar constant.
-    fn number(&mut self, value: f64, dtype: DType) -> NodeId {
+    pub fn number(&mut self, value: f64, dtype: DType) -> NodeId {
         let scalar = match convert_number(Number::Float(value), dtype) {
             Ok(s) => s,
             Err(_) => Scalar::I(value as i64),
@@ -83,83 +86,72 @@ impl Builder<'_> {
     }
 
     /// `value` everywhere in `shape`.
-    fn fill(&mut self, value: f64, ty: &TensorType) -> NodeId {
+    pub fn fill(&mut self, value: f64, ty: &TensorType) -> NodeId {
         let scalar = self.number(value, ty.dtype);
         self.broadcast_to(scalar, ty)
     }
 
-    fn broadcast_to(&mut self, x: NodeId, ty: &TensorType) -> NodeId {
+    pub fn broadcast_to(&mut self, x: NodeId, ty: &TensorType) -> NodeId {
         if self.ty(x) == *ty {
             return x;
         }
-        self.node(Op::BroadcastTo, vec![x], ty.clone())
+        self.node(Op::BroadcastTo(BroadcastTo), vec![x], ty.clone())
     }
 
     /// A binary op; the result has the broadcast shape of the operands.
-    fn binary(&mut self, b: Binary, x: NodeId, y: NodeId) -> NodeId {
+    pub fn binary(&mut self, b: Binary, x: NodeId, y: NodeId) -> NodeId {
         let (tx, ty) = (self.ty(x), self.ty(y));
         let shape = broadcast_shape(&tx.shape, &ty.shape);
         self.node(Op::Binary(b), vec![x, y], TensorType { dtype: tx.dtype, shape })
     }
 
-    fn mul(&mut self, x: NodeId, y: NodeId) -> NodeId {
+    pub fn mul(&mut self, x: NodeId, y: NodeId) -> NodeId {
         self.binary(Binary::Mul, x, y)
     }
 
-    fn div(&mut self, x: NodeId, y: NodeId) -> NodeId {
+    pub fn div(&mut self, x: NodeId, y: NodeId) -> NodeId {
         self.binary(Binary::Div, x, y)
     }
 
-    fn add(&mut self, x: NodeId, y: NodeId) -> NodeId {
+    pub fn add(&mut self, x: NodeId, y: NodeId) -> NodeId {
         self.binary(Binary::Add, x, y)
     }
 
-    fn sub(&mut self, x: NodeId, y: NodeId) -> NodeId {
+    pub fn sub(&mut self, x: NodeId, y: NodeId) -> NodeId {
         self.binary(Binary::Sub, x, y)
     }
 
-    fn unary(&mut self, u: Unary, x: NodeId) -> NodeId {
+    pub fn unary(&mut self, u: Unary, x: NodeId) -> NodeId {
         let t = self.ty(x);
         self.node(Op::Unary(u), vec![x], t)
     }
 
     /// A scalar `c` combined with `x`.
-    fn with_number(&mut self, b: Binary, c: f64, x: NodeId) -> NodeId {
+    pub fn with_number(&mut self, b: Binary, c: f64, x: NodeId) -> NodeId {
         let n = self.number(c, self.ty(x).dtype);
         self.binary(b, n, x)
     }
 
-    fn matmul(&mut self, a: NodeId, b: NodeId, transpose_a: bool, transpose_b: bool) -> NodeId {
-        let (ta, tb) = (self.ty(a), self.ty(b));
-        let m = if transpose_a { ta.shape[1] } else { ta.shape[0] };
-        let n = if transpose_b { tb.shape[0] } else { tb.shape[1] };
-        self.node(
-            Op::MatMul { transpose_a, transpose_b },
-            vec![a, b],
-            TensorType { dtype: ta.dtype, shape: vec![m, n] },
-        )
-    }
-
     /// The sum of `x` over `axes`, keeping them as size 1.
-    fn sum_keep(&mut self, x: NodeId, axes: Vec<i64>) -> NodeId {
+    pub fn sum_keep(&mut self, x: NodeId, axes: Vec<i64>) -> NodeId {
         let mut t = self.ty(x);
         for &a in &axes {
             t.shape[a as usize] = Dim::Known(1);
         }
-        self.node(Op::Reduce { mean: false, axes: Some(axes), keepdims: true }, vec![x], t)
+        self.node(Op::Reduce(Reduce { mean: false, axes: Some(axes), keepdims: true }), vec![x], t)
     }
 
-    fn reshape(&mut self, x: NodeId, shape: Vec<Dim>) -> NodeId {
+    pub fn reshape(&mut self, x: NodeId, shape: Vec<Dim>) -> NodeId {
         let t = self.ty(x);
         if t.shape == shape {
             return x;
         }
-        self.node(Op::Reshape, vec![x], TensorType { dtype: t.dtype, shape })
+        self.node(Op::Reshape(Reshape), vec![x], TensorType { dtype: t.dtype, shape })
     }
 
     /// `g`, of a broadcast result's shape, summed back to the shape `to` of an operand (over the
     /// axes broadcasting added or stretched).
-    fn unbroadcast(&mut self, g: NodeId, to: &TensorType) -> NodeId {
+    pub fn unbroadcast(&mut self, g: NodeId, to: &TensorType) -> NodeId {
         let from = self.ty(g).shape;
         if from == to.shape {
             return g;
@@ -248,136 +240,11 @@ impl Builder<'_> {
             .collect()
     }
 
-    /// The adjoint node `id` sends to its input `k`, given its own adjoint `g`.
+    /// The adjoint node `id` sends to its input `k`, given its own adjoint `g`: the op's rule, in
+    /// its home in [`crate::ops`].
     fn rule(&mut self, id: NodeId, k: usize, g: NodeId) -> Option<NodeId> {
-        let node = self.graph.nodes[id].clone();
-        let x = node.inputs[k];
-        let tx = self.ty(x);
-        Some(match node.op {
-            Op::Identity => g,
-            Op::BroadcastTo => self.unbroadcast(g, &tx),
-            Op::Reshape => self.reshape(g, tx.shape),
-            Op::Cast(_) if tx.dtype.is_float() => {
-                let t = TensorType { dtype: tx.dtype, shape: self.ty(g).shape };
-                self.node(Op::Cast(tx.dtype), vec![g], t)
-            }
-            Op::Unary(u) => match u {
-                Unary::Neg => self.unary(Unary::Neg, g),
-                // d exp(x) = exp(x): the forward node itself.
-                Unary::Exp => self.mul(g, id),
-                // TensorFlow's LogGrad: grad * reciprocal(x).
-                Unary::Log => {
-                    let reciprocal = self.with_number(Binary::Div, 1.0, x);
-                    self.mul(g, reciprocal)
-                }
-                // TensorFlow's SqrtGrad: dy * 0.5 / y.
-                Unary::Sqrt => {
-                    let half = self.with_number(Binary::Mul, 0.5, g);
-                    self.div(half, id)
-                }
-                Unary::Square => {
-                    let twice = self.with_number(Binary::Mul, 2.0, x);
-                    self.mul(g, twice)
-                }
-                Unary::Abs => {
-                    let sign = self.unary(Unary::Sign, x);
-                    self.mul(g, sign)
-                }
-                // TensorFlow's SigmoidGrad: dy * y * (1 - y).
-                Unary::Sigmoid => {
-                    let gy = self.mul(g, id);
-                    let one_minus = self.with_number(Binary::Sub, 1.0, id);
-                    self.mul(gy, one_minus)
-                }
-                // TensorFlow's TanhGrad: dy * (1 - y * y).
-                Unary::Tanh => {
-                    let yy = self.mul(id, id);
-                    let one_minus = self.with_number(Binary::Sub, 1.0, yy);
-                    self.mul(g, one_minus)
-                }
-                // TensorFlow's ReluGrad: dy where x > 0, else 0.
-                Unary::Relu => {
-                    let zero = self.number(0.0, tx.dtype);
-                    let positive = {
-                        let t = TensorType { dtype: DType::Bool, shape: tx.shape.clone() };
-                        self.node(Op::Compare(Compare::Gt), vec![x, zero], t)
-                    };
-                    let t = self.ty(g);
-                    let zero = self.number(0.0, tx.dtype);
-                    self.node(Op::Where, vec![positive, g, zero], t)
-                }
-                Unary::Sign => return None,
-            },
-            Op::Binary(b) => {
-                let (a, other) = (node.inputs[0], node.inputs[1]);
-                let part = match (b, k) {
-                    (Binary::Add, _) => g,
-                    (Binary::Sub, 0) => g,
-                    (Binary::Sub, _) => self.unary(Unary::Neg, g),
-                    (Binary::Mul, 0) => self.mul(g, other),
-                    (Binary::Mul, _) => self.mul(a, g),
-                    (Binary::Div, 0) => self.div(g, other),
-                    // TensorFlow's RealDiv gradient: grad * ((-x / y) / y).
-                    (Binary::Div, _) => {
-                        let minus_a = self.unary(Unary::Neg, a);
-                        let q = self.div(minus_a, other);
-                        let q = self.div(q, other);
-                        self.mul(g, q)
-                    }
-                };
-                self.unbroadcast(part, &tx)
-            }
-            Op::Where => {
-                let cond = node.inputs[0];
-                let zero = self.number(0.0, tx.dtype);
-                let t = self.ty(g);
-                let picked = if k == 1 { vec![cond, g, zero] } else { vec![cond, zero, g] };
-                let part = self.node(Op::Where, picked, t);
-                self.unbroadcast(part, &tx)
-            }
-            Op::MatMul { transpose_a, transpose_b } => {
-                let (a, b) = (node.inputs[0], node.inputs[1]);
-                // TensorFlow's MatMul gradient, for each combination of transposes.
-                match (transpose_a, transpose_b, k) {
-                    (false, false, 0) => self.matmul(g, b, false, true),
-                    (false, false, _) => self.matmul(a, g, true, false),
-                    (false, true, 0) => self.matmul(g, b, false, false),
-                    (false, true, _) => self.matmul(g, a, true, false),
-                    (true, false, 0) => self.matmul(b, g, false, true),
-                    (true, false, _) => self.matmul(a, g, false, false),
-                    (true, true, 0) => self.matmul(b, g, true, true),
-                    (true, true, _) => self.matmul(g, a, true, true),
-                }
-            }
-            Op::Transpose => {
-                let t = TensorType { dtype: tx.dtype, shape: tx.shape.clone() };
-                self.node(Op::Transpose, vec![g], t)
-            }
-            Op::Reduce { mean, axes: Some(axes), keepdims } => {
-                let mut kept = tx.shape.clone();
-                for &a in &axes {
-                    kept[a as usize] = Dim::Known(1);
-                }
-                let g = if keepdims { g } else { self.reshape(g, kept) };
-                let g = if mean {
-                    let dims: Vec<Dim> = axes.iter().map(|&a| tx.shape[a as usize]).collect();
-                    let count = self.node(Op::Count(dims), Vec::new(), TensorType::scalar(tx.dtype));
-                    self.div(g, count)
-                } else {
-                    g
-                };
-                self.broadcast_to(g, &tx)
-            }
-            // TensorFlow's SoftmaxGrad: (dy - sum(dy * y, last axis)) * y.
-            Op::Softmax => {
-                let gy = self.mul(g, id);
-                let last = tx.shape.len() as i64 - 1;
-                let total = self.sum_keep(gy, vec![last]);
-                let diff = self.sub(g, total);
-                self.mul(diff, id)
-            }
-            _ => return None,
-        })
+        let op = self.graph.nodes[id].op.clone();
+        op.rules()?.gradient(self, id, k, g)
     }
 
     /// The assignments one step of an optimiser makes.
@@ -489,7 +356,7 @@ impl Builder<'_> {
         if self.ty(h).dtype == dtype {
             return h;
         }
-        self.node(Op::Cast(dtype), vec![h], TensorType::scalar(dtype))
+        self.node(Op::Cast(Cast { to: dtype }), vec![h], TensorType::scalar(dtype))
     }
 
     /// A new optimiser state variable, starting at `initial` everywhere.
@@ -505,10 +372,8 @@ impl Builder<'_> {
 /// Whether gradients flow from a node with op `op` into its input `k`.
 fn differentiable_input(op: &Op, k: usize) -> bool {
     match op {
-        Op::Where => k > 0,
-        Op::Unary(Unary::Sign) | Op::StopGradient | Op::Compare(_) | Op::OneHot { .. } => false,
         Op::Assign(_) | Op::Group | Op::Tuple | Op::Init | Op::Gradients | Op::Minimize { .. } => false,
-        _ => true,
+        op => op.rules().is_none_or(|rules| rules.differentiable(k)),
     }
 }
 

@@ -16,10 +16,8 @@
 //! again, so each mistake is reported once.
 
 use crate::error::{with_help, Errors, Loc};
-use crate::ir::{
-    AssignKind, Compare, DType, Dim, DimSpec, Graph, NodeId, Number, Op, Shape, ShapeDisplay, TensorType, Type, Unary,
-};
-use crate::resolve::{convert_number, default_dtype, rank_error};
+use crate::ir::{AssignKind, DType, Dim, DimSpec, Graph, NodeId, Number, Op, Shape, ShapeDisplay, TensorType, Type};
+use crate::resolve::{convert_number, default_dtype};
 use std::collections::{HashMap, HashSet};
 
 /// Fills in `node.ty` for every node of `graph`, reporting mistakes to `errors`.
@@ -69,7 +67,7 @@ pub fn infer(graph: &mut Graph, errors: &mut Errors) {
 
 /// A node's type while inference runs.
 #[derive(Clone, Debug)]
-enum Ty {
+pub enum Ty {
     Known(Type),
     /// A Python number not yet converted to a tensor.
     Weak(Number),
@@ -82,35 +80,37 @@ enum Ty {
 /// A value computed from an unshaped placeholder: its shape is the placeholder's, put through
 /// `chain`.
 #[derive(Clone, PartialEq, Debug)]
-struct Pending {
-    placeholder: NodeId,
-    dtype: DType,
-    chain: Vec<Step>,
+pub struct Pending {
+    pub placeholder: NodeId,
+    pub dtype: DType,
+    pub chain: Vec<Step>,
 }
 
+/// A step from an unshaped placeholder to a value computed from it, undone to settle its shape.
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Step {
+pub enum Step {
     OneHot(usize),
     Transpose,
 }
 
 /// What an operand is, once weak numbers have a dtype.
-enum Operand {
+pub enum Operand {
     Tensor(TensorType),
     Pending(Pending),
 }
 
 /// A shape computed from operands: known, pending, or stopped (after an error, or to start over).
-enum ShapeOut {
+pub enum ShapeOut {
     Known(Shape),
     Pending(Pending),
     Stop,
 }
 
-struct Pass<'a> {
-    graph: &'a mut Graph,
-    tys: Vec<Ty>,
-    errors: Errors,
+/// One pass of inference over the graph; the ops' rules read and report through it.
+pub struct Pass<'a> {
+    pub graph: &'a mut Graph,
+    pub tys: Vec<Ty>,
+    pub errors: Errors,
     /// The shape of every placeholder whose shape is known: declared, or settled by its uses.
     shapes: &'a mut HashMap<NodeId, Shape>,
     /// Placeholders already reported as impossible to shape.
@@ -121,29 +121,29 @@ struct Pass<'a> {
 }
 
 impl Pass<'_> {
-    fn loc(&self, id: NodeId) -> Loc {
+    pub fn loc(&self, id: NodeId) -> Loc {
         self.graph.nodes[id].loc
     }
 
-    fn op_loc(&self, id: NodeId) -> Loc {
+    pub fn op_loc(&self, id: NodeId) -> Loc {
         self.graph.nodes[id].op_loc
     }
 
     /// Where node `id` uses its input `k`.
-    fn use_loc(&self, id: NodeId, k: usize) -> Loc {
+    pub fn use_loc(&self, id: NodeId, k: usize) -> Loc {
         self.graph.nodes[id].input_locs.get(k).copied().unwrap_or(self.graph.nodes[id].loc)
     }
 
     /// `` `tf.add` `` or `` `+` ``: the op of node `id` as the user wrote it.
-    fn op(&self, id: NodeId) -> String {
+    pub fn op(&self, id: NodeId) -> String {
         format!("`{}`", self.graph.nodes[id].written)
     }
 
-    fn describe(&self, id: NodeId) -> String {
+    pub fn describe(&self, id: NodeId) -> String {
         self.graph.describe(id)
     }
 
-    fn shape_text(&self, shape: &[Dim]) -> String {
+    pub fn shape_text(&self, shape: &[Dim]) -> String {
         ShapeDisplay(&self.graph.syms.shape(shape)).to_string()
     }
 
@@ -154,7 +154,7 @@ impl Pass<'_> {
             return Ty::Poison;
         }
         match op {
-            Op::Poison | Op::BroadcastTo | Op::Reshape | Op::Count(_) | Op::Tuple => Ty::Poison,
+            Op::Poison | Op::Tuple => Ty::Poison,
             Op::Literal(n) => Ty::Weak(n),
             Op::Const { dtype, shape, .. } => known(dtype, shape.iter().map(|n| Dim::Known(*n)).collect()),
             Op::RandomUniform { dtype, shape, .. } => known(dtype, shape.iter().map(|n| Dim::Known(*n)).collect()),
@@ -166,45 +166,6 @@ impl Pass<'_> {
                 Ty::Known(Type::Tensor(t)) => Ty::Known(Type::Tensor(t.clone())),
                 _ => Ty::Poison,
             },
-            Op::Unary(u) => self.unary(id, u, inputs[0]),
-            Op::Binary(b) => self.binary(id, b, &inputs),
-            Op::Compare(c) => self.compare(id, c, &inputs),
-            Op::Where => self.select(id, &inputs),
-            Op::Cast(dtype) => match self.operand(inputs[0], None) {
-                Some(Operand::Tensor(t)) => known(dtype, t.shape),
-                Some(Operand::Pending(p)) => Ty::Pending(Pending { dtype, ..p }),
-                None => Ty::Poison,
-            },
-            Op::Identity | Op::StopGradient => match self.operand(inputs[0], None) {
-                Some(Operand::Tensor(t)) => Ty::Known(Type::Tensor(t)),
-                Some(Operand::Pending(p)) => Ty::Pending(p),
-                None => Ty::Poison,
-            },
-            Op::MatMul { transpose_a, transpose_b } => self.matmul(id, &inputs, transpose_a, transpose_b),
-            Op::Transpose => match self.operand(inputs[0], None) {
-                Some(Operand::Tensor(mut t)) => {
-                    t.shape.reverse();
-                    Ty::Known(Type::Tensor(t))
-                }
-                Some(Operand::Pending(mut p)) => {
-                    p.chain.push(Step::Transpose);
-                    Ty::Pending(p)
-                }
-                None => Ty::Poison,
-            },
-            Op::Reduce { mean, axes, keepdims } => self.reduce(id, inputs[0], mean, axes, keepdims),
-            Op::OneHot { depth, dtype, on, off } => self.one_hot(id, inputs[0], depth, dtype, [on, off]),
-            Op::Softmax => match self.operand(inputs[0], None) {
-                Some(Operand::Tensor(t)) => {
-                    if self.check_float(id, inputs[0], t.dtype) && self.check_softmax_rank(id, &t) {
-                        Ty::Known(Type::Tensor(t))
-                    } else {
-                        Ty::Poison
-                    }
-                }
-                Some(Operand::Pending(p)) => Ty::Pending(p),
-                None => Ty::Poison,
-            },
             Op::Assign(kind) => self.assign(id, kind, inputs[0], inputs[1]),
             Op::Group => {
                 for &input in &inputs {
@@ -215,11 +176,15 @@ impl Pass<'_> {
             Op::Init => Ty::Known(Type::Unit),
             Op::Gradients => self.gradients(id, &inputs),
             Op::Minimize { hyper, var_list, .. } => self.minimize(id, &inputs, hyper, var_list),
+            op => match op.rules() {
+                Some(rules) => rules.infer(self, id),
+                None => Ty::Poison,
+            },
         }
     }
 
     /// Settles a weak number's dtype.
-    fn coerce(&mut self, id: NodeId, dtype: DType, context: impl FnOnce() -> String) -> bool {
+    pub fn coerce(&mut self, id: NodeId, dtype: DType, context: impl FnOnce() -> String) -> bool {
         let Ty::Weak(number) = self.tys[id] else { return true };
         match convert_number(number, dtype) {
             Ok(_) => {
@@ -235,7 +200,7 @@ impl Pass<'_> {
 
     /// Node `id` as an operand: a weak number takes `dtype` (or TensorFlow's default for it).
     /// `None` after an error, reported here if the operand is not a tensor.
-    fn operand(&mut self, id: NodeId, dtype: Option<DType>) -> Option<Operand> {
+    pub fn operand(&mut self, id: NodeId, dtype: Option<DType>) -> Option<Operand> {
         if let Ty::Weak(number) = self.tys[id] {
             let Some(dtype) = dtype.or_else(|| default_dtype(number)) else {
                 self.errors.at(self.loc(id), "integer literal out of range for `int64`");
@@ -274,7 +239,7 @@ impl Pass<'_> {
 
     // The operands of an elementwise op share one dtype; a Python number takes theirs.
     //   tf.add(tf.constant([2.5, 2]), tf.constant([3, 6]))  // error: `float32` and `int32`
-    fn check_same_dtype(&mut self, id: NodeId, operands: &[NodeId]) -> Option<DType> {
+    pub fn check_same_dtype(&mut self, id: NodeId, operands: &[NodeId]) -> Option<DType> {
         let mut first: Option<(NodeId, DType)> = None;
         for &o in operands {
             let dtype = match &self.tys[o] {
@@ -349,7 +314,7 @@ impl Pass<'_> {
 
     // Shapes broadcast as in TensorFlow: aligned on the right, each dimension equal or 1.
     //   tf.constant([1, 2, 3]) + tf.constant([1, 2])  // error: [3] and [2]
-    fn check_broadcast(&mut self, id: NodeId, operands: &[NodeId]) -> ShapeOut {
+    pub fn check_broadcast(&mut self, id: NodeId, operands: &[NodeId]) -> ShapeOut {
         let mut shape: Option<(NodeId, Shape)> = None;
         let mut pending: Vec<(NodeId, Pending)> = Vec::new();
         for &o in operands {
@@ -401,7 +366,7 @@ impl Pass<'_> {
     }
 
     /// Gives a pending placeholder the shape that makes `p` exactly `target`, and starts over.
-    fn settle(&mut self, id: NodeId, p: &Pending, target: Shape) {
+    pub fn settle(&mut self, id: NodeId, p: &Pending, target: Shape) {
         let mut shape = self.graph.syms.shape(&target);
         for step in p.chain.iter().rev() {
             match step {
@@ -432,46 +397,14 @@ impl Pass<'_> {
     }
 
     /// The dtype and shape of an elementwise op's result.
-    fn elementwise(&mut self, id: NodeId, operands: &[NodeId]) -> Option<(DType, ShapeOut)> {
+    pub fn elementwise(&mut self, id: NodeId, operands: &[NodeId]) -> Option<(DType, ShapeOut)> {
         let dtype = self.check_same_dtype(id, operands)?;
         Some((dtype, self.check_broadcast(id, operands)))
     }
 
-    fn unary(&mut self, id: NodeId, u: Unary, x: NodeId) -> Ty {
-        let (dtype, shape) = match self.operand(x, None) {
-            Some(Operand::Tensor(t)) => (t.dtype, ShapeOut::Known(t.shape)),
-            Some(Operand::Pending(p)) => (p.dtype, ShapeOut::Pending(p)),
-            None => return Ty::Poison,
-        };
-        if !self.check_unary_dtype(id, u, x, dtype) {
-            return Ty::Poison;
-        }
-        with_shape(dtype, shape)
-    }
-
-    // Each elementwise function takes the dtypes TensorFlow's kernel takes.
-    //   tf.exp(tf.constant(1))  // error: `tf.exp` needs a float tensor
-    fn check_unary_dtype(&mut self, id: NodeId, u: Unary, x: NodeId, dtype: DType) -> bool {
-        match u {
-            Unary::Exp | Unary::Log | Unary::Sqrt | Unary::Sigmoid | Unary::Tanh => self.check_float(id, x, dtype),
-            Unary::Neg | Unary::Abs if matches!(dtype, DType::Bool | DType::UInt8) => {
-                self.errors.at(
-                    self.op_loc(id),
-                    format_args!("{} is not defined for `{dtype}`: {} is `{dtype}`", self.op(id), self.describe(x)),
-                );
-                false
-            }
-            _ if dtype == DType::Bool => {
-                self.errors.at(self.op_loc(id), format_args!("{} is not defined for `bool`", self.op(id)));
-                false
-            }
-            _ => true,
-        }
-    }
-
     // Transcendental functions and softmax take floats.
     //   tf.sigmoid(tf.constant([1, 2]))  // error: found `int32`
-    fn check_float(&mut self, id: NodeId, x: NodeId, dtype: DType) -> bool {
+    pub fn check_float(&mut self, id: NodeId, x: NodeId, dtype: DType) -> bool {
         if dtype.is_float() {
             return true;
         }
@@ -481,268 +414,6 @@ impl Pass<'_> {
             Some(help),
         );
         self.errors.at(self.op_loc(id), message);
-        false
-    }
-
-    fn binary(&mut self, id: NodeId, b: crate::ir::Binary, inputs: &[NodeId]) -> Ty {
-        let Some((dtype, shape)) = self.elementwise(id, inputs) else { return Ty::Poison };
-        if !self.check_arithmetic_dtype(id, b, dtype) {
-            return Ty::Poison;
-        }
-        with_shape(dtype, shape)
-    }
-
-    // Arithmetic is not defined on `bool`; `/` of integers is an explicit cast away.
-    //   tf.constant(7) / 2  // error: `/` of `int32` tensors
-    fn check_arithmetic_dtype(&mut self, id: NodeId, b: crate::ir::Binary, dtype: DType) -> bool {
-        if dtype == DType::Bool {
-            self.errors.at(self.op_loc(id), format_args!("{} is not defined for `bool` tensors", self.op(id)));
-            return false;
-        }
-        if b == crate::ir::Binary::Div && dtype.is_integer() {
-            let message = with_help(
-                format_args!("{} of `{dtype}` tensors is not supported (TensorFlow would return floats)", self.op(id)),
-                Some("cast the operands to a float dtype first, as in `tf.cast(x, tf.float32) / 2`".into()),
-            );
-            self.errors.at(self.op_loc(id), message);
-            return false;
-        }
-        true
-    }
-
-    fn compare(&mut self, id: NodeId, c: Compare, inputs: &[NodeId]) -> Ty {
-        let Some((dtype, shape)) = self.elementwise(id, inputs) else { return Ty::Poison };
-        if dtype == DType::Bool && !matches!(c, Compare::Eq | Compare::Ne) {
-            self.errors.at(self.op_loc(id), format_args!("{} does not order `bool` tensors", self.op(id)));
-            return Ty::Poison;
-        }
-        with_shape(DType::Bool, shape)
-    }
-
-    // `tf.where(cond, x, y)` takes a bool condition.
-    //   tf.where(v_guess, y, a)  // error: the condition is `float32`
-    fn check_where_condition(&mut self, id: NodeId, cond: NodeId) -> bool {
-        let dtype = match &self.tys[cond] {
-            Ty::Known(Type::Tensor(t)) => t.dtype,
-            Ty::Pending(p) => p.dtype,
-            Ty::Weak(Number::Bool(_)) => DType::Bool,
-            Ty::Weak(n) => default_dtype(*n).unwrap_or(DType::Int32),
-            _ => return false,
-        };
-        if dtype == DType::Bool {
-            return true;
-        }
-        let message = with_help(
-            format_args!("the condition of {} must be `bool`, but {} is `{dtype}`", self.op(id), self.describe(cond)),
-            Some("compare to get a condition, as in `tf.where(x > 0, x, y)`".into()),
-        );
-        self.errors.at(self.use_loc(id, 0), message);
-        false
-    }
-
-    fn select(&mut self, id: NodeId, inputs: &[NodeId]) -> Ty {
-        if !self.check_where_condition(id, inputs[0]) {
-            return Ty::Poison;
-        }
-        let Some(dtype) = self.check_same_dtype(id, &inputs[1..]) else { return Ty::Poison };
-        let shape = self.check_broadcast(id, inputs);
-        with_shape(dtype, shape)
-    }
-
-    fn matmul(&mut self, id: NodeId, inputs: &[NodeId], transpose_a: bool, transpose_b: bool) -> Ty {
-        let Some(dtype) = self.check_same_dtype(id, inputs) else { return Ty::Poison };
-        if !matches!(dtype, DType::Float32 | DType::Float64 | DType::Int32 | DType::Int64) {
-            self.errors.at(self.op_loc(id), format_args!("`tf.matmul` is not defined for `{dtype}` tensors"));
-            return Ty::Poison;
-        }
-        let (a, b) = (inputs[0], inputs[1]);
-        let a_op = self.operand(a, Some(dtype));
-        let b_op = self.operand(b, Some(dtype));
-        match (a_op, b_op) {
-            (Some(Operand::Tensor(ta)), Some(Operand::Tensor(tb))) => {
-                if !self.check_matmul_rank(id, a, &ta) || !self.check_matmul_rank(id, b, &tb) {
-                    return Ty::Poison;
-                }
-                let (m, ka) = oriented(&ta.shape, transpose_a);
-                let (kb, n) = oriented(&tb.shape, transpose_b);
-                if !self.check_matmul_inner(id, (a, &ta.shape, ka), (b, &tb.shape, kb)) {
-                    return Ty::Poison;
-                }
-                known(dtype, vec![m, n])
-            }
-            (Some(Operand::Pending(p)), Some(Operand::Tensor(tb))) => {
-                if self.check_matmul_rank(id, b, &tb) {
-                    let (k, _) = oriented(&tb.shape, transpose_b);
-                    let rows = self.graph.syms.fresh();
-                    let target = if transpose_a { vec![k, rows] } else { vec![rows, k] };
-                    self.settle(id, &p, target);
-                }
-                Ty::Poison
-            }
-            (Some(Operand::Tensor(ta)), Some(Operand::Pending(p))) => {
-                if self.check_matmul_rank(id, a, &ta) {
-                    let (_, k) = oriented(&ta.shape, transpose_a);
-                    let cols = self.graph.syms.fresh();
-                    let target = if transpose_b { vec![cols, k] } else { vec![k, cols] };
-                    self.settle(id, &p, target);
-                }
-                Ty::Poison
-            }
-            _ => Ty::Poison,
-        }
-    }
-
-    // `tf.matmul` multiplies rank-2 tensors.
-    //   tf.matmul(tf.constant([1.0, 2.0]), W)  // error: rank 1
-    fn check_matmul_rank(&mut self, id: NodeId, x: NodeId, t: &TensorType) -> bool {
-        if t.rank() == 2 {
-            return true;
-        }
-        let message = with_help(
-            format_args!(
-                "`tf.matmul` multiplies rank-2 tensors, but {} has shape {} (rank {})",
-                self.describe(x),
-                self.shape_text(&t.shape),
-                t.rank()
-            ),
-            (t.rank() == 1).then(|| "a vector is a one-row matrix here: give it shape `[1, n]`".to_string()),
-        );
-        self.errors.at(self.op_loc(id), message);
-        false
-    }
-
-    // The inner dimensions of `tf.matmul` agree: `[m, k] x [k, n]`.
-    //   tf.matmul(tf.zeros([2, 3]), tf.zeros([2, 2]))  // error: 3 against 2
-    fn check_matmul_inner(&mut self, id: NodeId, a: (NodeId, &Shape, Dim), b: (NodeId, &Shape, Dim)) -> bool {
-        let (ka, kb) = (self.graph.syms.get(a.2), self.graph.syms.get(b.2));
-        if self.graph.syms.unify(ka, kb).is_ok() {
-            return true;
-        }
-        let message = format!(
-            "inner dimensions of `tf.matmul` differ: {} is {} and {} is {}, and {} ≠ {}",
-            self.describe(a.0),
-            self.shape_text(a.1),
-            self.describe(b.0),
-            self.shape_text(b.1),
-            dim_text(ka),
-            dim_text(kb),
-        );
-        let help = "`tf.matmul(a, b)` needs as many columns in `a` as rows in `b`; `transpose_a = true` or `transpose_b = true` turns an operand";
-        self.errors.at(self.op_loc(id), with_help(message, Some(help.into())));
-        false
-    }
-
-    fn reduce(&mut self, id: NodeId, x: NodeId, mean: bool, axes: Option<Vec<i64>>, keepdims: bool) -> Ty {
-        let t = match self.operand(x, None) {
-            Some(Operand::Tensor(t)) => t,
-            _ => return Ty::Poison,
-        };
-        if t.dtype == DType::Bool {
-            self.errors.at(self.op_loc(id), format_args!("{} is not defined for `bool` tensors", self.op(id)));
-            return Ty::Poison;
-        }
-        let Some(axes) = self.check_reduce_axes(id, &t, axes) else { return Ty::Poison };
-        self.graph.nodes[id].op = Op::Reduce { mean, axes: Some(axes.clone()), keepdims };
-        let shape = t
-            .shape
-            .iter()
-            .enumerate()
-            .filter_map(|(k, d)| match (axes.contains(&(k as i64)), keepdims) {
-                (false, _) => Some(*d),
-                (true, true) => Some(Dim::Known(1)),
-                (true, false) => None,
-            })
-            .collect();
-        known(t.dtype, shape)
-    }
-
-    // A reduction's axes are within the tensor's rank (negative ones count from the end).
-    //   tf.reduce_sum(x, axis = 2)  // error if `x` has rank 2
-    fn check_reduce_axes(&mut self, id: NodeId, t: &TensorType, axes: Option<Vec<i64>>) -> Option<Vec<i64>> {
-        let rank = t.rank() as i64;
-        let Some(axes) = axes else { return Some((0..rank).collect()) };
-        let mut normal = Vec::new();
-        for axis in axes {
-            if axis < -rank || axis >= rank {
-                let range = if rank == 0 {
-                    "a scalar has no axes".to_string()
-                } else {
-                    format!("its axes are {} to {}", -rank, rank - 1)
-                };
-                self.errors.at(
-                    self.loc(id),
-                    format_args!(
-                        "axis {axis} is out of range for {} of {}, whose shape is {}: {range}",
-                        self.op(id),
-                        self.graph.describe(self.graph.nodes[id].inputs[0]),
-                        self.shape_text(&t.shape)
-                    ),
-                );
-                return None;
-            }
-            normal.push(axis.rem_euclid(rank.max(1)));
-        }
-        normal.sort_unstable();
-        normal.dedup();
-        Some(normal)
-    }
-
-    fn one_hot(&mut self, id: NodeId, indices: NodeId, depth: usize, dtype: DType, on_off: [Number; 2]) -> Ty {
-        for value in on_off {
-            if let Err(message) = convert_number(value, dtype) {
-                self.errors.at(self.loc(id), message);
-                return Ty::Poison;
-            }
-        }
-        match self.operand(indices, None) {
-            Some(Operand::Tensor(t)) => {
-                if !self.check_one_hot_indices(id, indices, t.dtype) {
-                    return Ty::Poison;
-                }
-                let mut shape = t.shape;
-                shape.push(Dim::Known(depth));
-                if shape.len() > 2 {
-                    self.errors.at(
-                        self.op_loc(id),
-                        format_args!("{} of {}", rank_error(shape.len()), self.shape_text(&shape[..shape.len() - 1])),
-                    );
-                    return Ty::Poison;
-                }
-                known(dtype, shape)
-            }
-            Some(Operand::Pending(mut p)) => {
-                if !self.check_one_hot_indices(id, indices, p.dtype) {
-                    return Ty::Poison;
-                }
-                p.chain.push(Step::OneHot(depth));
-                p.dtype = dtype;
-                Ty::Pending(p)
-            }
-            None => Ty::Poison,
-        }
-    }
-
-    // `tf.one_hot` takes integer indices.
-    //   tf.one_hot(tf.constant([0.0, 1.0]), 2)  // error: found `float32`
-    fn check_one_hot_indices(&mut self, id: NodeId, indices: NodeId, dtype: DType) -> bool {
-        if dtype.is_integer() {
-            return true;
-        }
-        let message = with_help(
-            format_args!("`tf.one_hot` needs integer indices, but {} is `{dtype}`", self.describe(indices)),
-            Some("indices are `uint8`, `int32` or `int64`; convert with `tf.cast(x, tf.int32)`".into()),
-        );
-        self.errors.at(self.use_loc(id, 0), message);
-        false
-    }
-
-    // `tf.nn.softmax` normalises along the last axis, which a scalar lacks.
-    //   tf.nn.softmax(tf.constant(1.0))  // error
-    fn check_softmax_rank(&mut self, id: NodeId, t: &TensorType) -> bool {
-        if t.rank() >= 1 {
-            return true;
-        }
-        self.errors.at(self.op_loc(id), "`tf.nn.softmax` needs a tensor of rank 1 or 2, not a scalar");
         false
     }
 
@@ -983,11 +654,13 @@ fn differentiable_variables(graph: &Graph, tys: &[Ty], root: NodeId) -> Vec<Node
         if std::mem::replace(&mut seen[id], true) || !is_float(id) {
             continue;
         }
-        match &graph.nodes[id].op {
-            Op::Variable(_) => found.push(id),
-            Op::StopGradient | Op::Compare(_) | Op::OneHot { .. } => {}
-            Op::Where => stack.extend(&graph.nodes[id].inputs[1..]),
-            _ => stack.extend(&graph.nodes[id].inputs),
+        let node = &graph.nodes[id];
+        match node.op.rules() {
+            _ if matches!(node.op, Op::Variable(_)) => found.push(id),
+            Some(rules) => {
+                stack.extend(node.inputs.iter().enumerate().filter(|(k, _)| rules.differentiable(*k)).map(|(_, i)| i))
+            }
+            None => stack.extend(&node.inputs),
         }
     }
     found
@@ -1003,24 +676,15 @@ fn canonical(syms: &crate::ir::Syms, ty: Type) -> Type {
     }
 }
 
-fn known(dtype: DType, shape: Shape) -> Ty {
+pub fn known(dtype: DType, shape: Shape) -> Ty {
     Ty::Known(Type::Tensor(TensorType { dtype, shape }))
 }
 
-fn with_shape(dtype: DType, shape: ShapeOut) -> Ty {
+pub fn with_shape(dtype: DType, shape: ShapeOut) -> Ty {
     match shape {
         ShapeOut::Known(shape) => known(dtype, shape),
         ShapeOut::Pending(p) => Ty::Pending(Pending { dtype, ..p }),
         ShapeOut::Stop => Ty::Poison,
-    }
-}
-
-/// `(rows, columns)` of a rank-2 shape, transposed if asked.
-fn oriented(shape: &[Dim], transpose: bool) -> (Dim, Dim) {
-    if transpose {
-        (shape[1], shape[0])
-    } else {
-        (shape[0], shape[1])
     }
 }
 
@@ -1036,7 +700,7 @@ fn broadcast_help(a: &[Dim], b: &[Dim]) -> Option<String> {
     })
 }
 
-fn dim_text(d: Dim) -> String {
+pub fn dim_text(d: Dim) -> String {
     match d {
         Dim::Known(n) => n.to_string(),
         Dim::Sym(_) => "None".into(),

@@ -3,6 +3,7 @@
 //! them, emission prints them). Nodes live in one vector and refer to each other by index.
 
 use crate::error::Loc;
+use crate::ops::{self, Rules};
 use proc_macro2::Ident;
 use std::fmt;
 use syn::{Attribute, Visibility};
@@ -156,59 +157,9 @@ pub enum DimSpec {
     None,
 }
 
-/// Elementwise functions of one tensor.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Unary {
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Square,
-    Abs,
-    Sigmoid,
-    Tanh,
-    Relu,
-    /// `x / |x|` (0 at 0): the derivative of `abs`; made by autodiff only.
-    Sign,
-}
-
-impl Unary {
-    /// The TensorFlow spelling, for messages and the DOT graph.
-    pub fn name(self) -> &'static str {
-        match self {
-            Unary::Neg => "tf.negative",
-            Unary::Exp => "tf.exp",
-            Unary::Log => "tf.log",
-            Unary::Sqrt => "tf.sqrt",
-            Unary::Square => "tf.square",
-            Unary::Abs => "tf.abs",
-            Unary::Sigmoid => "tf.sigmoid",
-            Unary::Tanh => "tf.tanh",
-            Unary::Relu => "tf.nn.relu",
-            Unary::Sign => "tf.sign",
-        }
-    }
-}
-
-/// Elementwise arithmetic of two tensors, broadcasting.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Binary {
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
-
-/// Elementwise comparisons; the result is `bool`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Compare {
-    Gt,
-    Lt,
-    Ge,
-    Le,
-    Eq,
-    Ne,
-}
+pub use crate::ops::binary::Binary;
+pub use crate::ops::compare::Compare;
+pub use crate::ops::unary::Unary;
 
 /// What an assignment does to its variable.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -261,46 +212,46 @@ pub enum Op {
     /// A Python number inside an expression; it takes the dtype of the tensor it meets.
     Literal(Number),
     /// `tf.constant`, `tf.zeros`, `tf.ones`, and what folding computed.
-    Const { dtype: DType, shape: Vec<usize>, data: Data },
+    Const {
+        dtype: DType,
+        shape: Vec<usize>,
+        data: Data,
+    },
     /// `tf.placeholder`: a feed. `shape` is `None` when the graph leaves it to inference.
-    Placeholder { dtype: DType, shape: Option<Vec<DimSpec>> },
+    Placeholder {
+        dtype: DType,
+        shape: Option<Vec<DimSpec>>,
+    },
     /// `tf.Variable`. No inputs: the initial value is in [`Variable::init`].
     Variable(Variable),
     /// `tf.random_uniform`, only as (part of) a variable's initial value.
-    RandomUniform { dtype: DType, shape: Vec<usize>, lo: Number, hi: Number },
-    /// Inputs: `[x]`.
+    RandomUniform {
+        dtype: DType,
+        shape: Vec<usize>,
+        lo: Number,
+        hi: Number,
+    },
+    /// An elementwise function. Inputs: `[x]`.
     Unary(Unary),
-    /// Inputs: `[x, y]`.
+    /// Elementwise arithmetic, broadcasting. Inputs: `[x, y]`.
     Binary(Binary),
-    /// Inputs: `[x, y]`.
+    /// An elementwise comparison, broadcasting. Inputs: `[x, y]`.
     Compare(Compare),
-    /// `tf.where(cond, x, y)`. Inputs: `[cond, x, y]`.
-    Where,
-    /// Inputs: `[x]`.
-    Cast(DType),
-    /// Inputs: `[a, b]`.
-    MatMul { transpose_a: bool, transpose_b: bool },
-    /// Inputs: `[x]`.
-    Transpose,
-    /// `tf.reduce_sum` (`mean: false`) or `tf.reduce_mean`. `axes` is `None` for all axes; after
-    /// inference, the axes are non-negative, sorted and distinct. Inputs: `[x]`.
-    Reduce { mean: bool, axes: Option<Vec<i64>>, keepdims: bool },
-    /// Inputs: `[indices]`.
-    OneHot { depth: usize, dtype: DType, on: Number, off: Number },
-    /// Along the last axis. Inputs: `[x]`.
-    Softmax,
-    /// `x` broadcast to this node's shape; made by autodiff. Inputs: `[x]`.
-    BroadcastTo,
-    /// `x` with dimensions of size 1 added or removed to make this node's shape (the sizes
-    /// other than 1 stay in order); made by autodiff. Inputs: `[x]`.
-    Reshape,
-    /// The number of elements of a shape, as a scalar of this node's dtype; made by autodiff for
-    /// `tf.reduce_mean`, whose count may be a `None` dimension. No inputs.
-    Count(Vec<Dim>),
-    /// Inputs: `[x]`.
-    Identity,
-    /// Inputs: `[x]`.
-    StopGradient,
+    Where(ops::select::Where),
+    Cast(ops::cast::Cast),
+    MatMul(ops::matmul::MatMul),
+    Transpose(ops::transpose::Transpose),
+    Reduce(ops::reduce::Reduce),
+    OneHot(ops::one_hot::OneHot),
+    Softmax(ops::softmax::Softmax),
+    /// Made by autodiff.
+    BroadcastTo(ops::shape::BroadcastTo),
+    /// Made by autodiff.
+    Reshape(ops::shape::Reshape),
+    /// Made by autodiff.
+    Count(ops::shape::Count),
+    /// `tf.identity` and `tf.stop_gradient`.
+    Identity(ops::identity::Identity),
     /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
     Assign(AssignKind),
     /// `tf.group(...)`. Inputs: what it groups.
@@ -312,7 +263,11 @@ pub enum Op {
     /// `opt.minimize(loss)`; autodiff replaces it with a group of assignments. Inputs:
     /// `[loss, learning_rate, momentum?, variables...]` (the variables given by `var_list`, or
     /// none for every trainable float variable `loss` depends on).
-    Minimize { optimizer: Optimizer, hyper: usize, var_list: bool },
+    Minimize {
+        optimizer: Optimizer,
+        hyper: usize,
+        var_list: bool,
+    },
     /// The value of several tensors at once. Inputs: the tensors.
     Tuple,
 }
@@ -327,30 +282,6 @@ impl Op {
             Op::Placeholder { .. } => "tf.placeholder".into(),
             Op::Variable(_) => "tf.Variable".into(),
             Op::RandomUniform { .. } => "tf.random_uniform".into(),
-            Op::Unary(u) => u.name().into(),
-            Op::Binary(Binary::Add) => "tf.add".into(),
-            Op::Binary(Binary::Sub) => "tf.subtract".into(),
-            Op::Binary(Binary::Mul) => "tf.multiply".into(),
-            Op::Binary(Binary::Div) => "tf.divide".into(),
-            Op::Compare(Compare::Gt) => "tf.greater".into(),
-            Op::Compare(Compare::Lt) => "tf.less".into(),
-            Op::Compare(Compare::Ge) => "tf.greater_equal".into(),
-            Op::Compare(Compare::Le) => "tf.less_equal".into(),
-            Op::Compare(Compare::Eq) => "tf.equal".into(),
-            Op::Compare(Compare::Ne) => "tf.not_equal".into(),
-            Op::Where => "tf.where".into(),
-            Op::Cast(_) => "tf.cast".into(),
-            Op::MatMul { .. } => "tf.matmul".into(),
-            Op::Transpose => "tf.transpose".into(),
-            Op::Reduce { mean: false, .. } => "tf.reduce_sum".into(),
-            Op::Reduce { mean: true, .. } => "tf.reduce_mean".into(),
-            Op::OneHot { .. } => "tf.one_hot".into(),
-            Op::Softmax => "tf.nn.softmax".into(),
-            Op::BroadcastTo => "tf.broadcast_to".into(),
-            Op::Reshape => "tf.reshape".into(),
-            Op::Count(_) => "tf.size".into(),
-            Op::Identity => "tf.identity".into(),
-            Op::StopGradient => "tf.stop_gradient".into(),
             Op::Assign(AssignKind::Set) => "assign".into(),
             Op::Assign(AssignKind::Add) => "assign_add".into(),
             Op::Assign(AssignKind::Sub) => "assign_sub".into(),
@@ -359,7 +290,30 @@ impl Op {
             Op::Gradients => "tf.gradients".into(),
             Op::Minimize { .. } => "minimize".into(),
             Op::Tuple => "tuple".into(),
+            op => op.rules().map_or_else(|| "?".into(), |rules| rules.name()),
         }
+    }
+
+    /// The rules of a math op, in its home in [`crate::ops`]; `None` for the graph's structure
+    /// (sources, variables, assignments, groups, gradients, optimisers).
+    pub fn rules(&self) -> Option<&dyn Rules> {
+        Some(match self {
+            Op::Unary(op) => op,
+            Op::Binary(op) => op,
+            Op::Compare(op) => op,
+            Op::Where(op) => op,
+            Op::Cast(op) => op,
+            Op::MatMul(op) => op,
+            Op::Transpose(op) => op,
+            Op::Reduce(op) => op,
+            Op::OneHot(op) => op,
+            Op::Softmax(op) => op,
+            Op::BroadcastTo(op) => op,
+            Op::Reshape(op) => op,
+            Op::Count(op) => op,
+            Op::Identity(op) => op,
+            _ => return None,
+        })
     }
 
     /// Whether two nodes with this op and the same inputs compute the same value, so that one

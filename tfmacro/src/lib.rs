@@ -7,6 +7,9 @@
 //! plain nodes), `optimise` (folding, simplification, shared subexpressions) and `emit` (the Rust
 //! module). `expand` drives them; errors go to one collector (`error::Errors`), so that a compile
 //! reports every independent mistake.
+//!
+//! The phases know the graph's structure; each math op has one home in `ops`, which holds every
+//! rule the phases need of it (spellings, dtype and shape, gradient, folding, emission).
 
 mod ast;
 mod autodiff;
@@ -21,6 +24,7 @@ mod ir;
 /// folding gives the bits running gives.
 #[path = "../../tfcore/src/math.rs"]
 mod math;
+mod ops;
 mod optimise;
 mod parse;
 mod resolve;

@@ -11,7 +11,7 @@
 //! Pruning to what a fetch needs is per fetch, in [`crate::emit`].
 
 use crate::eval::{self, Tensor};
-use crate::ir::{Binary, Data, Dim, Graph, NodeId, Op, Scalar, TensorType, Type, Unary};
+use crate::ir::{Data, Dim, Graph, NodeId, Op, TensorType, Type};
 use crate::resolve::convert_number;
 use std::collections::HashMap;
 
@@ -65,43 +65,10 @@ fn literals_to_constants(graph: &mut Graph) {
     }
 }
 
-/// The node `id` can be replaced by, if any: it computes exactly that node's value.
+/// The node `id` can be replaced by, if any: it computes exactly that node's value (by the op's
+/// `simplify` rule in [`crate::ops`]).
 fn simplify(graph: &Graph, id: NodeId) -> Option<NodeId> {
-    let node = &graph.nodes[id];
-    let same_type = |other: NodeId| graph.nodes[other].ty == node.ty;
-    let splat = |other: NodeId| match &graph.nodes[other].op {
-        Op::Const { data: Data::Splat(s), .. } => Some(*s),
-        _ => None,
-    };
-    let is = |other: NodeId, value: f64| match splat(other) {
-        Some(Scalar::F(x)) => x == value,
-        Some(Scalar::I(i)) => i as f64 == value,
-        _ => false,
-    };
-    let inputs = &node.inputs;
-    match &node.op {
-        Op::Identity | Op::StopGradient | Op::BroadcastTo | Op::Cast(_) if same_type(inputs[0]) => Some(inputs[0]),
-        Op::Binary(Binary::Mul) if is(inputs[1], 1.0) && same_type(inputs[0]) => Some(inputs[0]),
-        Op::Binary(Binary::Mul) if is(inputs[0], 1.0) && same_type(inputs[1]) => Some(inputs[1]),
-        Op::Binary(Binary::Div) if is(inputs[1], 1.0) && same_type(inputs[0]) => Some(inputs[0]),
-        Op::Binary(Binary::Add) if is(inputs[1], 0.0) && same_type(inputs[0]) => Some(inputs[0]),
-        Op::Binary(Binary::Add) if is(inputs[0], 0.0) && same_type(inputs[1]) => Some(inputs[1]),
-        Op::Binary(Binary::Sub) if is(inputs[1], 0.0) && same_type(inputs[0]) => Some(inputs[0]),
-        Op::Unary(Unary::Neg) => match &graph.nodes[inputs[0]].op {
-            Op::Unary(Unary::Neg) => Some(graph.nodes[inputs[0]].inputs[0]),
-            _ => None,
-        },
-        Op::Transpose => match &graph.nodes[inputs[0]].op {
-            Op::Transpose => Some(graph.nodes[inputs[0]].inputs[0]),
-            _ => None,
-        },
-        Op::Where => match splat(inputs[0]) {
-            Some(Scalar::B(true)) if same_type(inputs[1]) => Some(inputs[1]),
-            Some(Scalar::B(false)) if same_type(inputs[2]) => Some(inputs[2]),
-            _ => None,
-        },
-        _ => None,
-    }
+    graph.nodes[id].op.rules()?.simplify(graph, id)
 }
 
 /// Replaces node `id` by a constant if its inputs are all constants.

@@ -13,6 +13,7 @@ use crate::ir::{
     AssignKind, Binary, Compare, ConstItem, ConstKind, DType, Data, DimSpec, Fetch, Graph, NodeId, Number, Op,
     Optimizer, OptimizerKind, Scalar, Storage, Syms, Unary, Variable,
 };
+use crate::ops::{self, cast::Cast, identity::Identity};
 use proc_macro2::Ident;
 use std::collections::HashMap;
 
@@ -79,14 +80,15 @@ struct OptimizerValue {
     hyper: Vec<NodeId>,
 }
 
-struct Resolver<'e> {
-    graph: Graph,
+/// The resolver's state; the ops' `resolve` functions build their nodes through it.
+pub struct Resolver<'e> {
+    pub graph: Graph,
     scope: HashMap<String, Binding>,
     /// Where each name of the block is first defined, to tell "used before its definition" from
     /// "unknown".
     declared: HashMap<String, usize>,
     statement: usize,
-    errors: &'e mut Errors,
+    pub errors: &'e mut Errors,
     optimizers: usize,
     /// Lowering a variable's initial value, where `tf.random_uniform` is allowed.
     in_init: bool,
@@ -95,14 +97,14 @@ struct Resolver<'e> {
 }
 
 /// The arguments of a call, bound to its parameters.
-type Bound<'a> = Vec<Option<&'a Expr>>;
+pub type Bound<'a> = Vec<Option<&'a Expr>>;
 
 /// A constant's shape and its elements, row-major, each with where it was written.
 type ConstantValue = (Vec<usize>, Vec<(Number, Loc)>);
 
 impl Resolver<'_> {
     /// Records where `node`'s inputs are used: `locs[k]` for input `k`.
-    fn used_at(&mut self, node: NodeId, locs: &[Loc]) -> NodeId {
+    pub fn used_at(&mut self, node: NodeId, locs: &[Loc]) -> NodeId {
         let inputs = &mut self.graph.nodes[node].input_locs;
         for (slot, loc) in inputs.iter_mut().zip(locs) {
             *slot = *loc;
@@ -110,11 +112,11 @@ impl Resolver<'_> {
         node
     }
 
-    fn poison(&mut self, loc: Loc) -> NodeId {
+    pub fn poison(&mut self, loc: Loc) -> NodeId {
         self.graph.add(Op::Poison, Vec::new(), loc, loc)
     }
 
-    fn error(&mut self, loc: Loc, message: impl std::fmt::Display) -> NodeId {
+    pub fn error(&mut self, loc: Loc, message: impl std::fmt::Display) -> NodeId {
         self.errors.at(loc, message);
         self.poison(loc)
     }
@@ -278,7 +280,7 @@ impl Resolver<'_> {
             };
         } else if reused || self.graph.nodes[node].name.is_some() {
             let loc = self.graph.nodes[node].loc;
-            node = self.graph.add(Op::Identity, vec![node], loc, loc);
+            node = self.graph.add(Op::Identity(Identity { stop_gradient: false }), vec![node], loc, loc);
         }
         if !self.check_new_name(&item.name) {
             return;
@@ -304,7 +306,10 @@ impl Resolver<'_> {
                 );
             }
             _ => {
-                let names = self.scope.keys().map(String::as_str);
+                // In the order of definition, so that of two names equally near, the first defined
+                // is suggested (the scope's own order changes from one compile to the next).
+                let mut names: Vec<&str> = self.scope.keys().map(String::as_str).collect();
+                names.sort_by_key(|n| (self.declared.get(*n).copied().unwrap_or(usize::MAX), *n));
                 let help = nearest(&text, names).map(|n| format!("did you mean `{n}`?"));
                 let message = with_help(format_args!("cannot find `{text}` in this graph"), help);
                 self.errors.at(loc, message);
@@ -422,7 +427,7 @@ impl Resolver<'_> {
     }
 
     /// The Python value of an expression made of numbers only, without reporting anything.
-    fn literal(&self, expr: &Expr) -> Option<Number> {
+    pub fn literal(&self, expr: &Expr) -> Option<Number> {
         match &expr.kind {
             ExprKind::Int(n) => Some(Number::Int(*n as i128)),
             ExprKind::Float(x) => Some(Number::Float(*x)),
@@ -465,7 +470,14 @@ impl Resolver<'_> {
 
     /// Binds a call's arguments to `params` as Python does; `required` of them must be given.
     /// Every op also takes `name = "..."`, which is ignored.
-    fn bind<'a>(&mut self, op: &str, loc: Loc, args: &'a [Arg], params: &[&str], required: usize) -> Option<Bound<'a>> {
+    pub fn bind<'a>(
+        &mut self,
+        op: &str,
+        loc: Loc,
+        args: &'a [Arg],
+        params: &[&str],
+        required: usize,
+    ) -> Option<Bound<'a>> {
         let mut bound: Bound<'a> = vec![None; params.len()];
         let mut ok = true;
         let mut positional = 0;
@@ -519,174 +531,18 @@ impl Resolver<'_> {
         ok.then_some(bound)
     }
 
-    /// `tf.NAME(args)`.
+    /// `tf.NAME(args)`: a math op of [`crate::ops`], or one of the graph's structure.
     fn tf_call(&mut self, name: &str, args: &[Arg], loc: Loc, op_loc: Loc) -> NodeId {
-        let name = name.strip_prefix("math.").filter(|n| MATH_ALIASES.contains(n)).unwrap_or(name);
+        if let Some(node) = ops::resolve(self, &ops::Call { name, args, loc, op_loc }) {
+            return node;
+        }
         let op = format!("tf.{name}");
-        let unary = |u| Some(Op::Unary(u));
-        let elementwise = match name {
-            "exp" => unary(Unary::Exp),
-            "log" => unary(Unary::Log),
-            "sqrt" => unary(Unary::Sqrt),
-            "square" => unary(Unary::Square),
-            "abs" => unary(Unary::Abs),
-            "sigmoid" | "nn.sigmoid" => unary(Unary::Sigmoid),
-            "tanh" | "nn.tanh" => unary(Unary::Tanh),
-            "negative" => unary(Unary::Neg),
-            "nn.relu" => unary(Unary::Relu),
-            "identity" => Some(Op::Identity),
-            "stop_gradient" => Some(Op::StopGradient),
-            _ => None,
-        };
-        if let Some(node_op) = elementwise {
-            let param = match name {
-                "nn.relu" => "features",
-                "identity" | "stop_gradient" => "input",
-                _ => "x",
-            };
-            let Some(b) = self.bind(&op, loc, args, &[param], 1) else { return self.poison(loc) };
-            let x = self.lower_arg(b[0]);
-            let node = self.graph.add(node_op, vec![x], loc, op_loc);
-            return self.used_at(node, &arg_locs(&b));
-        }
-        let binary = match name {
-            "add" => Some(Op::Binary(Binary::Add)),
-            "subtract" => Some(Op::Binary(Binary::Sub)),
-            "multiply" => Some(Op::Binary(Binary::Mul)),
-            "divide" => Some(Op::Binary(Binary::Div)),
-            "greater" => Some(Op::Compare(Compare::Gt)),
-            "less" => Some(Op::Compare(Compare::Lt)),
-            "greater_equal" => Some(Op::Compare(Compare::Ge)),
-            "less_equal" => Some(Op::Compare(Compare::Le)),
-            "equal" => Some(Op::Compare(Compare::Eq)),
-            "not_equal" => Some(Op::Compare(Compare::Ne)),
-            _ => None,
-        };
-        if let Some(node_op) = binary {
-            let Some(b) = self.bind(&op, loc, args, &["x", "y"], 2) else { return self.poison(loc) };
-            let x = self.lower_arg(b[0]);
-            let y = self.lower_arg(b[1]);
-            let node = self.graph.add(node_op, vec![x, y], loc, op_loc);
-            return self.used_at(node, &arg_locs(&b));
-        }
         match name {
             "constant" => self.constant(&op, args, loc, op_loc),
             "placeholder" => self.placeholder(&op, args, loc, op_loc),
             "Variable" => self.variable(&op, args, loc, op_loc),
             "zeros" | "ones" => self.fill(&op, name == "ones", args, loc, op_loc),
             "random_uniform" | "random.uniform" => self.random_uniform(&op, args, loc, op_loc),
-            "matmul" | "linalg.matmul" => {
-                let Some(b) = self.bind(&op, loc, args, &["a", "b", "transpose_a", "transpose_b"], 2) else {
-                    return self.poison(loc);
-                };
-                let transpose_a = self.bool_arg(b[2], false);
-                let transpose_b = self.bool_arg(b[3], false);
-                let (a, x) = (self.lower_arg(b[0]), self.lower_arg(b[1]));
-                match (transpose_a, transpose_b) {
-                    (Some(transpose_a), Some(transpose_b)) => {
-                        let node = self.graph.add(Op::MatMul { transpose_a, transpose_b }, vec![a, x], loc, op_loc);
-                        self.used_at(node, &arg_locs(&b))
-                    }
-                    _ => self.poison(loc),
-                }
-            }
-            "transpose" => {
-                let Some(b) = self.bind(&op, loc, args, &["a", "perm"], 1) else { return self.poison(loc) };
-                let x = self.lower_arg(b[0]);
-                let node_op = match b[1] {
-                    None => Op::Transpose,
-                    Some(perm) => match perm.kind {
-                        ExprKind::List(ref items) => {
-                            match items.iter().map(|i| self.literal(i)).collect::<Vec<_>>()[..] {
-                                [Some(Number::Int(1)), Some(Number::Int(0))] => Op::Transpose,
-                                [Some(Number::Int(0)), Some(Number::Int(1))] | [Some(Number::Int(0))] | [] => {
-                                    Op::Identity
-                                }
-                                _ => {
-                                    return self.error(perm.loc, "expected a permutation of a rank-2 tensor: `[1, 0]`")
-                                }
-                            }
-                        }
-                        _ => return self.error(perm.loc, "expected a permutation of a rank-2 tensor: `[1, 0]`"),
-                    },
-                };
-                let node = self.graph.add(node_op, vec![x], loc, op_loc);
-                self.used_at(node, &arg_locs(&b))
-            }
-            "where" | "where_v2" => {
-                let Some(b) = self.bind(&op, loc, args, &["condition", "x", "y"], 1) else { return self.poison(loc) };
-                if b[1].is_none() || b[2].is_none() {
-                    return self.error(loc, "`tf.where` with only a condition returns the indices of its true elements, whose shape is not known at compile time; pass `x` and `y`");
-                }
-                let inputs = b.iter().map(|e| self.lower_arg(*e)).collect();
-                let node = self.graph.add(Op::Where, inputs, loc, op_loc);
-                self.used_at(node, &arg_locs(&b))
-            }
-            "reduce_sum" | "reduce_mean" => {
-                let params = ["input_tensor", "axis", "keepdims", "reduction_indices", "keep_dims"];
-                let Some(b) = self.bind(&op, loc, args, &params, 1) else { return self.poison(loc) };
-                let x = self.lower_arg(b[0]);
-                let axes = match b[1].or(b[3]) {
-                    None => Some(None),
-                    Some(Expr { kind: ExprKind::Name(n), .. }) if n == "None" => Some(None),
-                    Some(e) => self.axes(e).map(Some),
-                };
-                let keepdims = self.bool_arg(b[2].or(b[4]), false);
-                match (axes, keepdims) {
-                    (Some(axes), Some(keepdims)) => {
-                        let node_op = Op::Reduce { mean: name == "reduce_mean", axes, keepdims };
-                        let node = self.graph.add(node_op, vec![x], loc, op_loc);
-                        self.used_at(node, &arg_locs(&b))
-                    }
-                    _ => self.poison(loc),
-                }
-            }
-            "one_hot" => {
-                let params = ["indices", "depth", "on_value", "off_value", "axis", "dtype"];
-                let Some(b) = self.bind(&op, loc, args, &params, 2) else { return self.poison(loc) };
-                let indices = self.lower_arg(b[0]);
-                let depth = b[1].and_then(|e| self.dim(e, false));
-                let on = self.number_arg(b[2], Number::Int(1));
-                let off = self.number_arg(b[3], Number::Int(0));
-                if let Some(axis) = b[4] {
-                    if !matches!(self.literal(axis), Some(Number::Int(-1))) {
-                        self.errors.at(axis.loc, "only `axis = -1` (the default) is supported");
-                    }
-                }
-                let dtype = match b[5] {
-                    Some(e) => self.dtype(e),
-                    None => Some(DType::Float32),
-                };
-                match (depth, on, off, dtype) {
-                    (Some(DimSpec::Known(depth)), Some(on), Some(off), Some(dtype)) => {
-                        let node = self.graph.add(Op::OneHot { depth, dtype, on, off }, vec![indices], loc, op_loc);
-                        self.used_at(node, &arg_locs(&b))
-                    }
-                    _ => self.poison(loc),
-                }
-            }
-            "nn.softmax" => {
-                let Some(b) = self.bind(&op, loc, args, &["logits", "axis"], 1) else { return self.poison(loc) };
-                if let Some(axis) = b[1] {
-                    if !matches!(self.literal(axis), Some(Number::Int(-1))) {
-                        self.errors.at(axis.loc, "only the last axis is supported: `axis = -1`");
-                    }
-                }
-                let x = self.lower_arg(b[0]);
-                let node = self.graph.add(Op::Softmax, vec![x], loc, op_loc);
-                self.used_at(node, &arg_locs(&b))
-            }
-            "cast" => {
-                let Some(b) = self.bind(&op, loc, args, &["x", "dtype"], 2) else { return self.poison(loc) };
-                let x = self.lower_arg(b[0]);
-                match b[1].and_then(|e| self.dtype(e)) {
-                    Some(dtype) => {
-                        let node = self.graph.add(Op::Cast(dtype), vec![x], loc, op_loc);
-                        self.used_at(node, &arg_locs(&b))
-                    }
-                    None => self.poison(loc),
-                }
-            }
             "group" => {
                 let mut inputs = Vec::new();
                 let mut locs = Vec::new();
@@ -733,7 +589,7 @@ impl Resolver<'_> {
                 self.error(loc, format_args!("`{op}(...)` is an optimiser, not a tensor: call `.minimize(loss)` on it"))
             }
             _ => {
-                let known = MATH_ALIASES.iter().chain(OTHER_OPS).copied();
+                let known = ops::names().chain(STRUCTURE.iter().copied());
                 let help = nearest(name, known).map(|n| format!("did you mean `tf.{n}`?"));
                 let message = with_help(format_args!("`{op}` is not supported by `graph!`"), help);
                 self.error(op_loc, message)
@@ -741,7 +597,7 @@ impl Resolver<'_> {
         }
     }
 
-    fn lower_arg(&mut self, arg: Option<&Expr>) -> NodeId {
+    pub fn lower_arg(&mut self, arg: Option<&Expr>) -> NodeId {
         match arg {
             Some(expr) => self.lower(expr),
             None => self.poison(Loc::span(proc_macro2::Span::call_site())),
@@ -879,7 +735,7 @@ impl Resolver<'_> {
             self.graph.nodes[init].op = op;
         } else if let Some(dtype) = dtype {
             let at = self.graph.nodes[init].loc;
-            init = self.graph.add(Op::Cast(dtype), vec![init], at, at);
+            init = self.graph.add(Op::Cast(Cast { to: dtype }), vec![init], at, at);
         }
         self.check_constant_init(init);
         let variable = Variable { init, trainable, storage: Storage::User };
@@ -1118,7 +974,7 @@ impl Resolver<'_> {
     }
 
     /// A dtype: `tf.float32` or `"float"`.
-    fn dtype(&mut self, expr: &Expr) -> Option<DType> {
+    pub fn dtype(&mut self, expr: &Expr) -> Option<DType> {
         let (name, shown) = match &expr.kind {
             ExprKind::Path(path) if path.len() == 2 && path[0] == "tf" => (path[1].to_string(), ast::path_string(path)),
             ExprKind::Str(s) => (s.clone(), format!("\"{s}\"")),
@@ -1154,7 +1010,7 @@ impl Resolver<'_> {
     }
 
     /// A dimension: a positive integer, a `usize` const, or `None` where allowed.
-    fn dim(&mut self, expr: &Expr, allow_none: bool) -> Option<DimSpec> {
+    pub fn dim(&mut self, expr: &Expr, allow_none: bool) -> Option<DimSpec> {
         if let ExprKind::Name(name) = &expr.kind {
             if name == "None" {
                 if allow_none {
@@ -1178,7 +1034,7 @@ impl Resolver<'_> {
     }
 
     /// `axis = 1`, `axis = -1` or `axis = [0, 1]`.
-    fn axes(&mut self, expr: &Expr) -> Option<Vec<i64>> {
+    pub fn axes(&mut self, expr: &Expr) -> Option<Vec<i64>> {
         let items: Vec<&Expr> = match &expr.kind {
             ExprKind::List(items) => items.iter().collect(),
             _ => vec![expr],
@@ -1197,7 +1053,7 @@ impl Resolver<'_> {
     }
 
     /// `true`, `false`, `True` or `False`; `default` when absent.
-    fn bool_arg(&mut self, expr: Option<&Expr>, default: bool) -> Option<bool> {
+    pub fn bool_arg(&mut self, expr: Option<&Expr>, default: bool) -> Option<bool> {
         let Some(expr) = expr else { return Some(default) };
         match self.literal(expr) {
             Some(Number::Bool(b)) => Some(b),
@@ -1209,7 +1065,7 @@ impl Resolver<'_> {
     }
 
     /// A number; `default` when absent.
-    fn number_arg(&mut self, expr: Option<&Expr>, default: Number) -> Option<Number> {
+    pub fn number_arg(&mut self, expr: Option<&Expr>, default: Number) -> Option<Number> {
         let Some(expr) = expr else { return Some(default) };
         match self.literal(expr) {
             Some(n @ (Number::Int(_) | Number::Float(_))) => self.fold_literal(expr).or(Some(n)),
@@ -1222,26 +1078,18 @@ impl Resolver<'_> {
 }
 
 /// Where each bound argument was written (absent ones are skipped).
-fn arg_locs(bound: &[Option<&Expr>]) -> Vec<Loc> {
+pub fn arg_locs(bound: &[Option<&Expr>]) -> Vec<Loc> {
     bound.iter().flatten().map(|e| e.loc).collect()
 }
 
 /// The largest dimension a shape may have.
 const MAX_DIM: usize = 1 << 24;
 
-/// `tf.math.X` spellings accepted for `tf.X`.
+/// The `tf.` names of the graph's structure the resolver knows itself; suggestions draw from
+/// these and from the names of [`crate::ops`].
 #[rustfmt::skip]
-const MATH_ALIASES: &[&str] = &[
-    "exp", "log", "sqrt", "square", "abs", "sigmoid", "tanh", "negative", "add", "subtract", "multiply", "divide",
-    "greater", "less", "greater_equal", "less_equal", "equal", "not_equal", "reduce_sum", "reduce_mean",
-];
-
-/// The `tf.` names the resolver knows besides those of [`MATH_ALIASES`]; suggestions draw from
-/// both.
-#[rustfmt::skip]
-const OTHER_OPS: &[&str] = &[
-    "constant", "placeholder", "Variable", "zeros", "ones", "random_uniform", "nn.relu", "nn.sigmoid", "nn.tanh",
-    "nn.softmax", "identity", "stop_gradient", "matmul", "transpose", "where", "one_hot", "cast", "group",
+const STRUCTURE: &[&str] = &[
+    "constant", "placeholder", "Variable", "zeros", "ones", "random_uniform", "group",
     "global_variables_initializer", "gradients", "train.GradientDescentOptimizer", "train.MomentumOptimizer",
     "train.AdamOptimizer",
 ];

@@ -11,7 +11,8 @@
 //! `tfcore::__private::sum` (or, under 8 terms, the same sum written out).
 
 use super::Names;
-use crate::ir::{AssignKind, Binary, Compare, DType, Data, Dim, Graph, NodeId, Op, Scalar, Type, Unary};
+use crate::ir::{AssignKind, Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, Type};
+use crate::ops::Reads;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::cell::Cell;
@@ -41,8 +42,8 @@ pub enum Context {
 }
 
 pub struct Body<'g> {
-    graph: &'g Graph,
-    names: &'g Names,
+    pub graph: &'g Graph,
+    pub names: &'g Names,
     order: Vec<NodeId>,
     form: Vec<Form>,
     fresh: Cell<usize>,
@@ -79,13 +80,16 @@ impl<'g> Body<'g> {
             Op::Placeholder { .. } => return Form::Feed,
             Op::Variable(_) => return if uses > 0 || root { Form::Variable } else { Form::Unused },
             Op::Group | Op::Init => return Form::Unused,
-            Op::Const { data: Data::Splat(_), .. } | Op::Count(_) => {
-                return if root { Form::Local } else { Form::Inline }
-            }
-            Op::Const { .. } | Op::RandomUniform { .. } | Op::Softmax | Op::Tuple | Op::Assign(_) => {
-                return Form::Local
-            }
-            _ => {}
+            Op::Const { data: Data::Splat(_), .. } => return if root { Form::Local } else { Form::Inline },
+            Op::Const { .. } | Op::RandomUniform { .. } | Op::Tuple | Op::Assign(_) => return Form::Local,
+            op => match op.rules() {
+                Some(rules) if rules.reads() == Reads::Whole => return Form::Local,
+                // An op of no inputs whose element is as cheap as a literal (a count).
+                Some(rules) if node.inputs.is_empty() && rules.cheap() => {
+                    return if root { Form::Local } else { Form::Inline }
+                }
+                _ => {}
+            },
         }
         if root {
             return Form::Local;
@@ -93,7 +97,8 @@ impl<'g> Body<'g> {
         if uses == 0 {
             return Form::Unused;
         }
-        if consumers.iter().any(|(c, _)| matches!(self.graph.nodes[*c].op, Op::Softmax | Op::Tuple)) {
+        let whole = |op: &Op| matches!(op, Op::Tuple) || op.rules().is_some_and(|r| r.reads() == Reads::Whole);
+        if consumers.iter().any(|(c, _)| whole(&self.graph.nodes[*c].op)) {
             return Form::Local;
         }
         if self.cheap(id) {
@@ -115,22 +120,11 @@ impl<'g> Body<'g> {
                 matches!(self.form[i], Form::Local | Form::Feed | Form::Variable) || self.is_scalar_literal(i)
             })
         };
-        matches!(
-            node.op,
-            Op::Identity
-                | Op::StopGradient
-                | Op::BroadcastTo
-                | Op::Reshape
-                | Op::Cast(_)
-                | Op::Transpose
-                | Op::Unary(Unary::Neg)
-                | Op::OneHot { .. }
-        ) && input_is_place()
+        node.op.rules().is_some_and(|rules| rules.cheap()) && input_is_place()
     }
 
     fn is_scalar_literal(&self, id: NodeId) -> bool {
-        self.form[id] == Form::Inline
-            && matches!(self.graph.nodes[id].op, Op::Const { data: Data::Splat(_), .. } | Op::Count(_))
+        self.form[id] == Form::Inline && self.graph.nodes[id].inputs.is_empty()
     }
 
     /// Whether `consumer` reads each element of `producer` once, so that `producer` can be
@@ -138,25 +132,22 @@ impl<'g> Body<'g> {
     fn streams(&self, consumer: NodeId, producer: NodeId) -> bool {
         let (c, p) = (self.shape(consumer), self.shape(producer));
         match &self.graph.nodes[consumer].op {
-            Op::Reduce { .. } | Op::Transpose | Op::Reshape => true,
-            Op::Unary(_)
-            | Op::Binary(_)
-            | Op::Compare(_)
-            | Op::Where
-            | Op::Cast(_)
-            | Op::Identity
-            | Op::StopGradient
-            | Op::BroadcastTo
-            | Op::Assign(_) => c == p,
-            _ => false,
+            Op::Assign(_) => c == p,
+            op => match op.rules().map(|r| r.reads()) {
+                Some(Reads::Once) => true,
+                Some(Reads::Elementwise) => c == p,
+                _ => false,
+            },
         }
     }
 
-    fn shape(&self, id: NodeId) -> Vec<Dim> {
+    /// The shape of node `id`.
+    pub fn shape(&self, id: NodeId) -> Vec<Dim> {
         self.graph.tensor(id).map(|t| t.shape.clone()).unwrap_or_default()
     }
 
-    fn dtype(&self, id: NodeId) -> DType {
+    /// The dtype of node `id`.
+    pub fn dtype(&self, id: NodeId) -> DType {
         self.graph.tensor(id).map_or(DType::Float32, |t| t.dtype)
     }
 
@@ -289,16 +280,10 @@ impl<'g> Body<'g> {
                     [r, c, ..] => quote!(::tfcore::__private::random_uniform::<#elem, #r, #c>(#rng, #lo, #hi)),
                 }
             }
-            Op::Softmax => {
-                let x = node.inputs[0];
-                let place = self.place(x);
-                if t.shape.len() == 1 {
-                    quote!(::tfcore::__private::softmax_vector(#place))
-                } else {
-                    quote!(::tfcore::__private::softmax_rows(#place))
+            op => {
+                if let Some(whole) = op.rules().and_then(|rules| rules.materialise(self, id)) {
+                    return whole;
                 }
-            }
-            _ => {
                 let (i, j) = (format_ident!("__i"), format_ident!("__j"));
                 match t.shape.len() {
                     0 => self.compute(id, &[]),
@@ -316,7 +301,7 @@ impl<'g> Body<'g> {
     }
 
     /// A reference to a materialised tensor.
-    fn place(&self, id: NodeId) -> TokenStream {
+    pub fn place(&self, id: NodeId) -> TokenStream {
         let local = self.local(id);
         match self.form[id] {
             Form::Feed | Form::Variable => quote!(#local),
@@ -325,7 +310,7 @@ impl<'g> Body<'g> {
     }
 
     /// The element of `id` at `idx` (one index per dimension).
-    fn elem(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+    pub fn elem(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         match self.form[id] {
             Form::Inline => self.compute(id, idx),
             _ => {
@@ -358,6 +343,11 @@ impl<'g> Body<'g> {
         self.elem(input, &mapped)
     }
 
+    /// The element of input `k` of node `id` at the node's index `idx`, broadcast.
+    pub fn input(&self, id: NodeId, k: usize, idx: &[TokenStream]) -> TokenStream {
+        self.operand(self.graph.nodes[id].inputs[k], &self.shape(id), idx)
+    }
+
     /// The expression computing the element of `id` at `idx` from its inputs.
     fn compute(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         let node = &self.graph.nodes[id];
@@ -366,134 +356,27 @@ impl<'g> Body<'g> {
         let arg = |k: usize| self.operand(node.inputs[k], &shape, idx);
         match &node.op {
             Op::Const { data: Data::Splat(s), .. } => literal(*s, dtype),
-            Op::Count(dims) => {
-                let count = self.names.count(dims);
-                let elem = ident(dtype.rust());
-                quote!((#count as #elem))
-            }
-            Op::Unary(u) => unary(*u, dtype, arg(0)),
-            Op::Binary(b) => binary(*b, dtype, arg(0), arg(1)),
-            Op::Compare(c) => compare(*c, arg(0), arg(1)),
-            Op::Where => {
-                let (c, x, y) = (arg(0), arg(1), arg(2));
-                quote!(if #c { #x } else { #y })
-            }
-            Op::Cast(to) => cast(self.dtype(node.inputs[0]), *to, arg(0)),
-            Op::Identity | Op::StopGradient | Op::BroadcastTo => arg(0),
-            Op::Reshape => {
-                // The indices of the dimensions other than 1 carry over, in order.
-                let input = self.shape(node.inputs[0]);
-                let mut carried = shape.iter().zip(idx).filter(|(d, _)| **d != Dim::Known(1)).map(|(_, i)| i.clone());
-                let mapped: Vec<TokenStream> = input
-                    .iter()
-                    .map(|d| {
-                        if *d == Dim::Known(1) {
-                            quote!(0usize)
-                        } else {
-                            carried.next().unwrap_or_else(|| quote!(0usize))
-                        }
-                    })
-                    .collect();
-                self.elem(node.inputs[0], &mapped)
-            }
-            Op::Transpose => {
-                let reversed: Vec<TokenStream> = idx.iter().rev().cloned().collect();
-                self.elem(node.inputs[0], &reversed)
-            }
-            Op::OneHot { on, off, .. } => {
-                let (last, rest) = idx.split_last().expect("one_hot has rank 1 or 2");
-                let index = self.elem(node.inputs[0], rest);
-                let on = literal(crate::resolve::convert_number(*on, dtype).unwrap_or(Scalar::I(1)), dtype);
-                let off = literal(crate::resolve::convert_number(*off, dtype).unwrap_or(Scalar::I(0)), dtype);
-                quote!(if (#index) as i64 == #last as i64 { #on } else { #off })
-            }
-            Op::MatMul { transpose_a, transpose_b } => {
-                let (a, b) = (node.inputs[0], node.inputs[1]);
-                let a_shape = self.shape(a);
-                let inner = if *transpose_a { a_shape[0] } else { a_shape[1] };
-                let (i, j) = (&idx[0], &idx[1]);
-                let term = |k: TokenStream| {
-                    let x = if *transpose_a {
-                        self.elem(a, &[k.clone(), i.clone()])
-                    } else {
-                        self.elem(a, &[i.clone(), k.clone()])
-                    };
-                    let y = if *transpose_b { self.elem(b, &[j.clone(), k]) } else { self.elem(b, &[k, j.clone()]) };
-                    binary(Binary::Mul, dtype, x, y)
-                };
-                self.sum(dtype, inner, &term)
-            }
-            Op::Reduce { mean, axes: Some(axes), keepdims } => {
-                let x = node.inputs[0];
-                let input = self.shape(x);
-                let reduced: Vec<usize> = axes.iter().map(|a| *a as usize).collect();
-                // The input index: summation variables on the reduced axes, `idx` elsewhere.
-                let mut base: Vec<Option<TokenStream>> = Vec::new();
-                let mut o = 0;
-                for k in 0..input.len() {
-                    if reduced.contains(&k) {
-                        base.push(None);
-                        if *keepdims {
-                            o += 1;
-                        }
-                    } else {
-                        base.push(Some(idx[o].clone()));
-                        o += 1;
-                    }
-                }
-                let total = self.nested_sum(x, dtype, &input, &reduced, base);
-                if *mean {
-                    let dims: Vec<Dim> = reduced.iter().map(|&a| input[a]).collect();
-                    let count = self.names.count(&dims);
-                    let elem = ident(dtype.rust());
-                    quote!(<#elem as ::tfcore::__private::Elem>::mean(#total, #count))
-                } else {
-                    total
-                }
-            }
             Op::Assign(kind) => match kind {
                 AssignKind::Set => arg(1),
-                AssignKind::Add => binary(Binary::Add, dtype, arg(0), arg(1)),
-                AssignKind::Sub => binary(Binary::Sub, dtype, arg(0), arg(1)),
+                AssignKind::Add => Binary::Add.emit(dtype, arg(0), arg(1)),
+                AssignKind::Sub => Binary::Sub.emit(dtype, arg(0), arg(1)),
             },
-            _ => quote!(::core::unreachable!()),
-        }
-    }
-
-    /// The sum over the `reduced` axes (outer first) of `x`, at the coordinates `base` gives.
-    fn nested_sum(
-        &self,
-        x: NodeId,
-        dtype: DType,
-        shape: &[Dim],
-        reduced: &[usize],
-        base: Vec<Option<TokenStream>>,
-    ) -> TokenStream {
-        match reduced.split_first() {
-            None => {
-                let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
-                self.elem(x, &idx)
-            }
-            Some((&axis, rest)) => {
-                let term = |k: TokenStream| {
-                    let mut inner = base.clone();
-                    inner[axis] = Some(k);
-                    self.nested_sum(x, dtype, shape, rest, inner)
-                };
-                self.sum(dtype, shape[axis], &term)
-            }
+            op => match op.rules() {
+                Some(rules) => rules.element(self, id, idx),
+                None => quote!(::core::unreachable!()),
+            },
         }
     }
 
     /// `term(0) + term(1) + ... + term(n - 1)` in the order of `tfcore::__private::sum`: written
     /// out for fewer than 8 terms, a call to `sum` otherwise.
-    fn sum(&self, dtype: DType, n: Dim, term: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+    pub fn sum(&self, dtype: DType, n: Dim, term: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
         match n {
             Dim::Known(n) if n < 8 => {
                 let mut total = term(quote!(0usize));
                 for k in 1..n {
                     let k = Literal::usize_suffixed(k);
-                    total = binary(Binary::Add, dtype, total, term(quote!(#k)));
+                    total = Binary::Add.emit(dtype, total, term(quote!(#k)));
                 }
                 total
             }
@@ -526,7 +409,7 @@ pub fn local_name(graph: &Graph, id: NodeId) -> Ident {
     }
 }
 
-fn ident(name: &str) -> Ident {
+pub fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
@@ -582,85 +465,4 @@ fn int_literal(i: i64, ty: &str, min: i64) -> TokenStream {
     } else {
         quote!(#magnitude)
     }
-}
-
-fn zero(dtype: DType) -> TokenStream {
-    literal(Scalar::I(0), dtype)
-}
-
-fn one(dtype: DType) -> TokenStream {
-    literal(Scalar::I(1), dtype)
-}
-
-/// An elementwise function of one element.
-fn unary(u: Unary, dtype: DType, a: TokenStream) -> TokenStream {
-    let float = dtype.is_float();
-    let f = |name32: &str, name64: &str| {
-        let name = ident(if dtype == DType::Float32 { name32 } else { name64 });
-        quote!(::tfcore::__private::#name(#a))
-    };
-    let (z, o) = (zero(dtype), one(dtype));
-    match (u, float) {
-        (Unary::Neg, true) => quote!((-#a)),
-        (Unary::Neg, false) => quote!((#a).wrapping_neg()),
-        (Unary::Exp, _) => f("expf", "exp"),
-        (Unary::Log, _) => f("logf", "log"),
-        (Unary::Sqrt, _) => f("sqrtf", "sqrt"),
-        (Unary::Tanh, _) => f("tanhf", "tanh"),
-        (Unary::Sigmoid, _) => f("sigmoidf", "sigmoid"),
-        (Unary::Abs, true) => f("fabsf", "fabs"),
-        (Unary::Abs, false) => quote!((#a).wrapping_abs()),
-        (Unary::Square, true) => quote!({ let __x = #a; __x * __x }),
-        (Unary::Square, false) => quote!({ let __x = #a; __x.wrapping_mul(__x) }),
-        (Unary::Relu, _) => quote!({ let __x = #a; if __x > #z { __x } else { #z } }),
-        (Unary::Sign, true) => quote!({ let __x = #a; if __x > #z { #o } else if __x < #z { -#o } else { __x } }),
-        (Unary::Sign, false) => quote!((#a).signum()),
-    }
-}
-
-/// Elementwise arithmetic of two elements (wrapping for integers).
-fn binary(b: Binary, dtype: DType, x: TokenStream, y: TokenStream) -> TokenStream {
-    if dtype.is_float() {
-        match b {
-            Binary::Add => quote!((#x + #y)),
-            Binary::Sub => quote!((#x - #y)),
-            Binary::Mul => quote!((#x * #y)),
-            Binary::Div => quote!((#x / #y)),
-        }
-    } else {
-        match b {
-            Binary::Add => quote!((#x).wrapping_add(#y)),
-            Binary::Sub => quote!((#x).wrapping_sub(#y)),
-            Binary::Mul => quote!((#x).wrapping_mul(#y)),
-            Binary::Div => quote!((#x).checked_div(#y).unwrap_or(0)),
-        }
-    }
-}
-
-fn compare(c: Compare, x: TokenStream, y: TokenStream) -> TokenStream {
-    match c {
-        Compare::Gt => quote!((#x > #y)),
-        Compare::Lt => quote!((#x < #y)),
-        Compare::Ge => quote!((#x >= #y)),
-        Compare::Le => quote!((#x <= #y)),
-        Compare::Eq => quote!((#x == #y)),
-        Compare::Ne => quote!((#x != #y)),
-    }
-}
-
-/// `tf.cast` of one element.
-fn cast(from: DType, to: DType, a: TokenStream) -> TokenStream {
-    if from == to {
-        return a;
-    }
-    if to == DType::Bool {
-        let z = zero(from);
-        return quote!((#a != #z));
-    }
-    if from == DType::Bool {
-        let (z, o) = (zero(to), one(to));
-        return quote!(if #a { #o } else { #z });
-    }
-    let t = ident(to.rust());
-    quote!((#a as #t))
 }

@@ -6,7 +6,7 @@
 //! that runs exactly that node's subgraph, and `GRAPH_DOT`. Generated code reaches `tfcore` only
 //! through `::tfcore::__private`, uses no heap, no `std` and no `unsafe`.
 
-mod body;
+pub mod body;
 mod dot;
 
 use crate::ir::{Dim, Graph, NodeId, Op, Storage, TensorType, Type};

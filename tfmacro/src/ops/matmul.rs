@@ -1,0 +1,216 @@
+//! `tf.matmul(a, b, transpose_a = ..., transpose_b = ...)`: the product of two rank-2 tensors.
+
+use super::{Call, Reads, Rules};
+use crate::autodiff::Builder;
+use crate::emit::body::Body;
+use crate::error::with_help;
+use crate::eval::{indices, sum, Tensor};
+use crate::infer::{dim_text, known, Operand, Pass, Ty};
+use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, Shape, TensorType};
+use crate::resolve::{arg_locs, Resolver};
+use proc_macro2::TokenStream;
+
+/// `tf.matmul`. Inputs: `[a, b]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct MatMul {
+    pub transpose_a: bool,
+    pub transpose_b: bool,
+}
+
+/// The names suggested for a misspelt op.
+pub const NAMES: &[&str] = &["matmul"];
+
+pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
+    if !matches!(call.name, "matmul" | "linalg.matmul") {
+        return None;
+    }
+    let (op, loc) = (call.op(), call.loc);
+    let Some(b) = r.bind(&op, loc, call.args, &["a", "b", "transpose_a", "transpose_b"], 2) else {
+        return Some(r.poison(loc));
+    };
+    let transpose_a = r.bool_arg(b[2], false);
+    let transpose_b = r.bool_arg(b[3], false);
+    let (a, x) = (r.lower_arg(b[0]), r.lower_arg(b[1]));
+    Some(match (transpose_a, transpose_b) {
+        (Some(transpose_a), Some(transpose_b)) => {
+            let node = r.graph.add(Op::MatMul(MatMul { transpose_a, transpose_b }), vec![a, x], loc, call.op_loc);
+            r.used_at(node, &arg_locs(&b))
+        }
+        _ => r.poison(loc),
+    })
+}
+
+impl Rules for MatMul {
+    fn name(&self) -> String {
+        "tf.matmul".into()
+    }
+
+    fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {
+        let inputs = p.graph.nodes[id].inputs.clone();
+        let Some(dtype) = p.check_same_dtype(id, &inputs) else { return Ty::Poison };
+        if !matches!(dtype, DType::Float32 | DType::Float64 | DType::Int32 | DType::Int64) {
+            p.errors.at(p.op_loc(id), format_args!("`tf.matmul` is not defined for `{dtype}` tensors"));
+            return Ty::Poison;
+        }
+        let (a, b) = (inputs[0], inputs[1]);
+        let a_op = p.operand(a, Some(dtype));
+        let b_op = p.operand(b, Some(dtype));
+        match (a_op, b_op) {
+            (Some(Operand::Tensor(ta)), Some(Operand::Tensor(tb))) => {
+                if !check_rank(p, id, a, &ta) || !check_rank(p, id, b, &tb) {
+                    return Ty::Poison;
+                }
+                let (m, ka) = oriented(&ta.shape, self.transpose_a);
+                let (kb, n) = oriented(&tb.shape, self.transpose_b);
+                if !check_inner(p, id, (a, &ta.shape, ka), (b, &tb.shape, kb)) {
+                    return Ty::Poison;
+                }
+                known(dtype, vec![m, n])
+            }
+            (Some(Operand::Pending(pending)), Some(Operand::Tensor(tb))) => {
+                if check_rank(p, id, b, &tb) {
+                    let (k, _) = oriented(&tb.shape, self.transpose_b);
+                    let rows = p.graph.syms.fresh();
+                    let target = if self.transpose_a { vec![k, rows] } else { vec![rows, k] };
+                    p.settle(id, &pending, target);
+                }
+                Ty::Poison
+            }
+            (Some(Operand::Tensor(ta)), Some(Operand::Pending(pending))) => {
+                if check_rank(p, id, a, &ta) {
+                    let (_, k) = oriented(&ta.shape, self.transpose_a);
+                    let cols = p.graph.syms.fresh();
+                    let target = if self.transpose_b { vec![cols, k] } else { vec![k, cols] };
+                    p.settle(id, &pending, target);
+                }
+                Ty::Poison
+            }
+            _ => Ty::Poison,
+        }
+    }
+
+    // TensorFlow's MatMul gradient, for each combination of transposes.
+    fn gradient(&self, bl: &mut Builder, id: NodeId, k: usize, g: NodeId) -> Option<NodeId> {
+        let (a, b) = (bl.graph.nodes[id].inputs[0], bl.graph.nodes[id].inputs[1]);
+        Some(match (self.transpose_a, self.transpose_b, k) {
+            (false, false, 0) => product(bl, g, b, false, true),
+            (false, false, _) => product(bl, a, g, true, false),
+            (false, true, 0) => product(bl, g, b, false, false),
+            (false, true, _) => product(bl, g, a, true, false),
+            (true, false, 0) => product(bl, b, g, false, true),
+            (true, false, _) => product(bl, a, g, false, false),
+            (true, true, 0) => product(bl, b, g, true, true),
+            (true, true, _) => product(bl, g, a, true, true),
+        })
+    }
+
+    fn fold(&self, inputs: &[Tensor], dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
+        let (a, b) = (&inputs[0], &inputs[1]);
+        let k = if self.transpose_a { a.shape[0] } else { a.shape[1] };
+        let get = |t: &Tensor, r: usize, c: usize, transpose: bool| {
+            if transpose {
+                t.at(&t.shape, &[c, r])
+            } else {
+                t.at(&t.shape, &[r, c])
+            }
+        };
+        Some(
+            indices(shape)
+                .iter()
+                .map(|ij| {
+                    sum(dtype, k, |kk| {
+                        Binary::Mul.apply(
+                            dtype,
+                            get(a, ij[0], kk, self.transpose_a),
+                            get(b, kk, ij[1], self.transpose_b),
+                        )
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Repeatedly
+    }
+
+    // One dot product per element (a sum written out under 8 terms).
+    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let (a, b) = (body.graph.nodes[id].inputs[0], body.graph.nodes[id].inputs[1]);
+        let dtype = body.dtype(id);
+        let a_shape = body.shape(a);
+        let inner = if self.transpose_a { a_shape[0] } else { a_shape[1] };
+        let (i, j) = (&idx[0], &idx[1]);
+        let term = |k: TokenStream| {
+            let x = if self.transpose_a {
+                body.elem(a, &[k.clone(), i.clone()])
+            } else {
+                body.elem(a, &[i.clone(), k.clone()])
+            };
+            let y = if self.transpose_b { body.elem(b, &[j.clone(), k]) } else { body.elem(b, &[k, j.clone()]) };
+            Binary::Mul.emit(dtype, x, y)
+        };
+        body.sum(dtype, inner, &term)
+    }
+}
+
+/// A product node `a · b`, transposed as asked.
+fn product(bl: &mut Builder, a: NodeId, b: NodeId, transpose_a: bool, transpose_b: bool) -> NodeId {
+    let (ta, tb) = (bl.ty(a), bl.ty(b));
+    let m = if transpose_a { ta.shape[1] } else { ta.shape[0] };
+    let n = if transpose_b { tb.shape[0] } else { tb.shape[1] };
+    bl.node(
+        Op::MatMul(MatMul { transpose_a, transpose_b }),
+        vec![a, b],
+        TensorType { dtype: ta.dtype, shape: vec![m, n] },
+    )
+}
+
+/// `(rows, columns)` of a rank-2 shape, transposed if asked.
+fn oriented(shape: &[Dim], transpose: bool) -> (Dim, Dim) {
+    if transpose {
+        (shape[1], shape[0])
+    } else {
+        (shape[0], shape[1])
+    }
+}
+
+// `tf.matmul` multiplies rank-2 tensors.
+//   tf.matmul(tf.constant([1.0, 2.0]), W)  // error: rank 1
+fn check_rank(p: &mut Pass, id: NodeId, x: NodeId, t: &TensorType) -> bool {
+    if t.rank() == 2 {
+        return true;
+    }
+    let message = with_help(
+        format_args!(
+            "`tf.matmul` multiplies rank-2 tensors, but {} has shape {} (rank {})",
+            p.describe(x),
+            p.shape_text(&t.shape),
+            t.rank()
+        ),
+        (t.rank() == 1).then(|| "a vector is a one-row matrix here: give it shape `[1, n]`".to_string()),
+    );
+    p.errors.at(p.op_loc(id), message);
+    false
+}
+
+// The inner dimensions of `tf.matmul` agree: `[m, k] x [k, n]`.
+//   tf.matmul(tf.zeros([2, 3]), tf.zeros([2, 2]))  // error: 3 against 2
+fn check_inner(p: &mut Pass, id: NodeId, a: (NodeId, &Shape, Dim), b: (NodeId, &Shape, Dim)) -> bool {
+    let (ka, kb) = (p.graph.syms.get(a.2), p.graph.syms.get(b.2));
+    if p.graph.syms.unify(ka, kb).is_ok() {
+        return true;
+    }
+    let message = format!(
+        "inner dimensions of `tf.matmul` differ: {} is {} and {} is {}, and {} ≠ {}",
+        p.describe(a.0),
+        p.shape_text(a.1),
+        p.describe(b.0),
+        p.shape_text(b.1),
+        dim_text(ka),
+        dim_text(kb),
+    );
+    let help = "`tf.matmul(a, b)` needs as many columns in `a` as rows in `b`; `transpose_a = true` or `transpose_b = true` turns an operand";
+    p.errors.at(p.op_loc(id), with_help(message, Some(help.into())));
+    false
+}

@@ -1,0 +1,188 @@
+//! The ops, one home each: every math op (or family of ops) of the language is a module here that
+//! holds all the compiler knows about it, in the spirit of JAX's `lax` primitives or TensorFlow's
+//! registered ops with their gradients:
+//!
+//! - its spellings and how its arguments bind (`resolve`, called by [`crate::resolve`]);
+//! - its dtype and shape rule, with its error messages ([`Rules::infer`], called by
+//!   [`crate::infer`]);
+//! - its gradient ([`Rules::gradient`], called by [`crate::autodiff`]);
+//! - its folding and simplification ([`Rules::fold`], [`Rules::simplify`], called by
+//!   [`crate::optimise`]);
+//! - its emission ([`Rules::element`] or [`Rules::materialise`], and how it reads its inputs,
+//!   called by [`crate::emit`]).
+//!
+//! The phases know the graph's structure (sources, variables, assignments, groups, gradients and
+//! optimisers) and dispatch every math op here through [`crate::ir::Op::rules`]. Adding an
+//! elementwise function is a variant and its arms in [`unary::Unary`] (or [`binary::Binary`]);
+//! adding another op is a module here, a variant of [`crate::ir::Op`], and its line in
+//! [`resolve`] and in `Op::rules`.
+
+pub mod binary;
+pub mod cast;
+pub mod compare;
+pub mod identity;
+pub mod matmul;
+pub mod one_hot;
+pub mod reduce;
+pub mod select;
+pub mod shape;
+pub mod softmax;
+pub mod transpose;
+pub mod unary;
+
+use crate::ast::Arg;
+use crate::autodiff::Builder;
+use crate::emit::body::Body;
+use crate::error::Loc;
+use crate::eval::Tensor;
+use crate::infer::{Pass, Ty};
+use crate::ir::{DType, Data, Graph, NodeId, Op, Scalar};
+use crate::resolve::{arg_locs, Resolver};
+use proc_macro2::TokenStream;
+
+/// What the compiler knows about a math op. The phases call these; each op implements them in
+/// its module.
+pub trait Rules {
+    /// The TensorFlow spelling of the op (`tf.matmul`), for messages and the DOT graph.
+    fn name(&self) -> String;
+
+    /// The dtype and shape of node `id` (whose op this is) from its inputs' types, reporting what
+    /// does not fit to the pass's errors on the user's tokens.
+    fn infer(&self, p: &mut Pass, id: NodeId) -> Ty;
+
+    /// Whether gradients flow into input `k`.
+    fn differentiable(&self, _k: usize) -> bool {
+        true
+    }
+
+    /// The adjoint node `id` sends to its input `k`, given its own adjoint `g`, built from ordinary
+    /// nodes (following TensorFlow's gradient function for the op); `None` sends nothing.
+    fn gradient(&self, b: &mut Builder, id: NodeId, k: usize, g: NodeId) -> Option<NodeId>;
+
+    /// The elements of the result on constant inputs, computed exactly as the emitted code
+    /// computes them (so that folding never changes a bit); `None` leaves it to run time.
+    fn fold(&self, _inputs: &[Tensor], _dtype: DType, _shape: &[usize]) -> Option<Vec<Scalar>> {
+        None
+    }
+
+    /// A node computing exactly the value of `id`, with less work: `x * 1` is `x`.
+    fn simplify(&self, _graph: &Graph, _id: NodeId) -> Option<NodeId> {
+        None
+    }
+
+    /// How the op reads its inputs, which decides what emission may compute inline.
+    fn reads(&self) -> Reads {
+        Reads::Elementwise
+    }
+
+    /// Whether an element costs about as much as reading one (a new index into an input, a cast),
+    /// so that the op is computed wherever it is read rather than stored.
+    fn cheap(&self) -> bool {
+        false
+    }
+
+    /// The expression computing the element of node `id` at `idx` (one index per dimension).
+    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream;
+
+    /// The expression building node `id`'s whole value, for ops computed whole
+    /// ([`Reads::Whole`]).
+    fn materialise(&self, _body: &Body, _id: NodeId) -> Option<TokenStream> {
+        None
+    }
+}
+
+/// How an op reads the elements of its inputs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Reads {
+    /// Element `i` of the result reads element `i` of each input (broadcast): an input of the
+    /// result's shape is read once per element, so it can be computed inline.
+    Elementwise,
+    /// Every element of the input once, though not at the result's index (a reduction, a
+    /// transpose): the input can be computed inline.
+    Once,
+    /// Elements of its inputs several times (a matrix product): inputs are stored first.
+    Repeatedly,
+    /// Its inputs whole, in memory; the op itself is computed whole by [`Rules::materialise`].
+    Whole,
+}
+
+/// A `tf.NAME(...)` call being resolved.
+pub struct Call<'a> {
+    /// What follows `tf.`: `exp`, `nn.relu`, `math.exp`.
+    pub name: &'a str,
+    pub args: &'a [Arg],
+    /// The whole call.
+    pub loc: Loc,
+    /// The op's path, `tf.exp`.
+    pub op_loc: Loc,
+}
+
+impl Call<'_> {
+    /// The op as messages name it: `tf.exp` (also for `tf.math.exp`).
+    pub fn op(&self) -> String {
+        format!("tf.{}", self.name.strip_prefix("math.").unwrap_or(self.name))
+    }
+}
+
+/// The node of a math op's call, if one of the ops here has that name.
+pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
+    unary::resolve(r, call)
+        .or_else(|| identity::resolve(r, call))
+        .or_else(|| binary::resolve(r, call))
+        .or_else(|| compare::resolve(r, call))
+        .or_else(|| matmul::resolve(r, call))
+        .or_else(|| transpose::resolve(r, call))
+        .or_else(|| select::resolve(r, call))
+        .or_else(|| reduce::resolve(r, call))
+        .or_else(|| one_hot::resolve(r, call))
+        .or_else(|| softmax::resolve(r, call))
+        .or_else(|| cast::resolve(r, call))
+}
+
+/// The names of the ops here, for "did you mean" suggestions.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    [
+        unary::NAMES,
+        binary::NAMES,
+        compare::NAMES,
+        identity::NAMES,
+        matmul::NAMES,
+        transpose::NAMES,
+        select::NAMES,
+        reduce::NAMES,
+        one_hot::NAMES,
+        softmax::NAMES,
+        cast::NAMES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
+/// A call of an op of one tensor argument named `param`: `tf.exp(x)`.
+pub fn one_argument(r: &mut Resolver, call: &Call, op: Op, param: &str) -> NodeId {
+    let Some(b) = r.bind(&call.op(), call.loc, call.args, &[param], 1) else { return r.poison(call.loc) };
+    let x = r.lower_arg(b[0]);
+    let node = r.graph.add(op, vec![x], call.loc, call.op_loc);
+    r.used_at(node, &arg_locs(&b))
+}
+
+/// Whether node `other` has exactly the type of node `id`.
+pub fn same_type(graph: &Graph, id: NodeId, other: NodeId) -> bool {
+    graph.nodes[other].ty == graph.nodes[id].ty
+}
+
+/// Node `id`'s input, when it has exactly the type of `id` (a cast to the same dtype, a broadcast
+/// to the same shape, an identity): the simplification of ops that then do nothing.
+pub fn same_type_input(graph: &Graph, id: NodeId) -> Option<NodeId> {
+    let x = graph.nodes[id].inputs[0];
+    same_type(graph, id, x).then_some(x)
+}
+
+/// The value of a constant node whose elements are all equal.
+pub fn splat(graph: &Graph, id: NodeId) -> Option<Scalar> {
+    match &graph.nodes[id].op {
+        Op::Const { data: Data::Splat(s), .. } => Some(*s),
+        _ => None,
+    }
+}

@@ -1,0 +1,245 @@
+//! `tf.reduce_sum` and `tf.reduce_mean`, over all axes or `axis = k` / `[k, ...]`, with `keepdims`.
+//! Every sum runs in the one order of `tfcore::__private::sum`.
+
+use super::{Call, Reads, Rules};
+use crate::ast::{Expr, ExprKind};
+use crate::autodiff::Builder;
+use crate::emit::body::{ident, Body};
+use crate::eval::{indices, mean_of, sum, Tensor};
+use crate::infer::{known, Operand, Pass, Ty};
+use crate::ir::{DType, Dim, NodeId, Op, Scalar, TensorType};
+use crate::resolve::{arg_locs, Resolver};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `tf.reduce_sum` (`mean: false`) or `tf.reduce_mean`. `axes` is `None` for all axes; after
+/// inference, the axes are non-negative, sorted and distinct. Inputs: `[x]`.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Reduce {
+    pub mean: bool,
+    pub axes: Option<Vec<i64>>,
+    pub keepdims: bool,
+}
+
+/// The names suggested for a misspelt op.
+pub const NAMES: &[&str] = &["reduce_sum", "reduce_mean"];
+
+pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
+    let mean = match call.name {
+        "reduce_sum" | "math.reduce_sum" => false,
+        "reduce_mean" | "math.reduce_mean" => true,
+        _ => return None,
+    };
+    let (op, loc) = (call.op(), call.loc);
+    let params = ["input_tensor", "axis", "keepdims", "reduction_indices", "keep_dims"];
+    let Some(b) = r.bind(&op, loc, call.args, &params, 1) else { return Some(r.poison(loc)) };
+    let x = r.lower_arg(b[0]);
+    let axes = match b[1].or(b[3]) {
+        None => Some(None),
+        Some(Expr { kind: ExprKind::Name(n), .. }) if n == "None" => Some(None),
+        Some(e) => r.axes(e).map(Some),
+    };
+    let keepdims = r.bool_arg(b[2].or(b[4]), false);
+    Some(match (axes, keepdims) {
+        (Some(axes), Some(keepdims)) => {
+            let node = r.graph.add(Op::Reduce(Reduce { mean, axes, keepdims }), vec![x], loc, call.op_loc);
+            r.used_at(node, &arg_locs(&b))
+        }
+        _ => r.poison(loc),
+    })
+}
+
+impl Reduce {
+    /// The reduced axes, once inference has settled them.
+    fn axes(&self) -> Vec<usize> {
+        self.axes.iter().flatten().map(|&a| a as usize).collect()
+    }
+}
+
+impl Rules for Reduce {
+    fn name(&self) -> String {
+        if self.mean { "tf.reduce_mean" } else { "tf.reduce_sum" }.into()
+    }
+
+    fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {
+        let x = p.graph.nodes[id].inputs[0];
+        let t = match p.operand(x, None) {
+            Some(Operand::Tensor(t)) => t,
+            _ => return Ty::Poison,
+        };
+        if t.dtype == DType::Bool {
+            p.errors.at(p.op_loc(id), format_args!("{} is not defined for `bool` tensors", p.op(id)));
+            return Ty::Poison;
+        }
+        let Some(axes) = check_axes(p, id, &t, self.axes.clone()) else { return Ty::Poison };
+        p.graph.nodes[id].op = Op::Reduce(Reduce { axes: Some(axes.clone()), ..self.clone() });
+        let shape = t
+            .shape
+            .iter()
+            .enumerate()
+            .filter_map(|(k, d)| match (axes.contains(&(k as i64)), self.keepdims) {
+                (false, _) => Some(*d),
+                (true, true) => Some(Dim::Known(1)),
+                (true, false) => None,
+            })
+            .collect();
+        known(t.dtype, shape)
+    }
+
+    // The adjoint, with the reduced axes kept as 1 (and divided by the count for a mean),
+    // broadcast back to the input's shape.
+    fn gradient(&self, b: &mut Builder, id: NodeId, _k: usize, g: NodeId) -> Option<NodeId> {
+        let tx = b.ty(b.graph.nodes[id].inputs[0]);
+        let axes = self.axes();
+        let mut kept = tx.shape.clone();
+        for &a in &axes {
+            kept[a] = Dim::Known(1);
+        }
+        let g = if self.keepdims { g } else { b.reshape(g, kept) };
+        let g = if self.mean {
+            let dims: Vec<Dim> = axes.iter().map(|&a| tx.shape[a]).collect();
+            let count = b.node(Op::Count(super::shape::Count(dims)), Vec::new(), TensorType::scalar(tx.dtype));
+            b.div(g, count)
+        } else {
+            g
+        };
+        Some(b.broadcast_to(g, &tx))
+    }
+
+    fn fold(&self, inputs: &[Tensor], dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
+        self.axes.as_ref()?;
+        let x = &inputs[0];
+        let reduced = self.axes();
+        let count: usize = reduced.iter().map(|a| x.shape[*a]).product();
+        Some(
+            indices(shape)
+                .iter()
+                .map(|out| {
+                    // The input index with the kept dimensions taken from `out`.
+                    let mut base = Vec::new();
+                    let mut o = 0;
+                    for k in 0..x.shape.len() {
+                        if reduced.contains(&k) {
+                            base.push(0);
+                            if self.keepdims {
+                                o += 1;
+                            }
+                        } else {
+                            base.push(out[o]);
+                            o += 1;
+                        }
+                    }
+                    let total = nested_sum(x, dtype, &reduced, &mut base);
+                    if self.mean {
+                        mean_of(dtype, total, count)
+                    } else {
+                        total
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Once
+    }
+
+    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let x = body.graph.nodes[id].inputs[0];
+        let dtype = body.dtype(id);
+        let input = body.shape(x);
+        let reduced = self.axes();
+        // The input index: summation variables on the reduced axes, `idx` elsewhere.
+        let mut base: Vec<Option<TokenStream>> = Vec::new();
+        let mut o = 0;
+        for k in 0..input.len() {
+            if reduced.contains(&k) {
+                base.push(None);
+                if self.keepdims {
+                    o += 1;
+                }
+            } else {
+                base.push(Some(idx[o].clone()));
+                o += 1;
+            }
+        }
+        let total = emit_nested_sum(body, x, dtype, &input, &reduced, base);
+        if self.mean {
+            let dims: Vec<Dim> = reduced.iter().map(|&a| input[a]).collect();
+            let count = body.names.count(&dims);
+            let elem = ident(dtype.rust());
+            quote!(<#elem as ::tfcore::__private::Elem>::mean(#total, #count))
+        } else {
+            total
+        }
+    }
+}
+
+// A reduction's axes are within the tensor's rank (negative ones count from the end).
+//   tf.reduce_sum(x, axis = 2)  // error if `x` has rank 2
+fn check_axes(p: &mut Pass, id: NodeId, t: &TensorType, axes: Option<Vec<i64>>) -> Option<Vec<i64>> {
+    let rank = t.rank() as i64;
+    let Some(axes) = axes else { return Some((0..rank).collect()) };
+    let mut normal = Vec::new();
+    for axis in axes {
+        if axis < -rank || axis >= rank {
+            let range = if rank == 0 {
+                "a scalar has no axes".to_string()
+            } else {
+                format!("its axes are {} to {}", -rank, rank - 1)
+            };
+            p.errors.at(
+                p.loc(id),
+                format_args!(
+                    "axis {axis} is out of range for {} of {}, whose shape is {}: {range}",
+                    p.op(id),
+                    p.graph.describe(p.graph.nodes[id].inputs[0]),
+                    p.shape_text(&t.shape)
+                ),
+            );
+            return None;
+        }
+        normal.push(axis.rem_euclid(rank.max(1)));
+    }
+    normal.sort_unstable();
+    normal.dedup();
+    Some(normal)
+}
+
+/// The sum over the `reduced` axes of `x`, the outer axis first, at the other coordinates of
+/// `base`.
+fn nested_sum(x: &Tensor, dtype: DType, reduced: &[usize], base: &mut Vec<usize>) -> Scalar {
+    match reduced.split_first() {
+        None => x.at(&x.shape, base),
+        Some((&axis, rest)) => sum(dtype, x.shape[axis], |k| {
+            base[axis] = k;
+            nested_sum(x, dtype, rest, base)
+        }),
+    }
+}
+
+/// The code of the sum over the `reduced` axes (outer first) of `x`, at the coordinates `base`
+/// gives.
+fn emit_nested_sum(
+    body: &Body,
+    x: NodeId,
+    dtype: DType,
+    shape: &[Dim],
+    reduced: &[usize],
+    base: Vec<Option<TokenStream>>,
+) -> TokenStream {
+    match reduced.split_first() {
+        None => {
+            let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
+            body.elem(x, &idx)
+        }
+        Some((&axis, rest)) => {
+            let term = |k: TokenStream| {
+                let mut inner = base.clone();
+                inner[axis] = Some(k);
+                emit_nested_sum(body, x, dtype, shape, rest, inner)
+            };
+            body.sum(dtype, shape[axis], &term)
+        }
+    }
+}

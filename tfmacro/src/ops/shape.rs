@@ -1,0 +1,127 @@
+//! The ops autodiff makes to move gradients between shapes: `x` broadcast to a shape, `x` with
+//! dimensions of size 1 added or removed, and the number of elements of a shape (for the gradient
+//! of `tf.reduce_mean`, whose count may be a `None` dimension). A graph cannot spell them.
+
+use super::{same_type_input, Reads, Rules};
+use crate::autodiff::Builder;
+use crate::emit::body::{ident, Body};
+use crate::eval::{indices, Tensor};
+use crate::infer::{Pass, Ty};
+use crate::ir::{DType, Dim, Graph, NodeId, Scalar};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `x` broadcast to this node's shape. Inputs: `[x]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct BroadcastTo;
+
+/// `x` with dimensions of size 1 added or removed to make this node's shape (the sizes other
+/// than 1 stay in order). Inputs: `[x]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Reshape;
+
+/// The number of elements of a shape, as a scalar of this node's dtype. No inputs.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Count(pub Vec<Dim>);
+
+impl Rules for BroadcastTo {
+    fn name(&self) -> String {
+        "tf.broadcast_to".into()
+    }
+
+    fn infer(&self, _p: &mut Pass, _id: NodeId) -> Ty {
+        Ty::Poison
+    }
+
+    fn gradient(&self, b: &mut Builder, id: NodeId, _k: usize, g: NodeId) -> Option<NodeId> {
+        let tx = b.ty(b.graph.nodes[id].inputs[0]);
+        Some(b.unbroadcast(g, &tx))
+    }
+
+    fn fold(&self, inputs: &[Tensor], _dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
+        Some(indices(shape).iter().map(|i| inputs[0].at(shape, i)).collect())
+    }
+
+    fn simplify(&self, graph: &Graph, id: NodeId) -> Option<NodeId> {
+        same_type_input(graph, id)
+    }
+
+    fn cheap(&self) -> bool {
+        true
+    }
+
+    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        body.input(id, 0, idx)
+    }
+}
+
+impl Rules for Reshape {
+    fn name(&self) -> String {
+        "tf.reshape".into()
+    }
+
+    fn infer(&self, _p: &mut Pass, _id: NodeId) -> Ty {
+        Ty::Poison
+    }
+
+    fn gradient(&self, b: &mut Builder, id: NodeId, _k: usize, g: NodeId) -> Option<NodeId> {
+        let tx = b.ty(b.graph.nodes[id].inputs[0]);
+        Some(b.reshape(g, tx.shape))
+    }
+
+    fn fold(&self, inputs: &[Tensor], _dtype: DType, _shape: &[usize]) -> Option<Vec<Scalar>> {
+        Some(inputs[0].data.clone())
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Once
+    }
+
+    fn cheap(&self) -> bool {
+        true
+    }
+
+    // The indices of the dimensions other than 1 carry over, in order.
+    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let x = body.graph.nodes[id].inputs[0];
+        let shape = body.shape(id);
+        let input = body.shape(x);
+        let mut carried = shape.iter().zip(idx).filter(|(d, _)| **d != Dim::Known(1)).map(|(_, i)| i.clone());
+        let mapped: Vec<TokenStream> =
+            input
+                .iter()
+                .map(|d| {
+                    if *d == Dim::Known(1) {
+                        quote!(0usize)
+                    } else {
+                        carried.next().unwrap_or_else(|| quote!(0usize))
+                    }
+                })
+                .collect();
+        body.elem(x, &mapped)
+    }
+}
+
+impl Rules for Count {
+    fn name(&self) -> String {
+        "tf.size".into()
+    }
+
+    fn infer(&self, _p: &mut Pass, _id: NodeId) -> Ty {
+        Ty::Poison
+    }
+
+    fn gradient(&self, _b: &mut Builder, _id: NodeId, _k: usize, _g: NodeId) -> Option<NodeId> {
+        None
+    }
+
+    fn cheap(&self) -> bool {
+        true
+    }
+
+    fn element(&self, body: &Body, id: NodeId, _idx: &[TokenStream]) -> TokenStream {
+        let count = body.names.count(&self.0);
+        let elem = ident(body.dtype(id).rust());
+        quote!((#count as #elem))
+    }
+}

@@ -1,0 +1,115 @@
+//! `tf.nn.softmax(logits)` along the last axis, as TensorFlow computes it:
+//! `e = exp(x - max(x))`, then `e * (1 / sum(e))`, by a `tfcore` kernel on the whole tensor.
+
+use super::{Call, Reads, Rules};
+use crate::autodiff::Builder;
+use crate::emit::body::Body;
+use crate::eval::{sum, Tensor};
+use crate::infer::{Operand, Pass, Ty};
+use crate::ir::{Binary, Compare, DType, NodeId, Number, Op, Scalar, TensorType, Type, Unary};
+use crate::resolve::{arg_locs, Resolver};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `tf.nn.softmax`, along the last axis. Inputs: `[x]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Softmax;
+
+/// The names suggested for a misspelt op.
+pub const NAMES: &[&str] = &["nn.softmax"];
+
+pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
+    if call.name != "nn.softmax" {
+        return None;
+    }
+    let (op, loc) = (call.op(), call.loc);
+    let Some(b) = r.bind(&op, loc, call.args, &["logits", "axis"], 1) else { return Some(r.poison(loc)) };
+    if let Some(axis) = b[1] {
+        if !matches!(r.literal(axis), Some(Number::Int(-1))) {
+            r.errors.at(axis.loc, "only the last axis is supported: `axis = -1`");
+        }
+    }
+    let x = r.lower_arg(b[0]);
+    let node = r.graph.add(Op::Softmax(Softmax), vec![x], loc, call.op_loc);
+    Some(r.used_at(node, &arg_locs(&b)))
+}
+
+impl Rules for Softmax {
+    fn name(&self) -> String {
+        "tf.nn.softmax".into()
+    }
+
+    fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {
+        let x = p.graph.nodes[id].inputs[0];
+        match p.operand(x, None) {
+            Some(Operand::Tensor(t)) => {
+                if p.check_float(id, x, t.dtype) && check_rank(p, id, &t) {
+                    Ty::Known(Type::Tensor(t))
+                } else {
+                    Ty::Poison
+                }
+            }
+            Some(Operand::Pending(pending)) => Ty::Pending(pending),
+            None => Ty::Poison,
+        }
+    }
+
+    // TensorFlow's SoftmaxGrad: (dy - sum(dy * y, last axis)) * y.
+    fn gradient(&self, b: &mut Builder, id: NodeId, _k: usize, g: NodeId) -> Option<NodeId> {
+        let tx = b.ty(b.graph.nodes[id].inputs[0]);
+        let gy = b.mul(g, id);
+        let last = tx.shape.len() as i64 - 1;
+        let total = b.sum_keep(gy, vec![last]);
+        let diff = b.sub(g, total);
+        Some(b.mul(diff, id))
+    }
+
+    fn fold(&self, inputs: &[Tensor], dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
+        let x = &inputs[0];
+        let cols = *shape.last()?;
+        let rows = x.data.len() / cols;
+        let mut out = Vec::with_capacity(x.data.len());
+        for r in 0..rows {
+            let row = &x.data[r * cols..(r + 1) * cols];
+            let mut max = row[0];
+            for v in &row[1..] {
+                if Compare::Gt.apply(dtype, *v, max) {
+                    max = *v;
+                }
+            }
+            let e: Vec<Scalar> =
+                row.iter().map(|v| Unary::Exp.apply(dtype, Binary::Sub.apply(dtype, *v, max))).collect();
+            let total = sum(dtype, cols, |j| e[j]);
+            let scale = Binary::Div.apply(dtype, Scalar::F(1.0), total);
+            out.extend(e.iter().map(|v| Binary::Mul.apply(dtype, *v, scale)));
+        }
+        Some(out)
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Whole
+    }
+
+    fn element(&self, _body: &Body, _id: NodeId, _idx: &[TokenStream]) -> TokenStream {
+        quote!(::core::unreachable!())
+    }
+
+    fn materialise(&self, body: &Body, id: NodeId) -> Option<TokenStream> {
+        let place = body.place(body.graph.nodes[id].inputs[0]);
+        Some(if body.shape(id).len() == 1 {
+            quote!(::tfcore::__private::softmax_vector(#place))
+        } else {
+            quote!(::tfcore::__private::softmax_rows(#place))
+        })
+    }
+}
+
+// `tf.nn.softmax` normalises along the last axis, which a scalar lacks.
+//   tf.nn.softmax(tf.constant(1.0))  // error
+fn check_rank(p: &mut Pass, id: NodeId, t: &TensorType) -> bool {
+    if t.rank() >= 1 {
+        return true;
+    }
+    p.errors.at(p.op_loc(id), "`tf.nn.softmax` needs a tensor of rank 1 or 2, not a scalar");
+    false
+}

@@ -1,0 +1,284 @@
+//! Elementwise functions of one tensor: `tf.negative`, `tf.exp`, `tf.log`, `tf.sqrt`, `tf.square`,
+//! `tf.abs`, `tf.sigmoid`, `tf.tanh`, `tf.nn.relu`, and `tf.sign` (made by autodiff only).
+//!
+//! A function is a variant of [`Unary`] and one arm in each of its tables below: spellings, dtypes,
+//! gradient, folded value (float32, float64, integers) and emitted code.
+
+use super::{Call, Reads, Rules};
+use crate::autodiff::Builder;
+use crate::emit::body::{ident, literal, Body};
+use crate::eval::{self, Tensor};
+use crate::infer::{with_shape, Operand, Pass, Ty};
+use crate::ir::{Binary, Compare, DType, Graph, NodeId, Op, Scalar, TensorType};
+use crate::resolve::Resolver;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Elementwise functions of one tensor.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Unary {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Square,
+    Abs,
+    Sigmoid,
+    Tanh,
+    Relu,
+    /// `x / |x|` (0 at 0): the derivative of `abs`; made by autodiff only.
+    Sign,
+}
+
+impl Unary {
+    const ALL: [Unary; 10] = [
+        Unary::Neg,
+        Unary::Exp,
+        Unary::Log,
+        Unary::Sqrt,
+        Unary::Square,
+        Unary::Abs,
+        Unary::Sigmoid,
+        Unary::Tanh,
+        Unary::Relu,
+        Unary::Sign,
+    ];
+
+    /// What `tf.` accepts for it (the first is its name), and the name of its argument.
+    fn spellings(self) -> (&'static [&'static str], &'static str) {
+        match self {
+            Unary::Neg => (&["negative", "math.negative"], "x"),
+            Unary::Exp => (&["exp", "math.exp"], "x"),
+            Unary::Log => (&["log", "math.log"], "x"),
+            Unary::Sqrt => (&["sqrt", "math.sqrt"], "x"),
+            Unary::Square => (&["square", "math.square"], "x"),
+            Unary::Abs => (&["abs", "math.abs"], "x"),
+            Unary::Sigmoid => (&["sigmoid", "nn.sigmoid", "math.sigmoid"], "x"),
+            Unary::Tanh => (&["tanh", "nn.tanh", "math.tanh"], "x"),
+            Unary::Relu => (&["nn.relu"], "features"),
+            Unary::Sign => (&["sign"], "x"),
+        }
+    }
+}
+
+/// The names suggested for a misspelt op.
+pub const NAMES: &[&str] =
+    &["exp", "log", "sqrt", "square", "abs", "sigmoid", "tanh", "negative", "nn.relu", "nn.sigmoid", "nn.tanh"];
+
+pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
+    // `tf.sign` is the gradient of `tf.abs`, not (yet) part of the language.
+    let u = Unary::ALL.into_iter().filter(|u| *u != Unary::Sign).find(|u| u.spellings().0.contains(&call.name))?;
+    Some(super::one_argument(r, call, crate::ir::Op::Unary(u), u.spellings().1))
+}
+
+impl Rules for Unary {
+    fn name(&self) -> String {
+        format!("tf.{}", self.spellings().0[0])
+    }
+
+    fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {
+        let x = p.graph.nodes[id].inputs[0];
+        let (dtype, shape) = match p.operand(x, None) {
+            Some(Operand::Tensor(t)) => (t.dtype, crate::infer::ShapeOut::Known(t.shape)),
+            Some(Operand::Pending(pending)) => (pending.dtype, crate::infer::ShapeOut::Pending(pending)),
+            None => return Ty::Poison,
+        };
+        if !self.check_dtype(p, id, x, dtype) {
+            return Ty::Poison;
+        }
+        with_shape(dtype, shape)
+    }
+
+    fn differentiable(&self, _k: usize) -> bool {
+        *self != Unary::Sign
+    }
+
+    fn gradient(&self, b: &mut Builder, id: NodeId, _k: usize, g: NodeId) -> Option<NodeId> {
+        let x = b.graph.nodes[id].inputs[0];
+        let tx = b.ty(x);
+        Some(match self {
+            Unary::Neg => b.unary(Unary::Neg, g),
+            // d exp(x) = exp(x): the forward node itself.
+            Unary::Exp => b.mul(g, id),
+            // TensorFlow's LogGrad: grad * reciprocal(x).
+            Unary::Log => {
+                let reciprocal = b.with_number(Binary::Div, 1.0, x);
+                b.mul(g, reciprocal)
+            }
+            // TensorFlow's SqrtGrad: dy * 0.5 / y.
+            Unary::Sqrt => {
+                let half = b.with_number(Binary::Mul, 0.5, g);
+                b.div(half, id)
+            }
+            Unary::Square => {
+                let twice = b.with_number(Binary::Mul, 2.0, x);
+                b.mul(g, twice)
+            }
+            Unary::Abs => {
+                let sign = b.unary(Unary::Sign, x);
+                b.mul(g, sign)
+            }
+            // TensorFlow's SigmoidGrad: dy * y * (1 - y).
+            Unary::Sigmoid => {
+                let gy = b.mul(g, id);
+                let one_minus = b.with_number(Binary::Sub, 1.0, id);
+                b.mul(gy, one_minus)
+            }
+            // TensorFlow's TanhGrad: dy * (1 - y * y).
+            Unary::Tanh => {
+                let yy = b.mul(id, id);
+                let one_minus = b.with_number(Binary::Sub, 1.0, yy);
+                b.mul(g, one_minus)
+            }
+            // TensorFlow's ReluGrad: dy where x > 0, else 0.
+            Unary::Relu => {
+                let zero = b.number(0.0, tx.dtype);
+                let positive = {
+                    let t = TensorType { dtype: DType::Bool, shape: tx.shape.clone() };
+                    b.node(Op::Compare(Compare::Gt), vec![x, zero], t)
+                };
+                let t = b.ty(g);
+                let zero = b.number(0.0, tx.dtype);
+                b.node(Op::Where(super::select::Where), vec![positive, g, zero], t)
+            }
+            Unary::Sign => return None,
+        })
+    }
+
+    fn fold(&self, inputs: &[Tensor], dtype: DType, _shape: &[usize]) -> Option<Vec<Scalar>> {
+        Some(inputs[0].data.iter().map(|x| self.apply(dtype, *x)).collect())
+    }
+
+    // `--x` is `x`.
+    fn simplify(&self, graph: &Graph, id: NodeId) -> Option<NodeId> {
+        let input = graph.nodes[id].inputs[0];
+        match (self, &graph.nodes[input].op) {
+            (Unary::Neg, Op::Unary(Unary::Neg)) => Some(graph.nodes[input].inputs[0]),
+            _ => None,
+        }
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Elementwise
+    }
+
+    fn cheap(&self) -> bool {
+        *self == Unary::Neg
+    }
+
+    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        self.emit(body.dtype(id), body.input(id, 0, idx))
+    }
+}
+
+impl Unary {
+    // Each elementwise function takes the dtypes TensorFlow's kernel takes.
+    //   tf.exp(tf.constant(1))  // error: `tf.exp` needs a float tensor
+    fn check_dtype(self, p: &mut Pass, id: NodeId, x: NodeId, dtype: DType) -> bool {
+        match self {
+            Unary::Exp | Unary::Log | Unary::Sqrt | Unary::Sigmoid | Unary::Tanh => p.check_float(id, x, dtype),
+            Unary::Neg | Unary::Abs if matches!(dtype, DType::Bool | DType::UInt8) => {
+                p.errors.at(
+                    p.op_loc(id),
+                    format_args!("{} is not defined for `{dtype}`: {} is `{dtype}`", p.op(id), p.describe(x)),
+                );
+                false
+            }
+            _ if dtype == DType::Bool => {
+                p.errors.at(p.op_loc(id), format_args!("{} is not defined for `bool`", p.op(id)));
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// The function of one element, as the emitted code computes it.
+    pub fn apply(self, dtype: DType, x: Scalar) -> Scalar {
+        match dtype {
+            DType::Float32 => {
+                let x = eval::float(x) as f32;
+                let r = match self {
+                    Unary::Neg => -x,
+                    Unary::Exp => crate::math::expf(x),
+                    Unary::Log => libm::logf(x),
+                    Unary::Sqrt => libm::sqrtf(x),
+                    Unary::Square => x * x,
+                    Unary::Abs => libm::fabsf(x),
+                    Unary::Sigmoid => crate::math::sigmoidf(x),
+                    Unary::Tanh => libm::tanhf(x),
+                    // Exact in float64 too: computed once, below.
+                    Unary::Relu | Unary::Sign => return self.apply(DType::Float64, Scalar::F(x as f64)),
+                };
+                Scalar::F(r as f64)
+            }
+            DType::Float64 => {
+                let x = eval::float(x);
+                Scalar::F(match self {
+                    Unary::Neg => -x,
+                    Unary::Exp => libm::exp(x),
+                    Unary::Log => libm::log(x),
+                    Unary::Sqrt => libm::sqrt(x),
+                    Unary::Square => x * x,
+                    Unary::Abs => libm::fabs(x),
+                    Unary::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
+                    Unary::Tanh => libm::tanh(x),
+                    Unary::Relu => {
+                        if x > 0.0 {
+                            x
+                        } else {
+                            0.0
+                        }
+                    }
+                    Unary::Sign => {
+                        if x > 0.0 {
+                            1.0
+                        } else if x < 0.0 {
+                            -1.0
+                        } else {
+                            x
+                        }
+                    }
+                })
+            }
+            DType::Bool => x,
+            _ => {
+                let x = eval::int(x);
+                let r = match self {
+                    Unary::Neg => x.wrapping_neg(),
+                    Unary::Square => x.wrapping_mul(x),
+                    Unary::Abs => x.wrapping_abs(),
+                    Unary::Relu => x.max(0),
+                    Unary::Sign => x.signum(),
+                    _ => x,
+                };
+                Scalar::I(eval::wrap(dtype, r))
+            }
+        }
+    }
+
+    /// The code computing the function of one element `a` of `dtype`.
+    pub fn emit(self, dtype: DType, a: TokenStream) -> TokenStream {
+        let float = dtype.is_float();
+        let f = |name32: &str, name64: &str| {
+            let name = ident(if dtype == DType::Float32 { name32 } else { name64 });
+            quote!(::tfcore::__private::#name(#a))
+        };
+        let (z, o) = (literal(Scalar::I(0), dtype), literal(Scalar::I(1), dtype));
+        match (self, float) {
+            (Unary::Neg, true) => quote!((-#a)),
+            (Unary::Neg, false) => quote!((#a).wrapping_neg()),
+            (Unary::Exp, _) => f("expf", "exp"),
+            (Unary::Log, _) => f("logf", "log"),
+            (Unary::Sqrt, _) => f("sqrtf", "sqrt"),
+            (Unary::Tanh, _) => f("tanhf", "tanh"),
+            (Unary::Sigmoid, _) => f("sigmoidf", "sigmoid"),
+            (Unary::Abs, true) => f("fabsf", "fabs"),
+            (Unary::Abs, false) => quote!((#a).wrapping_abs()),
+            (Unary::Square, true) => quote!({ let __x = #a; __x * __x }),
+            (Unary::Square, false) => quote!({ let __x = #a; __x.wrapping_mul(__x) }),
+            (Unary::Relu, _) => quote!({ let __x = #a; if __x > #z { __x } else { #z } }),
+            (Unary::Sign, true) => quote!({ let __x = #a; if __x > #z { #o } else if __x < #z { -#o } else { __x } }),
+            (Unary::Sign, false) => quote!((#a).signum()),
+        }
+    }
+}
