@@ -19,6 +19,11 @@ pub fn expand(input: TokenStream) -> TokenStream {
         out.extend(fallback::stubs(&graph));
         return out;
     }
+    // A fetch's feeds are fixed by the graph as written, before anything is rewritten.
+    let feeds: Vec<Vec<usize>> = graph.fetches.iter().map(|f| graph.placeholders(f.node)).collect();
+    for (fetch, feeds) in graph.fetches.iter_mut().zip(feeds) {
+        fetch.feeds = feeds;
+    }
     autodiff::differentiate(&mut graph);
     optimise::optimise(&mut graph);
     emit::emit(&graph)

@@ -8,7 +8,7 @@
 //! with anything and prints, so that `assert_eq!` and `println!` on it do not report either.
 
 use crate::emit::Names;
-use crate::ir::{Graph, NodeId, Op, Type};
+use crate::ir::{Graph, Type};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -21,7 +21,7 @@ pub fn stubs(graph: &Graph) -> TokenStream {
     });
     let fetches = graph.fetches.iter().map(|f| {
         let name = &f.name;
-        let feeds = placeholders(graph, f.node);
+        let feeds = graph.placeholders(f.node);
         let output = match &graph.nodes[f.node].ty {
             Some(ty) if known(ty) => names_type(&names, ty),
             _ => quote!(::tfcore::__private::Unknown),
@@ -91,17 +91,6 @@ pub fn stubs(graph: &Graph) -> TokenStream {
             pub const GRAPH_DOT: &str = "";
         }
     }
-}
-
-/// The placeholders `root` reads, whatever inference found.
-fn placeholders(graph: &Graph, root: NodeId) -> Vec<NodeId> {
-    let mut found: Vec<NodeId> = graph
-        .topo_order(&[root])
-        .into_iter()
-        .filter(|&id| matches!(graph.nodes[id].op, Op::Placeholder { .. }) && graph.nodes[id].name.is_some())
-        .collect();
-    found.sort_unstable();
-    found
 }
 
 /// Whether a type has no `None` dimension (which would need a generic parameter).

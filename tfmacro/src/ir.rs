@@ -378,6 +378,10 @@ pub struct Fetch {
     pub name: Ident,
     pub node: NodeId,
     pub attrs: Vec<Attribute>,
+    /// The placeholders the node reads in the graph as written (before gradients and
+    /// optimisation), in graph order: the fields of its fetch type, so that what a user feeds
+    /// depends on their graph alone, not on what the optimiser finds. Set after inference.
+    pub feeds: Vec<NodeId>,
 }
 
 /// The union-find of `None` dimensions: inference merges two when it proves them equal and
@@ -486,6 +490,17 @@ impl Graph {
         }
         user.extend(slots);
         user
+    }
+
+    /// The named placeholders `root` reads, in graph order.
+    pub fn placeholders(&self, root: NodeId) -> Vec<NodeId> {
+        let mut found: Vec<NodeId> = self
+            .topo_order(&[root])
+            .into_iter()
+            .filter(|&id| matches!(self.nodes[id].op, Op::Placeholder { .. }) && self.nodes[id].name.is_some())
+            .collect();
+        found.sort_unstable();
+        found
     }
 
     /// The ids of every node `roots` reads, transitively, in an order where each node follows

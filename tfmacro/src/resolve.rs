@@ -287,7 +287,7 @@ impl Resolver<'_> {
         }
         self.graph.nodes[node].name = Some(item.name.clone());
         self.scope.insert(item.name.to_string(), Binding::Node(node));
-        self.graph.fetches.push(Fetch { name: item.name, node, attrs: item.attrs });
+        self.graph.fetches.push(Fetch { name: item.name, node, attrs: item.attrs, feeds: Vec::new() });
     }
 
     // A name refers to a node or const defined earlier in the block.
@@ -319,7 +319,7 @@ impl Resolver<'_> {
     }
 
     /// The node computing `expr`.
-    fn lower(&mut self, expr: &Expr) -> NodeId {
+    pub fn lower(&mut self, expr: &Expr) -> NodeId {
         let loc = expr.loc;
         match &expr.kind {
             ExprKind::Name(name) => match name.to_string().as_str() {

@@ -134,7 +134,7 @@ pub fn emit(graph: &Graph) -> TokenStream {
     let state = state(graph, &names);
     let bodies: Vec<Body> = graph.fetches.iter().map(|f| Body::new(graph, &names, &[f.node])).collect();
     let fetches = graph.fetches.iter().zip(&bodies).map(|(f, body)| fetch(graph, &names, f, body));
-    let feeds = feeds_module(graph, &names, &bodies);
+    let feeds = feeds_module(graph, &names);
     let dot = dot::graph_dot(graph);
     let dot_doc = format!(
         " The graph `{name}` in Graphviz DOT, for `dot -Tsvg`: every node its fetches can run, named as in the graph."
@@ -361,7 +361,7 @@ fn impl_generics(lifetime: bool, generics: &[Ident]) -> TokenStream {
 /// message names the placeholder, its dtype and its shape when something else is fed; and for
 /// each fetch whose placeholders share a `None` dimension, a trait the tuple of its feeds
 /// implements when they agree on it.
-fn feeds_module(graph: &Graph, names: &Names, bodies: &[Body]) -> TokenStream {
+fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
     let mut items = Vec::new();
     for node in &graph.nodes {
         let (Op::Placeholder { .. }, Some(name), Some(Type::Tensor(t))) = (&node.op, &node.name, &node.ty) else {
@@ -384,10 +384,10 @@ fn feeds_module(graph: &Graph, names: &Names, bodies: &[Body]) -> TokenStream {
             impl #params #name for #ty {}
         });
     }
-    for (f, body) in graph.fetches.iter().zip(bodies) {
-        let feeds = body.feeds();
+    for f in &graph.fetches {
+        let feeds = &f.feeds;
         let Some(Agreement { name: trait_name, message, types, generics, borrows }) =
-            shared_dims(graph, names, f, &feeds)
+            shared_dims(graph, names, f, feeds)
         else {
             continue;
         };
@@ -487,7 +487,8 @@ fn feed_param(name: &Ident, taken: &mut Vec<String>) -> Ident {
 fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> TokenStream {
     let name = &f.name;
     let root = f.node;
-    let feeds = body.feeds();
+    let feeds = f.feeds.clone();
+    let read = body.feeds();
     let mut generics = Vec::new();
     let mut lifetime = false;
     let feed_types: Vec<TokenStream> = feeds
@@ -544,7 +545,11 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
                 t.dtype,
                 crate::ir::ShapeDisplay(&t.shape),
                 feed_type_text(names, t),
-                needed_through(graph, root, p)
+                if read.contains(&p) {
+                    needed_through(graph, root, p)
+                } else {
+                    " The graph as written reads it; the computation as optimised does not (a simplification or the gradient made it unneeded), so its value does not matter.".to_string()
+                }
             )
         });
         let definition = quote! {
@@ -561,7 +566,15 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
     let bind = if feeds.is_empty() {
         quote!(let _ = self;)
     } else {
-        let locals = feeds.iter().map(|&p| body.local(p));
+        // A feed the optimised computation does not read is still a field; it binds to `_`.
+        let locals = feeds.iter().map(|&p| {
+            let local = body.local(p);
+            if read.contains(&p) {
+                quote!(#local)
+            } else {
+                quote!(_)
+            }
+        });
         quote!(let #name { #(#field_names: #locals),* } = self;)
     };
     let statements = body.statements(Context::Run);

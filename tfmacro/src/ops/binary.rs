@@ -93,22 +93,26 @@ impl Rules for Binary {
         Some(indices(shape).iter().map(|i| self.apply(dtype, inputs[0].at(shape, i), inputs[1].at(shape, i))).collect())
     }
 
-    // `x * 1`, `1 * x`, `x / 1`, `x + 0`, `0 + x` and `x - 0` are `x`.
+    // Only rewrites that are exact in IEEE arithmetic, for every `x` (NaN, infinities, both
+    // zeros): `x * 1`, `1 * x` and `x / 1` are `x`; so are `x - (+0)` and `x + (-0)`, but not
+    // `x + (+0)`, which turns `-0` into `+0`. For integers, `x + 0`, `0 + x` and `x - 0` are `x`.
     fn simplify(&self, graph: &Graph, id: NodeId) -> Option<NodeId> {
-        let is = |other: NodeId, value: f64| match splat(graph, other) {
-            Some(Scalar::F(x)) => x == value,
+        // Whether node `other` is the constant `value` everywhere, a zero of sign `negative`.
+        let is = |other: NodeId, value: f64, negative: bool| match splat(graph, other) {
+            Some(Scalar::F(x)) => x == value && (value != 0.0 || x.is_sign_negative() == negative),
             Some(Scalar::I(i)) => i as f64 == value,
             _ => false,
         };
         let [x, y] = graph.nodes[id].inputs[..] else { return None };
-        let unit = match self {
-            Binary::Mul | Binary::Div => 1.0,
-            Binary::Add | Binary::Sub => 0.0,
+        let (unit, negative_zero, commutes) = match self {
+            Binary::Mul => (1.0, false, true),
+            Binary::Div => (1.0, false, false),
+            Binary::Add => (0.0, true, true),
+            Binary::Sub => (0.0, false, false),
         };
-        let commutes = matches!(self, Binary::Mul | Binary::Add);
-        if is(y, unit) && same_type(graph, id, x) {
+        if is(y, unit, negative_zero) && same_type(graph, id, x) {
             Some(x)
-        } else if commutes && is(x, unit) && same_type(graph, id, y) {
+        } else if commutes && is(x, unit, negative_zero) && same_type(graph, id, y) {
             Some(y)
         } else {
             None

@@ -1,24 +1,29 @@
-//! `tf.one_hot(indices, depth, on_value = 1, off_value = 0, dtype = tf.float32)`: a new last axis
-//! of `depth`, `on_value` at each index and `off_value` elsewhere.
+//! `tf.one_hot(indices, depth, on_value = 1, off_value = 0, dtype = None)`: a new last axis of
+//! `depth`, `on_value` at each index and `off_value` elsewhere.
+//!
+//! `on_value` and `off_value` are numbers or scalar tensors. The dtype is TensorFlow's: `dtype` if
+//! given, else that of `on_value`, else that of `off_value`, else `float32`; numbers take it, and
+//! tensors must have it.
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::{literal, Body};
+use crate::emit::body::Body;
 use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Step, Ty};
-use crate::ir::{DType, Dim, DimSpec, NodeId, Number, Op, Scalar};
-use crate::resolve::{arg_locs, convert_number, rank_error, Resolver};
+use crate::ir::{DType, Dim, DimSpec, NodeId, Number, Op, Scalar, Type};
+use crate::resolve::{default_dtype, rank_error, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// `tf.one_hot`. Inputs: `[indices]`.
-#[derive(Clone, Copy, PartialEq, Debug)]
+/// `tf.one_hot`. Inputs: `[indices, on_value, off_value]`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct OneHot {
     pub depth: usize,
-    pub dtype: DType,
-    pub on: Number,
-    pub off: Number,
+    /// The `dtype` argument, if given.
+    pub dtype: Option<DType>,
+    /// Whether `on_value` and `off_value` were given (rather than the default 1 and 0).
+    pub given: [bool; 2],
 }
 
 /// The names suggested for a misspelt op.
@@ -33,21 +38,27 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
     let Some(b) = r.bind(&op, loc, call.args, &params, 2) else { return Some(r.poison(loc)) };
     let indices = r.lower_arg(b[0]);
     let depth = b[1].and_then(|e| r.dim(e, false));
-    let on = r.number_arg(b[2], Number::Int(1));
-    let off = r.number_arg(b[3], Number::Int(0));
+    let mut value = |arg: Option<&crate::ast::Expr>, default: i128| match arg {
+        Some(e) => r.lower(e),
+        None => r.graph.add(Op::Literal(Number::Int(default)), Vec::new(), loc, loc),
+    };
+    let (on, off) = (value(b[2], 1), value(b[3], 0));
+    let given = [b[2].is_some(), b[3].is_some()];
     if let Some(axis) = b[4] {
         if !matches!(r.literal(axis), Some(Number::Int(-1))) {
             r.errors.at(axis.loc, "only `axis = -1` (the default) is supported");
         }
     }
     let dtype = match b[5] {
-        Some(e) => r.dtype(e),
-        None => Some(DType::Float32),
+        Some(e) => r.dtype(e).map(Some),
+        None => Some(None),
     };
-    Some(match (depth, on, off, dtype) {
-        (Some(DimSpec::Known(depth)), Some(on), Some(off), Some(dtype)) => {
-            let node = r.graph.add(Op::OneHot(OneHot { depth, dtype, on, off }), vec![indices], loc, call.op_loc);
-            r.used_at(node, &arg_locs(&b))
+    Some(match (depth, dtype) {
+        (Some(DimSpec::Known(depth)), Some(dtype)) => {
+            let node =
+                r.graph.add(Op::OneHot(OneHot { depth, dtype, given }), vec![indices, on, off], loc, call.op_loc);
+            let at = |k: usize| b[k].map_or(loc, |e| e.loc);
+            r.used_at(node, &[at(0), at(2), at(3)])
         }
         _ => r.poison(loc),
     })
@@ -60,12 +71,7 @@ impl Rules for OneHot {
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {
         let indices = p.graph.nodes[id].inputs[0];
-        for value in [self.on, self.off] {
-            if let Err(message) = convert_number(value, self.dtype) {
-                p.errors.at(p.loc(id), message);
-                return Ty::Poison;
-            }
-        }
+        let Some(dtype) = self.check_values(p, id) else { return Ty::Poison };
         match p.operand(indices, None) {
             Some(Operand::Tensor(t)) => {
                 if !check_indices(p, id, indices, t.dtype) {
@@ -80,14 +86,14 @@ impl Rules for OneHot {
                     );
                     return Ty::Poison;
                 }
-                known(self.dtype, shape)
+                known(dtype, shape)
             }
             Some(Operand::Pending(mut pending)) => {
                 if !check_indices(p, id, indices, pending.dtype) {
                     return Ty::Poison;
                 }
                 pending.chain.push(Step::OneHot(self.depth));
-                pending.dtype = self.dtype;
+                pending.dtype = dtype;
                 Ty::Pending(pending)
             }
             None => Ty::Poison,
@@ -102,9 +108,8 @@ impl Rules for OneHot {
         None
     }
 
-    fn fold(&self, inputs: &[Tensor], dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
-        let on = convert_number(self.on, dtype).ok()?;
-        let off = convert_number(self.off, dtype).ok()?;
+    fn fold(&self, inputs: &[Tensor], _dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
+        let (on, off) = (*inputs[1].data.first()?, *inputs[2].data.first()?);
         let rank = shape.len();
         Some(
             indices(shape)
@@ -133,12 +138,66 @@ impl Rules for OneHot {
     }
 
     fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let dtype = body.dtype(id);
+        let inputs = &body.graph.nodes[id].inputs;
         let (last, rest) = idx.split_last().expect("one_hot has rank 1 or 2");
-        let index = body.elem(body.graph.nodes[id].inputs[0], rest);
-        let on = literal(convert_number(self.on, dtype).unwrap_or(Scalar::I(1)), dtype);
-        let off = literal(convert_number(self.off, dtype).unwrap_or(Scalar::I(0)), dtype);
+        let index = body.elem(inputs[0], rest);
+        let (on, off) = (body.elem(inputs[1], &[]), body.elem(inputs[2], &[]));
         quote!(if (#index) as i64 == #last as i64 { #on } else { #off })
+    }
+}
+
+impl OneHot {
+    // The dtype is `dtype`, else `on_value`'s, else `off_value`'s, else `float32`; a number takes
+    // it, a tensor must have it, and both values are scalars.
+    //   tf.one_hot(i, 3, on_value = 5, off_value = 0.5)  // error: `0.5` cannot be `int32`
+    //   tf.one_hot(i, 3, on_value = tf.constant(2.0), dtype = tf.float64)  // error: `float32`
+    fn check_values(&self, p: &mut Pass, id: NodeId) -> Option<DType> {
+        let values = [p.graph.nodes[id].inputs[1], p.graph.nodes[id].inputs[2]];
+        let dtype_of = |p: &Pass, v: NodeId| match &p.tys[v] {
+            Ty::Known(Type::Tensor(t)) => Some(t.dtype),
+            Ty::Weak(n) => default_dtype(*n),
+            _ => None,
+        };
+        let from_values = (0..2).filter(|&k| self.given[k]).find_map(|k| Some((k, dtype_of(p, values[k])?)));
+        let (dtype, source) = match (self.dtype, from_values) {
+            (Some(dtype), _) => (dtype, "the `dtype` argument"),
+            (None, Some((k, dtype))) => (dtype, ["`on_value`", "`off_value`"][k]),
+            (None, None) => (DType::Float32, "the default"),
+        };
+        for (k, &v) in values.iter().enumerate() {
+            let role = ["on_value", "off_value"][k];
+            if let Ty::Weak(_) = p.tys[v] {
+                if !p.coerce(v, dtype, || format!("the dtype of this `tf.one_hot`, which {source} sets")) {
+                    return None;
+                }
+            }
+            let t = p.graph.tensor(v).cloned().or_else(|| match &p.tys[v] {
+                Ty::Known(Type::Tensor(t)) => Some(t.clone()),
+                _ => None,
+            })?;
+            if t.dtype != dtype {
+                p.errors.at(
+                    p.use_loc(id, k + 1),
+                    format_args!(
+                        "`{role}` of `tf.one_hot` is `{}`, but the result is `{dtype}`, which {source} sets",
+                        t.dtype
+                    ),
+                );
+                return None;
+            }
+            if t.rank() != 0 {
+                p.errors.at(
+                    p.use_loc(id, k + 1),
+                    format_args!(
+                        "`{role}` of `tf.one_hot` is a scalar, but {} has shape {}",
+                        p.describe(v),
+                        p.shape_text(&t.shape)
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(dtype)
     }
 }
 

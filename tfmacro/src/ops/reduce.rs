@@ -54,6 +54,13 @@ impl Reduce {
     fn axes(&self) -> Vec<usize> {
         self.axes.iter().flatten().map(|&a| a as usize).collect()
     }
+
+    /// Whether the sum runs in `int64` rather than in `dtype`: TensorFlow's mean of `int32` and
+    /// `uint8` tensors accumulates wider, so that it does not wrap (`[200, 200]` as `uint8` has mean
+    /// 200), then divides, truncating toward zero.
+    fn widens(&self, dtype: DType) -> bool {
+        self.mean && matches!(dtype, DType::Int32 | DType::UInt8)
+    }
 }
 
 impl Rules for Reduce {
@@ -129,9 +136,11 @@ impl Rules for Reduce {
                             o += 1;
                         }
                     }
-                    let total = nested_sum(x, dtype, &reduced, &mut base);
+                    let wide = if self.widens(dtype) { DType::Int64 } else { dtype };
+                    let total = nested_sum(x, wide, &reduced, &mut base);
                     if self.mean {
-                        mean_of(dtype, total, count)
+                        // The mean of values of `dtype` is one, so the narrowing is exact.
+                        mean_of(wide, total, count)
                     } else {
                         total
                     }
@@ -163,12 +172,19 @@ impl Rules for Reduce {
                 o += 1;
             }
         }
-        let total = emit_nested_sum(body, x, dtype, &input, &reduced, base);
+        let widens = self.widens(dtype);
+        let wide = if widens { DType::Int64 } else { dtype };
+        let total = emit_nested_sum(body, x, wide, &input, &reduced, base, widens);
         if self.mean {
             let dims: Vec<Dim> = reduced.iter().map(|&a| input[a]).collect();
             let count = body.names.count(&dims);
-            let elem = ident(dtype.rust());
-            quote!(<#elem as ::tfcore::__private::Elem>::mean(#total, #count))
+            let (elem, wide_elem) = (ident(dtype.rust()), ident(wide.rust()));
+            let mean = quote!(<#wide_elem as ::tfcore::__private::Elem>::mean(#total, #count));
+            if widens {
+                quote!((#mean as #elem))
+            } else {
+                mean
+            }
         } else {
             total
         }
@@ -218,8 +234,8 @@ fn nested_sum(x: &Tensor, dtype: DType, reduced: &[usize], base: &mut Vec<usize>
     }
 }
 
-/// The code of the sum over the `reduced` axes (outer first) of `x`, at the coordinates `base`
-/// gives.
+/// The code of the sum in `dtype` over the `reduced` axes (outer first) of `x`, at the coordinates
+/// `base` gives; each element converted to `i64` first if `widen`.
 fn emit_nested_sum(
     body: &Body,
     x: NodeId,
@@ -227,17 +243,23 @@ fn emit_nested_sum(
     shape: &[Dim],
     reduced: &[usize],
     base: Vec<Option<TokenStream>>,
+    widen: bool,
 ) -> TokenStream {
     match reduced.split_first() {
         None => {
             let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
-            body.elem(x, &idx)
+            let element = body.elem(x, &idx);
+            if widen {
+                quote!((#element as i64))
+            } else {
+                element
+            }
         }
         Some((&axis, rest)) => {
             let term = |k: TokenStream| {
                 let mut inner = base.clone();
                 inner[axis] = Some(k);
-                emit_nested_sum(body, x, dtype, shape, rest, inner)
+                emit_nested_sum(body, x, dtype, shape, rest, inner, widen)
             };
             body.sum(dtype, shape[axis], &term)
         }

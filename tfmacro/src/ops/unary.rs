@@ -223,10 +223,10 @@ impl Unary {
                     Unary::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
                     Unary::Tanh => libm::tanh(x),
                     Unary::Relu => {
-                        if x > 0.0 {
-                            x
-                        } else {
+                        if x < 0.0 {
                             0.0
+                        } else {
+                            x
                         }
                     }
                     Unary::Sign => {
@@ -276,7 +276,8 @@ impl Unary {
             (Unary::Abs, false) => quote!((#a).wrapping_abs()),
             (Unary::Square, true) => quote!({ let __x = #a; __x * __x }),
             (Unary::Square, false) => quote!({ let __x = #a; __x.wrapping_mul(__x) }),
-            (Unary::Relu, _) => quote!({ let __x = #a; if __x > #z { __x } else { #z } }),
+            // `max(x, 0)` as TensorFlow's kernel computes it (`std::max`): NaN stays NaN.
+            (Unary::Relu, _) => quote!({ let __x = #a; if __x < #z { #z } else { __x } }),
             (Unary::Sign, true) => quote!({ let __x = #a; if __x > #z { #o } else if __x < #z { -#o } else { __x } }),
             (Unary::Sign, false) => quote!((#a).signum()),
         }
