@@ -115,3 +115,28 @@ fn simplifications_keep_signed_zeros() {
     assert!(sess.run(zeros::plus_negative_zero { x: z }).is_sign_negative());
     assert!(sess.run(zeros::plus_zero { x: f32::NAN }).is_nan());
 }
+
+graph! {
+    pub mod kernels {
+        let x = tf.placeholder(tf.float32, [2]);
+        let v = tf.Variable(tf.constant([-1.0, 1.0]));
+        let relu_grads = tf.gradients(tf.reduce_sum(tf.nn.relu(v) * x), [v]);
+        let w = tf.Variable(tf.constant([-1.15, 0.0, 4.0]));
+        let sqrt_grads = tf.gradients(tf.reduce_sum(tf.nn.relu(tf.sqrt(w))), [w]);
+    }
+}
+
+#[test]
+fn gradient_kernels_treat_nan_and_zero_as_tensorflow_does() {
+    let mut sess = kernels::Session::new();
+    // ReluGrad is `dy * (x > 0)`, a product: a NaN gradient stays NaN where x <= 0.
+    let (dv,) = sess.run(kernels::relu_grads { x: &vector![f32::NAN, 2.0] });
+    assert!(dv[0].is_nan(), "TensorFlow gives NaN, not 0");
+    assert_eq!(dv[1], 2.0);
+    // SqrtGrad is 0 where dy is 0. ReluGrad passes no gradient to sqrt(-1.15) = NaN nor to
+    // sqrt(0) = 0, so neither becomes NaN (0 * 0.5 / NaN, 0 * 0.5 / 0). TensorFlow: [0, 0, 0.25].
+    let (dw,) = sess.run(kernels::sqrt_grads);
+    assert_eq!(dw[0], 0.0);
+    assert_eq!(dw[1], 0.0);
+    assert_eq!(dw[2], 0.25);
+}

@@ -256,27 +256,26 @@ impl Builder<'_> {
         vars: &[NodeId],
         grads: &[NodeId],
     ) -> Vec<NodeId> {
+        // As TensorFlow's optimisers do: the hyper-parameters are tensors (a Python number becomes
+        // a float32 one), Adam's beta powers are float32 variables, and each is cast to a
+        // variable's dtype where that variable is updated (`_apply_dense`). So a float64 variable
+        // trained at `0.1` steps by float32's 0.1.
         let mut updates = Vec::new();
-        let Some(&first) = vars.first() else { return updates };
-        let dtype = self.ty(first).dtype;
-        let hyper: Vec<NodeId> = hyper.iter().map(|&h| self.cast_scalar(h, dtype)).collect();
-        let lr = hyper[0];
+        if vars.is_empty() {
+            return updates;
+        }
         let powers = match kind {
             OptimizerKind::Adam { beta1, beta2, .. } => {
-                let b1p = self.slot(&format!("beta1_power_{opt}"), *beta1, &TensorType::scalar(dtype));
-                let b2p = self.slot(&format!("beta2_power_{opt}"), *beta2, &TensorType::scalar(dtype));
+                let b1p = self.slot(&format!("beta1_power_{opt}"), *beta1, &TensorType::scalar(DType::Float32));
+                let b2p = self.slot(&format!("beta2_power_{opt}"), *beta2, &TensorType::scalar(DType::Float32));
                 Some((b1p, b2p))
             }
             _ => None,
         };
         for (&var, &g) in vars.iter().zip(grads) {
             let tv = self.ty(var);
-            let (lr, hyper) = if tv.dtype == dtype {
-                (lr, hyper.clone())
-            } else {
-                let hyper: Vec<NodeId> = hyper.iter().map(|&h| self.cast_scalar(h, tv.dtype)).collect();
-                (hyper[0], hyper)
-            };
+            let hyper: Vec<NodeId> = hyper.iter().map(|&h| self.cast_scalar(h, tv.dtype)).collect();
+            let lr = hyper[0];
             let name = self.graph.nodes[var].name.as_ref().map_or_else(|| format!("v{var}"), ToString::to_string);
             match kind {
                 // ApplyGradientDescent: var -= lr * grad.
@@ -316,19 +315,21 @@ impl Builder<'_> {
                     let m = self.slot(&format!("{name}_adam_m_{opt}"), 0.0, &tv);
                     let v = self.slot(&format!("{name}_adam_v_{opt}"), 0.0, &tv);
                     let gm = self.sub(g, m);
-                    let c1 = self.number(1.0 - beta1, tv.dtype);
+                    let beta1_t = self.python_float(*beta1, tv.dtype);
+                    let c1 = self.with_number(Binary::Sub, 1.0, beta1_t);
                     let dm = self.mul(gm, c1);
                     let m_new = self.add(m, dm);
                     let g2 = self.unary(Unary::Square, g);
                     let gv = self.sub(g2, v);
-                    let c2 = self.number(1.0 - beta2, tv.dtype);
+                    let beta2_t = self.python_float(*beta2, tv.dtype);
+                    let c2 = self.with_number(Binary::Sub, 1.0, beta2_t);
                     let dv = self.mul(gv, c2);
                     let v_new = self.add(v, dv);
                     updates.push(self.assign(AssignKind::Set, m, m_new));
                     updates.push(self.assign(AssignKind::Set, v, v_new));
                     let ma = self.mul(m_new, alpha);
                     let root_v = self.unary(Unary::Sqrt, v_new);
-                    let eps = self.number(*epsilon, tv.dtype);
+                    let eps = self.python_float(*epsilon, tv.dtype);
                     let denominator = self.add(root_v, eps);
                     let step = self.div(ma, denominator);
                     updates.push(self.assign(AssignKind::Sub, var, step));
@@ -336,9 +337,9 @@ impl Builder<'_> {
             }
         }
         if let (OptimizerKind::Adam { beta1, beta2, .. }, Some((b1p, b2p))) = (kind, powers) {
-            let c1 = self.number(*beta1, dtype);
+            let c1 = self.number(*beta1, DType::Float32);
             let next1 = self.mul(b1p, c1);
-            let c2 = self.number(*beta2, dtype);
+            let c2 = self.number(*beta2, DType::Float32);
             let next2 = self.mul(b2p, c2);
             updates.push(self.assign(AssignKind::Set, b1p, next1));
             updates.push(self.assign(AssignKind::Set, b2p, next2));
@@ -349,6 +350,12 @@ impl Builder<'_> {
     fn assign(&mut self, kind: AssignKind, var: NodeId, value: NodeId) -> NodeId {
         let t = self.ty(var);
         self.node(Op::Assign(kind), vec![var, value], t)
+    }
+
+    /// A Python float as TensorFlow's optimisers hold it: a float32 tensor, cast to `dtype`.
+    fn python_float(&mut self, value: f64, dtype: DType) -> NodeId {
+        let single = self.number(value, DType::Float32);
+        self.cast_scalar(single, dtype)
     }
 
     /// A scalar hyper-parameter in `dtype`.

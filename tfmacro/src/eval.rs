@@ -38,10 +38,17 @@ impl Tensor {
         self.data[flat]
     }
 
-    /// As `Data`, a splat when every element is equal (so that it is emitted as a literal).
+    /// As `Data`, a splat when every element is the same (so that it is emitted as a literal).
+    /// "The same" is bit for bit: `-0.0` is not `0.0`, and a NaN is the same as itself, so that
+    /// a folded scalar NaN is a splat too.
     pub fn into_data(self) -> Data {
+        let bits = |s: &Scalar| match *s {
+            Scalar::F(x) => (0, x.to_bits() as i64),
+            Scalar::I(i) => (1, i),
+            Scalar::B(b) => (2, b as i64),
+        };
         match self.data.first() {
-            Some(first) if self.data.iter().all(|x| x == first) => Data::Splat(*first),
+            Some(first) if self.data.iter().all(|x| bits(x) == bits(first)) => Data::Splat(*first),
             _ => Data::Dense(self.data),
         }
     }
@@ -168,6 +175,18 @@ mod tests {
         assert_eq!(eval(&rows, std::slice::from_ref(&m), DType::Float32, &[2]).unwrap(), f32s(&[2], &[6.0, 15.0]));
         let cols = Op::Reduce(crate::ops::reduce::Reduce { mean: true, axes: Some(vec![0]), keepdims: true });
         assert_eq!(eval(&cols, &[m], DType::Float32, &[1, 3]).unwrap(), f32s(&[1, 3], &[2.5, 3.5, 4.5]));
+    }
+
+    #[test]
+    fn splats_are_the_same_bits() {
+        let t = |values: &[f64]| Tensor {
+            dtype: DType::Float32,
+            shape: vec![values.len()],
+            data: values.iter().map(|v| Scalar::F(*v)).collect(),
+        };
+        assert!(matches!(t(&[f64::NAN]).into_data(), Data::Splat(Scalar::F(x)) if x.is_nan()));
+        assert!(matches!(t(&[0.0, -0.0]).into_data(), Data::Dense(_)), "the sign of a zero is kept");
+        assert!(matches!(t(&[1.5, 1.5]).into_data(), Data::Splat(Scalar::F(x)) if x == 1.5));
     }
 
     #[test]

@@ -517,8 +517,10 @@ impl Pass<'_> {
         if !self.check_loss(id, loss, &t) {
             return Ty::Poison;
         }
+        // A number is a float32 tensor, as TensorFlow's optimisers convert it; `autodiff` casts each
+        // hyper-parameter to the dtype of the variable it updates.
         for &h in &inputs[1..1 + hyper] {
-            match self.operand(h, Some(t.dtype)) {
+            match self.operand(h, Some(DType::Float32)) {
                 Some(Operand::Tensor(ht)) if ht.dtype.is_float() && ht.rank() == 0 => {}
                 Some(_) => {
                     self.errors.at(self.loc(h), "an optimiser's hyper-parameters are float scalars");

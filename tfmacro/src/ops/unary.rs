@@ -105,10 +105,17 @@ impl Rules for Unary {
                 let reciprocal = b.with_number(Binary::Div, 1.0, x);
                 b.mul(g, reciprocal)
             }
-            // TensorFlow's SqrtGrad: dy * 0.5 / y.
+            // TensorFlow's SqrtGrad: 0 where dy is 0 (so that sqrt at 0, or of a NaN, does not
+            // poison a zero gradient), else dy * 0.5 / y.
             Unary::Sqrt => {
                 let half = b.with_number(Binary::Mul, 0.5, g);
-                b.div(half, id)
+                let value = b.div(half, id);
+                let zero = b.number(0.0, tx.dtype);
+                let t = TensorType { dtype: DType::Bool, shape: b.ty(g).shape };
+                let no_gradient = b.node(Op::Compare(Compare::Eq), vec![g, zero], t);
+                let zero = b.number(0.0, tx.dtype);
+                let t = b.ty(value);
+                b.node(Op::Where(super::select::Where), vec![no_gradient, zero, value], t)
             }
             Unary::Square => {
                 let twice = b.with_number(Binary::Mul, 2.0, x);
@@ -130,16 +137,16 @@ impl Rules for Unary {
                 let one_minus = b.with_number(Binary::Sub, 1.0, yy);
                 b.mul(g, one_minus)
             }
-            // TensorFlow's ReluGrad: dy where x > 0, else 0.
+            // TensorFlow's ReluGrad: dy * (x > 0), a product, so that a NaN or infinite dy stays
+            // NaN where x <= 0 instead of vanishing.
             Unary::Relu => {
                 let zero = b.number(0.0, tx.dtype);
                 let positive = {
                     let t = TensorType { dtype: DType::Bool, shape: tx.shape.clone() };
                     b.node(Op::Compare(Compare::Gt), vec![x, zero], t)
                 };
-                let t = b.ty(g);
-                let zero = b.number(0.0, tx.dtype);
-                b.node(Op::Where(super::select::Where), vec![positive, g, zero], t)
+                let step = b.node(Op::Cast(super::cast::Cast { to: tx.dtype }), vec![positive], tx.clone());
+                b.mul(g, step)
             }
             Unary::Sign => return None,
         })
