@@ -6,7 +6,608 @@
 use super::{flat, Run, Value};
 use tfcore::nalgebra::{SMatrix, SVector};
 
-pub const CASES: &[Run] = &[c0::run, c1::run, c2::run, c3::run, c4::run, c5::run, c6::run, c7::run, c8::run, c9::run, c10::run, c11::run, c12::run, c13::run, c14::run, c15::run, c16::run, c17::run, c18::run, c19::run, c20::run, c21::run, c22::run, c23::run, c24::run, c25::run, c26::run, c27::run, c28::run, c29::run, c30::run, c31::run, c32::run, c33::run, c34::run, c35::run, c36::run, c37::run, c38::run, c39::run, c40::run, c41::run, c42::run, c43::run, c44::run, c45::run, c46::run, c47::run, c48::run, c49::run, c50::run, c51::run, c52::run, c53::run, c54::run, c55::run, c56::run, c57::run, c58::run, c59::run, c60::run, c61::run, c62::run, c63::run, c64::run, c65::run, c66::run, c67::run, c68::run, c69::run, c70::run, c71::run, c72::run, c73::run, c74::run, c75::run, c76::run, c77::run, c78::run, c79::run, c80::run, c81::run, c82::run, c83::run, c84::run, c85::run, c86::run, c87::run, c88::run, c89::run, c90::run, c91::run, c92::run, c93::run, c94::run, c95::run, c96::run, c97::run, c98::run, c99::run, c100::run, c101::run, c102::run, c103::run, c104::run, c105::run, c106::run, c107::run, c108::run, c109::run, c110::run, c111::run, c112::run, c113::run, c114::run, c115::run, c116::run, c117::run, c118::run, c119::run, c120::run, c121::run, c122::run, c123::run, c124::run, c125::run, c126::run, c127::run, c128::run, c129::run, c130::run, c131::run, c132::run, c133::run, c134::run, c135::run, c136::run, c137::run, c138::run, c139::run, c140::run, c141::run, c142::run, c143::run, c144::run, c145::run, c146::run, c147::run, c148::run, c149::run, c150::run, c151::run, c152::run, c153::run, c154::run, c155::run, c156::run, c157::run, c158::run, c159::run, c160::run, c161::run, c162::run, c163::run, c164::run, c165::run, c166::run, c167::run, c168::run, c169::run, c170::run, c171::run, c172::run, c173::run, c174::run, c175::run, c176::run, c177::run, c178::run, c179::run, c180::run, c181::run, c182::run, c183::run, c184::run, c185::run, c186::run, c187::run, c188::run, c189::run, c190::run, c191::run, c192::run, c193::run, c194::run, c195::run, c196::run, c197::run, c198::run, c199::run, c200::run, c201::run, c202::run, c203::run, c204::run, c205::run, c206::run, c207::run, c208::run, c209::run, c210::run, c211::run, c212::run, c213::run, c214::run, c215::run, c216::run, c217::run, c218::run, c219::run, c220::run, c221::run, c222::run, c223::run, c224::run, c225::run, c226::run, c227::run, c228::run, c229::run, c230::run, c231::run, c232::run, c233::run, c234::run, c235::run, c236::run, c237::run, c238::run, c239::run, c240::run, c241::run, c242::run, c243::run, c244::run, c245::run, c246::run, c247::run, c248::run, c249::run, c250::run, c251::run, c252::run, c253::run, c254::run, c255::run, c256::run, c257::run, c258::run, c259::run, c260::run, c261::run, c262::run, c263::run, c264::run, c265::run, c266::run, c267::run, c268::run, c269::run, c270::run, c271::run, c272::run, c273::run, c274::run, c275::run, c276::run, c277::run, c278::run, c279::run, c280::run, c281::run, c282::run, c283::run, c284::run, c285::run, c286::run, c287::run, c288::run, c289::run, c290::run, c291::run, c292::run, c293::run, c294::run, c295::run, c296::run, c297::run, c298::run, c299::run, c300::run, c301::run, c302::run, c303::run, c304::run, c305::run, c306::run, c307::run, c308::run, c309::run, c310::run, c311::run, c312::run, c313::run, c314::run, c315::run, c316::run, c317::run, c318::run, c319::run, c320::run, c321::run, c322::run, c323::run, c324::run, c325::run, c326::run, c327::run, c328::run, c329::run, c330::run, c331::run, c332::run, c333::run, c334::run, c335::run, c336::run, c337::run, c338::run, c339::run, c340::run, c341::run, c342::run, c343::run, c344::run, c345::run, c346::run, c347::run, c348::run, c349::run, c350::run, c351::run, c352::run, c353::run, c354::run, c355::run, c356::run, c357::run, c358::run, c359::run, c360::run, c361::run, c362::run, c363::run, c364::run, c365::run, c366::run, c367::run, c368::run, c369::run, c370::run, c371::run, c372::run, c373::run, c374::run, c375::run, c376::run, c377::run, c378::run, c379::run, c380::run, c381::run, c382::run, c383::run, c384::run, c385::run, c386::run, c387::run, c388::run, c389::run, c390::run, c391::run, c392::run, c393::run, c394::run, c395::run, c396::run, c397::run, c398::run, c399::run, c400::run, c401::run, c402::run, c403::run, c404::run, c405::run, c406::run, c407::run, c408::run, c409::run, c410::run, c411::run, c412::run, c413::run, c414::run, c415::run, c416::run, c417::run, c418::run, c419::run, c420::run, c421::run, c422::run, c423::run, c424::run, c425::run, c426::run, c427::run, c428::run, c429::run, c430::run, c431::run, c432::run, c433::run, c434::run, c435::run, c436::run, c437::run, c438::run, c439::run, c440::run, c441::run, c442::run, c443::run, c444::run, c445::run, c446::run, c447::run, c448::run, c449::run, c450::run, c451::run, c452::run, c453::run, c454::run, c455::run, c456::run, c457::run, c458::run, c459::run, c460::run, c461::run, c462::run, c463::run, c464::run, c465::run, c466::run, c467::run, c468::run, c469::run, c470::run, c471::run, c472::run, c473::run, c474::run, c475::run, c476::run, c477::run, c478::run, c479::run, c480::run, c481::run, c482::run, c483::run, c484::run, c485::run, c486::run, c487::run, c488::run, c489::run, c490::run, c491::run, c492::run, c493::run, c494::run, c495::run, c496::run, c497::run, c498::run, c499::run, c500::run, c501::run, c502::run, c503::run, c504::run, c505::run, c506::run, c507::run, c508::run, c509::run, c510::run, c511::run, c512::run, c513::run, c514::run, c515::run, c516::run, c517::run, c518::run, c519::run, c520::run, c521::run, c522::run, c523::run, c524::run, c525::run, c526::run, c527::run, c528::run, c529::run, c530::run, c531::run, c532::run, c533::run, c534::run, c535::run, c536::run, c537::run, c538::run, c539::run, c540::run, c541::run, c542::run, c543::run, c544::run, c545::run, c546::run, c547::run, c548::run, c549::run, c550::run, c551::run, c552::run, c553::run, c554::run, c555::run, c556::run, c557::run, c558::run, c559::run, c560::run, c561::run, c562::run, c563::run, c564::run, c565::run, c566::run, c567::run, c568::run, c569::run, c570::run, c571::run, c572::run, c573::run, c574::run, c575::run, c576::run, c577::run, c578::run, c579::run, c580::run, c581::run, c582::run, c583::run, c584::run, c585::run, c586::run, c587::run, c588::run, c589::run, c590::run, c591::run, c592::run, c593::run, c594::run, c595::run, c596::run, c597::run, c598::run, c599::run];
+pub const CASES: &[Run] = &[
+    c0::run,
+    c1::run,
+    c2::run,
+    c3::run,
+    c4::run,
+    c5::run,
+    c6::run,
+    c7::run,
+    c8::run,
+    c9::run,
+    c10::run,
+    c11::run,
+    c12::run,
+    c13::run,
+    c14::run,
+    c15::run,
+    c16::run,
+    c17::run,
+    c18::run,
+    c19::run,
+    c20::run,
+    c21::run,
+    c22::run,
+    c23::run,
+    c24::run,
+    c25::run,
+    c26::run,
+    c27::run,
+    c28::run,
+    c29::run,
+    c30::run,
+    c31::run,
+    c32::run,
+    c33::run,
+    c34::run,
+    c35::run,
+    c36::run,
+    c37::run,
+    c38::run,
+    c39::run,
+    c40::run,
+    c41::run,
+    c42::run,
+    c43::run,
+    c44::run,
+    c45::run,
+    c46::run,
+    c47::run,
+    c48::run,
+    c49::run,
+    c50::run,
+    c51::run,
+    c52::run,
+    c53::run,
+    c54::run,
+    c55::run,
+    c56::run,
+    c57::run,
+    c58::run,
+    c59::run,
+    c60::run,
+    c61::run,
+    c62::run,
+    c63::run,
+    c64::run,
+    c65::run,
+    c66::run,
+    c67::run,
+    c68::run,
+    c69::run,
+    c70::run,
+    c71::run,
+    c72::run,
+    c73::run,
+    c74::run,
+    c75::run,
+    c76::run,
+    c77::run,
+    c78::run,
+    c79::run,
+    c80::run,
+    c81::run,
+    c82::run,
+    c83::run,
+    c84::run,
+    c85::run,
+    c86::run,
+    c87::run,
+    c88::run,
+    c89::run,
+    c90::run,
+    c91::run,
+    c92::run,
+    c93::run,
+    c94::run,
+    c95::run,
+    c96::run,
+    c97::run,
+    c98::run,
+    c99::run,
+    c100::run,
+    c101::run,
+    c102::run,
+    c103::run,
+    c104::run,
+    c105::run,
+    c106::run,
+    c107::run,
+    c108::run,
+    c109::run,
+    c110::run,
+    c111::run,
+    c112::run,
+    c113::run,
+    c114::run,
+    c115::run,
+    c116::run,
+    c117::run,
+    c118::run,
+    c119::run,
+    c120::run,
+    c121::run,
+    c122::run,
+    c123::run,
+    c124::run,
+    c125::run,
+    c126::run,
+    c127::run,
+    c128::run,
+    c129::run,
+    c130::run,
+    c131::run,
+    c132::run,
+    c133::run,
+    c134::run,
+    c135::run,
+    c136::run,
+    c137::run,
+    c138::run,
+    c139::run,
+    c140::run,
+    c141::run,
+    c142::run,
+    c143::run,
+    c144::run,
+    c145::run,
+    c146::run,
+    c147::run,
+    c148::run,
+    c149::run,
+    c150::run,
+    c151::run,
+    c152::run,
+    c153::run,
+    c154::run,
+    c155::run,
+    c156::run,
+    c157::run,
+    c158::run,
+    c159::run,
+    c160::run,
+    c161::run,
+    c162::run,
+    c163::run,
+    c164::run,
+    c165::run,
+    c166::run,
+    c167::run,
+    c168::run,
+    c169::run,
+    c170::run,
+    c171::run,
+    c172::run,
+    c173::run,
+    c174::run,
+    c175::run,
+    c176::run,
+    c177::run,
+    c178::run,
+    c179::run,
+    c180::run,
+    c181::run,
+    c182::run,
+    c183::run,
+    c184::run,
+    c185::run,
+    c186::run,
+    c187::run,
+    c188::run,
+    c189::run,
+    c190::run,
+    c191::run,
+    c192::run,
+    c193::run,
+    c194::run,
+    c195::run,
+    c196::run,
+    c197::run,
+    c198::run,
+    c199::run,
+    c200::run,
+    c201::run,
+    c202::run,
+    c203::run,
+    c204::run,
+    c205::run,
+    c206::run,
+    c207::run,
+    c208::run,
+    c209::run,
+    c210::run,
+    c211::run,
+    c212::run,
+    c213::run,
+    c214::run,
+    c215::run,
+    c216::run,
+    c217::run,
+    c218::run,
+    c219::run,
+    c220::run,
+    c221::run,
+    c222::run,
+    c223::run,
+    c224::run,
+    c225::run,
+    c226::run,
+    c227::run,
+    c228::run,
+    c229::run,
+    c230::run,
+    c231::run,
+    c232::run,
+    c233::run,
+    c234::run,
+    c235::run,
+    c236::run,
+    c237::run,
+    c238::run,
+    c239::run,
+    c240::run,
+    c241::run,
+    c242::run,
+    c243::run,
+    c244::run,
+    c245::run,
+    c246::run,
+    c247::run,
+    c248::run,
+    c249::run,
+    c250::run,
+    c251::run,
+    c252::run,
+    c253::run,
+    c254::run,
+    c255::run,
+    c256::run,
+    c257::run,
+    c258::run,
+    c259::run,
+    c260::run,
+    c261::run,
+    c262::run,
+    c263::run,
+    c264::run,
+    c265::run,
+    c266::run,
+    c267::run,
+    c268::run,
+    c269::run,
+    c270::run,
+    c271::run,
+    c272::run,
+    c273::run,
+    c274::run,
+    c275::run,
+    c276::run,
+    c277::run,
+    c278::run,
+    c279::run,
+    c280::run,
+    c281::run,
+    c282::run,
+    c283::run,
+    c284::run,
+    c285::run,
+    c286::run,
+    c287::run,
+    c288::run,
+    c289::run,
+    c290::run,
+    c291::run,
+    c292::run,
+    c293::run,
+    c294::run,
+    c295::run,
+    c296::run,
+    c297::run,
+    c298::run,
+    c299::run,
+    c300::run,
+    c301::run,
+    c302::run,
+    c303::run,
+    c304::run,
+    c305::run,
+    c306::run,
+    c307::run,
+    c308::run,
+    c309::run,
+    c310::run,
+    c311::run,
+    c312::run,
+    c313::run,
+    c314::run,
+    c315::run,
+    c316::run,
+    c317::run,
+    c318::run,
+    c319::run,
+    c320::run,
+    c321::run,
+    c322::run,
+    c323::run,
+    c324::run,
+    c325::run,
+    c326::run,
+    c327::run,
+    c328::run,
+    c329::run,
+    c330::run,
+    c331::run,
+    c332::run,
+    c333::run,
+    c334::run,
+    c335::run,
+    c336::run,
+    c337::run,
+    c338::run,
+    c339::run,
+    c340::run,
+    c341::run,
+    c342::run,
+    c343::run,
+    c344::run,
+    c345::run,
+    c346::run,
+    c347::run,
+    c348::run,
+    c349::run,
+    c350::run,
+    c351::run,
+    c352::run,
+    c353::run,
+    c354::run,
+    c355::run,
+    c356::run,
+    c357::run,
+    c358::run,
+    c359::run,
+    c360::run,
+    c361::run,
+    c362::run,
+    c363::run,
+    c364::run,
+    c365::run,
+    c366::run,
+    c367::run,
+    c368::run,
+    c369::run,
+    c370::run,
+    c371::run,
+    c372::run,
+    c373::run,
+    c374::run,
+    c375::run,
+    c376::run,
+    c377::run,
+    c378::run,
+    c379::run,
+    c380::run,
+    c381::run,
+    c382::run,
+    c383::run,
+    c384::run,
+    c385::run,
+    c386::run,
+    c387::run,
+    c388::run,
+    c389::run,
+    c390::run,
+    c391::run,
+    c392::run,
+    c393::run,
+    c394::run,
+    c395::run,
+    c396::run,
+    c397::run,
+    c398::run,
+    c399::run,
+    c400::run,
+    c401::run,
+    c402::run,
+    c403::run,
+    c404::run,
+    c405::run,
+    c406::run,
+    c407::run,
+    c408::run,
+    c409::run,
+    c410::run,
+    c411::run,
+    c412::run,
+    c413::run,
+    c414::run,
+    c415::run,
+    c416::run,
+    c417::run,
+    c418::run,
+    c419::run,
+    c420::run,
+    c421::run,
+    c422::run,
+    c423::run,
+    c424::run,
+    c425::run,
+    c426::run,
+    c427::run,
+    c428::run,
+    c429::run,
+    c430::run,
+    c431::run,
+    c432::run,
+    c433::run,
+    c434::run,
+    c435::run,
+    c436::run,
+    c437::run,
+    c438::run,
+    c439::run,
+    c440::run,
+    c441::run,
+    c442::run,
+    c443::run,
+    c444::run,
+    c445::run,
+    c446::run,
+    c447::run,
+    c448::run,
+    c449::run,
+    c450::run,
+    c451::run,
+    c452::run,
+    c453::run,
+    c454::run,
+    c455::run,
+    c456::run,
+    c457::run,
+    c458::run,
+    c459::run,
+    c460::run,
+    c461::run,
+    c462::run,
+    c463::run,
+    c464::run,
+    c465::run,
+    c466::run,
+    c467::run,
+    c468::run,
+    c469::run,
+    c470::run,
+    c471::run,
+    c472::run,
+    c473::run,
+    c474::run,
+    c475::run,
+    c476::run,
+    c477::run,
+    c478::run,
+    c479::run,
+    c480::run,
+    c481::run,
+    c482::run,
+    c483::run,
+    c484::run,
+    c485::run,
+    c486::run,
+    c487::run,
+    c488::run,
+    c489::run,
+    c490::run,
+    c491::run,
+    c492::run,
+    c493::run,
+    c494::run,
+    c495::run,
+    c496::run,
+    c497::run,
+    c498::run,
+    c499::run,
+    c500::run,
+    c501::run,
+    c502::run,
+    c503::run,
+    c504::run,
+    c505::run,
+    c506::run,
+    c507::run,
+    c508::run,
+    c509::run,
+    c510::run,
+    c511::run,
+    c512::run,
+    c513::run,
+    c514::run,
+    c515::run,
+    c516::run,
+    c517::run,
+    c518::run,
+    c519::run,
+    c520::run,
+    c521::run,
+    c522::run,
+    c523::run,
+    c524::run,
+    c525::run,
+    c526::run,
+    c527::run,
+    c528::run,
+    c529::run,
+    c530::run,
+    c531::run,
+    c532::run,
+    c533::run,
+    c534::run,
+    c535::run,
+    c536::run,
+    c537::run,
+    c538::run,
+    c539::run,
+    c540::run,
+    c541::run,
+    c542::run,
+    c543::run,
+    c544::run,
+    c545::run,
+    c546::run,
+    c547::run,
+    c548::run,
+    c549::run,
+    c550::run,
+    c551::run,
+    c552::run,
+    c553::run,
+    c554::run,
+    c555::run,
+    c556::run,
+    c557::run,
+    c558::run,
+    c559::run,
+    c560::run,
+    c561::run,
+    c562::run,
+    c563::run,
+    c564::run,
+    c565::run,
+    c566::run,
+    c567::run,
+    c568::run,
+    c569::run,
+    c570::run,
+    c571::run,
+    c572::run,
+    c573::run,
+    c574::run,
+    c575::run,
+    c576::run,
+    c577::run,
+    c578::run,
+    c579::run,
+    c580::run,
+    c581::run,
+    c582::run,
+    c583::run,
+    c584::run,
+    c585::run,
+    c586::run,
+    c587::run,
+    c588::run,
+    c589::run,
+    c590::run,
+    c591::run,
+    c592::run,
+    c593::run,
+    c594::run,
+    c595::run,
+    c596::run,
+    c597::run,
+    c598::run,
+    c599::run,
+];
 
 pub mod c0 {
     #![allow(non_snake_case, unused_imports)]
@@ -75,7 +676,8 @@ pub mod c1 {
         let mut out = Vec::new();
         let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[0.0f32, -1.662f32, 0.0f32, 0.805f32, f32::NAN, 1.719f32]);
         let n2 = SMatrix::<i32, 2, 3>::from_row_slice(&[-4i32, -6i32, 4i32, -4i32, -6i32, 4i32]);
-        let n3 = SMatrix::<f32, 3, 2>::from_row_slice(&[-1.335f32, -1.498f32, 0.279f32, 1.855f32, -1.543f32, -1.981f32]);
+        let n3 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[-1.335f32, -1.498f32, 0.279f32, 1.855f32, -1.543f32, -1.981f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -1068,7 +1670,9 @@ pub mod c28 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[1.564f64, 1.486f64, 0.757f64, -1.846f64, -2.705f64, -1.327f64, 1.806f64, 2.168f64, -0.691f64]);
+        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            1.564f64, 1.486f64, 0.757f64, -1.846f64, -2.705f64, -1.327f64, 1.806f64, 2.168f64, -0.691f64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
@@ -1321,7 +1925,8 @@ pub mod c35 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[-1.221f32, 1.864f32, -0.749f32, -1.997f32, -0.745f32, -0.37f32]);
+        let n1 =
+            SMatrix::<f32, 2, 3>::from_row_slice(&[-1.221f32, 1.864f32, -0.749f32, -1.997f32, -0.745f32, -0.37f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n1: &n1 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
@@ -1683,8 +2288,10 @@ pub mod c44 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<f64, 3, 2>::from_row_slice(&[2.211f64, 0.0f64, 0.692f64, 2.898f64, -1.49f64, -1.016f64]);
-        let n2 = SMatrix::<f32, 3, 2>::from_row_slice(&[-2.595f32, -0.994f32, -1.694f32, -2.521f32, 2.392f32, -2.34f32]);
-        let n3 = SMatrix::<f64, 3, 2>::from_row_slice(&[-2.533f64, -2.929f64, -2.045f64, 0.708f64, -1.714f64, 1.892f64]);
+        let n2 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[-2.595f32, -0.994f32, -1.694f32, -2.521f32, 2.392f32, -2.34f32]);
+        let n3 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-2.533f64, -2.929f64, -2.045f64, 0.708f64, -1.714f64, 1.892f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -1803,7 +2410,8 @@ pub mod c47 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 3, 2>::from_row_slice(&[-0.868f64, 2.566f64, 2.75f64, f64::INFINITY, f64::NAN, -1.766f64]);
+        let n1 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-0.868f64, 2.566f64, 2.75f64, f64::INFINITY, f64::NAN, -1.766f64]);
         let n2 = SMatrix::<f32, 3, 2>::from_row_slice(&[-0.831f32, -0.898f32, 2.594f32, 1.004f32, -2.999f32, -1.66f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -1844,7 +2452,8 @@ pub mod c48 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<bool, 2, 3>::from_row_slice(&[false, true, true, true, true, true]);
-        let n2 = SMatrix::<f32, 3, 2>::from_row_slice(&[-1.113f32, 1.355f32, 1.937f32, -2.601f32, -0.918f32, -1.673f32]);
+        let n2 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[-1.113f32, 1.355f32, 1.937f32, -2.601f32, -0.918f32, -1.673f32]);
         let n3 = SMatrix::<f32, 3, 2>::from_row_slice(&[0.677f32, 0.709f32, -0.215f32, 2.824f32, -2.071f32, 0.342f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -1954,7 +2563,9 @@ pub mod c51 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<i64, 3, 2>::from_row_slice(&[-6i64, -6i64, 2i64, 5i64, -5i64, 4611686018427387904i64]);
-        let n2 = SMatrix::<f64, 3, 3>::from_row_slice(&[0.425f64, -1.973f64, -0.199f64, -2.387f64, -2.112f64, -1.307f64, -2.857f64, -1.804f64, -0.615f64]);
+        let n2 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            0.425f64, -1.973f64, -0.199f64, -2.387f64, -2.112f64, -1.307f64, -2.857f64, -1.804f64, -0.615f64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
@@ -2036,7 +2647,8 @@ pub mod c53 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<i64, 2, 3>::from_row_slice(&[-4i64, -2i64, -4i64, 6i64, -4i64, 6i64]);
-        let n2 = SMatrix::<f64, 3, 2>::from_row_slice(&[-2.503f64, -0.739f64, -1.635f64, -1.363f64, 1.777f64, 1.071f64]);
+        let n2 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-2.503f64, -0.739f64, -1.635f64, -1.363f64, 1.777f64, 1.071f64]);
         let n3 = SMatrix::<f32, 2, 1>::from_row_slice(&[-1.097f32, -1.904f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -2238,7 +2850,17 @@ pub mod c58 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<i64, 3, 3>::from_row_slice(&[6i64, 1i64, 0i64, -1i64, -2i64, 2i64, 4i64, 4i64, -4611686018427387904i64]);
+        let n1 = SMatrix::<i64, 3, 3>::from_row_slice(&[
+            6i64,
+            1i64,
+            0i64,
+            -1i64,
+            -2i64,
+            2i64,
+            4i64,
+            4i64,
+            -4611686018427387904i64,
+        ]);
         let n2 = SMatrix::<i64, 2, 3>::from_row_slice(&[1i64, -6i64, 1i64, 4611686018427387904i64, 0i64, 2i64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -2322,7 +2944,9 @@ pub mod c60 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[2.76f64, -2.441f64, -1.345f64, -2.825f64, 1.072f64, -1.104f64, 0.201f64, 0.601f64, 1.805f64]);
+        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            2.76f64, -2.441f64, -1.345f64, -2.825f64, 1.072f64, -1.104f64, 0.201f64, 0.601f64, 1.805f64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("v1", flat(&sess.run(g::v1))));
@@ -2431,7 +3055,8 @@ pub mod c63 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[-0.422f32, -1.125f32, -0.972f32, 0.026f32, -2.365f32, -2.163f32]);
+        let n1 =
+            SMatrix::<f32, 2, 3>::from_row_slice(&[-0.422f32, -1.125f32, -0.972f32, 0.026f32, -2.365f32, -2.163f32]);
         let n2 = SMatrix::<u8, 2, 1>::from_row_slice(&[3u8, 0u8]);
         let n3: i64 = -6i64;
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -2566,7 +3191,14 @@ pub mod c67 {
         let mut out = Vec::new();
         let n1 = SMatrix::<u8, 2, 3>::from_row_slice(&[0u8, 2u8, 6u8, 3u8, 1u8, 3u8]);
         let n2 = SMatrix::<u8, 3, 2>::from_row_slice(&[3u8, 9u8, 5u8, 2u8, 12u8, 2u8]);
-        let n3 = SMatrix::<i64, 2, 3>::from_row_slice(&[-4i64, -4611686018427387904i64, -4i64, 4611686018427387904i64, 6i64, 4i64]);
+        let n3 = SMatrix::<i64, 2, 3>::from_row_slice(&[
+            -4i64,
+            -4611686018427387904i64,
+            -4i64,
+            4611686018427387904i64,
+            6i64,
+            4i64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -2929,7 +3561,9 @@ pub mod c76 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<i32, 1, 1>::from_row_slice(&[-3i32]);
-        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[-1.845f32, 0.003f32, 0.999f32, -0.451f32, 2.717f32, 0.898f32, 0.287f32, 2.101f32, -1.501f32]);
+        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -1.845f32, 0.003f32, 0.999f32, -0.451f32, 2.717f32, 0.898f32, 0.287f32, 2.101f32, -1.501f32,
+        ]);
         let n3 = SMatrix::<i32, 2, 2>::from_row_slice(&[5i32, -3i32, -4i32, 2i32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -3583,7 +4217,8 @@ pub mod c92 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[-1.018f64, -0.288f64, -0.401f64, -2.861f64, -0.868f64, -1.913f64]);
+        let n1 =
+            SMatrix::<f64, 2, 3>::from_row_slice(&[-1.018f64, -0.288f64, -0.401f64, -2.861f64, -0.868f64, -1.913f64]);
         let n2: i32 = 3i32;
         let n3: f64 = -0.208f64;
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -3660,7 +4295,8 @@ pub mod c94 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1: f32 = -1.036f32;
-        let n2 = SMatrix::<f64, 3, 2>::from_row_slice(&[-1.248f64, -2.707f64, -1.068f64, -2.632f64, 0.829f64, 1.636f64]);
+        let n2 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-1.248f64, -2.707f64, -1.068f64, -2.632f64, 0.829f64, 1.636f64]);
         let n3 = SVector::<i32, 1>::from_row_slice(&[-3i32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -3855,7 +4491,8 @@ pub mod c99 {
         let mut out = Vec::new();
         let n1 = SVector::<u8, 1>::from_row_slice(&[11u8]);
         let n2 = SMatrix::<f64, 2, 1>::from_row_slice(&[-2.487f64, -0.125f64]);
-        let n3 = SMatrix::<f32, 2, 3>::from_row_slice(&[0.228f32, -2.527f32, 1.457f32, -0.998f32, -2.652f32, -1.824f32]);
+        let n3 =
+            SMatrix::<f32, 2, 3>::from_row_slice(&[0.228f32, -2.527f32, 1.457f32, -0.998f32, -2.652f32, -1.824f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -4277,7 +4914,14 @@ pub mod c109 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[-2.123f32, -2.569f32, f32::INFINITY, -0.193f32, -1.056f32, 1.256f32]);
+        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[
+            -2.123f32,
+            -2.569f32,
+            f32::INFINITY,
+            -0.193f32,
+            -1.056f32,
+            1.256f32,
+        ]);
         let n2 = SVector::<bool, 1>::from_row_slice(&[false]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -5051,7 +5695,9 @@ pub mod c130 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[-2.39f32, 0.534f32, -1.198f32, 2.212f32, -1.378f32, -1.084f32, 1.052f32, -2.812f32, 2.372f32]);
+        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -2.39f32, 0.534f32, -1.198f32, 2.212f32, -1.378f32, -1.084f32, 1.052f32, -2.812f32, 2.372f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("v1", flat(&sess.run(g::v1))));
@@ -5449,7 +6095,14 @@ pub mod c140 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[1.193f64, 1.032f64, -2.998f64, f64::NEG_INFINITY, 2.777f64, -2.834f64]);
+        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[
+            1.193f64,
+            1.032f64,
+            -2.998f64,
+            f64::NEG_INFINITY,
+            2.777f64,
+            -2.834f64,
+        ]);
         let n2 = SMatrix::<u8, 2, 3>::from_row_slice(&[12u8, 0u8, 4u8, 7u8, 255u8, 0u8]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -6070,7 +6723,14 @@ pub mod c156 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 2>::from_row_slice(&[2.102f32, -1.295f32, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 0.651f32]);
+        let n1 = SMatrix::<f32, 3, 2>::from_row_slice(&[
+            2.102f32,
+            -1.295f32,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            0.651f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n2", flat(&sess.run(g::n2))));
@@ -6509,7 +7169,9 @@ pub mod c166 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1: u8 = 3u8;
-        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[2.973f32, -0.0f32, 1.934f32, 2.314f32, -2.131f32, -0.999f32, -2.722f32, -0.005f32, -0.0f32]);
+        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            2.973f32, -0.0f32, 1.934f32, 2.314f32, -2.131f32, -0.999f32, -2.722f32, -0.005f32, -0.0f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
@@ -6874,7 +7536,8 @@ pub mod c175 {
         let mut out = Vec::new();
         let n1 = SVector::<bool, 1>::from_row_slice(&[true]);
         let n2 = SVector::<f64, 3>::from_row_slice(&[f64::NAN, -1.491f64, -0.0f64]);
-        let n3 = SMatrix::<f64, 3, 2>::from_row_slice(&[-0.182f64, -0.328f64, -1.926f64, -0.405f64, -0.512f64, 0.83f64]);
+        let n3 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-0.182f64, -0.328f64, -1.926f64, -0.405f64, -0.512f64, 0.83f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -7557,7 +8220,9 @@ pub mod c192 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SVector::<f64, 3>::from_row_slice(&[-2.325f64, 2.054f64, 2.965f64]);
-        let n2 = SMatrix::<f64, 3, 3>::from_row_slice(&[-0.566f64, -1.441f64, 2.982f64, 2.133f64, 2.511f64, 1.318f64, -1.066f64, -0.639f64, -0.584f64]);
+        let n2 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            -0.566f64, -1.441f64, 2.982f64, 2.133f64, 2.511f64, 1.318f64, -1.066f64, -0.639f64, -0.584f64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
@@ -7958,7 +8623,8 @@ pub mod c203 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[-2.9f64, f64::INFINITY, -0.032f64, -2.807f64, -0.036f64, -2.296f64]);
+        let n1 =
+            SMatrix::<f64, 2, 3>::from_row_slice(&[-2.9f64, f64::INFINITY, -0.032f64, -2.807f64, -0.036f64, -2.296f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3))));
@@ -8102,7 +8768,9 @@ pub mod c207 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[-0.353f32, -1.302f32, 0.34f32, 2.958f32, 1.267f32, 0.368f32, 1.632f32, 0.579f32, -2.197f32]);
+        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -0.353f32, -1.302f32, 0.34f32, 2.958f32, 1.267f32, 0.368f32, 1.632f32, 0.579f32, -2.197f32,
+        ]);
         let n2: f32 = f32::NEG_INFINITY;
         let n3 = SMatrix::<i32, 1, 1>::from_row_slice(&[3i32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -8302,7 +8970,14 @@ pub mod c212 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 2>::from_row_slice(&[2.954f32, 0.464f32, -0.954f32, -2.372f32, f32::NEG_INFINITY, -2.816f32]);
+        let n1 = SMatrix::<f32, 3, 2>::from_row_slice(&[
+            2.954f32,
+            0.464f32,
+            -0.954f32,
+            -2.372f32,
+            f32::NEG_INFINITY,
+            -2.816f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("v1", flat(&sess.run(g::v1))));
@@ -8439,7 +9114,9 @@ pub mod c216 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SVector::<u8, 3>::from_row_slice(&[7u8, 7u8, 8u8]);
-        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[-1.131f32, 1.39f32, 0.981f32, 2.39f32, 0.197f32, 1.823f32, -1.981f32, -1.732f32, -1.634f32]);
+        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -1.131f32, 1.39f32, 0.981f32, 2.39f32, 0.197f32, 1.823f32, -1.981f32, -1.732f32, -1.634f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
@@ -8491,7 +9168,8 @@ pub mod c217 {
         let mut out = Vec::new();
         let n1 = SMatrix::<i64, 1, 1>::from_row_slice(&[5i64]);
         let n2 = SMatrix::<f64, 3, 2>::from_row_slice(&[-2.023f64, -1.89f64, -0.848f64, 0.044f64, -1.529f64, 0.551f64]);
-        let n3 = SMatrix::<f32, 3, 2>::from_row_slice(&[0.601f32, -1.851f32, 1.956f32, -2.559f32, -0.075f32, -1.675f32]);
+        let n3 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[0.601f32, -1.851f32, 1.956f32, -2.559f32, -0.075f32, -1.675f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -9500,8 +10178,11 @@ pub mod c243 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 3, 2>::from_row_slice(&[2.456f64, 0.74f64, 1.882f64, f64::INFINITY, -2.856f64, -1.972f64]);
-        let n2 = SMatrix::<f64, 3, 3>::from_row_slice(&[-0.919f64, 0.71f64, -2.632f64, -1.532f64, -0.779f64, -1.966f64, -2.791f64, 1.013f64, 1.866f64]);
+        let n1 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[2.456f64, 0.74f64, 1.882f64, f64::INFINITY, -2.856f64, -1.972f64]);
+        let n2 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            -0.919f64, 0.71f64, -2.632f64, -1.532f64, -0.779f64, -1.966f64, -2.791f64, 1.013f64, 1.866f64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
@@ -9565,7 +10246,8 @@ pub mod c245 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[0.605f64, -2.914f64, f64::INFINITY, -1.144f64, 1.312f64, 0.833f64]);
+        let n1 =
+            SMatrix::<f64, 2, 3>::from_row_slice(&[0.605f64, -2.914f64, f64::INFINITY, -1.144f64, 1.312f64, 0.833f64]);
         let n2 = SMatrix::<f64, 2, 1>::from_row_slice(&[-1.545f64, -2.301f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -10127,7 +10809,8 @@ pub mod c260 {
         let mut out = Vec::new();
         let n1 = SMatrix::<i32, 2, 3>::from_row_slice(&[6i32, 5i32, -4i32, -5i32, -5i32, -3i32]);
         let n2 = SMatrix::<i32, 1, 1>::from_row_slice(&[1i32]);
-        let n3 = SMatrix::<f64, 3, 2>::from_row_slice(&[-0.793f64, -1.039f64, 2.849f64, 2.745f64, -2.995f64, -1.088f64]);
+        let n3 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-0.793f64, -1.039f64, 2.849f64, 2.745f64, -2.995f64, -1.088f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -10989,7 +11672,8 @@ pub mod c285 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[-1.644f64, -2.697f64, -2.868f64, -0.359f64, 2.585f64, 1.423f64]);
+        let n1 =
+            SMatrix::<f64, 2, 3>::from_row_slice(&[-1.644f64, -2.697f64, -2.868f64, -0.359f64, 2.585f64, 1.423f64]);
         let n2 = SMatrix::<f32, 3, 1>::from_row_slice(&[0.894f32, -2.152f32, -2.429f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -11052,7 +11736,9 @@ pub mod c287 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[2.188f32, 2.698f32, 1.308f32, 2.466f32, -0.452f32, -2.619f32, 2.133f32, -1.739f32, -2.403f32]);
+        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            2.188f32, 2.698f32, 1.308f32, 2.466f32, -0.452f32, -2.619f32, 2.133f32, -1.739f32, -2.403f32,
+        ]);
         let n2 = SMatrix::<f32, 3, 1>::from_row_slice(&[1.211f32, -0.936f32, 0.236f32]);
         let n3 = SMatrix::<i32, 3, 2>::from_row_slice(&[-4i32, -2i32, 2i32, 2i32, -3i32, 6i32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -11345,7 +12031,17 @@ pub mod c295 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SVector::<f64, 3>::from_row_slice(&[2.214f64, -2.265f64, 1.411f64]);
-        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[f32::INFINITY, -0.0f32, -1.936f32, 0.351f32, -2.232f32, -0.682f32, -1.838f32, 2.937f32, -1.102f32]);
+        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            f32::INFINITY,
+            -0.0f32,
+            -1.936f32,
+            0.351f32,
+            -2.232f32,
+            -0.682f32,
+            -1.838f32,
+            2.937f32,
+            -1.102f32,
+        ]);
         let n3: f32 = -2.968f32;
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -11422,7 +12118,14 @@ pub mod c297 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[-0.0f64, -2.278f64, -0.216f64, -0.371f64, f64::NEG_INFINITY, f64::NEG_INFINITY]);
+        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[
+            -0.0f64,
+            -2.278f64,
+            -0.216f64,
+            -0.371f64,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ]);
         let n2 = SVector::<i32, 1>::from_row_slice(&[-1i32]);
         let n3 = SMatrix::<bool, 1, 1>::from_row_slice(&[false]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -11508,7 +12211,9 @@ pub mod c299 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[-0.24f32, 1.519f32, -1.989f32, 2.267f32, -0.481f32, -2.084f32, -2.442f32, 1.0f32, 1.57f32]);
+        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -0.24f32, 1.519f32, -1.989f32, 2.267f32, -0.481f32, -2.084f32, -2.442f32, 1.0f32, 1.57f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n2", flat(&sess.run(g::n2))));
@@ -11591,7 +12296,17 @@ pub mod c301 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[-1.656f64, -2.692f64, -0.0f64, 1.911f64, f64::NAN, 1.841f64, -2.001f64, -0.0f64, -2.708f64]);
+        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            -1.656f64,
+            -2.692f64,
+            -0.0f64,
+            1.911f64,
+            f64::NAN,
+            1.841f64,
+            -2.001f64,
+            -0.0f64,
+            -2.708f64,
+        ]);
         let n2 = SMatrix::<bool, 2, 2>::from_row_slice(&[false, false, false, false]);
         let n3 = SMatrix::<f32, 3, 2>::from_row_slice(&[2.152f32, 1.048f32, 2.242f32, 1.732f32, 0.659f32, 2.945f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -12428,7 +13143,8 @@ pub mod c321 {
         let mut out = Vec::new();
         let n1 = SVector::<f32, 1>::from_row_slice(&[-1.924f32]);
         let n2 = SMatrix::<u8, 2, 1>::from_row_slice(&[6u8, 1u8]);
-        let n3 = SMatrix::<f64, 2, 3>::from_row_slice(&[2.131f64, 1.022f64, -1.483f64, -0.201f64, -0.457f64, -0.636f64]);
+        let n3 =
+            SMatrix::<f64, 2, 3>::from_row_slice(&[2.131f64, 1.022f64, -1.483f64, -0.201f64, -0.457f64, -0.636f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -12769,7 +13485,9 @@ pub mod c330 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[1.763f32, -2.937f32, 0.389f32, -2.206f32, 2.009f32, -0.998f32, 0.546f32, -0.884f32, 1.725f32]);
+        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            1.763f32, -2.937f32, 0.389f32, -2.206f32, 2.009f32, -0.998f32, 0.546f32, -0.884f32, 1.725f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3))));
@@ -12999,7 +13717,8 @@ pub mod c336 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[-1.921f32, -0.215f32, -1.389f32, 2.433f32, -0.444f32, -1.973f32]);
+        let n1 =
+            SMatrix::<f32, 2, 3>::from_row_slice(&[-1.921f32, -0.215f32, -1.389f32, 2.433f32, -0.444f32, -1.973f32]);
         let n2: u8 = 12u8;
         let n3 = SMatrix::<f32, 1, 3>::from_row_slice(&[1.991f32, -1.777f32, -0.0f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -13730,7 +14449,8 @@ pub mod c357 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[-0.0f32, -0.059f32, -2.6f32, -2.933f32, -2.907f32, f32::INFINITY]);
+        let n1 =
+            SMatrix::<f32, 2, 3>::from_row_slice(&[-0.0f32, -0.059f32, -2.6f32, -2.933f32, -2.907f32, f32::INFINITY]);
         let n2 = SMatrix::<f64, 2, 3>::from_row_slice(&[0.387f64, -0.561f64, 1.904f64, 1.638f64, -1.556f64, 1.87f64]);
         let n3 = SMatrix::<i64, 3, 2>::from_row_slice(&[-4i64, -1i64, -5i64, -6i64, -4i64, 1i64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -13847,7 +14567,9 @@ pub mod c360 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[-0.833f32, -2.667f32, 2.043f32, 1.652f32, -1.798f32, -0.464f32, -0.481f32, -1.426f32, 0.0f32]);
+        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -0.833f32, -2.667f32, 2.043f32, 1.652f32, -1.798f32, -0.464f32, -0.481f32, -1.426f32, 0.0f32,
+        ]);
         let n2 = SMatrix::<f32, 2, 3>::from_row_slice(&[-2.822f32, 1.202f32, 0.927f32, -1.955f32, 2.504f32, 2.057f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -14118,7 +14840,9 @@ pub mod c367 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[-0.273f64, -0.638f64, -1.985f64, -1.905f64, -2.248f64, -1.638f64, -0.28f64, -0.025f64, -1.079f64]);
+        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            -0.273f64, -0.638f64, -1.985f64, -1.905f64, -2.248f64, -1.638f64, -0.28f64, -0.025f64, -1.079f64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n2", flat(&sess.run(g::n2))));
@@ -14281,7 +15005,8 @@ pub mod c371 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 2, 3>::from_row_slice(&[-2.564f64, -1.357f64, 0.661f64, -1.261f64, -1.59f64, -1.438f64]);
+        let n1 =
+            SMatrix::<f64, 2, 3>::from_row_slice(&[-2.564f64, -1.357f64, 0.661f64, -1.261f64, -1.59f64, -1.438f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n2", flat(&sess.run(g::n2))));
@@ -14663,7 +15388,9 @@ pub mod c380 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<f64, 1, 1>::from_row_slice(&[0.171f64]);
-        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[-0.183f32, 0.109f32, -0.939f32, 0.812f32, -0.077f32, -2.718f32, -1.995f32, -0.543f32, -2.314f32]);
+        let n2 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -0.183f32, 0.109f32, -0.939f32, 0.812f32, -0.077f32, -2.718f32, -1.995f32, -0.543f32, -2.314f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
@@ -14880,7 +15607,14 @@ pub mod c385 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<i64, 3, 1>::from_row_slice(&[5i64, -4i64, 3i64]);
-        let n2 = SMatrix::<f64, 3, 2>::from_row_slice(&[-1.988f64, 1.2f64, -2.641f64, 2.919f64, 0.464f64, f64::NEG_INFINITY]);
+        let n2 = SMatrix::<f64, 3, 2>::from_row_slice(&[
+            -1.988f64,
+            1.2f64,
+            -2.641f64,
+            2.919f64,
+            0.464f64,
+            f64::NEG_INFINITY,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
@@ -15103,7 +15837,8 @@ pub mod c391 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 2>::from_row_slice(&[-1.957f32, 2.418f32, -0.146f32, -0.172f32, -1.452f32, -1.264f32]);
+        let n1 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[-1.957f32, 2.418f32, -0.146f32, -0.172f32, -1.452f32, -1.264f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n2", flat(&sess.run(g::n2))));
@@ -15137,7 +15872,8 @@ pub mod c392 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<u8, 2, 1>::from_row_slice(&[0u8, 9u8]);
-        let n2 = SMatrix::<f64, 3, 2>::from_row_slice(&[-0.437f64, -1.385f64, -2.648f64, -0.711f64, 1.035f64, -0.722f64]);
+        let n2 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-0.437f64, -1.385f64, -2.648f64, -0.711f64, 1.035f64, -0.722f64]);
         let n3: f32 = 2.297f32;
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -15280,7 +16016,8 @@ pub mod c396 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[1.977f32, -1.868f32, -1.911f32, -1.085f32, -1.194f32, 1.438f32]);
+        let n1 =
+            SMatrix::<f32, 2, 3>::from_row_slice(&[1.977f32, -1.868f32, -1.911f32, -1.085f32, -1.194f32, 1.438f32]);
         let n2 = SMatrix::<f64, 1, 3>::from_row_slice(&[-0.738f64, -0.052f64, 1.503f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -15672,7 +16409,9 @@ pub mod c406 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SVector::<i32, 1>::from_row_slice(&[3i32]);
-        let n2 = SMatrix::<f64, 3, 3>::from_row_slice(&[-2.689f64, -0.858f64, 2.149f64, 0.285f64, 1.188f64, -1.332f64, 0.488f64, -0.482f64, 2.105f64]);
+        let n2 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            -2.689f64, -0.858f64, 2.149f64, 0.285f64, 1.188f64, -1.332f64, 0.488f64, -0.482f64, 2.105f64,
+        ]);
         let n3 = SVector::<i32, 1>::from_row_slice(&[4i32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -16563,7 +17302,14 @@ pub mod c430 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[0.821f32, -2.277f32, f32::NEG_INFINITY, 0.744f32, 1.389f32, 0.71f32]);
+        let n1 = SMatrix::<f32, 2, 3>::from_row_slice(&[
+            0.821f32,
+            -2.277f32,
+            f32::NEG_INFINITY,
+            0.744f32,
+            1.389f32,
+            0.71f32,
+        ]);
         let n2 = SMatrix::<f64, 2, 3>::from_row_slice(&[1.795f64, -0.792f64, 2.082f64, -1.141f64, 0.44f64, -2.985f64]);
         let n3 = SMatrix::<u8, 2, 1>::from_row_slice(&[5u8, 8u8]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -16655,7 +17401,8 @@ pub mod c432 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 2>::from_row_slice(&[-1.132f32, -1.864f32, -1.609f32, -1.411f32, 2.347f32, -1.014f32]);
+        let n1 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[-1.132f32, -1.864f32, -1.609f32, -1.411f32, 2.347f32, -1.014f32]);
         let n2 = SVector::<f32, 2>::from_row_slice(&[-2.778f32, -2.656f32]);
         let n3 = SVector::<f32, 1>::from_row_slice(&[0.575f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -17683,7 +18430,9 @@ pub mod c459 {
         let mut out = Vec::new();
         let n1: f64 = -2.881f64;
         let n2 = SVector::<f32, 3>::from_row_slice(&[1.876f32, 1.707f32, 1.127f32]);
-        let n3 = SMatrix::<f32, 3, 3>::from_row_slice(&[-1.19f32, 1.759f32, 0.084f32, -1.356f32, 0.938f32, -2.048f32, -1.947f32, -2.484f32, 2.637f32]);
+        let n3 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -1.19f32, 1.759f32, 0.084f32, -1.356f32, 0.938f32, -2.048f32, -1.947f32, -2.484f32, 2.637f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -18037,7 +18786,8 @@ pub mod c468 {
         let mut out = Vec::new();
         let n1 = SMatrix::<f32, 2, 1>::from_row_slice(&[-2.864f32, 2.632f32]);
         let n2 = SMatrix::<f64, 2, 3>::from_row_slice(&[-1.648f64, -0.211f64, 2.305f64, 0.028f64, 2.847f64, -0.444f64]);
-        let n3 = SMatrix::<f32, 2, 3>::from_row_slice(&[2.302f32, 1.891f32, -0.287f32, -1.657f32, -0.406f32, -2.464f32]);
+        let n3 =
+            SMatrix::<f32, 2, 3>::from_row_slice(&[2.302f32, 1.891f32, -0.287f32, -1.657f32, -0.406f32, -2.464f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
@@ -18390,7 +19140,8 @@ pub mod c477 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 2>::from_row_slice(&[-0.822f32, -1.061f32, 0.398f32, -0.61f32, -0.108f32, -2.131f32]);
+        let n1 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[-0.822f32, -1.061f32, 0.398f32, -0.61f32, -0.108f32, -2.131f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3))));
@@ -18644,7 +19395,8 @@ pub mod c484 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 2>::from_row_slice(&[1.832f32, -1.341f32, -0.345f32, -2.906f32, -1.306f32, 2.364f32]);
+        let n1 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[1.832f32, -1.341f32, -0.345f32, -2.906f32, -1.306f32, 2.364f32]);
         let n2 = SMatrix::<f32, 3, 2>::from_row_slice(&[1.106f32, 2.809f32, 0.599f32, 1.341f32, -0.931f32, -0.068f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -18994,7 +19746,9 @@ pub mod c493 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[-2.627f32, 0.879f32, 2.562f32, -1.813f32, -2.526f32, 1.432f32, 0.08f32, 1.104f32, -0.847f32]);
+        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -2.627f32, 0.879f32, 2.562f32, -1.813f32, -2.526f32, 1.432f32, 0.08f32, 1.104f32, -0.847f32,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n2", flat(&sess.run(g::n2 { n1: &n1 }))));
@@ -19449,7 +20203,9 @@ pub mod c505 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[0.277f64, 1.479f64, -1.867f64, -2.93f64, 0.791f64, 0.66f64, 0.8f64, -2.967f64, -0.885f64]);
+        let n1 = SMatrix::<f64, 3, 3>::from_row_slice(&[
+            0.277f64, 1.479f64, -1.867f64, -2.93f64, 0.791f64, 0.66f64, 0.8f64, -2.967f64, -0.885f64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n1: &n1 }))));
         out
@@ -19830,7 +20586,8 @@ pub mod c515 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<i32, 3, 3>::from_row_slice(&[1i32, 0i32, -4i32, 6i32, 2i32, 4i32, 4i32, 3i32, 2147483647i32]);
+        let n1 =
+            SMatrix::<i32, 3, 3>::from_row_slice(&[1i32, 0i32, -4i32, 6i32, 2i32, 4i32, 4i32, 3i32, 2147483647i32]);
         let n2 = SMatrix::<i32, 3, 1>::from_row_slice(&[0i32, 2i32, -3i32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -19870,7 +20627,17 @@ pub mod c516 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<i32, 3, 3>::from_row_slice(&[2147483647i32, -3i32, -2i32, -4i32, -3i32, -4i32, 6i32, 3i32, -4i32]);
+        let n1 = SMatrix::<i32, 3, 3>::from_row_slice(&[
+            2147483647i32,
+            -3i32,
+            -2i32,
+            -4i32,
+            -3i32,
+            -4i32,
+            6i32,
+            3i32,
+            -4i32,
+        ]);
         let n2 = SMatrix::<f32, 1, 1>::from_row_slice(&[-2.578f32]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -20017,7 +20784,8 @@ pub mod c520 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<i64, 2, 3>::from_row_slice(&[4611686018427387904i64, -4i64, 4i64, -2i64, 1i64, -4i64]);
-        let n2 = SMatrix::<f64, 3, 2>::from_row_slice(&[0.905f64, -2.752f64, -0.082f64, -0.376f64, 2.865f64, -2.908f64]);
+        let n2 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[0.905f64, -2.752f64, -0.082f64, -0.376f64, 2.865f64, -2.908f64]);
         let n3 = SMatrix::<bool, 3, 3>::from_row_slice(&[true, true, false, false, false, true, true, false, true]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -20518,7 +21286,9 @@ pub mod c533 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[-0.235f32, 1.387f32, -2.877f32, -1.905f32, -2.572f32, 1.881f32, 1.123f32, 2.087f32, -0.343f32]);
+        let n1 = SMatrix::<f32, 3, 3>::from_row_slice(&[
+            -0.235f32, 1.387f32, -2.877f32, -1.905f32, -2.572f32, 1.881f32, 1.123f32, 2.087f32, -0.343f32,
+        ]);
         let n2 = SMatrix::<f64, 1, 1>::from_row_slice(&[-0.075f64]);
         let n3: bool = true;
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
@@ -20793,7 +21563,8 @@ pub mod c540 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<i64, 2, 3>::from_row_slice(&[-6i64, 6i64, 5i64, -2i64, 6i64, -5i64]);
-        let n2 = SMatrix::<f32, 3, 2>::from_row_slice(&[-0.97f32, 1.841f32, f32::INFINITY, -2.948f32, f32::NAN, 1.749f32]);
+        let n2 =
+            SMatrix::<f32, 3, 2>::from_row_slice(&[-0.97f32, 1.841f32, f32::INFINITY, -2.948f32, f32::NAN, 1.749f32]);
         let n3 = SMatrix::<i64, 1, 1>::from_row_slice(&[-4i64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
@@ -21201,7 +21972,8 @@ pub mod c550 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<f64, 3, 2>::from_row_slice(&[-2.602f64, -0.204f64, -0.956f64, -1.889f64, 2.707f64, -1.526f64]);
+        let n1 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-2.602f64, -0.204f64, -0.956f64, -1.889f64, 2.707f64, -1.526f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("v1", flat(&sess.run(g::v1))));
@@ -21724,7 +22496,8 @@ pub mod c564 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SMatrix::<f32, 2, 1>::from_row_slice(&[-1.68f32, -2.866f32]);
-        let n2 = SMatrix::<f64, 2, 3>::from_row_slice(&[0.697f64, -0.14f64, -2.055f64, -0.208f64, -2.385f64, -0.794f64]);
+        let n2 =
+            SMatrix::<f64, 2, 3>::from_row_slice(&[0.697f64, -0.14f64, -2.055f64, -0.208f64, -2.385f64, -0.794f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3))));
@@ -22097,7 +22870,14 @@ pub mod c574 {
     pub fn run() -> Vec<(&'static str, Vec<Value>)> {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
-        let n1 = SMatrix::<i64, 3, 2>::from_row_slice(&[4611686018427387904i64, 4i64, 4i64, -4i64, -4611686018427387904i64, 2i64]);
+        let n1 = SMatrix::<i64, 3, 2>::from_row_slice(&[
+            4611686018427387904i64,
+            4i64,
+            4i64,
+            -4i64,
+            -4611686018427387904i64,
+            2i64,
+        ]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3))));
@@ -22332,7 +23112,8 @@ pub mod c580 {
         let mut sess = g::Session::new();
         let mut out = Vec::new();
         let n1 = SVector::<u8, 3>::from_row_slice(&[7u8, 11u8, 0u8]);
-        let n2 = SMatrix::<f64, 3, 2>::from_row_slice(&[-0.375f64, 0.935f64, -0.158f64, 2.621f64, -1.698f64, -1.984f64]);
+        let n2 =
+            SMatrix::<f64, 3, 2>::from_row_slice(&[-0.375f64, 0.935f64, -0.158f64, 2.621f64, -1.698f64, -1.984f64]);
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));

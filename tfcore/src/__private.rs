@@ -6,6 +6,7 @@
 //! the rest), so that a host build and a Cortex-M build of the same graph give the same bits.
 
 pub use crate::__with_serde as with_serde;
+pub use crate::array::{Array3, Array4};
 pub use crate::export::{RustConst, ToRust};
 pub use crate::fetch::Fetch;
 pub use crate::math::{expf, sigmoidf};
@@ -170,6 +171,44 @@ pub fn softmax_rows<T: Float, const R: usize, const C: usize>(x: &SMatrix<T, R, 
 /// `tf.nn.softmax` of a rank-1 tensor.
 pub fn softmax_vector<T: Float, const N: usize>(x: &SVector<T, N>) -> SVector<T, N> {
     softmax_rows(&x.transpose()).transpose()
+}
+
+/// `tf.nn.softmax` along the last axis of a row-major tensor `x` whose rows have `c` elements,
+/// into `out`, by the arithmetic of [`softmax_rows`].
+fn softmax_slice<T: Float>(x: &[T], out: &mut [T], c: usize) {
+    for (row, out) in x.chunks(c).zip(out.chunks_mut(c)) {
+        let mut max = row[0];
+        for &v in &row[1..] {
+            if v > max {
+                max = v;
+            }
+        }
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = (v - max).exp();
+        }
+        let scale = sum(c, |j| out[j]).recip();
+        for o in out.iter_mut() {
+            *o = *o * scale;
+        }
+    }
+}
+
+/// `tf.nn.softmax` of a rank-3 tensor, along its last axis.
+pub fn softmax3<T: Float, const A: usize, const B: usize, const C: usize>(
+    x: &Array3<T, A, B, C>,
+) -> Array3<T, A, B, C> {
+    let mut out = *x;
+    softmax_slice(x.as_slice(), out.as_mut_slice(), C);
+    out
+}
+
+/// `tf.nn.softmax` of a rank-4 tensor, along its last axis.
+pub fn softmax4<T: Float, const N: usize, const H: usize, const W: usize, const C: usize>(
+    x: &Array4<T, N, H, W, C>,
+) -> Array4<T, N, H, W, C> {
+    let mut out = *x;
+    softmax_slice(x.as_slice(), out.as_mut_slice(), C);
+    out
 }
 
 /// The element types `tf.random_uniform` can draw.

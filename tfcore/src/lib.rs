@@ -80,6 +80,7 @@ pub use tfmacro::graph;
 
 #[doc(hidden)]
 pub mod __private;
+mod array;
 mod display;
 mod export;
 mod fetch;
@@ -88,6 +89,7 @@ pub mod math;
 mod pcg;
 mod unknown;
 
+pub use array::{Array3, Array4};
 pub use display::{display, Display, Tensor};
 pub use export::{RustConst, ToRust};
 pub use fetch::Fetch;

@@ -96,3 +96,17 @@ impl core::ops::Index<(usize, usize)> for Unknown {
         self
     }
 }
+
+impl core::ops::Index<(usize, usize, usize)> for Unknown {
+    type Output = Unknown;
+    fn index(&self, _: (usize, usize, usize)) -> &Unknown {
+        self
+    }
+}
+
+impl core::ops::Index<(usize, usize, usize, usize)> for Unknown {
+    type Output = Unknown;
+    fn index(&self, _: (usize, usize, usize, usize)) -> &Unknown {
+        self
+    }
+}

@@ -628,7 +628,7 @@ impl Resolver<'_> {
             }
             shape = dims;
         }
-        if shape.len() > 2 {
+        if shape.len() > MAX_RANK {
             return self.error(value.loc, rank_error(shape.len()));
         }
         let dtype = match dtype {
@@ -1001,7 +1001,7 @@ impl Resolver<'_> {
         let ExprKind::List(items) = &expr.kind else {
             return self.dim(expr, allow_none).map(|d| vec![d]);
         };
-        if items.len() > 2 {
+        if items.len() > MAX_RANK {
             self.errors.at(expr.loc, rank_error(items.len()));
             return None;
         }
@@ -1094,8 +1094,11 @@ const STRUCTURE: &[&str] = &[
     "train.AdamOptimizer",
 ];
 
+/// The largest rank a tensor may have: 4, for NHWC images and convolution filters.
+pub const MAX_RANK: usize = 4;
+
 pub fn rank_error(rank: usize) -> String {
-    format!("rank-{rank} shapes are not supported: a graph's tensors have rank 0, 1 or 2")
+    format!("rank-{rank} shapes are not supported: a graph's tensors have rank 0 to {MAX_RANK}")
 }
 
 fn plural(n: usize) -> &'static str {

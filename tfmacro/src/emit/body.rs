@@ -257,6 +257,12 @@ impl<'g> Body<'g> {
         let elem = ident(t.dtype.rust());
         let ty = self.names.rust_type(t);
         match &node.op {
+            Op::Const { data: Data::Dense(values), shape, .. } if shape.len() > 2 => {
+                // Nested arrays, row-major: `Array4([[[[a, b], ...]]])`.
+                let array = format_ident!("Array{}", shape.len());
+                let nested = nested_literal(values, shape, t.dtype);
+                quote!(::tfcore::__private::#array(#nested))
+            }
             Op::Const { data: Data::Dense(values), shape, .. } => {
                 let (rows, cols) = match shape[..] {
                     [n] => (n, 1),
@@ -277,24 +283,28 @@ impl<'g> Body<'g> {
                 match &dims[..] {
                     [] => quote!(::tfcore::__private::random_uniform_scalar::<#elem>(#rng, #lo, #hi)),
                     [n] => quote!(::tfcore::__private::random_uniform::<#elem, #n, 1>(#rng, #lo, #hi)),
-                    [r, c, ..] => quote!(::tfcore::__private::random_uniform::<#elem, #r, #c>(#rng, #lo, #hi)),
+                    [r, c] => quote!(::tfcore::__private::random_uniform::<#elem, #r, #c>(#rng, #lo, #hi)),
+                    dims => {
+                        // Drawn in row-major order, as the matrices are.
+                        let ignored = dims.iter().map(|_| quote!(_));
+                        let rng = if context == Context::Init { quote!(__rng) } else { quote!(__session.rng) };
+                        let rng = if context == Context::Init { rng } else { quote!(&mut #rng) };
+                        quote!(<#ty>::from_fn(|#(#ignored),*| ::tfcore::__private::random_uniform_scalar::<#elem>(#rng, #lo, #hi)))
+                    }
                 }
             }
             op => {
                 if let Some(whole) = op.rules().and_then(|rules| rules.materialise(self, id)) {
                     return whole;
                 }
-                let (i, j) = (format_ident!("__i"), format_ident!("__j"));
+                let names = ["__i", "__j", "__k", "__l"];
+                let idx: Vec<Ident> = names[..t.shape.len()].iter().map(|n| format_ident!("{}", n)).collect();
+                let e = self.compute(id, &idx.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
                 match t.shape.len() {
-                    0 => self.compute(id, &[]),
-                    1 => {
-                        let e = self.compute(id, &[quote!(#i)]);
-                        quote!(<#ty>::from_fn(|#i, _| #e))
-                    }
-                    _ => {
-                        let e = self.compute(id, &[quote!(#i), quote!(#j)]);
-                        quote!(<#ty>::from_fn(|#i, #j| #e))
-                    }
+                    0 => e,
+                    // A vector is an `n × 1` matrix: its `from_fn` takes a column index too.
+                    1 => quote!(<#ty>::from_fn(|#(#idx),*, _| #e)),
+                    _ => quote!(<#ty>::from_fn(|#(#idx),*| #e)),
                 }
             }
         }
@@ -318,8 +328,7 @@ impl<'g> Body<'g> {
                 match idx {
                     [] => quote!(#local),
                     [i] => quote!(#local[#i]),
-                    [i, j] => quote!(#local[(#i, #j)]),
-                    _ => quote!(#local),
+                    idx => quote!(#local[(#(#idx),*)]),
                 }
             }
         }
@@ -411,6 +420,18 @@ pub fn local_name(graph: &Graph, id: NodeId) -> Ident {
 
 pub fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
+}
+
+/// Nested array literals of `values` (row-major, of `shape`): `[[1f32, 2f32], [3f32, 4f32]]`.
+fn nested_literal(values: &[Scalar], shape: &[usize], dtype: DType) -> TokenStream {
+    match shape.split_first() {
+        None => literal(values[0], dtype),
+        Some((&outer, inner)) => {
+            let step = values.len() / outer.max(1);
+            let parts = (0..outer).map(|k| nested_literal(&values[k * step..(k + 1) * step], inner, dtype));
+            quote!([#(#parts),*])
+        }
+    }
 }
 
 /// A Rust literal for an element of `dtype`.

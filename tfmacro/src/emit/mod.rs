@@ -90,7 +90,9 @@ impl Names {
         match &dims[..] {
             [] => quote!(#elem),
             [n] => quote!(::tfcore::__private::SVector<#elem, #n>),
-            [r, c, ..] => quote!(::tfcore::__private::SMatrix<#elem, #r, #c>),
+            [r, c] => quote!(::tfcore::__private::SMatrix<#elem, #r, #c>),
+            [a, b, c] => quote!(::tfcore::__private::Array3<#elem, #a, #b, #c>),
+            [n, h, w, c, ..] => quote!(::tfcore::__private::Array4<#elem, #n, #h, #w, #c>),
         }
     }
 
@@ -331,10 +333,12 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
 /// messages and docs.
 fn feed_type_text(names: &Names, t: &TensorType) -> String {
     let dims: Vec<String> = t.shape.iter().map(|d| names.dim(*d).to_string()).collect();
+    let elem = t.dtype.rust();
     match &dims[..] {
-        [] => t.dtype.rust().to_string(),
-        [n] => format!("&SVector<{}, {n}>", t.dtype.rust()),
-        [r, c, ..] => format!("&SMatrix<{}, {r}, {c}>", t.dtype.rust()),
+        [] => elem.to_string(),
+        [n] => format!("&SVector<{elem}, {n}>"),
+        [r, c] => format!("&SMatrix<{elem}, {r}, {c}>"),
+        dims => format!("&Array{}<{elem}, {}>", dims.len(), dims.join(", ")),
     }
 }
 

@@ -79,7 +79,7 @@ impl Rules for OneHot {
                 }
                 let mut shape = t.shape;
                 shape.push(Dim::Known(self.depth));
-                if shape.len() > 2 {
+                if shape.len() > crate::resolve::MAX_RANK {
                     p.errors.at(
                         p.op_loc(id),
                         format_args!("{} of {}", rank_error(shape.len()), p.shape_text(&shape[..shape.len() - 1])),
@@ -139,7 +139,7 @@ impl Rules for OneHot {
 
     fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         let inputs = &body.graph.nodes[id].inputs;
-        let (last, rest) = idx.split_last().expect("one_hot has rank 1 or 2");
+        let (last, rest) = idx.split_last().expect("one_hot has rank 1 or more");
         let index = body.elem(inputs[0], rest);
         let (on, off) = (body.elem(inputs[1], &[]), body.elem(inputs[2], &[]));
         quote!(if (#index) as i64 == #last as i64 { #on } else { #off })

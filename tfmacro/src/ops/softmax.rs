@@ -96,10 +96,11 @@ impl Rules for Softmax {
 
     fn materialise(&self, body: &Body, id: NodeId) -> Option<TokenStream> {
         let place = body.place(body.graph.nodes[id].inputs[0]);
-        Some(if body.shape(id).len() == 1 {
-            quote!(::tfcore::__private::softmax_vector(#place))
-        } else {
-            quote!(::tfcore::__private::softmax_rows(#place))
+        Some(match body.shape(id).len() {
+            1 => quote!(::tfcore::__private::softmax_vector(#place)),
+            2 => quote!(::tfcore::__private::softmax_rows(#place)),
+            3 => quote!(::tfcore::__private::softmax3(#place)),
+            _ => quote!(::tfcore::__private::softmax4(#place)),
         })
     }
 }
@@ -110,6 +111,6 @@ fn check_rank(p: &mut Pass, id: NodeId, t: &TensorType) -> bool {
     if t.rank() >= 1 {
         return true;
     }
-    p.errors.at(p.op_loc(id), "`tf.nn.softmax` needs a tensor of rank 1 or 2, not a scalar");
+    p.errors.at(p.op_loc(id), "`tf.nn.softmax` needs a tensor of rank 1 or more, not a scalar");
     false
 }

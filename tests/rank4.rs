@@ -1,0 +1,132 @@
+//! Tensors of rank 3 and 4 (NHWC), through every op that is defined for any rank: elementwise
+//! functions and arithmetic with broadcasting, reductions over any axes, `tf.where`, casts,
+//! `tf.one_hot`, softmax along the last axis, transposes, variables, constants and gradients.
+//! Each graph is built on constants (folded at compile time) and on placeholders (run); both must
+//! give the hand-computed values, bit for bit the same.
+
+use tfcore::nalgebra::{vector, SMatrix};
+use tfcore::{graph, Array3, Array4};
+
+macro_rules! twin_graphs {
+    ($($name:ident = { $($tok:tt)+ })*) => {
+        graph! {
+            pub mod folded {
+                let x = tf.constant([[[[1.0, -2.0], [3.0, 0.5]], [[-1.5, 4.0], [2.0, -0.25]]]]);
+                let b = tf.constant([0.5, -1.0]);
+                let t = tf.constant([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]]);
+                $(let $name = $($tok)+;)*
+            }
+        }
+        graph! {
+            pub mod fed {
+                let x = tf.placeholder(tf.float32, [None, 2, 2, 2]);
+                let b = tf.placeholder(tf.float32, [2]);
+                let t = tf.placeholder(tf.int32, [2, 2, 3]);
+                $(let $name = $($tok)+;)*
+            }
+        }
+    };
+}
+
+twin_graphs! {
+    bias = { x + b }
+    scaled = { tf.sigmoid(x * 2) }
+    channel_sum = { tf.reduce_sum(x, axis = 3) }
+    spatial_mean = { tf.reduce_mean(x, axis = [1, 2]) }
+    spatial_mean_kept = { tf.reduce_mean(x, axis = [1, 2], keepdims = true) }
+    total = { tf.reduce_sum(x) }
+    positive = { tf.where(x > 0, x, tf.zeros([1, 2, 2, 2])) }
+    probabilities = { tf.nn.softmax(x) }
+    int_sum = { tf.reduce_sum(t, axis = [0, 2]) }
+    int_mean = { tf.reduce_mean(t, axis = -1) }
+    hot = { tf.one_hot(t, 13) }
+    as_float = { tf.cast(t, tf.float32) * 0.5 }
+    reversed = { tf.transpose(t) }
+}
+
+const X: Array4<f32, 1, 2, 2, 2> = Array4([[[[1.0, -2.0], [3.0, 0.5]], [[-1.5, 4.0], [2.0, -0.25]]]]);
+const T: Array3<i32, 2, 2, 3> = Array3([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]]);
+
+/// Runs `$name` in both graphs, checks they agree to the bit, and returns the value.
+macro_rules! both {
+    ($name:ident { $($feed:ident: $value:expr),* }) => {{
+        let folded = folded::Session::new().run(folded::$name);
+        let fed = fed::Session::new().run(fed::$name { $($feed: $value),* });
+        assert_eq!(format!("{folded:?}"), format!("{fed:?}"), "`{}` folded and run differ", stringify!($name));
+        fed
+    }};
+}
+
+#[test]
+fn elementwise_with_broadcasting() {
+    let bias: Array4<f32, 1, 2, 2, 2> = both!(bias { x: &X, b: &vector![0.5, -1.0] });
+    assert_eq!(bias.as_slice(), &[1.5, -3.0, 3.5, -0.5, -1.0, 3.0, 2.5, -1.25]);
+    let scaled = both!(scaled { x: &X });
+    assert!((scaled[(0, 0, 1, 0)] - 1.0 / (1.0 + (-6.0f32).exp())).abs() < 1e-6);
+    let positive = both!(positive { x: &X });
+    assert_eq!(positive.as_slice(), &[1.0, 0.0, 3.0, 0.5, 0.0, 4.0, 2.0, 0.0]);
+    let as_float: Array3<f32, 2, 2, 3> = both!(as_float { t: &T });
+    assert_eq!(as_float[(1, 1, 2)], 6.0);
+}
+
+#[test]
+fn reductions_over_any_axes() {
+    let channel_sum: Array3<f32, 1, 2, 2> = both!(channel_sum { x: &X });
+    assert_eq!(channel_sum.as_slice(), &[-1.0, 3.5, 2.5, 1.75]);
+    let spatial_mean: SMatrix<f32, 1, 2> = both!(spatial_mean { x: &X });
+    assert_eq!(spatial_mean, SMatrix::<f32, 1, 2>::new(1.125, 0.5625));
+    let kept: Array4<f32, 1, 1, 1, 2> = both!(spatial_mean_kept { x: &X });
+    assert_eq!(kept.as_slice(), &[1.125, 0.5625]);
+    assert_eq!(both!(total { x: &X }), 6.75);
+    let int_sum = both!(int_sum { t: &T });
+    assert_eq!(int_sum, vector![1 + 2 + 3 + 7 + 8 + 9, 4 + 5 + 6 + 10 + 11 + 12]);
+    let int_mean: SMatrix<i32, 2, 2> = both!(int_mean { t: &T });
+    assert_eq!(int_mean, SMatrix::<i32, 2, 2>::new(2, 5, 8, 11));
+}
+
+#[test]
+fn softmax_one_hot_and_transpose() {
+    let p = both!(probabilities { x: &X });
+    let (a, b) = (p[(0, 0, 0, 0)], p[(0, 0, 0, 1)]);
+    assert!((a + b - 1.0).abs() < 1e-6 && a > b);
+    let hot: Array4<f32, 2, 2, 3, 13> = both!(hot { t: &T });
+    assert_eq!(hot[(1, 0, 2, 9)], 1.0);
+    assert_eq!(hot.iter().sum::<f32>(), 12.0);
+    let reversed: Array3<i32, 3, 2, 2> = both!(reversed { t: &T });
+    assert_eq!(reversed[(2, 0, 1)], T[(1, 0, 2)]);
+}
+
+graph! {
+    pub mod conv_weights {
+        let w = tf.Variable(tf.random_uniform([3, 3, 1, 4], -1, 1));
+        let images = tf.placeholder(tf.float32, [None, 3, 3, 1]);
+        let response = tf.reduce_sum(images * tf.reduce_mean(w, axis = 3), axis = [1, 2, 3]);
+        let loss = tf.reduce_sum(tf.square(response));
+        let grads = tf.gradients(loss, [w]);
+        let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+    }
+}
+
+#[test]
+fn rank4_variables_train() {
+    let mut sess = conv_weights::Session::new();
+    let w: Array4<f32, 3, 3, 1, 4> = sess.variables().w;
+    assert!(w.iter().all(|v| (-1.0..1.0).contains(v)));
+    let images = Array4::<f32, 2, 3, 3, 1>::from_fn(|n, h, w, _| (n + h * 3 + w) as f32 / 10.0);
+    // d loss / d w[h, w, 0, k] = sum over images of 2 response * image[h, w] / 4.
+    let response = sess.run(conv_weights::response { images: &images });
+    let (grads,) = sess.run(conv_weights::grads { images: &images });
+    let want = |h: usize, x: usize| (0..2).map(|n| 2.0 * response[n] * images[(n, h, x, 0)] / 4.0).sum::<f32>();
+    for h in 0..3 {
+        for x in 0..3 {
+            for k in 0..4 {
+                assert!((grads[(h, x, 0, k)] - want(h, x)).abs() < 1e-5, "at {h} {x} {k}");
+            }
+        }
+    }
+    let before = sess.run(conv_weights::loss { images: &images });
+    sess.run(conv_weights::step { images: &images });
+    assert!(sess.run(conv_weights::loss { images: &images }) < before);
+    // The trained weights print and export as any other tensor.
+    assert!(tfcore::display(&w).to_string().starts_with("[[[["));
+}
