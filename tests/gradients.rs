@@ -1,7 +1,8 @@
 //! Every op's derived gradient against central finite differences, in float64.
 //!
 //! One table: each row is an expression over the variables `a` ([2, 3]), `b` ([3]), `c` ([2, 1]),
-//! `s` (a scalar), `p` ([3, 2]) and `q` ([2, 3], positive). Its loss is
+//! `s` (a scalar), `p` ([3, 2]), `q` ([2, 3], positive), `img` ([2, 4, 4, 2], a batch of two
+//! 4 × 4 images of two channels) and `ker` ([3, 3, 2, 2], a filter). Its loss is
 //! `reduce_sum(square(expr))`, so each output element weighs in with its own value, and the
 //! gradient `tf.gradients` derives for every variable is compared with central differences of
 //! the loss. To test another op, add a row.
@@ -20,6 +21,8 @@ macro_rules! gradient_table {
                         let s = tf.Variable(tf.constant(1.25, dtype = tf.float64));
                         let p = tf.Variable(tf.constant([[0.3, -0.7], [1.2, 0.8], [-0.25, 0.6]], dtype = tf.float64));
                         let q = tf.Variable(tf.constant([[0.6, 1.4, 2.2], [0.9, 3.1, 0.45]], dtype = tf.float64));
+                        let img = tf.Variable(tf.random_uniform([2, 4, 4, 2], -1, 1, dtype = tf.float64));
+                        let ker = tf.Variable(tf.random_uniform([3, 3, 2, 2], -1, 1, dtype = tf.float64));
                         $(
                             let $row = tf.reduce_sum(tf.square($($expr)+));
                         )*
@@ -35,8 +38,10 @@ macro_rules! gradient_table {
                         let s = tf.Variable(tf.constant(1.25, dtype = tf.float64));
                         let p = tf.Variable(tf.constant([[0.3, -0.7], [1.2, 0.8], [-0.25, 0.6]], dtype = tf.float64));
                         let q = tf.Variable(tf.constant([[0.6, 1.4, 2.2], [0.9, 3.1, 0.45]], dtype = tf.float64));
+                        let img = tf.Variable(tf.random_uniform([2, 4, 4, 2], -1, 1, dtype = tf.float64));
+                        let ker = tf.Variable(tf.random_uniform([3, 3, 2, 2], -1, 1, dtype = tf.float64));
                         $(
-                            let $row = tf.gradients(tf.reduce_sum(tf.square($($expr)+)), [a, b, c, s, p, q]);
+                            let $row = tf.gradients(tf.reduce_sum(tf.square($($expr)+)), [a, b, c, s, p, q, img, ker]);
                         )*
                     }
                 }
@@ -49,8 +54,8 @@ macro_rules! gradient_table {
                     stringify!($row),
                     |v| losses::g::Session::from_variables(*v).run(losses::g::$row),
                     || {
-                        let (a, b, c, s, p, q) = grads::g::Session::new().run(grads::g::$row);
-                        [a.as_slice(), b.as_slice(), c.as_slice(), &[s], p.as_slice(), q.as_slice()].concat()
+                        let (a, b, c, s, p, q, img, ker) = grads::g::Session::new().run(grads::g::$row);
+                        [a.as_slice(), b.as_slice(), c.as_slice(), &[s], p.as_slice(), q.as_slice(), img.as_slice(), ker.as_slice()].concat()
                     },
                 )),*]
             }
@@ -96,6 +101,13 @@ gradient_table! {
     identity_and_cast => { tf.identity(tf.cast(a, tf.float64)) * b }
     one_hot_carries_none => { tf.one_hot(tf.constant([0, 2]), 3, dtype = tf.float64) * a }
     dense_layer => { tf.nn.softmax(tf.matmul(tf.sigmoid(tf.matmul(a, p) + c), tf.transpose(p)) + b) }
+    conv2d_same => { tf.nn.conv2d(img, ker, strides = [1, 1, 1, 1], padding = "SAME") }
+    conv2d_valid_strided => { tf.nn.conv2d(img, ker, strides = 2, padding = "VALID") }
+    conv2d_same_strided => { tf.nn.conv2d(img, ker, strides = [2, 2], padding = "SAME") }
+    conv2d_dilated => { tf.nn.conv2d(img, ker, strides = 1, padding = "SAME", dilations = [1, 2, 2, 1]) }
+    depthwise_same => { tf.nn.depthwise_conv2d(img, ker, strides = [1, 1, 1, 1], padding = "SAME") }
+    depthwise_valid_strided => { tf.nn.depthwise_conv2d(img, ker, strides = [1, 2, 2, 1], padding = "VALID") }
+    conv_layer => { tf.sigmoid(tf.nn.conv2d(tf.tanh(img), ker, strides = 1, padding = "SAME") * s) }
     cross_entropy => { -tf.reduce_sum(tf.one_hot(tf.constant([1, 0]), 3, dtype = tf.float64) * tf.log(tf.nn.softmax(a * s))) }
 }
 
@@ -108,6 +120,8 @@ fn elements(v: &mut table::losses::g::Variables) -> Vec<&mut f64> {
     all.push(&mut v.s);
     all.extend(v.p.iter_mut());
     all.extend(v.q.iter_mut());
+    all.extend(v.img.as_mut_slice().iter_mut());
+    all.extend(v.ker.as_mut_slice().iter_mut());
     all
 }
 

@@ -47,7 +47,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLOATS = ["float32", "float64"]
 INTS = ["int32", "int64", "uint8"]
 RUST = {"float32": "f32", "float64": "f64", "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "bool"}
-SHAPES = [[], [1], [3], [2, 3], [3, 2], [1, 3], [2, 1], [2, 2], [1, 1]]
+SHAPES = [[], [1], [3], [2, 3], [3, 2], [1, 3], [2, 1], [2, 2], [1, 1], [2, 3, 2], [1, 3, 3, 1], [2, 4, 4, 2], [1, 5, 4, 3], [2, 1, 1, 2]]
 
 
 class Tensor:
@@ -291,7 +291,7 @@ class Generator:
 
     def step(self):
         r = self.rng
-        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op"])
+        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv"])
         return getattr(self, "op_" + kind)()
 
     def op_unary(self):
@@ -404,10 +404,10 @@ class Generator:
         return self.add(a.dtype, [m, n], f"tf.matmul({a.name}, {b.name}{flags_r})", f"tf.matmul({a.name}, {b.name}{flags_p})", *self.combine(a, b), inexact=a.dtype in FLOATS)
 
     def op_transpose(self):
-        x = self.pick(lambda t: len(t.shape) == 2)
+        x = self.pick(lambda t: len(t.shape) >= 2)
         if x is None:
             return None
-        perm = self.rng.choice(["", ", perm = [1, 0]"])
+        perm = self.rng.choice(["", ", perm = [1, 0]"]) if len(x.shape) == 2 else ""
         return self.add(x.dtype, x.shape[::-1], f"tf.transpose({x.name}{perm})", f"tf.transpose({x.name})", *self.combine(x))
 
     def op_reduce(self):
@@ -418,7 +418,7 @@ class Generator:
         mean = r.random() < 0.5
         name = "reduce_mean" if mean else "reduce_sum"
         rank = len(x.shape)
-        choices = [None] + [[a] for a in range(-rank, rank)] + ([[0, 1]] if rank == 2 else [])
+        choices = [None] + [[a] for a in range(-rank, rank)] + ([[0, 1]] if rank == 2 else []) + ([[1, 2], [0, 3]] if rank == 4 else [])
         axes = r.choice(choices)
         keep = r.random() < 0.3
         if axes is None:
@@ -467,6 +467,48 @@ class Generator:
             deps, variables = self.combine(i, v)
             return self.add(dtype, i.shape + [depth], f"tf.one_hot({i.name}, {depth}{args_r})", f"tf.one_hot({i.name}, {depth}{args_p})", deps, variables)
         return self.add(dtype, i.shape + [depth], f"tf.one_hot({i.name}, {depth}{args_r})", f"tf.one_hot({i.name}, {depth}{args_p})", *self.combine(i))
+
+    def op_conv(self):
+        """`tf.nn.conv2d` or `tf.nn.depthwise_conv2d` of a rank-4 float tensor with a new
+        trainable filter, under every form of `strides`, `dilations` and `padding`."""
+        r = self.rng
+        x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) == 4 and -1 not in t.shape[1:])
+        if x is None:
+            return None
+        depthwise = r.random() < 0.35
+        kh, kw = r.choice([1, 2, 3]), r.choice([1, 2, 3])
+        cin = x.shape[3]
+        m = r.choice([1, 2, 3])
+        stride = r.choice([1, 1, 2])
+        dilation = r.choice([1, 1, 2]) if stride == 1 else 1
+        sh = sw = stride
+        padding = r.choice(["SAME", "VALID"])
+        for size, k in ((x.shape[1], kh), (x.shape[2], kw)):
+            if padding == "VALID" and size < (k - 1) * dilation + 1:
+                padding = "SAME"
+        size = kh * kw * cin * m
+        values = [round(r.uniform(-1, 1), 2) for _ in range(size)]
+        rust_f, py_f = self.literal_list(values, [kh, kw, cin, m], x.dtype)
+        name = f"v{len(self.variables)}"
+        f = self.add(x.dtype, [kh, kw, cin, m], f"tf.Variable(tf.constant({rust_f}, dtype = tf.{x.dtype}))", f"tf.Variable(tf.constant({py_f}, dtype=tf.{x.dtype}))", variables=[name], name=name)
+        f.trainable = True
+        self.variables.append((f, values))
+
+        def out(size, k):
+            span = (k - 1) * dilation + 1
+            return -(-size // stride) if padding == "SAME" else (size - span) // stride + 1
+
+        shape = [x.shape[0], out(x.shape[1], kh), out(x.shape[2], kw), cin * m if depthwise else m]
+        strides_r = r.choice([f"[1, {sh}, {sw}, 1]", f"{stride}", f"[{sh}, {sw}]"]) if not depthwise else f"[1, {sh}, {sw}, 1]"
+        dil_r = "" if dilation == 1 and r.random() < 0.5 else f", dilations = [1, {dilation}, {dilation}, 1]" if not depthwise else f", dilations = [{dilation}, {dilation}]"
+        dil_p = dil_r.replace(" = ", "=")
+        if depthwise:
+            rust = f'tf.nn.depthwise_conv2d({x.name}, {f.name}, strides = {strides_r}, padding = "{padding}"{dil_r})'
+            py = f'tf.nn.depthwise_conv2d({x.name}, {f.name}, strides=[1, {sh}, {sw}, 1], padding="{padding}"{dil_p})'
+        else:
+            rust = f'tf.nn.conv2d({x.name}, {f.name}, strides = {strides_r}, padding = "{padding}"{dil_r})'
+            py = f'tf.nn.conv2d({x.name}, {f.name}, strides=[1, {sh}, {sw}, 1], padding="{padding}"{dil_p})'
+        return self.add(x.dtype, shape, rust, py, *self.combine(x, f), inexact=True)
 
     def op_softmax(self):
         x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1)
@@ -544,7 +586,10 @@ class Generator:
                     ("tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true)", "tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov=True)"),
                     ("tf.train.AdamOptimizer(0.01)", "tf.train.AdamOptimizer(0.01)"),
                 ])
-                loss = f"tf.reduce_sum({y.name})"
+                # A square, so that the loss is never flat by construction (the gradient of
+                # `reduce_sum(softmax(v))` is zero, and Adam would turn either side's rounding
+                # noise into a full step).
+                loss = f"tf.reduce_sum(tf.square({y.name}))"
                 self.lines.append(("loss", loss, loss))
                 self.lines.append(("step", f"{opt_r}.minimize(loss)", f"{opt_p}.minimize(loss)"))
                 self.extras.append(("step", None, y.deps))
@@ -567,6 +612,9 @@ def rust_case(g, index):
         items = ", ".join(rust_value(v, t.dtype) for v in values)
         if not shape:
             out.append(f"        let {t.name}: {ty} = {items};")
+        elif len(shape) > 2:
+            dims = ", ".join(str(d) for d in shape)
+            out.append(f"        let {t.name} = tfcore::Array{len(shape)}::<{ty}, {dims}>::from_slice(&[{items}]).unwrap();")
         elif len(shape) == 1:
             out.append(f"        let {t.name} = SVector::<{ty}, {shape[0]}>::from_row_slice(&[{items}]);")
         else:

@@ -58,6 +58,18 @@ impl<T: Scalar + Flat, const R: usize, const C: usize> Flat for SMatrix<T, R, C>
     }
 }
 
+impl<T: Flat, const A: usize, const B: usize, const C: usize> Flat for tfcore::Array3<T, A, B, C> {
+    fn flat(&self) -> Vec<Value> {
+        self.iter().flat_map(Flat::flat).collect()
+    }
+}
+
+impl<T: Flat, const N: usize, const H: usize, const W: usize, const C: usize> Flat for tfcore::Array4<T, N, H, W, C> {
+    fn flat(&self) -> Vec<Value> {
+        self.iter().flat_map(Flat::flat).collect()
+    }
+}
+
 /// Whether `got` is TensorFlow's `want` (as the JSON writes it), floats within `rtol` of the
 /// largest of `want`, `scale` (the fetch's largest finite magnitude) and 1.
 fn agrees(got: Value, want: &str, rtol: f64, scale: f64) -> bool {

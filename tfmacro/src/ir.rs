@@ -252,6 +252,8 @@ pub enum Op {
     Count(ops::shape::Count),
     /// `tf.identity` and `tf.stop_gradient`.
     Identity(ops::identity::Identity),
+    /// `tf.nn.conv2d`, `tf.nn.depthwise_conv2d` and their gradients.
+    Conv(ops::conv::Conv),
     /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
     Assign(AssignKind),
     /// `tf.group(...)`. Inputs: what it groups.
@@ -312,6 +314,7 @@ impl Op {
             Op::Reshape(op) => op,
             Op::Count(op) => op,
             Op::Identity(op) => op,
+            Op::Conv(op) => op,
             _ => return None,
         })
     }

@@ -20,6 +20,7 @@
 pub mod binary;
 pub mod cast;
 pub mod compare;
+pub mod conv;
 pub mod identity;
 pub mod matmul;
 pub mod one_hot;
@@ -29,6 +30,7 @@ pub mod shape;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;
+pub mod window;
 
 use crate::ast::Arg;
 use crate::autodiff::Builder;
@@ -137,6 +139,7 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         .or_else(|| one_hot::resolve(r, call))
         .or_else(|| softmax::resolve(r, call))
         .or_else(|| cast::resolve(r, call))
+        .or_else(|| conv::resolve(r, call))
 }
 
 /// The names of the ops here, for "did you mean" suggestions.
@@ -153,6 +156,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         one_hot::NAMES,
         softmax::NAMES,
         cast::NAMES,
+        conv::NAMES,
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,381 @@
+//! `tf.nn.conv2d` and `tf.nn.depthwise_conv2d` on NHWC tensors, and the two ops their gradients
+//! are made of (TensorFlow's `Conv2DBackpropInput` and `Conv2DBackpropFilter`, and the depthwise
+//! ones).
+//!
+//! `conv2d`: `out[n, oh, ow, co] = sum over kh, kw, ci of x[n, ih, iw, ci] * f[kh, kw, ci, co]`
+//! with `ih = oh * stride + kh * dilation - pad_top` (and likewise for the width), the padding
+//! zeros of TensorFlow's `SAME` taking part in the products as TensorFlow's do.
+//! `depthwise_conv2d` with a filter `[kh, kw, ci, m]`: `out[n, oh, ow, ci * m + j]` is the same sum
+//! over `kh` and `kw` only, of `x[.., ci] * f[kh, kw, ci, j]`.
+
+use super::window::{self, Axis, Padding};
+use super::{Call, Reads, Rules};
+use crate::autodiff::Builder;
+use crate::emit::body::{literal, Body};
+use crate::error::with_help;
+use crate::eval::{indices, sum, Tensor};
+use crate::infer::{known, Operand, Pass, Ty};
+use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
+use crate::resolve::{arg_locs, Resolver};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// What a node of the family computes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Role {
+    /// The convolution. Inputs: `[input, filter]`.
+    Forward,
+    /// The gradient with respect to the input, of the input's shape. Inputs: `[filter, grad]`.
+    InputGradient,
+    /// The gradient with respect to the filter, of the filter's shape. Inputs: `[input, grad]`.
+    FilterGradient,
+}
+
+/// A convolution, or one of its gradients.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Conv {
+    pub strides: [usize; 2],
+    pub dilations: [usize; 2],
+    pub padding: Padding,
+    pub depthwise: bool,
+    pub role: Role,
+}
+
+/// The names suggested for a misspelt op.
+pub const NAMES: &[&str] = &["nn.conv2d", "nn.depthwise_conv2d"];
+
+pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
+    let depthwise = match call.name {
+        "nn.conv2d" => false,
+        "nn.depthwise_conv2d" => true,
+        _ => return None,
+    };
+    let (op, loc) = (call.op(), call.loc);
+    // TensorFlow 1's parameters; `filters` and `rate` are later spellings of `filter` and
+    // `dilations`.
+    let params: &[&str] = if depthwise {
+        &["input", "filter", "strides", "padding", "rate", "name_", "data_format", "dilations"]
+    } else {
+        &["input", "filter", "strides", "padding", "use_cudnn_on_gpu", "data_format", "dilations", "filters"]
+    };
+    let Some(b) = r.bind(&op, loc, call.args, params, 2) else { return Some(r.poison(loc)) };
+    let filter = if depthwise { b[1] } else { b[1].or(b[7]) };
+    let strides = window::spatial(r, call, b[2], "strides", [1, 1]);
+    let padding = window::padding(r, call, b[3]);
+    let dilations = window::spatial(r, call, if depthwise { b[7].or(b[4]) } else { b[6] }, "dilations", [1, 1]);
+    let nhwc = window::nhwc(r, if depthwise { b[6] } else { b[5] });
+    if b[2].is_none() {
+        r.errors.at(loc, format_args!("`{op}` needs `strides`, as in `strides = [1, 1, 1, 1]`"));
+    }
+    let x = r.lower_arg(b[0]);
+    let f = r.lower_arg(filter);
+    Some(match (strides, padding, dilations, nhwc) {
+        (Some(strides), Some(padding), Some(dilations), true) if b[2].is_some() => {
+            let conv = Conv { strides, dilations, padding, depthwise, role: Role::Forward };
+            let node = r.graph.add(Op::Conv(conv), vec![x, f], loc, call.op_loc);
+            r.used_at(node, &arg_locs(&[b[0], filter]))
+        }
+        _ => r.poison(loc),
+    })
+}
+
+/// The sizes a convolution node works with, all known.
+struct Geometry {
+    /// The input's height and width axes.
+    axes: [Axis; 2],
+    /// Input channels.
+    channels: usize,
+    /// Output channels per input channel (depthwise), or output channels.
+    multiplier: usize,
+    /// The batch dimension, perhaps `None`.
+    batch: Dim,
+}
+
+impl Conv {
+    fn geometry(&self, input: &[Dim], filter: &[Dim]) -> Option<Geometry> {
+        let size = |d: Dim| match d {
+            Dim::Known(n) => Some(n),
+            Dim::Sym(_) => None,
+        };
+        let axis = |k: usize| {
+            Axis::new(size(input[1 + k])?, size(filter[k])?, self.strides[k], self.dilations[k], self.padding)
+        };
+        Some(Geometry {
+            axes: [axis(0)?, axis(1)?],
+            channels: size(filter[2])?,
+            multiplier: size(filter[3])?,
+            batch: input[0],
+        })
+    }
+
+    /// The input's and the filter's shapes, from any node of the family.
+    fn shapes(&self, node: NodeId, inputs: &[NodeId], shape: &dyn Fn(NodeId) -> Vec<Dim>) -> (Vec<Dim>, Vec<Dim>) {
+        match self.role {
+            Role::Forward => (shape(inputs[0]), shape(inputs[1])),
+            Role::InputGradient => (shape(node), shape(inputs[0])),
+            Role::FilterGradient => (shape(inputs[0]), shape(node)),
+        }
+    }
+}
+
+impl Rules for Conv {
+    fn name(&self) -> String {
+        let base = if self.depthwise { "tf.nn.depthwise_conv2d" } else { "tf.nn.conv2d" };
+        match self.role {
+            Role::Forward => base.into(),
+            Role::InputGradient => format!("{base}_backprop_input"),
+            Role::FilterGradient => format!("{base}_backprop_filter"),
+        }
+    }
+
+    fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {
+        if self.role != Role::Forward {
+            return Ty::Poison;
+        }
+        let inputs = p.graph.nodes[id].inputs.clone();
+        let Some(dtype) = p.check_same_dtype(id, &inputs) else { return Ty::Poison };
+        let (Some(Operand::Tensor(x)), Some(Operand::Tensor(f))) =
+            (p.operand(inputs[0], Some(dtype)), p.operand(inputs[1], Some(dtype)))
+        else {
+            return Ty::Poison;
+        };
+        if !p.check_float(id, inputs[0], dtype) || !check_ranks(p, id, &x, &f) {
+            return Ty::Poison;
+        }
+        let Some(out) = self.check_sizes(p, id, &x, &f) else { return Ty::Poison };
+        known(dtype, out)
+    }
+
+    fn differentiable(&self, _k: usize) -> bool {
+        self.role == Role::Forward
+    }
+
+    // TensorFlow's Conv2D gradient: `Conv2DBackpropInput(filter, grad)` for the input,
+    // `Conv2DBackpropFilter(input, grad)` for the filter (and the depthwise ones).
+    fn gradient(&self, b: &mut Builder, id: NodeId, k: usize, g: NodeId) -> Option<NodeId> {
+        let [x, f] = b.graph.nodes[id].inputs[..] else { return None };
+        let (role, inputs, ty) = match k {
+            0 => (Role::InputGradient, vec![f, g], b.ty(x)),
+            _ => (Role::FilterGradient, vec![x, g], b.ty(f)),
+        };
+        Some(b.node(Op::Conv(Conv { role, ..*self }), inputs, ty))
+    }
+
+    fn fold(&self, inputs: &[Tensor], dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
+        let dims = |s: &[usize]| s.iter().map(|&n| Dim::Known(n)).collect::<Vec<_>>();
+        let (input, filter) = match self.role {
+            Role::Forward => (dims(&inputs[0].shape), dims(&inputs[1].shape)),
+            Role::InputGradient => (dims(shape), dims(&inputs[0].shape)),
+            Role::FilterGradient => (dims(&inputs[0].shape), dims(shape)),
+        };
+        let geo = self.geometry(&input, &filter)?;
+        let [ah, aw] = geo.axes;
+        let zero = Scalar::F(0.0);
+        let mul = |a: Scalar, b: Scalar| Binary::Mul.apply(dtype, a, b);
+        let at = |t: &Tensor, i: [usize; 4]| t.at(&t.shape, &i);
+        // The input at (n, oh, ow, kh, kw, ci), 0 in the padding.
+        let x_at = |x: &Tensor, n: usize, oh: usize, ow: usize, kh: usize, kw: usize, ci: usize| {
+            let (ih, iw) = (ah.input_index(oh, kh), aw.input_index(ow, kw));
+            if ih < ah.input && iw < aw.input {
+                at(x, [n, ih, iw, ci])
+            } else {
+                zero
+            }
+        };
+        let (kh_n, kw_n, m) = (ah.kernel, aw.kernel, geo.multiplier);
+        let values = indices(shape).into_iter().map(|i| match self.role {
+            Role::Forward => {
+                let (x, f) = (&inputs[0], &inputs[1]);
+                let [n, oh, ow, co] = [i[0], i[1], i[2], i[3]];
+                sum(dtype, kh_n, |kh| {
+                    sum(dtype, kw_n, |kw| {
+                        if self.depthwise {
+                            mul(x_at(x, n, oh, ow, kh, kw, co / m), at(f, [kh, kw, co / m, co % m]))
+                        } else {
+                            sum(dtype, geo.channels, |ci| mul(x_at(x, n, oh, ow, kh, kw, ci), at(f, [kh, kw, ci, co])))
+                        }
+                    })
+                })
+            }
+            Role::InputGradient => {
+                let (f, g) = (&inputs[0], &inputs[1]);
+                let [n, ih, iw, ci] = [i[0], i[1], i[2], i[3]];
+                sum(dtype, kh_n, |kh| {
+                    sum(dtype, kw_n, |kw| {
+                        let (oh, ow) = (ah.output_index(ih, kh), aw.output_index(iw, kw));
+                        let term = |co: usize, fi: [usize; 4]| match (oh, ow) {
+                            (Some(oh), Some(ow)) => mul(at(g, [n, oh, ow, co]), at(f, fi)),
+                            _ => zero,
+                        };
+                        if self.depthwise {
+                            sum(dtype, m, |j| term(ci * m + j, [kh, kw, ci, j]))
+                        } else {
+                            sum(dtype, m, |co| term(co, [kh, kw, ci, co]))
+                        }
+                    })
+                })
+            }
+            Role::FilterGradient => {
+                let (x, g) = (&inputs[0], &inputs[1]);
+                let [kh, kw, ci, j] = [i[0], i[1], i[2], i[3]];
+                let co = if self.depthwise { ci * m + j } else { j };
+                sum(dtype, x.shape[0], |n| {
+                    sum(dtype, ah.output, |oh| {
+                        sum(dtype, aw.output, |ow| mul(x_at(x, n, oh, ow, kh, kw, ci), at(g, [n, oh, ow, co])))
+                    })
+                })
+            }
+        });
+        Some(values.collect())
+    }
+
+    fn reads(&self) -> Reads {
+        Reads::Repeatedly
+    }
+
+    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let inputs = body.graph.nodes[id].inputs.clone();
+        let (input, filter) = self.shapes(id, &inputs, &|n| body.shape(n));
+        let dtype = body.dtype(id);
+        let Some(geo) = self.geometry(&input, &filter) else { return quote!(::core::unreachable!()) };
+        let [ah, aw] = geo.axes;
+        let zero = literal(Scalar::I(0), dtype);
+        let mul = |a: TokenStream, b: TokenStream| Binary::Mul.emit(dtype, a, b);
+        let known_dim = |n: usize| Dim::Known(n);
+        let m = geo.multiplier;
+        // The input at (n, oh, ow, kh, kw, ci), 0 in the padding.
+        let x_at = |x: NodeId,
+                    n: &TokenStream,
+                    oh: &TokenStream,
+                    ow: &TokenStream,
+                    kh: &TokenStream,
+                    kw: &TokenStream,
+                    ci: &TokenStream| {
+            let (ih, iw) = (ah.emit_input_index(oh, kh), aw.emit_input_index(ow, kw));
+            let value = body.elem(x, &[n.clone(), ih.clone(), iw.clone(), ci.clone()]);
+            let (h, w) = (ah.input, aw.input);
+            match (ah.padded, aw.padded) {
+                (false, false) => value,
+                (true, false) => quote!(if #ih < #h { #value } else { #zero }),
+                (false, true) => quote!(if #iw < #w { #value } else { #zero }),
+                (true, true) => quote!(if #ih < #h && #iw < #w { #value } else { #zero }),
+            }
+        };
+        match self.role {
+            Role::Forward => {
+                let (x, f) = (inputs[0], inputs[1]);
+                let (n, oh, ow, co) = (&idx[0], &idx[1], &idx[2], &idx[3]);
+                body.sum(dtype, known_dim(ah.kernel), &|kh| {
+                    body.sum(dtype, known_dim(aw.kernel), &|kw| {
+                        if self.depthwise {
+                            let (ci, j) = (quote!((#co / #m)), quote!((#co % #m)));
+                            mul(x_at(x, n, oh, ow, &kh, &kw, &ci), body.elem(f, &[kh.clone(), kw, ci, j]))
+                        } else {
+                            body.sum(dtype, known_dim(geo.channels), &|ci| {
+                                let xv = x_at(x, n, oh, ow, &kh, &kw, &ci);
+                                mul(xv, body.elem(f, &[kh.clone(), kw.clone(), ci, co.clone()]))
+                            })
+                        }
+                    })
+                })
+            }
+            Role::InputGradient => {
+                let (f, g) = (inputs[0], inputs[1]);
+                let (n, ih, iw, ci) = (&idx[0], &idx[1], &idx[2], &idx[3]);
+                body.sum(dtype, known_dim(ah.kernel), &|kh| {
+                    body.sum(dtype, known_dim(aw.kernel), &|kw| {
+                        let (ch, oh) = ah.emit_output_index(ih, &kh);
+                        let (cw, ow) = aw.emit_output_index(iw, &kw);
+                        body.sum(dtype, known_dim(m), &|j| {
+                            let (co, fi) = if self.depthwise {
+                                (quote!((#ci * #m + #j)), [kh.clone(), kw.clone(), ci.clone(), j])
+                            } else {
+                                (j.clone(), [kh.clone(), kw.clone(), ci.clone(), j])
+                            };
+                            let product =
+                                mul(body.elem(g, &[n.clone(), oh.clone(), ow.clone(), co]), body.elem(f, &fi));
+                            quote!(if #ch && #cw { #product } else { #zero })
+                        })
+                    })
+                })
+            }
+            Role::FilterGradient => {
+                let (x, g) = (inputs[0], inputs[1]);
+                let (kh, kw, ci, j) = (&idx[0], &idx[1], &idx[2], &idx[3]);
+                let co = if self.depthwise { quote!((#ci * #m + #j)) } else { j.clone() };
+                body.sum(dtype, geo.batch, &|n| {
+                    body.sum(dtype, known_dim(ah.output), &|oh| {
+                        body.sum(dtype, known_dim(aw.output), &|ow| {
+                            let xv = x_at(x, &n, &oh, &ow, kh, kw, ci);
+                            mul(xv, body.elem(g, &[n.clone(), oh.clone(), ow, co.clone()]))
+                        })
+                    })
+                })
+            }
+        }
+    }
+}
+
+// Both operands are NHWC tensors: the input `[batch, height, width, channels]`, the filter
+// `[height, width, in_channels, out_channels]` (a multiplier for depthwise).
+//   tf.nn.conv2d(tf.zeros([28, 28]), w, ...)  // error: rank 2
+fn check_ranks(p: &mut Pass, id: NodeId, x: &TensorType, f: &TensorType) -> bool {
+    let op = p.op(id);
+    let inputs = p.graph.nodes[id].inputs.clone();
+    for (k, t, what) in [
+        (0, x, "an NHWC input of rank 4, `[batch, height, width, channels]`"),
+        (1, f, "a filter of rank 4, `[height, width, in_channels, out_channels]`"),
+    ] {
+        if t.rank() != 4 {
+            let message =
+                format!("{op} takes {what}, but {} has shape {}", p.describe(inputs[k]), p.shape_text(&t.shape));
+            p.errors.at(p.use_loc(id, k), message);
+            return false;
+        }
+    }
+    true
+}
+
+impl Conv {
+    // The filter's input channels are the input's channels, and the window fits the input.
+    //   tf.nn.conv2d(x, w, ...)  // error if `x` is [None, 32, 32, 3] and `w` [3, 3, 16, 32]
+    fn check_sizes(&self, p: &mut Pass, id: NodeId, x: &TensorType, f: &TensorType) -> Option<Vec<Dim>> {
+        let op = p.op(id);
+        let inputs = p.graph.nodes[id].inputs.clone();
+        let shapes =
+            format!("({} is {}, the filter {})", p.describe(inputs[0]), p.shape_text(&x.shape), p.shape_text(&f.shape));
+        if p.graph.syms.unify(f.shape[2], x.shape[3]).is_err() {
+            let message = format!(
+                "{op}: the filter expects {} input channels, but {} has {} {shapes}",
+                crate::infer::dim_text(p.graph.syms.get(f.shape[2])),
+                p.describe(inputs[0]),
+                crate::infer::dim_text(p.graph.syms.get(x.shape[3])),
+            );
+            p.errors.at(p.op_loc(id), message);
+            return None;
+        }
+        for (k, what) in [(1, "height"), (2, "width")] {
+            if matches!(p.graph.syms.get(x.shape[k]), Dim::Sym(_))
+                || matches!(p.graph.syms.get(f.shape[k - 1]), Dim::Sym(_))
+            {
+                let message =
+                    format!("{op} needs the input's and the filter's {what} known when the graph compiles {shapes}");
+                p.errors.at(p.op_loc(id), message);
+                return None;
+            }
+        }
+        let x_shape = p.graph.syms.shape(&x.shape);
+        let f_shape = p.graph.syms.shape(&f.shape);
+        let Some(geo) = self.geometry(&x_shape, &f_shape) else {
+            let message = with_help(
+                format!("{op}: with `padding = \"VALID\"` the filter's window is larger than the input {shapes}"),
+                Some("`padding = \"SAME\"` pads the input so that every position has a window".into()),
+            );
+            p.errors.at(p.op_loc(id), message);
+            return None;
+        };
+        let channels =
+            if self.depthwise { Dim::Known(geo.channels * geo.multiplier) } else { Dim::Known(geo.multiplier) };
+        Some(vec![x_shape[0], Dim::Known(geo.axes[0].output), Dim::Known(geo.axes[1].output), channels])
+    }
+}
