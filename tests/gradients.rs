@@ -84,6 +84,7 @@ gradient_table! {
     sigmoid => { tf.sigmoid(a) }
     tanh => { tf.tanh(a) }
     relu => { tf.nn.relu(a) }
+    relu6 => { tf.nn.relu6(a * 6) }
     softmax_rows => { tf.nn.softmax(a) * q }
     softmax_vector => { tf.nn.softmax(b) * b }
     matmul => { tf.matmul(a, p) }

@@ -49,6 +49,7 @@ twin_graphs! {
     sigmoid = { tf.sigmoid(v) }
     tanh = { tf.tanh(v) }
     relu = { tf.nn.relu(v) }
+    relu6 = { tf.nn.relu6(m * 3) }
     softmax_rows = { tf.nn.softmax(m) }
     softmax_vector = { tf.nn.softmax(v) }
     matmul = { tf.matmul(m, tf.transpose(m)) }
@@ -170,6 +171,8 @@ fn elementwise_functions() {
     close(both!(sigmoid(v)), SVector::from_fn(|k, _| 1.0 / (1.0 + (-v[k]).exp())));
     close(both!(tanh(v)), SVector::from_fn(|k, _| v[k].tanh()));
     assert_eq!(both!(relu(v)), vector![0.25, 0.0, 2.0]);
+    // m * 3 is [[4.5, -6, 9.75], [1.5, 12, -3]]: clipped to [0, 6].
+    assert_eq!(both!(relu6(m)), matrix![4.5, 0.0, 6.0; 1.5, 6.0, 0.0]);
 }
 
 #[test]

@@ -299,7 +299,7 @@ class Generator:
         spellings = {
             "exp": ["tf.exp", "tf.math.exp"], "log": ["tf.log", "tf.math.log"], "sqrt": ["tf.sqrt"],
             "square": ["tf.square", "tf.math.square"], "abs": ["tf.abs"], "sigmoid": ["tf.sigmoid", "tf.nn.sigmoid", "tf.math.sigmoid"],
-            "tanh": ["tf.tanh", "tf.nn.tanh"], "relu": ["tf.nn.relu"], "negative": ["tf.negative", "-"],
+            "tanh": ["tf.tanh", "tf.nn.tanh"], "relu": ["tf.nn.relu"], "relu6": ["tf.nn.relu6"], "negative": ["tf.negative", "-"],
         }
         op = r.choice(list(spellings))
         floats_only = op in ("exp", "log", "sqrt", "sigmoid", "tanh")
@@ -307,7 +307,7 @@ class Generator:
         if x is None:
             return None
         spell = r.choice(spellings[op])
-        py = {"relu": "tf.nn.relu", "negative": "tf.negative"}.get(op, f"tf.math.{op}")
+        py = {"relu": "tf.nn.relu", "relu6": "tf.nn.relu6", "negative": "tf.negative"}.get(op, f"tf.math.{op}")
         rust = f"-{x.name}" if spell == "-" else f"{spell}({x.name})"
         inexact = op in ("exp", "log", "sigmoid", "tanh")
         return self.add(x.dtype, x.shape, rust, f"{py}({x.name})", *self.combine(x), inexact=inexact)

@@ -1,5 +1,6 @@
 //! Elementwise functions of one tensor: `tf.negative`, `tf.exp`, `tf.log`, `tf.sqrt`, `tf.square`,
-//! `tf.abs`, `tf.sigmoid`, `tf.tanh`, `tf.nn.relu`, and `tf.sign` (made by autodiff only).
+//! `tf.abs`, `tf.sigmoid`, `tf.tanh`, `tf.nn.relu`, `tf.nn.relu6`, and `tf.sign` (made by autodiff
+//! only).
 //!
 //! A function is a variant of [`Unary`] and one arm in each of its tables below: spellings, dtypes,
 //! gradient, folded value (float32, float64, integers) and emitted code.
@@ -26,12 +27,14 @@ pub enum Unary {
     Sigmoid,
     Tanh,
     Relu,
+    /// `min(max(x, 0), 6)`.
+    Relu6,
     /// `x / |x|` (0 at 0): the derivative of `abs`; made by autodiff only.
     Sign,
 }
 
 impl Unary {
-    const ALL: [Unary; 10] = [
+    const ALL: [Unary; 11] = [
         Unary::Neg,
         Unary::Exp,
         Unary::Log,
@@ -41,6 +44,7 @@ impl Unary {
         Unary::Sigmoid,
         Unary::Tanh,
         Unary::Relu,
+        Unary::Relu6,
         Unary::Sign,
     ];
 
@@ -56,14 +60,27 @@ impl Unary {
             Unary::Sigmoid => (&["sigmoid", "nn.sigmoid", "math.sigmoid"], "x"),
             Unary::Tanh => (&["tanh", "nn.tanh", "math.tanh"], "x"),
             Unary::Relu => (&["nn.relu"], "features"),
+            Unary::Relu6 => (&["nn.relu6"], "features"),
             Unary::Sign => (&["sign"], "x"),
         }
     }
 }
 
 /// The names suggested for a misspelt op.
-pub const NAMES: &[&str] =
-    &["exp", "log", "sqrt", "square", "abs", "sigmoid", "tanh", "negative", "nn.relu", "nn.sigmoid", "nn.tanh"];
+pub const NAMES: &[&str] = &[
+    "exp",
+    "log",
+    "sqrt",
+    "square",
+    "abs",
+    "sigmoid",
+    "tanh",
+    "negative",
+    "nn.relu",
+    "nn.relu6",
+    "nn.sigmoid",
+    "nn.tanh",
+];
 
 pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
     // `tf.sign` is the gradient of `tf.abs`, not (yet) part of the language.
@@ -148,6 +165,18 @@ impl Rules for Unary {
                 let step = b.node(Op::Cast(super::cast::Cast { to: tx.dtype }), vec![positive], tx.clone());
                 b.mul(g, step)
             }
+            // TensorFlow's Relu6Grad: dy * ((x > 0) & (x < 6)), a product likewise.
+            Unary::Relu6 => {
+                let mut g = g;
+                for (compare, bound) in [(Compare::Gt, 0.0), (Compare::Lt, 6.0)] {
+                    let bound = b.number(bound, tx.dtype);
+                    let t = TensorType { dtype: DType::Bool, shape: tx.shape.clone() };
+                    let inside = b.node(Op::Compare(compare), vec![x, bound], t);
+                    let step = b.node(Op::Cast(super::cast::Cast { to: tx.dtype }), vec![inside], tx.clone());
+                    g = b.mul(g, step);
+                }
+                g
+            }
             Unary::Sign => return None,
         })
     }
@@ -214,7 +243,7 @@ impl Unary {
                     Unary::Sigmoid => crate::math::sigmoidf(x),
                     Unary::Tanh => libm::tanhf(x),
                     // Exact in float64 too: computed once, below.
-                    Unary::Relu | Unary::Sign => return self.apply(DType::Float64, Scalar::F(x as f64)),
+                    Unary::Relu | Unary::Relu6 | Unary::Sign => return self.apply(DType::Float64, Scalar::F(x as f64)),
                 };
                 Scalar::F(r as f64)
             }
@@ -236,6 +265,14 @@ impl Unary {
                             x
                         }
                     }
+                    Unary::Relu6 => {
+                        let y = if x < 0.0 { 0.0 } else { x };
+                        if 6.0 < y {
+                            6.0
+                        } else {
+                            y
+                        }
+                    }
                     Unary::Sign => {
                         if x > 0.0 {
                             1.0
@@ -255,6 +292,7 @@ impl Unary {
                     Unary::Square => x.wrapping_mul(x),
                     Unary::Abs => x.wrapping_abs(),
                     Unary::Relu => x.max(0),
+                    Unary::Relu6 => x.clamp(0, 6),
                     Unary::Sign => x.signum(),
                     _ => x,
                 };
@@ -285,6 +323,11 @@ impl Unary {
             (Unary::Square, false) => quote!({ let __x = #a; __x.wrapping_mul(__x) }),
             // `max(x, 0)` as TensorFlow's kernel computes it (`std::max`): NaN stays NaN.
             (Unary::Relu, _) => quote!({ let __x = #a; if __x < #z { #z } else { __x } }),
+            // `min(max(x, 0), 6)` as TensorFlow's kernel computes it: NaN stays NaN.
+            (Unary::Relu6, _) => {
+                let six = literal(Scalar::I(6), dtype);
+                quote!({ let __x = #a; let __y = if __x < #z { #z } else { __x }; if #six < __y { #six } else { __y } })
+            }
             (Unary::Sign, true) => quote!({ let __x = #a; if __x > #z { #o } else if __x < #z { -#o } else { __x } }),
             (Unary::Sign, false) => quote!((#a).signum()),
         }
