@@ -109,6 +109,10 @@ gradient_table! {
     depthwise_same => { tf.nn.depthwise_conv2d(img, ker, strides = [1, 1, 1, 1], padding = "SAME") }
     depthwise_valid_strided => { tf.nn.depthwise_conv2d(img, ker, strides = [1, 2, 2, 1], padding = "VALID") }
     conv_layer => { tf.sigmoid(tf.nn.conv2d(tf.tanh(img), ker, strides = 1, padding = "SAME") * s) }
+    max_pool_same => { tf.nn.max_pool(img, ksize = [1, 2, 2, 1], strides = [1, 2, 2, 1], padding = "SAME") }
+    max_pool_overlapping => { tf.nn.max_pool(img, ksize = 3, strides = 1, padding = "SAME") }
+    avg_pool_same => { tf.nn.avg_pool(img, ksize = [1, 3, 3, 1], strides = [1, 2, 2, 1], padding = "SAME") }
+    avg_pool_valid => { tf.nn.avg_pool(img, ksize = 2, strides = 1, padding = "VALID") }
     cross_entropy => { -tf.reduce_sum(tf.one_hot(tf.constant([1, 0]), 3, dtype = tf.float64) * tf.log(tf.nn.softmax(a * s))) }
 }
 

@@ -65,6 +65,10 @@ class Tensor:
         # sides hold the same bits. Only such floats are compared with `==`, `>`...: a comparison of
         # `log(exp(x))` with `x` flips on the last bit of libm's and Eigen's `exp`.
         self.exact = True
+        # May hold NaN or an infinity: fed specials, or made by `log`, `sqrt`, `exp`, `/`. Max
+        # pooling of NaN differs between TensorFlow's float32 and float64 kernels (README), so
+        # it pools only tensors free of them.
+        self.maybe_nan = False
 
 
 def broadcast(a, b):
@@ -137,11 +141,12 @@ class Generator:
         self.count += 1
         return f"n{self.count}"
 
-    def add(self, dtype, shape, rust, py, deps=(), variables=(), bounded=False, name=None, inexact=False):
+    def add(self, dtype, shape, rust, py, deps=(), variables=(), bounded=False, name=None, inexact=False, nan=False):
         name = name or self.fresh()
         t = Tensor(name, dtype, shape, rust, py, deps, bounded, variables)
         t.single = t.single or any(u.single for u in self.inputs)
         t.exact = not inexact and all(u.exact for u in self.inputs)
+        t.maybe_nan = nan or any(u.maybe_nan for u in self.inputs)
         self.inputs = []
         self.lines.append((name, rust, py))
         self.pool.append(t)
@@ -186,6 +191,7 @@ class Generator:
         t = self.add(dtype, shape, f"tf.placeholder({spell}, [{rust_dims}])", f"tf.placeholder(tf.{dtype}, [{dims}])")
         t.deps = {t.name}
         t.bounded = not special and dtype in FLOATS
+        t.maybe_nan = special
         size = 1
         for d in self.concrete(shape):
             size *= d
@@ -291,7 +297,7 @@ class Generator:
 
     def step(self):
         r = self.rng
-        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv"])
+        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool"])
         return getattr(self, "op_" + kind)()
 
     def op_unary(self):
@@ -310,7 +316,8 @@ class Generator:
         py = {"relu": "tf.nn.relu", "relu6": "tf.nn.relu6", "negative": "tf.negative"}.get(op, f"tf.math.{op}")
         rust = f"-{x.name}" if spell == "-" else f"{spell}({x.name})"
         inexact = op in ("exp", "log", "sigmoid", "tanh")
-        return self.add(x.dtype, x.shape, rust, f"{py}({x.name})", *self.combine(x), inexact=inexact)
+        nan = op in ("exp", "log", "sqrt")
+        return self.add(x.dtype, x.shape, rust, f"{py}({x.name})", *self.combine(x), inexact=inexact, nan=nan)
 
     def operands(self, allowed):
         x = self.pick(lambda t: t.dtype in allowed)
@@ -340,10 +347,10 @@ class Generator:
             text, py_text = self.number(x.dtype)
             if op.startswith("tf.") or r.random() < 0.5:
                 rust = f"{op}({x.name}, {text})" if op.startswith("tf.") else f"{x.name} {op} {text}"
-                return self.add(x.dtype, x.shape, rust, py(x.name, py_text), *self.combine(x))
-            return self.add(x.dtype, x.shape, f"{text} {op} {x.name}", py(py_text, x.name), *self.combine(x))
+                return self.add(x.dtype, x.shape, rust, py(x.name, py_text), *self.combine(x), nan=op in ("/", "tf.divide"))
+            return self.add(x.dtype, x.shape, f"{text} {op} {x.name}", py(py_text, x.name), *self.combine(x), nan=op in ("/", "tf.divide"))
         rust = f"{op}({x.name}, {y.name})" if op.startswith("tf.") else f"{x.name} {op} {y.name}"
-        return self.add(x.dtype, shape, rust, py(x.name, y.name), *self.combine(x, y))
+        return self.add(x.dtype, shape, rust, py(x.name, y.name), *self.combine(x, y), nan=op in ("/", "tf.divide"))
 
     def op_compare(self):
         r = self.rng
@@ -510,6 +517,30 @@ class Generator:
             py = f'tf.nn.conv2d({x.name}, {f.name}, strides=[1, {sh}, {sw}, 1], padding="{padding}"{dil_p})'
         return self.add(x.dtype, shape, rust, py, *self.combine(x, f), inexact=True)
 
+    def op_pool(self):
+        """`tf.nn.max_pool` or `tf.nn.avg_pool` of a rank-4 tensor, every form of `ksize`,
+        `strides` and `padding`."""
+        r = self.rng
+        x = self.pick(lambda t: len(t.shape) == 4 and -1 not in t.shape[1:] and (t.dtype in FLOATS or t.dtype in ("int32", "int64")) and not t.maybe_nan)
+        if x is None:
+            return None
+        kind = "max_pool" if x.dtype not in FLOATS or r.random() < 0.5 else "avg_pool"
+        kh, kw = r.choice([1, 2, 3]), r.choice([1, 2, 3])
+        sh, sw = r.choice([1, 2]), r.choice([1, 2])
+        padding = r.choice(["SAME", "VALID"])
+        if padding == "VALID" and (x.shape[1] < kh or x.shape[2] < kw):
+            padding = "SAME"
+
+        def out(size, k, s):
+            return -(-size // s) if padding == "SAME" else (size - k) // s + 1
+
+        shape = [x.shape[0], out(x.shape[1], kh, sh), out(x.shape[2], kw, sw), x.shape[3]]
+        ksize_r = r.choice([f"[1, {kh}, {kw}, 1]", f"[{kh}, {kw}]"]) if kh != kw else r.choice([f"{kh}", f"[1, {kh}, {kw}, 1]"])
+        strides_r = r.choice([f"[1, {sh}, {sw}, 1]", f"[{sh}, {sw}]"]) if sh != sw else r.choice([f"{sh}", f"[1, {sh}, {sw}, 1]"])
+        rust = f'tf.nn.{kind}({x.name}, ksize = {ksize_r}, strides = {strides_r}, padding = "{padding}")'
+        py = f'tf.nn.{kind}({x.name}, ksize=[1, {kh}, {kw}, 1], strides=[1, {sh}, {sw}, 1], padding="{padding}")'
+        return self.add(x.dtype, shape, rust, py, *self.combine(x), inexact=kind == "avg_pool")
+
     def op_softmax(self):
         x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1)
         if x is None:
@@ -586,10 +617,11 @@ class Generator:
                     ("tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true)", "tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov=True)"),
                     ("tf.train.AdamOptimizer(0.01)", "tf.train.AdamOptimizer(0.01)"),
                 ])
-                # A square, so that the loss is never flat by construction (the gradient of
-                # `reduce_sum(softmax(v))` is zero, and Adam would turn either side's rounding
-                # noise into a full step).
-                loss = f"tf.reduce_sum(tf.square({y.name}))"
+                # Never flat by construction: the gradient of `reduce_sum(softmax(v))` is zero,
+                # and Adam would turn either side's rounding noise into a full step.
+                # Plus the variables' own squares, which no rounding cancels.
+                trained = [v.name for v in trainable if v.name in y.variables and v.dtype == y.dtype]
+                loss = " + ".join([f"tf.reduce_sum(tf.square({y.name}))"] + [f"tf.reduce_sum(tf.square({v}))" for v in trained])
                 self.lines.append(("loss", loss, loss))
                 self.lines.append(("step", f"{opt_r}.minimize(loss)", f"{opt_p}.minimize(loss)"))
                 self.extras.append(("step", None, y.deps))

@@ -42,3 +42,64 @@ pub fn expf(x: f32) -> f32 {
 pub fn sigmoidf(x: f32) -> f32 {
     1.0 / (1.0 + expf(-x))
 }
+
+/// The largest of a pooling window's elements, as TensorFlow's max pooling (Eigen's max reducer)
+/// finds it: starting from `lowest` (the type's lowest finite value), each valid element
+/// replaces the running maximum when it is strictly greater. `at(a, b)` is the element at window
+/// offset `(a, b)`, `None` in the padding.
+#[inline]
+pub fn window_max<T: PartialOrd + Copy>(
+    lowest: T,
+    kernel: [usize; 2],
+    mut at: impl FnMut(usize, usize) -> Option<T>,
+) -> T {
+    let mut max = lowest;
+    for a in 0..kernel[0] {
+        for b in 0..kernel[1] {
+            if let Some(v) = at(a, b) {
+                if v > max {
+                    max = v;
+                }
+            }
+        }
+    }
+    max
+}
+
+/// The offset in its window of the element a max pooling output takes, as TensorFlow's
+/// `MaxPoolGrad` finds it (to route the gradient there): the first valid element in row-major
+/// order, replaced by any later one strictly greater.
+#[inline]
+pub fn window_argmax<T: PartialOrd + Copy>(
+    kernel: [usize; 2],
+    mut at: impl FnMut(usize, usize) -> Option<T>,
+) -> (usize, usize) {
+    let mut best: Option<(T, usize, usize)> = None;
+    for a in 0..kernel[0] {
+        for b in 0..kernel[1] {
+            if let Some(v) = at(a, b) {
+                let replace = match best {
+                    None => true,
+                    Some((m, _, _)) => m < v,
+                };
+                if replace {
+                    best = Some((v, a, b));
+                }
+            }
+        }
+    }
+    best.map_or((0, 0), |(_, a, b)| (a, b))
+}
+
+/// How many elements of a pooling window lie inside the input along one axis: the window of
+/// output `o` covers padded positions `o * stride .. o * stride + kernel`, the input
+/// `pad_before .. pad_before + size`. TensorFlow's average pooling divides by this count (for both
+/// axes multiplied), not by the window's size.
+#[inline]
+pub fn window_count(o: usize, stride: usize, kernel: usize, pad_before: usize, size: usize) -> usize {
+    let start = o * stride;
+    let lo = if start > pad_before { start } else { pad_before };
+    let end = start + kernel;
+    let hi = if end < pad_before + size { end } else { pad_before + size };
+    hi.saturating_sub(lo)
+}

@@ -254,6 +254,8 @@ pub enum Op {
     Identity(ops::identity::Identity),
     /// `tf.nn.conv2d`, `tf.nn.depthwise_conv2d` and their gradients.
     Conv(ops::conv::Conv),
+    /// `tf.nn.max_pool`, `tf.nn.avg_pool` and their gradients.
+    Pool(ops::pool::Pool),
     /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
     Assign(AssignKind),
     /// `tf.group(...)`. Inputs: what it groups.
@@ -315,6 +317,7 @@ impl Op {
             Op::Count(op) => op,
             Op::Identity(op) => op,
             Op::Conv(op) => op,
+            Op::Pool(op) => op,
             _ => return None,
         })
     }

@@ -24,6 +24,7 @@ pub mod conv;
 pub mod identity;
 pub mod matmul;
 pub mod one_hot;
+pub mod pool;
 pub mod reduce;
 pub mod select;
 pub mod shape;
@@ -140,6 +141,7 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         .or_else(|| softmax::resolve(r, call))
         .or_else(|| cast::resolve(r, call))
         .or_else(|| conv::resolve(r, call))
+        .or_else(|| pool::resolve(r, call))
 }
 
 /// The names of the ops here, for "did you mean" suggestions.
@@ -157,6 +159,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         softmax::NAMES,
         cast::NAMES,
         conv::NAMES,
+        pool::NAMES,
     ]
     .into_iter()
     .flatten()
