@@ -113,6 +113,8 @@ gradient_table! {
     max_pool_overlapping => { tf.nn.max_pool(img, ksize = 3, strides = 1, padding = "SAME") }
     avg_pool_same => { tf.nn.avg_pool(img, ksize = [1, 3, 3, 1], strides = [1, 2, 2, 1], padding = "SAME") }
     avg_pool_valid => { tf.nn.avg_pool(img, ksize = 2, strides = 1, padding = "VALID") }
+    bias_add => { tf.nn.bias_add(a, b) }
+    bias_add_image => { tf.nn.bias_add(tf.nn.conv2d(img, ker, strides = 1, padding = "SAME"), tf.reduce_sum(p, axis = 0)) }
     cross_entropy => { -tf.reduce_sum(tf.one_hot(tf.constant([1, 0]), 3, dtype = tf.float64) * tf.log(tf.nn.softmax(a * s))) }
 }
 

@@ -297,7 +297,7 @@ class Generator:
 
     def step(self):
         r = self.rng
-        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool"])
+        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add"])
         return getattr(self, "op_" + kind)()
 
     def op_unary(self):
@@ -335,6 +335,9 @@ class Generator:
         if pair is None:
             return None
         x, y = pair
+        if op in ("/", "tf.divide") and not y.exact:
+            # Dividing by a computed sum near zero would amplify its last-bit differences.
+            return None
         py_op = op
         shape = broadcast(x.shape, y.shape)
         # Python's operators where the graph writes operators: `1.0 + x` converts `1.0` to `x`'s
@@ -540,6 +543,20 @@ class Generator:
         rust = f'tf.nn.{kind}({x.name}, ksize = {ksize_r}, strides = {strides_r}, padding = "{padding}")'
         py = f'tf.nn.{kind}({x.name}, ksize=[1, {kh}, {kw}, 1], strides=[1, {sh}, {sw}, 1], padding="{padding}")'
         return self.add(x.dtype, shape, rust, py, *self.combine(x), inexact=kind == "avg_pool")
+
+    def op_bias_add(self):
+        """`tf.nn.bias_add` of a tensor of rank 2 or more and a bias: a tensor of the right length
+        when there is one, else a new constant."""
+        r = self.rng
+        x = self.pick(lambda t: len(t.shape) >= 2 and t.shape[-1] != -1 and t.dtype in FLOATS + ["int32", "int64"])
+        if x is None:
+            return None
+        bias = self.pick(lambda t: t.shape == [x.shape[-1]] and t.dtype == x.dtype)
+        if bias is None:
+            values = [round(r.uniform(-2, 2), 2) if x.dtype in FLOATS else r.randint(-3, 3) for _ in range(x.shape[-1])]
+            rust, py = self.literal_list(values, [x.shape[-1]], x.dtype)
+            bias = self.add(x.dtype, [x.shape[-1]], f"tf.constant({rust}, dtype = tf.{x.dtype})", f"tf.constant({py}, dtype=tf.{x.dtype})", bounded=x.dtype in FLOATS)
+        return self.add(x.dtype, x.shape, f"tf.nn.bias_add({x.name}, {bias.name})", f"tf.nn.bias_add({x.name}, {bias.name})", *self.combine(x, bias))
 
     def op_softmax(self):
         x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1)

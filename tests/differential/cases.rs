@@ -839,9 +839,14 @@ pub mod c2 {
             let n1 = tf.placeholder(tf.float64, [None, 1]);
             let v0 = tf.Variable(tf.constant([[2], [-2]], dtype = tf.int32));
             let v1 = tf.Variable(tf.constant([[0.9, -0.98, 1.46], [-1.85, -1.28, 0.73]], dtype = tf.float64));
-            let n2 = v0 + v0;
-            let n3 = tf.cast(v0, tf.int32);
-            let n4 = tf.sqrt(n1);
+            let n2 = tf.constant([-2], dtype = tf.int32);
+            let n3 = tf.nn.bias_add(v0, n2);
+            let n4 = tf.nn.softmax(n1);
+            let n5 = tf.equal(n2, v0);
+            let n6 = tf.where(n5, v1, v1);
+            let n7 = tf.multiply(n3, n2);
+            let loss = tf.reduce_sum(tf.square(v1)) + tf.reduce_sum(tf.square(v1));
+            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
         }
     }
 
@@ -855,6 +860,13 @@ pub mod c2 {
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -1363,9 +1375,11 @@ pub mod c14 {
             let n4 = tf.transpose(v0, perm = [1, 0]);
             let n5 = tf.cast(n3, tf.float64);
             let n6 = tf.subtract(n4, n4);
-            let n7 = tf.multiply(n4, n5);
-            let n8 = n6 <= v0;
-            let grads = tf.gradients(n6, [v0]);
+            let n7 = tf.constant([1.83, -0.96], dtype = tf.float64);
+            let n8 = tf.nn.bias_add(n6, n7);
+            let n9 = tf.matmul(n6, n8);
+            let n10 = tf.exp(n4);
+            let grads = tf.gradients(n9, [v0]);
             let init = tf.global_variables_initializer();
         }
     }
@@ -1381,8 +1395,10 @@ pub mod c14 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10))));
         let grads = sess.run(g::grads);
         out.push(("grads.0", flat(&grads.0)));
         sess.run(g::init);
@@ -1907,10 +1923,11 @@ pub mod c27 {
             let n4 = tf.math.exp(n3);
             let n5 = tf.nn.relu6(n4);
             let n6 = tf.transpose(n1);
-            let n7 = tf.exp(n5);
-            let n8 = tf.reduce_sum(n4, axis = [1, 2], keepdims = true);
-            let n9 = tf.nn.max_pool(n3, ksize = [1, 1, 3, 1], strides = 1, padding = "SAME");
-            let n10 = tf.multiply(n8, n8);
+            let n7 = tf.constant([1.78, 0.28], dtype = tf.float64);
+            let n8 = tf.nn.bias_add(n1, n7);
+            let n9 = tf.reduce_sum(n4, axis = [1, 2], keepdims = true);
+            let n10 = tf.nn.max_pool(n3, ksize = [1, 1, 3, 1], strides = 1, padding = "SAME");
+            let n11 = tf.multiply(n8, (-1.5));
         }
     }
 
@@ -1941,10 +1958,11 @@ pub mod c27 {
         out.push(("n4", flat(&sess.run(g::n4 { n3: &n3 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n3: &n3 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
         out.push(("n10", flat(&sess.run(g::n10 { n3: &n3 }))));
+        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
         out
     }
 }
@@ -1994,10 +2012,11 @@ pub mod c29 {
             let n4 = tf.cast(n1, tf.int64);
             let n5 = tf.log(n1);
             let n6 = tf.reduce_sum(n1, axis = [0], keepdims = true);
-            let n7 = tf.reduce_sum(n3, keepdims = true);
-            let n8 = tf.sqrt(n5);
-            let n9 = tf.transpose(n4);
-            let n10 = tf.log(n5);
+            let n7 = tf.constant([-0.87, -1.74], dtype = tf.float64);
+            let n8 = tf.nn.bias_add(n6, n7);
+            let n9 = tf.nn.softmax(n8);
+            let n10 = tf.nn.softmax(n2);
+            let n11 = n1 + n5;
         }
     }
 
@@ -2014,7 +2033,8 @@ pub mod c29 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
         out
     }
 }
@@ -2104,9 +2124,9 @@ pub mod c32 {
             let v0 = tf.Variable(tf.constant([[[-0.91, -1.68], [-0.98, 0.14], [-1.4, -1.78]], [[-1.78, 0.16], [1.94, -1.31], [1.52, 1.65]]], dtype = tf.float32));
             let n4 = tf.identity(n3);
             let n5 = v0 - v0;
-            let n6 = tf.reduce_sum(v0, axis = [1], keepdims = true);
-            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
+            let n6 = tf.constant([1.41, 0.75, 0.2], dtype = tf.float64);
+            let n7 = tf.nn.bias_add(n4, n6);
+            let step = tf.group(v0.assign_add(v0));
         }
     }
 
@@ -2129,6 +2149,7 @@ pub mod c32 {
         out.push(("n4", flat(&sess.run(g::n4 { n3: &n3 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -2266,9 +2287,12 @@ pub mod c36 {
             let n3 = tf.less_equal(v2, v2);
             let n4 = tf.transpose(n3);
             let n5 = tf.reduce_mean(v2, axis = [-3]);
-            let n6 = tf.abs(v2);
-            let n7 = tf.nn.softmax(n5);
-            let n8 = tf.multiply(v1, v1);
+            let n6 = tf.constant([0.85, -0.75], dtype = tf.float32);
+            let n7 = tf.nn.bias_add(n1, n6);
+            let n8 = tf.subtract(n6, (-1.5));
+            let n9 = tf.math.exp(n7);
+            let n10 = n2 * 3.0 + n2;
+            let step = tf.group(v1.assign_add(v1), v2.assign_sub(n8 + tf.zeros([2, 2, 2, 2], dtype = tf.float32)));
         }
     }
 
@@ -2288,8 +2312,15 @@ pub mod c36 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("after.v2", flat(&sess.variables().v2)));
         out
     }
 }
@@ -2534,7 +2565,10 @@ pub mod c41 {
             let n7 = -n3;
             let n8 = tf.nn.softmax(n7);
             let n9 = tf.math.square(n8);
-            let n10 = tf.sqrt(n3);
+            let n10 = tf.constant([-1.4, -1.51], dtype = tf.float64);
+            let n11 = tf.nn.bias_add(n3, n10);
+            let n12 = tf.transpose(n8);
+            let step = tf.group(v0.assign_sub(v0));
         }
     }
 
@@ -2558,7 +2592,12 @@ pub mod c41 {
         out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
         out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
         out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n3: &n3 }))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11 { n3: &n3 }))));
+        out.push(("n12", flat(&sess.run(g::n12 { n3: &n3 }))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -3292,13 +3331,14 @@ pub mod c53 {
             let v0 = tf.Variable(tf.constant([[[[1.68], [0.26], [-1.57]], [[0.45], [-0.23], [-0.52]], [[-0.23], [-1.27], [0.05]]]], dtype = tf.float32));
             let v1 = tf.Variable(tf.constant([0.56], dtype = tf.float64));
             let n4 = tf.reduce_mean(v0);
-            let n5 = tf.reduce_mean(n1, axis = -1, keepdims = true);
-            let n6 = tf.nn.max_pool(n2, ksize = [1, 1, 1, 1], strides = 1, padding = "SAME");
-            let n7 = n3 - (-1.5);
-            let n8 = tf.math.square(n4);
-            let n9 = tf.add(v0, 3.0);
-            let n10 = n1 != v1;
-            let grads = tf.gradients(n4, [v0]);
+            let n5 = tf.constant([-3, -1, -3], dtype = tf.int32);
+            let n6 = tf.nn.bias_add(n2, n5);
+            let n7 = tf.cast(v0, tf.float64);
+            let n8 = n1 >= n1;
+            let n9 = tf.exp(n4);
+            let n10 = tf.divide(n1, 2.0);
+            let step = tf.group(v1.assign(v1), v0.assign_add(n4 + tf.zeros([1, 3, 3, 1], dtype = tf.float32)));
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -3440,14 +3480,19 @@ pub mod c53 {
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("v1", flat(&sess.run(g::v1))));
         out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
+        out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
-        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -3467,7 +3512,6 @@ pub mod c54 {
             let n5 = tf.constant([[1.06, 0.55, -0.67], [2.37, -1.97, 1.17]]);
             let n6 = tf.cast(n1, tf.int32);
             let n7 = tf.math.reduce_mean(n2, axis = 0, keepdims = true);
-            let n8 = n2 / n7;
             let step = tf.group(v1.assign(n5), v0.assign_sub(v0));
             let init = tf.global_variables_initializer();
         }
@@ -3489,7 +3533,6 @@ pub mod c54 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -3515,10 +3558,11 @@ pub mod c55 {
             let n6 = tf.matmul(n5, n5, transpose_b = true);
             let n7 = tf.nn.relu(n3);
             let n8 = tf.stop_gradient(n5);
-            let n9 = tf.math.reduce_mean(n7, axis = [2], keepdims = true);
-            let n10 = n7 - n9;
-            let n11 = tf.nn.softmax(n1);
-            let n12 = tf.matmul(n6, n5);
+            let n9 = tf.constant([-1, 0], dtype = tf.int32);
+            let n10 = tf.nn.bias_add(n7, n9);
+            let n11 = tf.transpose(n1);
+            let n12 = tf.one_hot(n9, 3, on_value = 5, off_value = 1);
+            let n13 = tf.cast(n10, tf.int32);
         }
     }
 
@@ -3609,6 +3653,7 @@ pub mod c55 {
         out.push(("n10", flat(&sess.run(g::n10))));
         out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
         out.push(("n12", flat(&sess.run(g::n12))));
+        out.push(("n13", flat(&sess.run(g::n13))));
         out
     }
 }
@@ -3794,15 +3839,17 @@ pub mod c59 {
     use super::*;
     tfcore::graph! {
         pub mod g {
+            const SCALE: f32 = 0.75;
             let n1 = tf.placeholder(tf.int64, [None, 3]);
             let n2 = tf.placeholder(tf.int64, [2, 3]);
             let n3 = tf.constant([[-1.86]]);
             let n4 = tf.greater(n3, n3);
             let n5 = n3 == n3;
             let n6 = tf.where(n5, n2, n2);
-            let n7 = tf.divide(n3, n3);
-            let n8 = n3 * 0.25 + n3;
-            let n9 = -n6;
+            let n7 = tf.constant([0, 0, -3], dtype = tf.int64);
+            let n8 = tf.nn.bias_add(n2, n7);
+            let n9 = tf.equal(n1, n7);
+            let n10 = n3 * SCALE + n3;
         }
     }
 
@@ -3828,8 +3875,9 @@ pub mod c59 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        out.push(("n10", flat(&sess.run(g::n10))));
         out
     }
 }
@@ -3980,7 +4028,6 @@ pub mod c63 {
             let n5 = tf.transpose(n3, perm = [1, 0]);
             let n6 = tf.cast(n4, tf.float64);
             let n7 = tf.identity(n4);
-            let n8 = tf.abs(n6);
         }
     }
 
@@ -3997,7 +4044,6 @@ pub mod c63 {
         out.push(("n5", flat(&sess.run(g::n5 { n3: &n3 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n1 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n1 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1 }))));
         out
     }
 }
@@ -4525,11 +4571,10 @@ pub mod c72 {
             let n2 = tf.placeholder(tf.float64, [None, 1]);
             let n3 = tf.constant([5, 3, 6], dtype = tf.int64);
             let n4 = tf.constant([[[[0.57, 0.49, -0.2], [-0.68, -1.04, -2.29], [2.63, -0.67, -0.68], [1.24, -0.38, -2.28]], [[2.86, -2.42, 1.27], [-0.03, -1.82, 2.98], [2.9, -0.42, -1.85], [0.35, 1.24, 1.72]], [[-1.91, -0.12, 0.67], [0.38, 0.21, -1.01], [1.96, -0.56, -2.37], [0.3, -1.15, 1.95]], [[2.32, 0.89, -1.37], [-1.58, -0.78, 2.07], [2.14, 0.35, -1.45], [-1.3, -0.62, 2.67]], [[-1.2, -0.98, -0.48], [2.92, -2.89, -2.79], [-2.76, -1.98, -2.45], [-0.73, -0.61, 0.35]]]]);
-            let v0 = tf.Variable(tf.constant([[[[-0.47, -0.75], [0.55, 0.67], [0.26, 0.67]]], [[[-0.97, 0.66], [-0.25, 0.59], [-0.45, 0.73]]], [[[-0.7, 0.54], [0.52, -0.94], [-0.52, -0.93]]]], dtype = tf.float32));
-            let n5 = tf.nn.conv2d(n4, v0, strides = 1, padding = "VALID");
-            let n6 = tf.reduce_sum(n4, axis = 1, keepdims = true);
-            let n7 = tf.matmul(n1, n1, transpose_b = true);
-            let step = tf.group(v0.assign_sub(n1 + tf.zeros([3, 1, 3, 2], dtype = tf.float32)));
+            let n5 = tf.constant([0.52, 1.44, 0.15], dtype = tf.float32);
+            let n6 = tf.nn.bias_add(n4, n5);
+            let n7 = tf.one_hot(n3, 3);
+            let n8 = tf.transpose(n6);
         }
     }
 
@@ -4542,13 +4587,10 @@ pub mod c72 {
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        sess.run(g::step { n1: &n1 });
-        sess.run(g::step { n1: &n1 });
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out
     }
 }
@@ -4563,17 +4605,17 @@ pub mod c73 {
             let v0 = tf.Variable(tf.constant([[0.06], [0.95]], dtype = tf.float32));
             let v1 = tf.Variable(tf.constant([[-1.57, 1.59, -1.7], [0.26, -0.88, -1.36]], dtype = tf.float64), trainable = false);
             let n2 = tf.constant([[[[0.14, -1.54]]], [[[-2.15, -0.36]]]], dtype = tf.float64);
-            let n3 = v0 * v0;
-            let v2 = tf.Variable(tf.constant([[[[0.98, -0.89, 0.08], [0.48, 0.31, 0.85]]]], dtype = tf.float64));
-            let n4 = tf.nn.conv2d(n2, v2, strides = 2, padding = "SAME");
-            let n5 = n2 * 2.0 + n2;
-            let n6 = tf.nn.avg_pool(n4, ksize = [1, 3], strides = 1, padding = "SAME");
-            let n7 = tf.nn.softmax(n3);
-            let v3 = tf.Variable(tf.constant([[[[0.27, -0.07], [0.7, -0.58]]], [[[0.35, 0.75], [-0.71, 0.73]]], [[[-0.04, -0.15], [0.72, 0.22]]]], dtype = tf.float64));
-            let n8 = tf.nn.conv2d(n5, v3, strides = 1, padding = "SAME", dilations = [1, 1, 1, 1]);
-            let n9 = n6 * 1.0 + n6;
-            let n10 = tf.exp(v0);
-            let grads = tf.gradients(n3, [v0]);
+            let n3 = tf.constant([0.45], dtype = tf.float32);
+            let n4 = tf.nn.bias_add(v0, n3);
+            let n5 = tf.nn.max_pool(n2, ksize = 3, strides = [2, 1], padding = "SAME");
+            let n6 = tf.nn.relu6(v1);
+            let n7 = v0 * 1.0 + v0;
+            let n8 = n4 * 2.0 + n4;
+            let n9 = tf.nn.softmax(n4);
+            let n10 = v1 * (-1.5) + v1;
+            let n11 = tf.nn.relu6(n4);
+            let grads = tf.gradients(n9, [v0]);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -4592,17 +4634,19 @@ pub mod c73 {
         out.push(("v1", flat(&sess.run(g::v1))));
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3))));
-        out.push(("v2", flat(&sess.run(g::v2))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("v3", flat(&sess.run(g::v3))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11))));
         let grads = sess.run(g::grads);
         out.push(("grads.0", flat(&grads.0)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -4661,10 +4705,8 @@ pub mod c75 {
             let n7 = tf.math.sigmoid(n4);
             let n8 = tf.nn.softmax(v0);
             let n9 = tf.add(v0, n8);
-            let n10 = tf.divide(v0, n9);
-            let n11 = tf.multiply(v0, (-0.0));
-            let n12 = tf.math.reduce_mean(n2, axis = [-1]);
-            let n13 = tf.multiply(n1, n1);
+            let n10 = n6 <= n3;
+            let grads = tf.gradients(n8, [v0]);
         }
     }
 
@@ -4758,10 +4800,9 @@ pub mod c75 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("n10", flat(&sess.run(g::n10))));
-        out.push(("n11", flat(&sess.run(g::n11))));
-        out.push(("n12", flat(&sess.run(g::n12 { n2: &n2 }))));
-        out.push(("n13", flat(&sess.run(g::n13 { n1: &n1 }))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1, n3 }))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
@@ -5061,10 +5102,14 @@ pub mod c81 {
             let n4 = tf.constant([[5], [-3]], dtype = tf.int64);
             let n5 = tf.math.reduce_sum(v0);
             let n6 = tf.one_hot(n2, 2, on_value = n5, off_value = tf.constant(0, dtype = tf.float32));
-            let n7 = tf.identity(n2);
-            let n8 = tf.cast(n6, tf.float32);
-            let n9 = tf.nn.softmax(n8);
-            let n10 = tf.one_hot(n7, 4);
+            let n7 = tf.constant([-2], dtype = tf.int64);
+            let n8 = tf.nn.bias_add(n4, n7);
+            let n9 = n6 * 3.0 + n6;
+            let n10 = tf.nn.bias_add(n4, n7);
+            let n11 = tf.cast(n6, tf.float32);
+            let n12 = tf.nn.bias_add(n4, n7);
+            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
         }
     }
 
@@ -5080,10 +5125,15 @@ pub mod c81 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9 { n2 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n2 }))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11 { n2 }))));
+        out.push(("n12", flat(&sess.run(g::n12))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -5921,6 +5971,9 @@ pub mod c99 {
             let n3 = tf.multiply(n2, v1);
             let n4 = tf.multiply(v1, v1);
             let n5 = tf.nn.softmax(n4);
+            let n6 = tf.nn.bias_add(n2, n4);
+            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
         }
     }
 
@@ -5935,6 +5988,11 @@ pub mod c99 {
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -5952,10 +6010,9 @@ pub mod c100 {
             let v1 = tf.Variable(tf.constant([[0.23, 0.04, -2.0]], dtype = tf.float64));
             let n4 = tf.ones([2, 1], dtype = tf.float32);
             let n5 = tf.math.exp(v0);
-            let n6 = tf.stop_gradient(n4);
-            let n7 = n2 > n2;
-            let n8 = tf.transpose(v0);
-            let grads = tf.gradients(n5, [v0]);
+            let n6 = tf.constant([0.72], dtype = tf.float32);
+            let n7 = tf.nn.bias_add(n4, n6);
+            let n8 = n1 == n1;
         }
     }
 
@@ -5980,10 +6037,8 @@ pub mod c100 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out
     }
 }
@@ -6094,12 +6149,8 @@ pub mod c103 {
             let n6 = tf.nn.depthwise_conv2d(v0, v3, strides = [1, 2, 2, 1], padding = "SAME", dilations = [1, 1]);
             let n7 = tf.tanh(v3);
             let n8 = tf.transpose(n7);
-            let n9 = tf.sqrt(n8);
-            let n10 = tf.math.reduce_mean(v3, axis = [3]);
-            let n11 = tf.divide(n10, v0);
-            let loss = tf.reduce_sum(tf.square(v3)) + tf.reduce_sum(tf.square(v3));
-            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
-            let init = tf.global_variables_initializer();
+            let n9 = tf.constant([2.0, 0.11], dtype = tf.float32);
+            let n10 = tf.nn.bias_add(n2, n9);
         }
     }
 
@@ -6122,19 +6173,7 @@ pub mod c103 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("n10", flat(&sess.run(g::n10))));
-        out.push(("n11", flat(&sess.run(g::n11))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
-        out.push(("after.v1", flat(&sess.variables().v1)));
-        out.push(("after.v2", flat(&sess.variables().v2)));
-        out.push(("after.v3", flat(&sess.variables().v3)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
-        out.push(("init.v1", flat(&sess.variables().v1)));
-        out.push(("init.v2", flat(&sess.variables().v2)));
-        out.push(("init.v3", flat(&sess.variables().v3)));
+        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
         out
     }
 }
@@ -6155,8 +6194,10 @@ pub mod c104 {
             let n6 = tf.negative(v1);
             let n7 = tf.identity(n2);
             let n8 = v0 * 0.0 + v0;
-            let n9 = tf.divide(v2, v2);
-            let init = tf.global_variables_initializer();
+            let n9 = tf.constant([-0.65, -0.93, -0.03], dtype = tf.float32);
+            let n10 = tf.nn.bias_add(v2, n9);
+            let n11 = tf.nn.max_pool(n5, ksize = [3, 1], strides = [1, 2, 1, 1], padding = "SAME");
+            let n12 = tf.abs(v1);
         }
     }
 
@@ -6190,10 +6231,9 @@ pub mod c104 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
-        out.push(("init.v1", flat(&sess.variables().v1)));
-        out.push(("init.v2", flat(&sess.variables().v2)));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
+        out.push(("n12", flat(&sess.run(g::n12))));
         out
     }
 }
@@ -7986,8 +8026,9 @@ pub mod c133 {
             let n8 = tf.math.sigmoid(n5);
             let n9 = tf.sqrt(v0);
             let n10 = tf.identity(n7);
-            let v2 = tf.Variable(tf.constant([[[[0.35, -0.62, 0.72]]], [[[-0.56, 0.3, 0.78]]], [[[-0.47, -0.61, 0.53]]]], dtype = tf.float32));
-            let n11 = tf.nn.conv2d(n2, v2, strides = 2, padding = "SAME", dilations = [1, 1, 1, 1]);
+            let n11 = tf.constant([1, 1], dtype = tf.int64);
+            let n12 = tf.nn.bias_add(n1, n11);
+            let grads = tf.gradients(n4, [v1]);
         }
     }
 
@@ -8115,8 +8156,10 @@ pub mod c133 {
         out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
         out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
-        out.push(("v2", flat(&sess.run(g::v2))));
-        out.push(("n11", flat(&sess.run(g::n11 { n2: &n2 }))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n12", flat(&sess.run(g::n12 { n1: &n1 }))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
@@ -8378,13 +8421,14 @@ pub mod c139 {
             let v0 = tf.Variable(tf.constant([-1.02], dtype = tf.float32));
             let n3 = tf.constant([[[[-1, 1], [-1, -5], [-6, -1], [-2147483648, -1]], [[5, 2147483647], [1, 0], [5, 3], [5, -3]], [[-6, 4], [-2, 6], [2, 6], [-6, 5]], [[5, 2], [-4, 6], [6, -3], [-3, 4]]], [[[-2, 1], [-1, -3], [6, -2], [6, -2147483648]], [[-5, -5], [4, -1], [1, 0], [-4, 1]], [[4, -1], [-1, 0], [-2, -1], [1, 0]], [[5, -5], [-5, 5], [4, 3], [-1, 0]]]], dtype = tf.int32);
             let n4 = tf.constant([[true, true, false], [true, true, false]]);
-            let n5 = tf.less(n1, n1);
-            let n6 = tf.nn.relu(v0);
-            let n7 = n1 == n1;
-            let n8 = tf.reduce_mean(v0, axis = -1);
-            let n9 = tf.nn.max_pool(n3, ksize = [1, 1, 1, 1], strides = [1, 2], padding = "VALID");
-            let n10 = tf.math.reduce_sum(n3, axis = [-4], keepdims = true);
-            let grads = tf.gradients(n6, [v0]);
+            let n5 = tf.constant([-0.2, 1.39, -1.87], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n2, n5);
+            let n7 = tf.transpose(n3);
+            let n8 = tf.math.reduce_mean(n2);
+            let n9 = tf.constant([-3, 3], dtype = tf.int32);
+            let n10 = tf.nn.bias_add(n3, n9);
+            let n11 = tf.greater(n6, n5);
+            let n12 = tf.nn.max_pool(n3, ksize = [1, 1, 1, 1], strides = [1, 2], padding = "VALID");
         }
     }
 
@@ -8398,14 +8442,14 @@ pub mod c139 {
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
         out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
+        out.push(("n11", flat(&sess.run(g::n11 { n2: &n2 }))));
+        out.push(("n12", flat(&sess.run(g::n12))));
         out
     }
 }
@@ -8607,6 +8651,8 @@ pub mod c145 {
             let n4 = tf.nn.relu(n3);
             let n5 = tf.nn.relu(n3);
             let n6 = tf.stop_gradient(n3);
+            let n7 = tf.constant([-3, -1], dtype = tf.int64);
+            let n8 = tf.nn.bias_add(n1, n7);
         }
     }
 
@@ -8620,6 +8666,8 @@ pub mod c145 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out
     }
 }
@@ -8907,8 +8955,8 @@ pub mod c152 {
             let n5 = tf.nn.sigmoid(n1);
             let n6 = n1 > v1;
             let n7 = tf.math.log(n5);
-            let n8 = tf.math.reduce_sum(v0, keepdims = true);
-            let step = tf.group(v0.assign_add(n8 + tf.zeros([3], dtype = tf.int32)), v1.assign(v1));
+            let n8 = tf.constant([-1.17, 1.7], dtype = tf.float64);
+            let n9 = tf.nn.bias_add(n7, n8);
         }
     }
 
@@ -8930,10 +8978,7 @@ pub mod c152 {
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out.push(("n8", flat(&sess.run(g::n8))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
-        out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
         out
     }
 }
@@ -9196,16 +9241,17 @@ pub mod c158 {
             let v0 = tf.Variable(tf.constant([[-1.13]], dtype = tf.float32));
             let n4 = tf.zeros([2, 1, 1, 2], dtype = tf.uint8);
             let n5 = tf.nn.avg_pool(n3, ksize = 1, strides = 1, padding = "VALID");
-            let n6 = 0.0 / n2;
-            let n7 = tf.greater(v0, n1);
-            let n8 = tf.matmul(v0, v0, transpose_b = true);
-            let n9 = tf.multiply(n3, n8);
-            let n10 = tf.transpose(n3);
-            let n11 = n9 * 3.0 + n9;
-            let n12 = n7 != n7;
-            let n13 = tf.tanh(n10);
-            let loss = tf.reduce_sum(tf.square(n11)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss);
+            let n6 = tf.sqrt(v0);
+            let n7 = tf.nn.relu6(n1);
+            let n8 = tf.constant([-0.24, -0.34], dtype = tf.float32);
+            let n9 = tf.nn.bias_add(n5, n8);
+            let v1 = tf.Variable(tf.constant([[[[0.31], [0.61]], [[-0.89], [-0.09]]], [[[0.29], [-0.53]], [[-0.73], [-0.69]]], [[[0.64], [0.88]], [[0.89], [-0.44]]]], dtype = tf.float32));
+            let n10 = tf.nn.depthwise_conv2d(n9, v1, strides = [1, 2, 2, 1], padding = "SAME");
+            let n11 = tf.sigmoid(n8);
+            let n12 = tf.greater_equal(n3, n6);
+            let n13 = tf.cast(n3, tf.float32);
+            let grads = tf.gradients(n10, [v0, v1]);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -9221,17 +9267,21 @@ pub mod c158 {
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n3: &n3 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
+        out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7 { n1 }))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
+        out.push(("v1", flat(&sess.run(g::v1))));
         out.push(("n10", flat(&sess.run(g::n10 { n3: &n3 }))));
-        out.push(("n11", flat(&sess.run(g::n11 { n3: &n3 }))));
-        out.push(("n12", flat(&sess.run(g::n12 { n1 }))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n12", flat(&sess.run(g::n12 { n3: &n3 }))));
         out.push(("n13", flat(&sess.run(g::n13 { n3: &n3 }))));
-        sess.run(g::step { n3: &n3 });
-        sess.run(g::step { n3: &n3 });
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        let grads = sess.run(g::grads { n3: &n3 });
+        out.push(("grads.0", flat(&grads.0)));
+        out.push(("grads.1", flat(&grads.1)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -9292,8 +9342,9 @@ pub mod c160 {
             let n4 = tf.nn.softmax(v0);
             let n5 = tf.nn.avg_pool(n4, ksize = [1, 3, 3, 1], strides = [1, 1, 2, 1], padding = "SAME");
             let n6 = tf.abs(n2);
-            let n7 = tf.matmul(n2, n3);
-            let init = tf.global_variables_initializer();
+            let n7 = tf.constant([2], dtype = tf.int64);
+            let n8 = tf.nn.bias_add(n3, n7);
+            let step = tf.group(v0.assign(n4));
         }
     }
 
@@ -9308,9 +9359,11 @@ pub mod c160 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -9374,16 +9427,16 @@ pub mod c162 {
     use super::*;
     tfcore::graph! {
         pub mod g {
+            const SCALE: f32 = 0.75;
             let n1 = tf.placeholder("float", [1, 1]);
             let n2 = tf.placeholder(tf.uint8, [None, 3, 2]);
             let n3 = tf.constant([[[[3, -4]]], [[[4, 1]]]], dtype = tf.int32);
-            let n4 = tf.multiply(n1, 0.5);
-            let n5 = tf.math.log(n4);
-            let n6 = tf.sqrt(n5);
-            let n7 = tf.sqrt(n1);
-            let n8 = tf.square(n4);
-            let n9 = tf.nn.softmax(n1);
-            let n10 = tf.divide(n1, n9);
+            let n4 = tf.constant([-0.26], dtype = tf.float32);
+            let n5 = tf.nn.bias_add(n1, n4);
+            let n6 = n2 >= n2;
+            let n7 = n1 - n5;
+            let n8 = tf.cast(n1, tf.float64);
+            let n9 = n1 * SCALE + n1;
         }
     }
 
@@ -9398,13 +9451,12 @@ pub mod c162 {
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3))));
-        out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
+        out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
         out
     }
 }
@@ -9471,13 +9523,10 @@ pub mod c164 {
             let n2 = tf.placeholder(tf.float64, [None, WIDTH, WIDTH, 1]);
             let n3 = tf.placeholder(tf.uint8, [2, 1, 1, 2]);
             let n4 = tf.math.exp(n1);
-            let n5 = n4 / n4;
-            let n6 = tf.sqrt(n5);
-            let n7 = tf.transpose(n3);
-            let n8 = tf.greater(n7, n7);
-            let n9 = tf.nn.softmax(n6);
-            let n10 = tf.where(n8, n3, n7);
-            let n11 = tf.nn.softmax(n9);
+            let n5 = tf.sqrt(n2);
+            let n6 = tf.transpose(n3);
+            let n7 = tf.nn.max_pool(n2, ksize = [1, 3, 3, 1], strides = 2, padding = "VALID");
+            let n8 = tf.less(n3, n3);
         }
     }
 
@@ -9499,13 +9548,10 @@ pub mod c164 {
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
-        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
+        out.push(("n5", flat(&sess.run(g::n5 { n2: &n2 }))));
+        out.push(("n6", flat(&sess.run(g::n6 { n3: &n3 }))));
+        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
         out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n3: &n3 }))));
-        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
         out
     }
 }
@@ -10498,12 +10544,14 @@ pub mod c187 {
             const WIDTH: usize = 3;
             let n1 = tf.placeholder(tf.bool, [WIDTH]);
             let v0 = tf.Variable(tf.constant([[0.1], [0.51]], dtype = tf.float64));
-            let n2 = v0 - (1 / 4);
-            let n3 = n2 - v0;
-            let n4 = tf.stop_gradient(n2);
-            let n5 = tf.nn.softmax(n2);
-            let n6 = tf.negative(n4);
-            let step = tf.group(v0.assign_add(n6));
+            let n2 = tf.constant([-1.69], dtype = tf.float64);
+            let n3 = tf.nn.bias_add(v0, n2);
+            let n4 = n3 * 1.0 + n3;
+            let n5 = tf.math.reduce_mean(n3, axis = [-1]);
+            let n6 = tf.abs(n5);
+            let n7 = tf.transpose(n4);
+            let n8 = tf.negative(n4);
+            let step = tf.group(v0.assign_add(n3));
         }
     }
 
@@ -10518,6 +10566,8 @@ pub mod c187 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -10536,10 +10586,9 @@ pub mod c188 {
             let v0 = tf.Variable(tf.constant([[[[0.26, -0.42], [-1.33, -0.05], [0.8, 1.06], [-1.56, 0.03]], [[-0.04, -0.44], [0.58, 1.54], [0.29, -0.6], [-0.58, 0.05]], [[1.72, 0.21], [1.53, 0.54], [0.17, 0.01], [1.84, -0.9]], [[1.02, 0.38], [-0.92, 0.96], [-0.05, 1.11], [1.77, 1.8]]], [[[-0.9, -1.37], [0.78, -1.21], [-0.6, 1.7], [-1.31, -0.65]], [[0.86, -1.49], [-1.02, 1.58], [0.47, -1.97], [-1.73, -0.42]], [[1.65, 0.07], [0.77, 0.42], [-1.29, 1.12], [-1.56, 0.27]], [[0.12, 1.71], [-0.81, 1.82], [1.52, -0.46], [1.33, 0.98]]]], dtype = tf.float32));
             let n3 = tf.constant([[[[100, 4, 9], [2, 11, 3], [10, 4, 5], [5, 7, 7]], [[2, 9, 2], [4, 8, 11], [10, 6, 100], [2, 0, 11]], [[4, 4, 1], [3, 7, 3], [0, 1, 7], [1, 12, 10]], [[7, 8, 0], [2, 1, 7], [9, 4, 200], [5, 9, 0]], [[5, 200, 255], [6, 1, 3], [255, 5, 11], [0, 0, 255]]]], dtype = tf.uint8);
             let n4 = 2.0 + n2;
-            let n5 = tf.math.reduce_sum(v0);
-            let n6 = tf.divide(n5, n2);
-            let loss = tf.reduce_sum(tf.square(n6)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
+            let n5 = tf.constant([1.16, -0.69, 1.71], dtype = tf.float32);
+            let n6 = tf.nn.bias_add(n4, n5);
+            let n7 = tf.matmul(n4, n2, transpose_a = true);
         }
     }
 
@@ -10555,9 +10604,7 @@ pub mod c188 {
         out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        sess.run(g::step { n2: &n2 });
-        sess.run(g::step { n2: &n2 });
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
         out
     }
 }
@@ -10573,9 +10620,12 @@ pub mod c189 {
             let n3 = tf.placeholder(tf.float64, []);
             let n4 = tf.ones([1], dtype = tf.float64);
             let n5 = tf.constant([4], dtype = tf.int64);
-            let n6 = tf.identity(n5);
-            let n7 = tf.identity(n5);
-            let n8 = tf.one_hot(n5, 4);
+            let n6 = tf.nn.bias_add(n1, n4);
+            let n7 = tf.one_hot(n5, 4);
+            let v0 = tf.Variable(tf.constant([[[[-0.74, -0.81, 1.0]], [[0.28, 0.9, 0.78]], [[-0.75, 0.78, 0.74]]], [[[0.17, -0.35, -0.96]], [[0.82, -0.0, -0.14]], [[-0.39, -0.71, 0.81]]], [[[0.23, -0.39, -0.95]], [[-0.02, 0.28, 0.65]], [[-0.63, 0.7, -0.95]]]], dtype = tf.float64));
+            let n8 = tf.nn.conv2d(n1, v0, strides = [1, 1], padding = "VALID", dilations = [1, 1, 1, 1]);
+            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss);
         }
     }
 
@@ -10596,9 +10646,13 @@ pub mod c189 {
         out.push(("n3", flat(&sess.run(g::n3 { n3 }))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("v0", flat(&sess.run(g::v0))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -10612,11 +10666,9 @@ pub mod c190 {
             let n2 = tf.placeholder(tf.float64, []);
             let v0 = tf.Variable(tf.constant([[1.29, 0.7], [0.59, -0.28]], dtype = tf.float64));
             let n3 = n2 <= v0;
-            let n4 = (-0.0) - n1;
-            let n5 = tf.nn.relu(n4);
-            let n6 = tf.sqrt(n1);
-            let n7 = tf.math.reduce_sum(n5, keepdims = true);
-            let step = tf.group(v0.assign(n2 + tf.zeros([2, 2], dtype = tf.float64)));
+            let n4 = tf.constant([0.05, -1.64], dtype = tf.float64);
+            let n5 = tf.nn.bias_add(v0, n4);
+            let n6 = tf.negative(n4);
         }
     }
 
@@ -10629,13 +10681,9 @@ pub mod c190 {
         out.push(("n2", flat(&sess.run(g::n2 { n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n3", flat(&sess.run(g::n3 { n2 }))));
-        out.push(("n4", flat(&sess.run(g::n4 { n1 }))));
-        out.push(("n5", flat(&sess.run(g::n5 { n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1 }))));
-        sess.run(g::step { n2 });
-        sess.run(g::step { n2 });
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n4", flat(&sess.run(g::n4))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6))));
         out
     }
 }
@@ -10871,7 +10919,10 @@ pub mod c196 {
             let n8 = tf.nn.tanh(v1);
             let n9 = tf.add(v1, 0.0);
             let n10 = tf.nn.softmax(n5);
-            let grads = tf.gradients(n3, [v1]);
+            let n11 = tf.constant([1.82, 0.65, 1.65, 1.55, 0.78, -0.38], dtype = tf.float32);
+            let n12 = tf.nn.bias_add(n3, n11);
+            let step = tf.group(v1.assign(n8), v0.assign_add(v0));
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -10891,8 +10942,15 @@ pub mod c196 {
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n12", flat(&sess.run(g::n12))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -11157,9 +11215,10 @@ pub mod c204 {
             let n3 = tf.constant([[1, 5], [-3, 5]], dtype = tf.int64);
             let n4 = tf.sqrt(n1);
             let n5 = n4 + n4;
-            let n6 = tf.abs(n3);
-            let n7 = tf.add(n5, n1);
-            let n8 = tf.matmul(n1, n5, transpose_b = true);
+            let n6 = tf.constant([1.47, -1.07, -1.18], dtype = tf.float64);
+            let n7 = tf.nn.bias_add(n1, n6);
+            let n8 = tf.cast(n2, tf.int64);
+            let n9 = tf.math.square(n6);
         }
     }
 
@@ -11175,7 +11234,8 @@ pub mod c204 {
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9))));
         out
     }
 }
@@ -11387,13 +11447,14 @@ pub mod c210 {
             let n6 = tf.subtract(n1, 0.0);
             let n7 = n1 - n6;
             let n8 = tf.math.reduce_sum(n3, axis = 3);
-            let n9 = tf.reduce_mean(n6, axis = -3, keepdims = true);
-            let n10 = tf.nn.softmax(v1);
-            let n11 = tf.subtract(n6, n6);
-            let n12 = 0.0 / n1;
-            let n13 = tf.sigmoid(n12);
-            let n14 = tf.nn.relu(n4);
-            let init = tf.global_variables_initializer();
+            let n9 = tf.constant([1.23, -1.02, -1.5, -0.92], dtype = tf.float64);
+            let n10 = tf.nn.bias_add(n8, n9);
+            let n11 = tf.cast(n3, tf.bool);
+            let n12 = n7 * n6;
+            let n13 = tf.transpose(n6);
+            let n14 = tf.nn.bias_add(n7, v1);
+            let n15 = n4 + n4;
+            let grads = tf.gradients(n14, [v1]);
         }
     }
 
@@ -11502,15 +11563,15 @@ pub mod c210 {
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
-        out.push(("n10", flat(&sess.run(g::n10))));
-        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n3: &n3 }))));
+        out.push(("n11", flat(&sess.run(g::n11 { n3: &n3 }))));
         out.push(("n12", flat(&sess.run(g::n12 { n1: &n1 }))));
         out.push(("n13", flat(&sess.run(g::n13 { n1: &n1 }))));
-        out.push(("n14", flat(&sess.run(g::n14))));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
-        out.push(("init.v1", flat(&sess.variables().v1)));
+        out.push(("n14", flat(&sess.run(g::n14 { n1: &n1 }))));
+        out.push(("n15", flat(&sess.run(g::n15))));
+        let grads = sess.run(g::grads { n1: &n1 });
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
@@ -11585,9 +11646,9 @@ pub mod c212 {
             let n5 = tf.stop_gradient(n1);
             let n6 = tf.transpose(n3, perm = [1, 0]);
             let n7 = tf.math.square(n4);
-            let n8 = n2 / n4;
-            let n9 = n3 == n1;
-            let n10 = tf.tanh(n2);
+            let n8 = n3 != n3;
+            let n9 = tf.nn.sigmoid(n4);
+            let n10 = tf.math.reduce_mean(n2, keepdims = true);
         }
     }
 
@@ -11604,8 +11665,8 @@ pub mod c212 {
         out.push(("n5", flat(&sess.run(g::n5 { n1 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n3: &n3 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1, n3: &n3 }))));
+        out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
         out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
         out
     }
@@ -12179,7 +12240,6 @@ pub mod c226 {
             let n3 = tf.constant([6, -6, 2], dtype = tf.int64);
             let n4 = tf.multiply(n3, n3);
             let n5 = n3 * n4;
-            let n6 = tf.multiply(n4, (-3));
         }
     }
 
@@ -12194,7 +12254,6 @@ pub mod c226 {
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6))));
         out
     }
 }
@@ -12595,8 +12654,9 @@ pub mod c236 {
             let n4 = tf.abs(n2);
             let n5 = -n2;
             let n6 = n5 * n2;
-            let n7 = n6 + n5;
-            let n8 = n3 < n3;
+            let n7 = tf.constant([1.07, -1.87, -0.61], dtype = tf.float32);
+            let n8 = tf.nn.bias_add(n3, n7);
+            let n9 = tf.nn.softmax(n7);
         }
     }
 
@@ -12611,8 +12671,9 @@ pub mod c236 {
         out.push(("n4", flat(&sess.run(g::n4 { n2 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n2 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n2 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9))));
         out
     }
 }
@@ -13645,7 +13706,8 @@ pub mod c257 {
             let n10 = tf.nn.max_pool(v0, ksize = [1, 2], strides = [2, 1], padding = "VALID");
             let n11 = tf.nn.avg_pool(v1, ksize = 1, strides = [1, 2, 1, 1], padding = "VALID");
             let n12 = tf.math.reduce_mean(n4, axis = -1);
-            let n13 = n1 < n1;
+            let n13 = tf.constant([-1.56, 1.23], dtype = tf.float32);
+            let n14 = tf.nn.bias_add(n7, n13);
         }
     }
 
@@ -13767,7 +13829,8 @@ pub mod c257 {
         out.push(("n10", flat(&sess.run(g::n10))));
         out.push(("n11", flat(&sess.run(g::n11))));
         out.push(("n12", flat(&sess.run(g::n12))));
-        out.push(("n13", flat(&sess.run(g::n13 { n1: &n1 }))));
+        out.push(("n13", flat(&sess.run(g::n13))));
+        out.push(("n14", flat(&sess.run(g::n14 { n2: &n2 }))));
         out
     }
 }
@@ -14008,14 +14071,15 @@ pub mod c262 {
             let v1 = tf.Variable(tf.constant([[1.04, -1.09], [-1.49, -0.27], [0.87, 1.06]], dtype = tf.float64));
             let v2 = tf.Variable(tf.constant([[[[-0.51, -0.14], [0.98, -0.22]]], [[[0.53, -0.33], [0.89, 0.35]]]], dtype = tf.float32));
             let n2 = tf.nn.conv2d(n1, v2, strides = [1, 1, 1, 1], padding = "SAME", dilations = [1, 2, 2, 1]);
-            let n3 = tf.nn.max_pool(n1, ksize = 2, strides = [2, 1], padding = "VALID");
-            let n4 = tf.add(v1, v1);
-            let n5 = v2 * (-1.5) + v2;
-            let n6 = tf.nn.max_pool(n1, ksize = 3, strides = [1, 2], padding = "VALID");
-            let n7 = tf.multiply(n6, v2);
-            let n8 = v2 * (-0.0) + v2;
-            let loss = tf.reduce_sum(tf.square(n4)) + tf.reduce_sum(tf.square(v1));
-            let step = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss);
+            let n3 = tf.constant([-1.75, -0.37], dtype = tf.float32);
+            let n4 = tf.nn.bias_add(n1, n3);
+            let n5 = v1 * v1;
+            let n6 = tf.add(n3, n1);
+            let n7 = n4 * (-1.5) + n4;
+            let n8 = tf.nn.max_pool(n1, ksize = 3, strides = [1, 2], padding = "VALID");
+            let n9 = tf.multiply(n6, 2.0);
+            let n10 = tf.math.sigmoid(v2);
+            let step = tf.group(v2.assign_add(n10), v1.assign_add(n5));
         }
     }
 
@@ -14037,12 +14101,14 @@ pub mod c262 {
         out.push(("v1", flat(&sess.run(g::v1))));
         out.push(("v2", flat(&sess.run(g::v2))));
         out.push(("n2", flat(&sess.run(g::n2 { n1: &n1 }))));
-        out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
-        out.push(("n4", flat(&sess.run(g::n4))));
+        out.push(("n3", flat(&sess.run(g::n3))));
+        out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        out.push(("n10", flat(&sess.run(g::n10))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -14066,8 +14132,10 @@ pub mod c263 {
             let n5 = tf.greater_equal(v0, v0);
             let n6 = tf.identity(n1);
             let n7 = tf.add(n2, 0);
-            let n8 = tf.transpose(n2);
-            let n9 = tf.multiply(n1, n1);
+            let n8 = tf.constant([-2, 3, 3], dtype = tf.int64);
+            let n9 = tf.nn.bias_add(n2, n8);
+            let n10 = tf.add(n7, n2);
+            let step = tf.group(v1.assign_add(v1), v0.assign_sub(v0));
         }
     }
 
@@ -14085,7 +14153,12 @@ pub mod c263 {
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -14291,8 +14364,9 @@ pub mod c268 {
             let n3 = tf.math.sigmoid(n1);
             let n4 = v0 * v1;
             let n5 = tf.cast(v1, tf.int32);
-            let n6 = tf.abs(v0);
-            let step = tf.group(v1.assign_sub(v1), v0.assign_add(n6));
+            let n6 = tf.constant([-1, -2, 3], dtype = tf.int32);
+            let n7 = tf.nn.bias_add(v0, n6);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -14308,10 +14382,10 @@ pub mod c268 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
-        out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -14371,7 +14445,6 @@ pub mod c270 {
             let n4 = tf.math.reduce_mean(n2, axis = [0], keepdims = true);
             let n5 = n1 * n3;
             let n6 = tf.nn.relu6(n5);
-            let n7 = n2 - n1;
         }
     }
 
@@ -14386,7 +14459,6 @@ pub mod c270 {
         out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1, n2: &n2 }))));
         out
     }
 }
@@ -14678,9 +14750,9 @@ pub mod c279 {
             let n3 = tf.matmul(v0, v0, transpose_a = true);
             let n4 = tf.log(v0);
             let n5 = n3 * 0.5 + n3;
-            let loss = tf.reduce_sum(tf.square(n5)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
-            let init = tf.global_variables_initializer();
+            let n6 = tf.constant([-0.64, -0.3], dtype = tf.float64);
+            let n7 = tf.nn.bias_add(n5, n6);
+            let grads = tf.gradients(n5, [v0]);
         }
     }
 
@@ -14694,11 +14766,10 @@ pub mod c279 {
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
@@ -14710,10 +14781,8 @@ pub mod c280 {
         pub mod g {
             let n1 = tf.placeholder(tf.int64, []);
             let v0 = tf.Variable(tf.constant(-0.16, dtype = tf.float32));
-            let n2 = v0 / v0;
-            let loss = tf.reduce_sum(tf.square(n2)) + tf.reduce_sum(tf.square(v0));
+            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
             let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
-            let init = tf.global_variables_initializer();
         }
     }
 
@@ -14723,12 +14792,9 @@ pub mod c280 {
         let n1: i64 = -1i64;
         out.push(("n1", flat(&sess.run(g::n1 { n1 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
-        out.push(("n2", flat(&sess.run(g::n2))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -14742,14 +14808,17 @@ pub mod c281 {
             let v0 = tf.Variable(tf.constant([[[[1.2, 1.56, 1.87], [1.43, 1.45, -0.94], [1.13, -1.65, 1.99], [1.79, -0.35, -0.84]], [[1.61, -0.55, -0.94], [-1.89, -0.28, -0.4], [0.92, -0.83, 1.07], [-1.46, 1.62, -0.59]], [[0.89, -1.84, -0.65], [1.66, 0.83, -1.79], [-0.08, 1.53, 0.43], [0.13, 0.75, 0.67]], [[1.88, -0.85, 1.75], [-1.18, 1.54, 1.59], [-1.07, -0.11, -1.1], [-0.69, 1.53, 1.97]], [[-0.68, -0.4, -1.48], [-1.91, -1.99, 0.3], [1.7, -1.5, -0.6], [-1.66, -0.41, -1.96]]]], dtype = tf.float32));
             let n2 = tf.constant([[0.55, 1.43], [-2.39, -1.47]]);
             let n3 = tf.zeros([1, 3, 3, 1], dtype = tf.float32);
-            let n4 = tf.add(n3, n3);
-            let n5 = tf.reduce_sum(n1, axis = [1], keepdims = true);
-            let n6 = tf.nn.sigmoid(n2);
-            let v1 = tf.Variable(tf.constant([[[[0.69], [0.86], [-0.58]], [[-0.04], [0.04], [-0.63]], [[0.84], [-0.13], [-0.73]]], [[[-0.16], [-0.93], [-0.94]], [[0.68], [0.82], [0.39]], [[-0.63], [-0.71], [-0.41]]]], dtype = tf.float32));
-            let n7 = tf.nn.depthwise_conv2d(v0, v1, strides = [1, 1, 1, 1], padding = "VALID", dilations = [1, 1]);
-            let n8 = tf.nn.softmax(n3);
-            let n9 = tf.nn.avg_pool(n7, ksize = [1, 3, 1, 1], strides = [1, 2], padding = "VALID");
-            let step = tf.group(v0.assign_add(v0), v1.assign_sub(v1));
+            let n4 = tf.constant([1.99, -0.3, -0.24], dtype = tf.float32);
+            let n5 = tf.nn.bias_add(v0, n4);
+            let n6 = tf.nn.relu(n1);
+            let v1 = tf.Variable(tf.constant([[[[-0.35, -0.96, 0.3], [1.0, 0.83, 0.83], [0.29, 0.98, -0.22]]], [[[-0.87, -0.45, 0.03], [0.2, 0.15, -0.36], [0.29, 0.56, 0.34]]], [[[0.22, -0.9, 0.2], [-0.18, -0.77, 0.95], [0.87, -0.16, -0.21]]]], dtype = tf.float32));
+            let n7 = tf.nn.conv2d(v0, v1, strides = [1, 1], padding = "SAME");
+            let n8 = v1 * 0.25 + v1;
+            let n9 = tf.nn.softmax(n4);
+            let n10 = tf.abs(n8);
+            let n11 = tf.cast(n8, tf.float64);
+            let loss = tf.reduce_sum(tf.square(n10)) + tf.reduce_sum(tf.square(v1));
+            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
         }
     }
 
@@ -14765,12 +14834,14 @@ pub mod c281 {
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("v1", flat(&sess.run(g::v1))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -14896,11 +14967,14 @@ pub mod c285 {
             let n1 = tf.placeholder(tf.float64, [None, 3, 2]);
             let n2 = tf.placeholder(tf.float64, [2, 4, 4, 2]);
             let n3 = tf.placeholder(tf.bool, [None, 2]);
-            let n4 = tf.nn.softmax(n1);
-            let n5 = 2.0 - n1;
-            let n6 = tf.divide(n4, n5);
-            let n7 = tf.exp(n4);
-            let n8 = tf.cast(n1, tf.float64);
+            let n4 = tf.constant([-1.43, 0.03], dtype = tf.float64);
+            let n5 = tf.nn.bias_add(n1, n4);
+            let n6 = tf.math.log(n4);
+            let v0 = tf.Variable(tf.constant([[[[0.87, -0.28], [0.51, -0.97]], [[0.12, -0.24], [0.66, 0.06]]], [[[-0.84, 0.86], [-0.9, -0.84]], [[0.29, -0.32], [0.77, 0.76]]], [[[0.5, -0.53], [-0.21, 0.8]], [[-0.05, 0.97], [0.16, -0.54]]]], dtype = tf.float64));
+            let n7 = tf.nn.conv2d(n2, v0, strides = 2, padding = "VALID", dilations = [1, 1, 1, 1]);
+            let n8 = tf.where(n3, n6, n6);
+            let n9 = tf.add(n1, (1 / 4));
+            let grads = tf.gradients(n7, [v0]);
         }
     }
 
@@ -14999,11 +15073,15 @@ pub mod c285 {
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
-        out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
+        out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("v0", flat(&sess.run(g::v0))));
+        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        let grads = sess.run(g::grads { n2: &n2 });
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
@@ -15392,7 +15470,8 @@ pub mod c295 {
             let n3 = tf.placeholder("float", [2, 3, 2]);
             let n4 = 0.5 / n3;
             let n5 = tf.nn.relu(n3);
-            let n6 = n2 > n2;
+            let n6 = tf.constant([-1.83, -0.79], dtype = tf.float32);
+            let n7 = tf.nn.bias_add(n3, n6);
         }
     }
 
@@ -15428,7 +15507,8 @@ pub mod c295 {
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
         out.push(("n4", flat(&sess.run(g::n4 { n3: &n3 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n3: &n3 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
         out
     }
 }
@@ -16068,15 +16148,16 @@ pub mod c307 {
             let n2 = tf.placeholder(tf.float32, [1, 5, 4, 3]);
             let n3 = tf.placeholder(tf.int32, [None]);
             let n4 = n1 >= n1;
-            let n5 = tf.nn.max_pool(n2, ksize = [2, 3], strides = [1, 2, 2, 1], padding = "VALID");
-            let n6 = tf.divide(n1, n1);
+            let n5 = tf.constant([-0.37, -0.56, 1.43], dtype = tf.float32);
+            let n6 = tf.nn.bias_add(n2, n5);
+            let n7 = n6 != n6;
+            let n8 = tf.nn.max_pool(n6, ksize = [1, 3, 3, 1], strides = [2, 1], padding = "VALID");
             let v0 = tf.Variable(tf.constant([[[[0.4], [0.79], [0.55]]], [[[-0.28], [-0.73], [-0.91]]], [[[0.58], [-0.13], [0.67]]]], dtype = tf.float32));
-            let n7 = tf.nn.depthwise_conv2d(n5, v0, strides = [1, 2, 2, 1], padding = "SAME", dilations = [1, 1]);
-            let n8 = n5 / v0;
-            let n9 = tf.nn.avg_pool(n5, ksize = [1, 3, 3, 1], strides = [1, 1, 1, 1], padding = "SAME");
-            let n10 = tf.divide(n6, (1 / 4));
-            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+            let n9 = tf.nn.depthwise_conv2d(n6, v0, strides = [1, 2, 2, 1], padding = "VALID", dilations = [1, 1]);
+            let n10 = n5 / n6;
+            let n11 = tf.nn.avg_pool(n6, ksize = [1, 3, 3, 1], strides = [1, 1, 1, 1], padding = "SAME");
+            let step = tf.group(v0.assign(v0));
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -16098,16 +16179,19 @@ pub mod c307 {
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
-        out.push(("n5", flat(&sess.run(g::n5 { n2: &n2 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
-        out.push(("v0", flat(&sess.run(g::v0))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
         out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
+        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
+        out.push(("n11", flat(&sess.run(g::n11 { n2: &n2 }))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -16126,7 +16210,8 @@ pub mod c308 {
             let n6 = tf.subtract(n3, n3);
             let n7 = tf.nn.avg_pool(n5, ksize = [1, 1, 2, 1], strides = [1, 2, 2, 1], padding = "SAME");
             let n8 = tf.subtract(n2, 2.0);
-            let n9 = tf.nn.avg_pool(n2, ksize = [2, 1], strides = [2, 1], padding = "VALID");
+            let n9 = tf.constant([1.52, 1.79, -1.96], dtype = tf.float64);
+            let n10 = tf.nn.bias_add(n2, n9);
         }
     }
 
@@ -16205,6 +16290,7 @@ pub mod c308 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10))));
         out
     }
 }
@@ -16265,7 +16351,8 @@ pub mod c310 {
             let n6 = tf.exp(n2);
             let n7 = tf.identity(n1);
             let n8 = tf.nn.relu(n6);
-            let n9 = n5 - n5;
+            let n9 = tf.constant([-1.59, 0.25, 1.59], dtype = tf.float32);
+            let n10 = tf.nn.bias_add(n3, n9);
         }
     }
 
@@ -16282,7 +16369,8 @@ pub mod c310 {
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10))));
         out
     }
 }
@@ -16420,9 +16508,8 @@ pub mod c314 {
             let v0 = tf.Variable(tf.constant([-0.74], dtype = tf.float64));
             let v1 = tf.Variable(tf.constant([1.44, -1.2, -1.94], dtype = tf.float64), trainable = false);
             let n2 = tf.log(v0);
-            let n3 = v1 > n1;
-            let step = tf.group(v1.assign_add(n1 + tf.zeros([3], dtype = tf.float64)), v0.assign_sub(n2));
-            let init = tf.global_variables_initializer();
+            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
         }
     }
 
@@ -16434,14 +16521,10 @@ pub mod c314 {
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("v1", flat(&sess.run(g::v1))));
         out.push(("n2", flat(&sess.run(g::n2))));
-        out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
-        sess.run(g::step { n1: &n1 });
-        sess.run(g::step { n1: &n1 });
+        sess.run(g::step);
+        sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
         out.push(("after.v1", flat(&sess.variables().v1)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
-        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -16492,8 +16575,11 @@ pub mod c316 {
             let n2 = tf.constant([[[[-3, -2], [6, -3], [6, -4], [3, 1]], [[-6, 6], [-4, -2], [6, 4], [3, -3]], [[5, -1], [1, 5], [4611686018427387904, 3], [2, -4611686018427387904]], [[-3, -6], [-4611686018427387904, 5], [-3, -6], [-1, 2]]], [[[6, -2], [-1, -5], [3, 3], [5, -4]], [[4611686018427387904, 4], [0, -1], [5, 5], [-4611686018427387904, 3]], [[-2, 0], [-2, -5], [-1, 6], [-1, 6]], [[-4611686018427387904, 2], [6, 0], [-2, -1], [-4, -3]]]], dtype = tf.int64);
             let n3 = tf.constant(-5, dtype = tf.int64, shape = [2, 2]);
             let n4 = v0 != v0;
-            let n5 = tf.nn.max_pool(v0, ksize = [3, 1], strides = [1, 2, 2, 1], padding = "VALID");
-            let grads = tf.gradients(n5, [v0, v1]);
+            let n5 = tf.constant([-0.85, 0.94], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(v0, n5);
+            let n7 = tf.nn.sigmoid(n5);
+            let loss = tf.reduce_sum(tf.square(v1)) + tf.reduce_sum(tf.square(v1));
+            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
         }
     }
 
@@ -16508,9 +16594,12 @@ pub mod c316 {
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
-        out.push(("grads.1", flat(&grads.1)));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -16698,16 +16787,14 @@ pub mod c321 {
             let n4 = tf.constant(1.0, dtype = tf.float32, shape = [1, 3, 3, 1]);
             let n5 = tf.ones([2, 1, 1, 2], dtype = tf.uint8);
             let n6 = tf.reduce_sum(n5, axis = [2], keepdims = true);
-            let n7 = tf.reduce_mean(n3, axis = -1);
-            let n8 = tf.identity(n3);
-            let n9 = tf.cast(n8, tf.int64);
-            let n10 = tf.reduce_mean(n5, axis = [0, 3], keepdims = true);
-            let v0 = tf.Variable(tf.constant([[[[0.39, -0.36, 0.23]]], [[[-0.91, -0.24, -0.19]]], [[[-0.05, -0.28, 0.82]]]], dtype = tf.float64));
-            let n11 = tf.nn.conv2d(n1, v0, strides = 1, padding = "VALID", dilations = [1, 1, 1, 1]);
-            let n12 = n2 * 0.25 + n2;
-            let n13 = tf.divide(n4, n4);
-            let n14 = tf.not_equal(v0, v0);
-            let step = tf.group(v0.assign_sub(v0));
+            let n7 = tf.constant([-0.65], dtype = tf.float32);
+            let n8 = tf.nn.bias_add(n4, n7);
+            let v0 = tf.Variable(tf.constant([[[[0.5]]]], dtype = tf.float32));
+            let n9 = tf.nn.conv2d(n4, v0, strides = 2, padding = "VALID");
+            let v1 = tf.Variable(tf.constant([[[[0.28]], [[0.84]], [[0.11]]]], dtype = tf.float64));
+            let n10 = tf.nn.conv2d(n1, v1, strides = [1, 1], padding = "SAME", dilations = [1, 2, 2, 1]);
+            let n11 = tf.math.sigmoid(n7);
+            let n12 = tf.nn.tanh(n4);
         }
     }
 
@@ -16734,18 +16821,14 @@ pub mod c321 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
-        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("v0", flat(&sess.run(g::v0))));
-        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
-        out.push(("n12", flat(&sess.run(g::n12 { n2: &n2 }))));
-        out.push(("n13", flat(&sess.run(g::n13))));
-        out.push(("n14", flat(&sess.run(g::n14))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("v1", flat(&sess.run(g::v1))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n12", flat(&sess.run(g::n12))));
         out
     }
 }
@@ -16813,12 +16896,14 @@ pub mod c323 {
             let n6 = n4 != n2;
             let v2 = tf.Variable(tf.constant([[[[0.51, 0.26, -0.97], [0.78, -0.85, 0.36]], [[0.01, -0.66, -0.72], [0.81, 0.12, 0.68]]], [[[0.42, 0.4, 0.36], [-0.25, -0.46, -0.23]], [[-0.25, 0.68, -0.78], [-0.14, -0.02, 0.18]]], [[[-0.6, 0.65, -0.95], [0.64, -0.82, 0.68]], [[0.28, -0.56, 0.71], [0.83, -0.12, -0.03]]]], dtype = tf.float32));
             let n7 = tf.nn.conv2d(v1, v2, strides = [1, 2, 2, 1], padding = "SAME", dilations = [1, 1, 1, 1]);
-            let n8 = -n5;
-            let n9 = tf.square(v1);
-            let v3 = tf.Variable(tf.constant([[[[0.02, -0.79, 0.75], [0.31, 0.54, 0.59]]], [[[0.41, 0.25, -0.02], [-0.25, -0.03, -0.62]]]], dtype = tf.float32));
-            let n10 = tf.nn.conv2d(v1, v3, strides = 2, padding = "VALID");
-            let n11 = n6 != n1;
-            let n12 = (1 / 4) / v2;
+            let n8 = tf.constant([0.36, -0.6], dtype = tf.float32);
+            let n9 = tf.nn.bias_add(v1, n8);
+            let n10 = v0 * v0;
+            let n11 = n8 <= n5;
+            let n12 = tf.math.reduce_mean(n5, axis = [0, 3]);
+            let v3 = tf.Variable(tf.constant([[[[-0.61, 0.57], [-0.95, -0.41], [0.94, -0.09]], [[-0.5, -0.27], [-0.74, -0.25], [-0.77, 0.18]]], [[[0.59, 0.28], [-0.35, 0.43], [-0.36, -0.76]], [[-0.1, -0.4], [0.12, 0.41], [-0.45, -0.98]]]], dtype = tf.float32));
+            let n13 = tf.nn.conv2d(v2, v3, strides = [1, 2, 2, 1], padding = "VALID", dilations = [1, 1, 1, 1]);
+            let step = tf.group(v0.assign_sub(v0), v2.assign(v2));
         }
     }
 
@@ -16837,12 +16922,19 @@ pub mod c323 {
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("v2", flat(&sess.run(g::v2))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("v3", flat(&sess.run(g::v3))));
         out.push(("n10", flat(&sess.run(g::n10))));
-        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1, n2: &n2 }))));
-        out.push(("n12", flat(&sess.run(g::n12))));
+        out.push(("n11", flat(&sess.run(g::n11 { n2: &n2 }))));
+        out.push(("n12", flat(&sess.run(g::n12 { n2: &n2 }))));
+        out.push(("v3", flat(&sess.run(g::v3))));
+        out.push(("n13", flat(&sess.run(g::n13))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("after.v2", flat(&sess.variables().v2)));
+        out.push(("after.v3", flat(&sess.variables().v3)));
         out
     }
 }
@@ -16888,11 +16980,12 @@ pub mod c325 {
             let n2 = tf.placeholder(tf.float32, []);
             let v0 = tf.Variable(tf.constant([[[[-0.12, -0.64, -0.23], [0.1, 0.47, -0.25], [-1.8, 0.15, -0.71], [1.16, -1.97, 1.89]], [[-0.64, -0.31, -0.83], [0.34, 0.25, 1.74], [-0.76, -1.22, -1.55], [-0.43, 1.36, 0.43]], [[-1.26, -0.47, 0.9], [0.61, -1.06, 0.3], [1.44, 0.23, 1.87], [-1.23, 0.52, -1.37]], [[-0.56, 1.88, -0.13], [-1.71, 0.82, -0.93], [-1.45, -0.93, 1.12], [-1.06, -1.08, -0.8]], [[-0.33, -0.33, -0.09], [1.1, 1.98, 0.27], [-0.61, -1.63, -1.66], [0.51, -0.42, 1.27]]]], dtype = tf.float32));
             let n3 = tf.reduce_mean(v0, axis = -3, keepdims = true);
-            let n4 = tf.reduce_sum(n1, axis = -4);
-            let n5 = tf.divide(n2, n3);
+            let n4 = tf.constant([-1.88, 0.04, 1.9], dtype = tf.float32);
+            let n5 = tf.nn.bias_add(v0, n4);
+            let n6 = n5 - (-1.5);
             let v1 = tf.Variable(tf.constant([[[[0.19, -0.34], [0.48, 0.33], [-0.73, -0.38]], [[0.22, -0.8], [-0.93, -0.2], [-0.24, 0.84]], [[0.56, 0.29], [-0.62, -0.68], [-0.33, -0.62]]]], dtype = tf.float32));
-            let n6 = tf.nn.depthwise_conv2d(n3, v1, strides = [1, 2, 2, 1], padding = "VALID");
-            let n7 = tf.multiply(n6, (1 / 4));
+            let n7 = tf.nn.depthwise_conv2d(n3, v1, strides = [1, 2, 2, 1], padding = "VALID");
+            let n8 = tf.multiply(v1, (1 / 4));
         }
     }
 
@@ -16905,11 +16998,12 @@ pub mod c325 {
         out.push(("n2", flat(&sess.run(g::n2 { n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n3", flat(&sess.run(g::n3))));
-        out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
-        out.push(("n5", flat(&sess.run(g::n5 { n2 }))));
-        out.push(("v1", flat(&sess.run(g::v1))));
+        out.push(("n4", flat(&sess.run(g::n4))));
+        out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("v1", flat(&sess.run(g::v1))));
         out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out
     }
 }
@@ -16924,11 +17018,12 @@ pub mod c326 {
             let v1 = tf.Variable(tf.constant([[-2]], dtype = tf.int32), trainable = false);
             let n2 = tf.constant(9, dtype = tf.uint8, shape = [1, 3]);
             let n3 = tf.add(n2, n2);
-            let n4 = tf.nn.softmax(v0);
-            let n5 = tf.reduce_mean(n3, axis = 1);
-            let n6 = tf.math.sigmoid(n4);
-            let n7 = n6 / n6;
-            let n8 = tf.nn.relu6(v0);
+            let n4 = tf.constant([0], dtype = tf.int32);
+            let n5 = tf.nn.bias_add(v1, n4);
+            let n6 = tf.math.reduce_sum(v1, axis = [0, 1], keepdims = true);
+            let n7 = n4 - n6;
+            let n8 = v0 / v0;
+            let n9 = v0 * 0.0 + v0;
         }
     }
 
@@ -16946,6 +17041,7 @@ pub mod c326 {
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9))));
         out
     }
 }
@@ -17033,15 +17129,19 @@ pub mod c329 {
             let n3 = tf.placeholder(tf.uint8, [2, 2]);
             let v0 = tf.Variable(tf.constant([[1.03, 0.85, -1.71], [1.02, -0.47, -0.98]], dtype = tf.float64));
             let v1 = tf.Variable(tf.constant([[[[-1.74, -0.33]]], [[[1.81, -1.46]]]], dtype = tf.float32));
-            let n4 = tf.equal(n3, n3);
-            let n5 = v1 < v1;
-            let n6 = tf.nn.relu6(v0);
-            let n7 = tf.nn.softmax(n6);
-            let n8 = n6 > v0;
-            let n9 = n3 + n3;
-            let n10 = tf.divide(v1, 0.25);
-            let grads = tf.gradients(n10, [v1]);
-            let init = tf.global_variables_initializer();
+            let n4 = tf.constant([0.66, 0.83], dtype = tf.float32);
+            let n5 = tf.nn.bias_add(v1, n4);
+            let n6 = tf.subtract(v1, v1);
+            let v2 = tf.Variable(tf.constant([[[[0.16, -0.35, 0.79], [0.61, -0.68, -0.98]]], [[[0.44, 0.15, -0.46], [0.13, 0.61, -0.69]]], [[[-0.1, 0.51, 0.69], [-0.99, -0.48, 0.82]]]], dtype = tf.float32));
+            let n7 = tf.nn.conv2d(v1, v2, strides = 1, padding = "SAME", dilations = [1, 2, 2, 1]);
+            let n8 = tf.nn.softmax(v0);
+            let n9 = tf.math.reduce_mean(n8, axis = [1]);
+            let n10 = tf.cast(n1, tf.float64);
+            let n11 = tf.nn.relu(v0);
+            let n12 = tf.cast(n5, tf.float64);
+            let n13 = tf.stop_gradient(v0);
+            let loss = tf.reduce_sum(tf.square(n8)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
         }
     }
 
@@ -17056,18 +17156,22 @@ pub mod c329 {
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("v1", flat(&sess.run(g::v1))));
-        out.push(("n4", flat(&sess.run(g::n4 { n3: &n3 }))));
+        out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("v2", flat(&sess.run(g::v2))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
-        out.push(("n10", flat(&sess.run(g::n10))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
-        out.push(("init.v1", flat(&sess.variables().v1)));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n12", flat(&sess.run(g::n12))));
+        out.push(("n13", flat(&sess.run(g::n13))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("after.v2", flat(&sess.variables().v2)));
         out
     }
 }
@@ -17179,9 +17283,14 @@ pub mod c331 {
             let n3 = tf.constant(-2, dtype = tf.int32, shape = [2, 3, 2]);
             let n4 = tf.transpose(n1);
             let n5 = tf.less_equal(n1, n4);
-            let n6 = tf.math.reduce_mean(n4, axis = [2], keepdims = true);
-            let n7 = n4 / n6;
-            let n8 = tf.subtract(n3, n3);
+            let n6 = tf.constant([3, 3], dtype = tf.int32);
+            let n7 = tf.nn.bias_add(n3, n6);
+            let n8 = n4 / n1;
+            let v0 = tf.Variable(tf.constant([[[[-0.33, 0.65, 0.12], [-0.96, -0.6, 0.12]], [[-0.84, 0.54, -0.48], [-0.37, -0.28, 0.78]]]], dtype = tf.float32));
+            let n9 = tf.nn.conv2d(n4, v0, strides = 1, padding = "SAME", dilations = [1, 1, 1, 1]);
+            let loss = tf.reduce_sum(tf.square(n9)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -17194,9 +17303,16 @@ pub mod c331 {
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("v0", flat(&sess.run(g::v0))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        sess.run(g::step { n1: &n1 });
+        sess.run(g::step { n1: &n1 });
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -17212,14 +17328,17 @@ pub mod c332 {
             let v0 = tf.Variable(tf.constant([[[0.28, 1.14], [1.81, 0.43], [1.11, 1.94]], [[-0.24, -1.6], [-1.05, -0.99], [-1.73, -0.3]]], dtype = tf.float64));
             let n3 = tf.ones([1, 3, 3, 1], dtype = tf.float64);
             let n4 = tf.multiply(n2, n2);
-            let n5 = tf.subtract(v0, 0.5);
-            let n6 = v0 / v0;
-            let n7 = tf.cast(n5, tf.float32);
-            let n8 = tf.math.reduce_sum(n4, axis = 2, keepdims = true);
-            let n9 = -n7;
-            let n10 = tf.cast(n4, tf.float64);
-            let n11 = tf.sqrt(v0);
-            let step = tf.group(v0.assign_sub(n11));
+            let n5 = tf.constant([-0.63, 0.83], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(v0, n5);
+            let n7 = tf.nn.tanh(n2);
+            let n8 = v0 / n6;
+            let n9 = tf.cast(n2, tf.int64);
+            let n10 = tf.math.reduce_mean(n8, axis = [-1]);
+            let n11 = tf.constant([-0.43, -0.88, -1.52], dtype = tf.float32);
+            let n12 = tf.nn.bias_add(n7, n11);
+            let n13 = n2 - n4;
+            let n14 = tf.multiply(n12, n11);
+            let step = tf.group(v0.assign_add(n8));
         }
     }
 
@@ -17249,11 +17368,14 @@ pub mod c332 {
         out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
+        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n10", flat(&sess.run(g::n10))));
         out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n12", flat(&sess.run(g::n12 { n2: &n2 }))));
+        out.push(("n13", flat(&sess.run(g::n13 { n2: &n2 }))));
+        out.push(("n14", flat(&sess.run(g::n14 { n2: &n2 }))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -17276,8 +17398,9 @@ pub mod c333 {
             let n6 = tf.reduce_sum(v1);
             let n7 = n6 * (1 / 4) + n6;
             let n8 = tf.reduce_mean(v0, axis = 0, keepdims = true);
-            let n9 = tf.cast(n7, tf.float64);
-            let loss = tf.reduce_sum(tf.square(n4)) + tf.reduce_sum(tf.square(v0));
+            let n9 = tf.constant([1, -2], dtype = tf.int64);
+            let n10 = tf.nn.bias_add(n3, n9);
+            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
             let step = tf.train.AdamOptimizer(0.01).minimize(loss);
         }
     }
@@ -17298,6 +17421,7 @@ pub mod c333 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -17785,14 +17909,14 @@ pub mod c340 {
             let v1 = tf.Variable(tf.constant([[[[-0.95, 0.69], [0.01, 1.7], [-1.37, 0.59], [-0.93, -1.65]], [[-1.05, 0.16], [-0.54, -1.73], [-1.34, 0.43], [1.1, -1.27]], [[1.39, 1.29], [-1.06, 0.48], [1.65, -0.18], [1.8, 1.76]], [[-1.62, -1.28], [-0.14, 0.78], [0.82, 0.88], [1.88, -1.97]]], [[[0.99, -0.53], [-0.03, -1.79], [-0.89, 0.52], [-1.37, 0.65]], [[0.67, 1.98], [-1.89, 1.37], [-0.09, -1.3], [1.7, -0.51]], [[1.77, -0.31], [1.59, 0.6], [0.57, 1.97], [1.68, 0.41]], [[1.62, -0.77], [-0.65, 0.6], [-0.06, -0.01], [1.93, -1.29]]]], dtype = tf.float64));
             let n3 = tf.multiply(v1, v0);
             let n4 = tf.math.reduce_mean(n3, axis = -4, keepdims = true);
-            let n5 = tf.nn.relu6(v1);
-            let n6 = tf.sigmoid(n2);
-            let n7 = tf.nn.avg_pool(n4, ksize = [1, 3, 3, 1], strides = [1, 2, 2, 1], padding = "VALID");
-            let n8 = 2.0 * n6;
-            let n9 = tf.tanh(v0);
-            let loss = tf.reduce_sum(tf.square(n3)) + tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v1));
-            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
-            let init = tf.global_variables_initializer();
+            let n5 = tf.constant([0.09, -0.35], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n2, n5);
+            let n7 = tf.where(n1, n1, n1);
+            let v2 = tf.Variable(tf.constant([[[[-0.06, -0.53, 0.71], [0.36, -0.13, -0.11]], [[-0.68, -0.23, 0.13], [-0.87, 0.91, -0.78]]], [[[0.57, -0.41, 0.14], [0.76, -0.44, -0.84]], [[-0.46, 0.05, 0.55], [-0.69, 0.48, -0.53]]], [[[-0.53, -0.54, -0.95], [0.98, -0.35, -0.28]], [[0.62, -0.73, 0.94], [-0.06, -0.72, -0.82]]]], dtype = tf.float64));
+            let n8 = tf.nn.conv2d(n4, v2, strides = [2, 2], padding = "VALID", dilations = [1, 1, 1, 1]);
+            let n9 = n3 * (1 / 4) + n3;
+            let n10 = tf.nn.avg_pool(v1, ksize = 2, strides = [1, 2, 1, 1], padding = "VALID");
+            let step = tf.group(v2.assign_sub(v2), v1.assign_sub(n6 + tf.zeros([2, 4, 4, 2], dtype = tf.float64)));
         }
     }
 
@@ -17809,16 +17933,16 @@ pub mod c340 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
+        out.push(("v2", flat(&sess.run(g::v2))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        sess.run(g::step);
-        sess.run(g::step);
+        out.push(("n10", flat(&sess.run(g::n10))));
+        sess.run(g::step { n2: &n2 });
+        sess.run(g::step { n2: &n2 });
         out.push(("after.v0", flat(&sess.variables().v0)));
         out.push(("after.v1", flat(&sess.variables().v1)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
-        out.push(("init.v1", flat(&sess.variables().v1)));
+        out.push(("after.v2", flat(&sess.variables().v2)));
         out
     }
 }
@@ -18255,9 +18379,10 @@ pub mod c350 {
             let n5 = tf.nn.max_pool(v0, ksize = [1, 2], strides = [1, 1, 2, 1], padding = "SAME");
             let n6 = tf.nn.max_pool(v0, ksize = [1, 3], strides = [2, 1], padding = "SAME");
             let n7 = n3 >= n3;
-            let n8 = n1 * 3.0 + n1;
-            let n9 = tf.nn.avg_pool(n5, ksize = [1, 3], strides = [1, 1, 2, 1], padding = "SAME");
-            let step = tf.group(v0.assign_sub(n5));
+            let n8 = tf.constant([-1.55, -0.98], dtype = tf.float32);
+            let n9 = tf.nn.bias_add(n6, n8);
+            let n10 = tf.nn.bias_add(n6, n8);
+            let grads = tf.gradients(n5, [v0]);
         }
     }
 
@@ -18275,11 +18400,11 @@ pub mod c350 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
@@ -18297,10 +18422,14 @@ pub mod c351 {
             let n3 = tf.identity(n2);
             let v2 = tf.Variable(tf.constant([[[[0.9]]], [[[0.09]]]], dtype = tf.float64));
             let n4 = tf.nn.depthwise_conv2d(n1, v2, strides = [1, 1, 1, 1], padding = "VALID");
-            let n5 = tf.transpose(v2);
-            let n6 = n1 + n5;
-            let n7 = tf.greater_equal(v1, v1);
-            let n8 = tf.subtract(n5, (-0.0));
+            let n5 = tf.constant([0.23], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n4, n5);
+            let n7 = n2 * (1 / 4) + n2;
+            let n8 = tf.identity(n6);
+            let n9 = tf.constant([0.14, -1.9], dtype = tf.float64);
+            let n10 = tf.nn.bias_add(n3, n9);
+            let step = tf.group(v2.assign(n5 + tf.zeros([2, 1, 1, 1], dtype = tf.float64)), v1.assign(v1));
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -18322,7 +18451,18 @@ pub mod c351 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("after.v2", flat(&sess.variables().v2)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
+        out.push(("init.v2", flat(&sess.variables().v2)));
         out
     }
 }
@@ -18338,11 +18478,10 @@ pub mod c352 {
             let n3 = tf.constant([[4611686018427387904]], dtype = tf.int64);
             let n4 = tf.cast(n2, tf.int64);
             let n5 = tf.nn.max_pool(n1, ksize = [1, 1, 2, 1], strides = 1, padding = "VALID");
-            let n6 = tf.matmul(n3, n3);
-            let n7 = tf.where(n2, v0, v0);
-            let n8 = tf.matmul(n3, n3);
-            let n9 = n4 * n3;
-            let grads = tf.gradients(n7, [v0]);
+            let n6 = tf.nn.bias_add(n3, n4);
+            let n7 = tf.one_hot(n4, 2, on_value = 3, dtype = tf.uint8);
+            let n8 = tf.not_equal(n1, n1);
+            let n9 = 1 + n4;
         }
     }
 
@@ -18455,12 +18594,10 @@ pub mod c352 {
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
-        let grads = sess.run(g::grads { n2: &n2 });
-        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
@@ -18640,12 +18777,14 @@ pub mod c355 {
             let n6 = tf.equal(v1, n2);
             let n7 = tf.less(v1, v1);
             let n8 = tf.nn.softmax(v0);
-            let n9 = tf.multiply(n1, n1);
-            let n10 = n2 * n2;
-            let n11 = tf.divide(n3, 1.0);
-            let n12 = tf.nn.tanh(n10);
-            let loss = tf.reduce_sum(tf.square(n5)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
+            let n9 = tf.constant([1.32, -0.26, 1.8], dtype = tf.float32);
+            let n10 = tf.nn.bias_add(n3, n9);
+            let n11 = tf.nn.relu6(n4);
+            let n12 = tf.identity(n3);
+            let n13 = tf.nn.max_pool(v0, ksize = [1, 2, 1, 1], strides = [2, 1], padding = "SAME");
+            let loss = tf.reduce_sum(tf.square(n13)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -18670,14 +18809,18 @@ pub mod c355 {
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
-        out.push(("n11", flat(&sess.run(g::n11 { n3: &n3 }))));
-        out.push(("n12", flat(&sess.run(g::n12 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n3: &n3 }))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n12", flat(&sess.run(g::n12 { n3: &n3 }))));
+        out.push(("n13", flat(&sess.run(g::n13))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
         out.push(("after.v1", flat(&sess.variables().v1)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -19128,8 +19271,12 @@ pub mod c362 {
             let n4 = tf.nn.max_pool(n1, ksize = [1, 1, 2, 1], strides = 1, padding = "VALID");
             let n5 = v0 > n2;
             let n6 = n2 <= n2;
-            let n7 = tf.math.reduce_sum(n2, axis = [0, 1], keepdims = true);
-            let n8 = v0 > v0;
+            let n7 = tf.constant([-1.07, 1.34], dtype = tf.float32);
+            let n8 = tf.nn.bias_add(n2, n7);
+            let n9 = tf.nn.sigmoid(n8);
+            let n10 = tf.constant([0, -1], dtype = tf.int64);
+            let n11 = tf.nn.bias_add(n1, n10);
+            let n12 = tf.one_hot(n10, 3, on_value = 1, off_value = 0);
             let step = tf.group(v0.assign_sub(v0));
         }
     }
@@ -19219,8 +19366,12 @@ pub mod c362 {
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n2: &n2 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
+        out.push(("n12", flat(&sess.run(g::n12))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -19511,10 +19662,11 @@ pub mod c367 {
             let n5 = n4 - n4;
             let n6 = tf.stop_gradient(n1);
             let n7 = tf.stop_gradient(n2);
-            let n8 = tf.cast(n7, tf.int64);
-            let n9 = n3 / n3;
-            let n10 = tf.divide(n9, n9);
-            let init = tf.global_variables_initializer();
+            let n8 = tf.constant([0, 0, -2], dtype = tf.int32);
+            let n9 = tf.nn.bias_add(n5, n8);
+            let n10 = tf.subtract(n3, n3);
+            let n11 = tf.nn.max_pool(n5, ksize = [1, 2, 3, 1], strides = 1, padding = "VALID");
+            let step = tf.group(v0.assign(v0));
         }
     }
 
@@ -19540,11 +19692,13 @@ pub mod c367 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10))));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -19604,9 +19758,7 @@ pub mod c369 {
             let n6 = tf.nn.softmax(n4);
             let n7 = v0 - n6;
             let n8 = n3 * n6;
-            let n9 = n6 / n4;
-            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -19645,10 +19797,8 @@ pub mod c369 {
         out.push(("n6", flat(&sess.run(g::n6 { n3: &n3 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
         out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -19701,8 +19851,10 @@ pub mod c371 {
             let n1 = tf.placeholder(tf.int64, [1, 5, 4, 3]);
             let n2 = tf.placeholder(tf.uint8, []);
             let n3 = tf.abs(n1);
-            let n4 = tf.add(n1, 2);
-            let n5 = tf.nn.max_pool(n3, ksize = [1, 3, 3, 1], strides = 1, padding = "SAME");
+            let n4 = tf.constant([-1, -2, 3], dtype = tf.int64);
+            let n5 = tf.nn.bias_add(n1, n4);
+            let n6 = n1 <= n5;
+            let n7 = tf.nn.bias_add(n5, n4);
         }
     }
 
@@ -19776,8 +19928,10 @@ pub mod c371 {
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
-        out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
+        out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out
     }
 }
@@ -19832,8 +19986,11 @@ pub mod c373 {
             let n5 = tf.add(n3, n4);
             let n6 = n4 / v1;
             let n7 = tf.math.reduce_mean(v1, axis = -1);
-            let n8 = tf.sqrt(n4);
-            let step = tf.group(v0.assign(v0), v1.assign(n7 + tf.zeros([1, 3], dtype = tf.float32)));
+            let n8 = tf.constant([3, -2, 3], dtype = tf.int64);
+            let n9 = tf.nn.bias_add(n2, n8);
+            let loss = tf.reduce_sum(tf.square(n7)) + tf.reduce_sum(tf.square(v1));
+            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -19852,10 +20009,14 @@ pub mod c373 {
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
         out.push(("after.v1", flat(&sess.variables().v1)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -19875,11 +20036,11 @@ pub mod c374 {
             let n6 = tf.one_hot(n2, 2, on_value = 3, dtype = tf.uint8);
             let n7 = tf.identity(n6);
             let n8 = tf.reduce_sum(n5, axis = [0]);
-            let n9 = tf.stop_gradient(n2);
-            let n10 = v1 * 3.0 + v1;
-            let n11 = tf.divide(n10, 3.0);
-            let n12 = tf.log(n8);
-            let n13 = tf.nn.relu6(n3);
+            let n9 = tf.nn.bias_add(n5, n8);
+            let n10 = tf.matmul(v1, v1, transpose_a = true);
+            let n11 = tf.reduce_sum(n7, axis = [-2], keepdims = true);
+            let n12 = tf.tanh(n3);
+            let grads = tf.gradients(n10, [v1]);
         }
     }
 
@@ -19908,11 +20069,12 @@ pub mod c374 {
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
         out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10))));
-        out.push(("n11", flat(&sess.run(g::n11))));
-        out.push(("n12", flat(&sess.run(g::n12))));
-        out.push(("n13", flat(&sess.run(g::n13 { n3: &n3 }))));
+        out.push(("n11", flat(&sess.run(g::n11 { n2: &n2 }))));
+        out.push(("n12", flat(&sess.run(g::n12 { n3: &n3 }))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
@@ -19981,8 +20143,9 @@ pub mod c376 {
             let n8 = tf.cast(n5, tf.float64);
             let n9 = tf.transpose(n5, perm = [1, 0]);
             let n10 = tf.math.exp(n7);
-            let n11 = tf.add(n3, 3.0);
-            let grads = tf.gradients(n9, [v0, v1]);
+            let n11 = tf.constant([-0.88, 1.43], dtype = tf.float64);
+            let n12 = tf.nn.bias_add(n3, n11);
+            let step = tf.group(v0.assign_sub(v0), v1.assign_add(n3));
             let init = tf.global_variables_initializer();
         }
     }
@@ -20014,9 +20177,11 @@ pub mod c376 {
         out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
         out.push(("n11", flat(&sess.run(g::n11))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
-        out.push(("grads.1", flat(&grads.1)));
+        out.push(("n12", flat(&sess.run(g::n12))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
         sess.run(g::init);
         out.push(("init.v0", flat(&sess.variables().v0)));
         out.push(("init.v1", flat(&sess.variables().v1)));
@@ -20036,9 +20201,10 @@ pub mod c377 {
             let n2 = tf.math.exp(v1);
             let n3 = tf.transpose(n1, perm = [1, 0]);
             let n4 = tf.stop_gradient(n1);
-            let n5 = tf.add(v0, 0.5);
-            let n6 = tf.math.sigmoid(n5);
-            let grads = tf.gradients(n5, [v0]);
+            let n5 = tf.constant([2], dtype = tf.int64);
+            let n6 = tf.nn.bias_add(n3, n5);
+            let n7 = v1 / v1;
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -20053,9 +20219,11 @@ pub mod c377 {
         out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -20140,12 +20308,12 @@ pub mod c380 {
             let n6 = tf.nn.avg_pool(n5, ksize = [1, 3, 2, 1], strides = [1, 2], padding = "SAME");
             let n7 = v0 * 1.0 + v0;
             let n8 = tf.nn.softmax(n5);
-            let n9 = tf.nn.max_pool(n8, ksize = [2, 3], strides = [1, 1, 1, 1], padding = "SAME");
-            let n10 = tf.where(n2, n4, n4);
-            let n11 = tf.matmul(n10, n10, transpose_b = true);
+            let n9 = tf.constant([0.67, -0.4], dtype = tf.float32);
+            let n10 = tf.nn.bias_add(n4, n9);
+            let n11 = tf.nn.avg_pool(n5, ksize = 1, strides = [1, 2, 2, 1], padding = "VALID");
+            let n12 = tf.reduce_mean(n5, axis = [0, 3]);
             let loss = tf.reduce_sum(tf.square(n7)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
-            let init = tf.global_variables_initializer();
+            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
         }
     }
 
@@ -20198,13 +20366,12 @@ pub mod c380 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
-        out.push(("n11", flat(&sess.run(g::n11 { n2: &n2 }))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n12", flat(&sess.run(g::n12))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -20277,12 +20444,7 @@ pub mod c382 {
             let n6 = tf.math.reduce_mean(n1, axis = [0, 1]);
             let n7 = tf.nn.softmax(n4);
             let n8 = tf.negative(n1);
-            let n9 = n7 / 1.0;
-            let n10 = tf.exp(n8);
-            let n11 = tf.multiply(n5, 0.0);
-            let n12 = tf.sqrt(n7);
-            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
+            let n9 = tf.nn.avg_pool(n7, ksize = [1, 1, 1, 1], strides = 1, padding = "VALID");
             let init = tf.global_variables_initializer();
         }
     }
@@ -20322,12 +20484,6 @@ pub mod c382 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
-        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
-        out.push(("n12", flat(&sess.run(g::n12))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
         sess.run(g::init);
         out.push(("init.v0", flat(&sess.variables().v0)));
         out
@@ -20449,7 +20605,6 @@ pub mod c385 {
     use super::*;
     tfcore::graph! {
         pub mod g {
-            const SCALE: f32 = 0.75;
             let n1 = tf.placeholder(tf.int64, [None]);
             let n2 = tf.placeholder(tf.int32, [2, 4, 4, 2]);
             let n3 = tf.placeholder(tf.uint8, [None, 1, 1, 2]);
@@ -20457,10 +20612,12 @@ pub mod c385 {
             let v1 = tf.Variable(tf.constant([[-0.01, 0.32, 1.08], [-0.31, 0.28, 0.73]], dtype = tf.float32));
             let n4 = tf.constant([[-1.23, -0.63], [1.72, -1.73]], dtype = tf.float64);
             let n5 = tf.transpose(n2);
-            let n6 = tf.reduce_mean(n4, axis = [0, 1]);
-            let n7 = n4 * n4;
-            let n8 = v1 * SCALE + v1;
-            let grads = tf.gradients(n8, [v1]);
+            let n6 = tf.constant([0.56, -1.27], dtype = tf.float64);
+            let n7 = tf.nn.bias_add(n4, n6);
+            let n8 = tf.identity(n1);
+            let n9 = tf.subtract(n5, 1);
+            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
             let init = tf.global_variables_initializer();
         }
     }
@@ -20546,9 +20703,12 @@ pub mod c385 {
         out.push(("n5", flat(&sess.run(g::n5 { n2: &n2 }))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
         sess.run(g::init);
         out.push(("init.v0", flat(&sess.variables().v0)));
         out.push(("init.v1", flat(&sess.variables().v1)));
@@ -20793,10 +20953,7 @@ pub mod c392 {
             let n7 = tf.subtract(n5, n4);
             let n8 = tf.divide(v0, (1 / 4));
             let n9 = tf.reduce_mean(v0, axis = [3], keepdims = true);
-            let n10 = tf.divide(n3, 3.0);
-            let loss = tf.reduce_sum(tf.square(n7)) + tf.reduce_sum(tf.square(v1));
-            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
-            let init = tf.global_variables_initializer();
+            let step = tf.group(v0.assign_sub(v0), v1.assign_sub(n5));
         }
     }
 
@@ -20816,14 +20973,10 @@ pub mod c392 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("n10", flat(&sess.run(g::n10))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
         out.push(("after.v1", flat(&sess.variables().v1)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
-        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -20903,7 +21056,8 @@ pub mod c394 {
             let n3 = tf.tanh(n1);
             let n4 = tf.nn.softmax(n1);
             let n5 = 0.0 / n2;
-            let n6 = tf.cast(n3, tf.float32);
+            let n6 = tf.nn.bias_add(n3, n5);
+            let step = tf.group(v1.assign(v1), v0.assign(v0));
         }
     }
 
@@ -20919,6 +21073,10 @@ pub mod c394 {
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("after.v1", flat(&sess.variables().v1)));
         out
     }
 }
@@ -20934,13 +21092,14 @@ pub mod c395 {
             let n4 = tf.constant([[[[6, 4, 2], [0, -4, 4], [-6, -1, -1], [2, 6, 4611686018427387904]], [[-6, -6, 6], [4, 6, -2], [5, -4, 5], [-4, -2, 6]], [[5, -2, 3], [-1, -3, -4611686018427387904], [-5, -4, -2], [-3, -3, 4]], [[-1, -3, -4], [0, 5, 6], [0, 5, -5], [3, 0, 6]], [[-4611686018427387904, 2, 6], [-6, -6, 2], [2, 2, 2], [-5, -1, -4]]]], dtype = tf.int64);
             let n5 = tf.subtract(n1, n1);
             let n6 = tf.reduce_mean(n1);
-            let n7 = tf.divide(n3, n3);
-            let n8 = tf.negative(n7);
-            let n9 = tf.math.square(n6);
-            let n10 = tf.add(n4, n4);
-            let n11 = tf.greater_equal(n8, n3);
-            let n12 = n4 * 1;
-            let n13 = n6 + n1;
+            let n7 = tf.constant([-0.05, 0.27], dtype = tf.float32);
+            let n8 = tf.nn.bias_add(n3, n7);
+            let n9 = tf.add(n8, 0.5);
+            let n10 = tf.math.square(n8);
+            let n11 = n10 * n3;
+            let n12 = tf.greater_equal(n8, n7);
+            let n13 = n4 * 1;
+            let n14 = n6 + n1;
         }
     }
 
@@ -20956,13 +21115,14 @@ pub mod c395 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n1 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8 { n3: &n3 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1 }))));
-        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
+        out.push(("n10", flat(&sess.run(g::n10 { n3: &n3 }))));
         out.push(("n11", flat(&sess.run(g::n11 { n3: &n3 }))));
-        out.push(("n12", flat(&sess.run(g::n12))));
-        out.push(("n13", flat(&sess.run(g::n13 { n1 }))));
+        out.push(("n12", flat(&sess.run(g::n12 { n3: &n3 }))));
+        out.push(("n13", flat(&sess.run(g::n13))));
+        out.push(("n14", flat(&sess.run(g::n14 { n1 }))));
         out
     }
 }
@@ -21009,16 +21169,130 @@ pub mod c397 {
     use super::*;
     tfcore::graph! {
         pub mod g {
+            const WIDTH: usize = 3;
+            let n1 = tf.placeholder(tf.float32, [1, WIDTH, WIDTH, 1]);
+            let n2 = tf.placeholder(tf.float32, [1, 5, 4, WIDTH]);
+            let n3 = tf.constant([[[[false], [false], [false]], [[false], [false], [false]], [[true], [false], [true]]]]);
+            let n4 = tf.constant([7], dtype = tf.uint8);
+            let n5 = tf.square(n4);
+            let n6 = tf.nn.softmax(n1);
+            let n7 = tf.constant([0.83], dtype = tf.float32);
+            let n8 = tf.nn.bias_add(n6, n7);
+            let n9 = tf.math.log(n2);
+            let v0 = tf.Variable(tf.constant([[[[0.01], [-0.41], [0.11]], [[0.53], [0.09], [0.35]]], [[[-0.01], [0.68], [0.26]], [[0.16], [-0.88], [0.14]]], [[[-0.82], [0.54], [-0.62]], [[-0.61], [0.79], [-0.35]]]], dtype = tf.float32));
+            let n10 = tf.nn.depthwise_conv2d(n9, v0, strides = [1, 2, 2, 1], padding = "SAME");
+            let n11 = tf.nn.softmax(n1);
+            let grads = tf.gradients(n10, [v0]);
+        }
+    }
+
+    pub fn run() -> Vec<(&'static str, Vec<Value>)> {
+        let mut sess = g::Session::new();
+        let mut out = Vec::new();
+        let n1 = tfcore::Array4::<f32, 1, 3, 3, 1>::from_slice(&[
+            -2.189f32, 0.9f32, 0.033f32, 0.453f32, 2.056f32, -2.505f32, -1.184f32, -0.961f32, 1.135f32,
+        ])
+        .unwrap();
+        let n2 = tfcore::Array4::<f32, 1, 5, 4, 3>::from_slice(&[
+            2.208f32,
+            f32::NAN,
+            0.12f32,
+            1.835f32,
+            -1.558f32,
+            2.098f32,
+            0.575f32,
+            -2.282f32,
+            -2.947f32,
+            -1.456f32,
+            0.912f32,
+            -2.757f32,
+            -1.696f32,
+            -0.294f32,
+            1.292f32,
+            0.101f32,
+            2.648f32,
+            -0.938f32,
+            -2.06f32,
+            1.397f32,
+            1.629f32,
+            2.665f32,
+            0.0f32,
+            f32::NAN,
+            -2.79f32,
+            2.669f32,
+            1.658f32,
+            f32::NAN,
+            -2.736f32,
+            0.95f32,
+            2.015f32,
+            -0.874f32,
+            1.078f32,
+            1.717f32,
+            -0.525f32,
+            -1.864f32,
+            0.0f32,
+            2.473f32,
+            f32::INFINITY,
+            f32::NAN,
+            -0.78f32,
+            1.904f32,
+            1.903f32,
+            -0.0f32,
+            -2.115f32,
+            -2.354f32,
+            -0.0f32,
+            -2.96f32,
+            -0.0f32,
+            -2.022f32,
+            -2.767f32,
+            -0.681f32,
+            -0.325f32,
+            -1.449f32,
+            0.225f32,
+            2.763f32,
+            -1.968f32,
+            -0.601f32,
+            -0.956f32,
+            2.757f32,
+        ])
+        .unwrap();
+        out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
+        out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
+        out.push(("n3", flat(&sess.run(g::n3))));
+        out.push(("n4", flat(&sess.run(g::n4))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("v0", flat(&sess.run(g::v0))));
+        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
+        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
+        let grads = sess.run(g::grads { n2: &n2 });
+        out.push(("grads.0", flat(&grads.0)));
+        out
+    }
+}
+
+pub mod c398 {
+    #![allow(non_snake_case, unused_imports)]
+    use super::*;
+    tfcore::graph! {
+        pub mod g {
+            const SCALE: f32 = 0.75;
             let n1 = tf.placeholder(tf.float64, [2, 4, 4, 2]);
             let n2 = tf.placeholder(tf.float64, [1, 3]);
             let n3 = tf.placeholder("float", [2, 1]);
             let v0 = tf.Variable(tf.constant([[-0.05, -0.37, -0.48], [1.63, -1.82, 1.44]], dtype = tf.float32), trainable = false);
             let n4 = tf.constant([[true]]);
             let n5 = tf.zeros([1, 1], dtype = tf.uint8);
-            let n6 = tf.equal(n5, n5);
-            let n7 = 0.25 - n1;
-            let n8 = tf.add(n1, 0.25);
-            let step = tf.group(v0.assign_sub(n3 + tf.zeros([2, 3], dtype = tf.float32)));
+            let n6 = tf.constant([1.03], dtype = tf.float32);
+            let n7 = tf.nn.bias_add(n3, n6);
+            let v1 = tf.Variable(tf.constant([[[[-0.43, 0.84], [-0.73, 0.3]]]], dtype = tf.float64));
+            let n8 = tf.nn.conv2d(n1, v1, strides = [1, 1, 1, 1], padding = "VALID");
+            let n9 = n6 * SCALE + n6;
+            let n10 = n7 > n3;
+            let grads = tf.gradients(n8, [v1]);
         }
     }
 
@@ -21101,16 +21375,18 @@ pub mod c397 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
+        out.push(("v1", flat(&sess.run(g::v1))));
         out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
-        sess.run(g::step { n3: &n3 });
-        sess.run(g::step { n3: &n3 });
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n3: &n3 }))));
+        let grads = sess.run(g::grads { n1: &n1 });
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
 
-pub mod c398 {
+pub mod c399 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21161,7 +21437,7 @@ pub mod c398 {
     }
 }
 
-pub mod c399 {
+pub mod c400 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21208,7 +21484,7 @@ pub mod c399 {
     }
 }
 
-pub mod c400 {
+pub mod c401 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21238,7 +21514,7 @@ pub mod c400 {
     }
 }
 
-pub mod c401 {
+pub mod c402 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21283,7 +21559,7 @@ pub mod c401 {
     }
 }
 
-pub mod c402 {
+pub mod c403 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21314,12 +21590,13 @@ pub mod c402 {
     }
 }
 
-pub mod c403 {
+pub mod c404 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
         pub mod g {
             const WIDTH: usize = 3;
+            const SCALE: f32 = 0.75;
             let n1 = tf.placeholder(tf.int64, [2, 4, 4, 2]);
             let n2 = tf.placeholder(tf.float32, [2, WIDTH, 2]);
             let n3 = tf.placeholder(tf.int64, [3]);
@@ -21327,10 +21604,11 @@ pub mod c403 {
             let n5 = n3 > n3;
             let n6 = n2 / n2;
             let n7 = tf.abs(n6);
-            let n8 = n2 / n6;
-            let n9 = tf.identity(n5);
-            let n10 = n2 / n2;
-            let n11 = tf.add(n6, n8);
+            let n8 = tf.constant([-1.15, -0.43], dtype = tf.float32);
+            let n9 = tf.nn.bias_add(n2, n8);
+            let n10 = tf.less_equal(n6, n9);
+            let n11 = tf.tanh(n6);
+            let n12 = n2 * SCALE + n2;
         }
     }
 
@@ -21417,15 +21695,16 @@ pub mod c403 {
         out.push(("n5", flat(&sess.run(g::n5 { n3: &n3 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
         out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
         out.push(("n11", flat(&sess.run(g::n11 { n2: &n2 }))));
+        out.push(("n12", flat(&sess.run(g::n12 { n2: &n2 }))));
         out
     }
 }
 
-pub mod c404 {
+pub mod c405 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21441,10 +21720,14 @@ pub mod c404 {
             let n6 = tf.abs(n5);
             let n7 = tf.reduce_mean(n6, axis = [-2], keepdims = true);
             let n8 = tf.exp(n2);
-            let n9 = tf.nn.relu(n8);
-            let n10 = tf.divide(v1, n8);
+            let n9 = tf.constant([-1.62, -0.12, -1.13], dtype = tf.float64);
+            let n10 = tf.nn.bias_add(n5, n9);
+            let n11 = tf.nn.max_pool(v1, ksize = [2, 3], strides = [2, 1], padding = "SAME");
+            let v2 = tf.Variable(tf.constant([[[[-0.66]], [[-0.71]]], [[[0.24]], [[0.1]]], [[[0.57]], [[-0.24]]]], dtype = tf.float32));
+            let n12 = tf.nn.conv2d(v1, v2, strides = 2, padding = "VALID");
+            let n13 = n4 + n4;
             let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss);
+            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
         }
     }
 
@@ -21525,17 +21808,22 @@ pub mod c404 {
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("v2", flat(&sess.run(g::v2))));
+        out.push(("n12", flat(&sess.run(g::n12))));
+        out.push(("n13", flat(&sess.run(g::n13))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
         out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("after.v2", flat(&sess.variables().v2)));
         out
     }
 }
 
-pub mod c405 {
+pub mod c406 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21549,9 +21837,9 @@ pub mod c405 {
             let n5 = tf.subtract(v0, v0);
             let n6 = tf.identity(n3);
             let n7 = tf.cast(n1, tf.int64);
-            let n8 = n5 >= n5;
-            let n9 = tf.matmul(n1, n1, transpose_a = true, transpose_b = true);
-            let grads = tf.gradients(n6, [v0]);
+            let n8 = tf.constant([-2, 0], dtype = tf.int64);
+            let n9 = tf.nn.bias_add(n7, n8);
+            let n10 = tf.reduce_mean(n8, axis = [-1], keepdims = true);
         }
     }
 
@@ -21570,13 +21858,12 @@ pub mod c405 {
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
+        out.push(("n10", flat(&sess.run(g::n10))));
         out
     }
 }
 
-pub mod c406 {
+pub mod c407 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21589,7 +21876,8 @@ pub mod c406 {
             let n5 = tf.ones([1, 1], dtype = tf.float32);
             let n6 = tf.divide(n3, n5);
             let n7 = tf.math.log(n2);
-            let n8 = tf.transpose(n1);
+            let n8 = tf.constant([1.93, -1.9], dtype = tf.float64);
+            let n9 = tf.nn.bias_add(n7, n8);
         }
     }
 
@@ -21617,12 +21905,13 @@ pub mod c406 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n3: &n3 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
         out
     }
 }
 
-pub mod c407 {
+pub mod c408 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21635,7 +21924,9 @@ pub mod c407 {
             let n4 = tf.math.reduce_mean(n2, axis = 0, keepdims = true);
             let n5 = tf.where(n3, n3, n3);
             let n6 = tf.math.reduce_sum(n2, axis = [-4]);
-            let n7 = tf.reduce_sum(n1, keepdims = true);
+            let n7 = tf.constant([-1.53, 1.3], dtype = tf.float32);
+            let n8 = tf.nn.bias_add(n4, n7);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -21652,12 +21943,16 @@ pub mod c407 {
         out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
 
-pub mod c408 {
+pub mod c409 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21730,7 +22025,7 @@ pub mod c408 {
     }
 }
 
-pub mod c409 {
+pub mod c410 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21820,7 +22115,7 @@ pub mod c409 {
     }
 }
 
-pub mod c410 {
+pub mod c411 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21851,7 +22146,7 @@ pub mod c410 {
     }
 }
 
-pub mod c411 {
+pub mod c412 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -21956,7 +22251,7 @@ pub mod c411 {
     }
 }
 
-pub mod c412 {
+pub mod c413 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22015,7 +22310,7 @@ pub mod c412 {
     }
 }
 
-pub mod c413 {
+pub mod c414 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22041,7 +22336,7 @@ pub mod c413 {
     }
 }
 
-pub mod c414 {
+pub mod c415 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22085,7 +22380,7 @@ pub mod c414 {
     }
 }
 
-pub mod c415 {
+pub mod c416 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22122,7 +22417,7 @@ pub mod c415 {
     }
 }
 
-pub mod c416 {
+pub mod c417 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22182,7 +22477,7 @@ pub mod c416 {
     }
 }
 
-pub mod c417 {
+pub mod c418 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22198,11 +22493,11 @@ pub mod c417 {
             let n7 = tf.exp(n4);
             let v2 = tf.Variable(tf.constant([[[[0.81, 0.31, -0.59], [-0.31, 0.19, 0.49], [0.98, -0.64, -0.42]], [[-0.95, 0.79, -0.18], [-0.01, -0.12, 0.93], [0.62, 0.6, 0.66]], [[-0.46, 0.93, 0.14], [0.94, -0.99, -0.66], [-0.21, -0.11, 0.14]]], [[[-0.98, 0.94, 0.72], [-0.03, 0.37, -0.99], [0.8, 0.67, -0.47]], [[-0.04, -0.43, -0.53], [0.23, -0.2, -0.61], [-0.78, 0.76, 0.88]], [[-0.71, -0.16, 0.53], [-0.2, -0.81, -0.65], [-0.2, -0.23, 0.75]]]], dtype = tf.float64));
             let n8 = tf.nn.conv2d(v0, v2, strides = [2, 2], padding = "VALID", dilations = [1, 1, 1, 1]);
-            let n9 = tf.multiply(n8, n2);
-            let n10 = tf.math.reduce_mean(n4, axis = 1);
-            let n11 = tf.nn.avg_pool(v2, ksize = [2, 1], strides = 1, padding = "SAME");
-            let loss = tf.reduce_sum(tf.square(v1)) + tf.reduce_sum(tf.square(v1));
-            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
+            let n9 = tf.constant([0.56, 1.91, 1.6], dtype = tf.float64);
+            let n10 = tf.nn.bias_add(v0, n9);
+            let n11 = n1 * (-0.0) + n1;
+            let n12 = tf.subtract(v0, v0);
+            let step = tf.group(v1.assign(v1), v0.assign(n12));
         }
     }
 
@@ -22223,9 +22518,10 @@ pub mod c417 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("v2", flat(&sess.run(g::v2))));
         out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10))));
-        out.push(("n11", flat(&sess.run(g::n11))));
+        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
+        out.push(("n12", flat(&sess.run(g::n12))));
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
@@ -22235,7 +22531,7 @@ pub mod c417 {
     }
 }
 
-pub mod c418 {
+pub mod c419 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22264,7 +22560,7 @@ pub mod c418 {
     }
 }
 
-pub mod c419 {
+pub mod c420 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22312,7 +22608,7 @@ pub mod c419 {
     }
 }
 
-pub mod c420 {
+pub mod c421 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22343,7 +22639,7 @@ pub mod c420 {
     }
 }
 
-pub mod c421 {
+pub mod c422 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22379,7 +22675,7 @@ pub mod c421 {
     }
 }
 
-pub mod c422 {
+pub mod c423 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22423,7 +22719,7 @@ pub mod c422 {
     }
 }
 
-pub mod c423 {
+pub mod c424 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22438,7 +22734,11 @@ pub mod c423 {
             let n5 = tf.add(n2, n2);
             let n6 = tf.add(n1, n1);
             let n7 = n5 * SCALE + n5;
-            let n8 = tf.nn.softmax(v0);
+            let n8 = tf.constant([0.4, -0.56], dtype = tf.float64);
+            let n9 = tf.nn.bias_add(v0, n8);
+            let loss = tf.reduce_sum(tf.square(n4)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -22458,11 +22758,17 @@ pub mod c423 {
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
 
-pub mod c424 {
+pub mod c425 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22507,7 +22813,7 @@ pub mod c424 {
     }
 }
 
-pub mod c425 {
+pub mod c426 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22566,7 +22872,7 @@ pub mod c425 {
     }
 }
 
-pub mod c426 {
+pub mod c427 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22607,7 +22913,7 @@ pub mod c426 {
     }
 }
 
-pub mod c427 {
+pub mod c428 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22616,7 +22922,9 @@ pub mod c427 {
             let n1 = tf.placeholder(tf.int64, [1, 3, 3, 1]);
             let n2 = tf.placeholder(tf.int32, [1, 5, 4, WIDTH]);
             let n3 = tf.math.reduce_sum(n1, axis = [0, 3]);
-            let n4 = tf.nn.relu6(n2);
+            let n4 = tf.constant([3], dtype = tf.int64);
+            let n5 = tf.nn.bias_add(n1, n4);
+            let n6 = tf.one_hot(n4, 4, on_value = 1, off_value = 0);
         }
     }
 
@@ -22701,12 +23009,14 @@ pub mod c427 {
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
-        out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
+        out.push(("n4", flat(&sess.run(g::n4))));
+        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6))));
         out
     }
 }
 
-pub mod c428 {
+pub mod c429 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22739,7 +23049,7 @@ pub mod c428 {
     }
 }
 
-pub mod c429 {
+pub mod c430 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22779,7 +23089,7 @@ pub mod c429 {
     }
 }
 
-pub mod c430 {
+pub mod c431 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22839,7 +23149,7 @@ pub mod c430 {
     }
 }
 
-pub mod c431 {
+pub mod c432 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22851,11 +23161,11 @@ pub mod c431 {
             let n4 = tf.constant([2.75, -0.87, -0.82], dtype = tf.float64);
             let n5 = n4 < n4;
             let n6 = tf.reduce_mean(n4, axis = 0);
-            let n7 = tf.divide(n4, n6);
-            let n8 = tf.sigmoid(n7);
-            let n9 = tf.reduce_sum(n8, axis = 0, keepdims = true);
-            let n10 = tf.log(n8);
-            let n11 = tf.nn.softmax(n10);
+            let n7 = tf.constant([-1.97, -0.39], dtype = tf.float32);
+            let n8 = tf.nn.bias_add(n1, n7);
+            let n9 = tf.math.reduce_sum(n8, axis = [0, 3], keepdims = true);
+            let n10 = n1 * (1 / 4) + n1;
+            let n11 = -n7;
         }
     }
 
@@ -22871,15 +23181,15 @@ pub mod c431 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
         out.push(("n11", flat(&sess.run(g::n11))));
         out
     }
 }
 
-pub mod c432 {
+pub mod c433 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22918,7 +23228,7 @@ pub mod c432 {
     }
 }
 
-pub mod c433 {
+pub mod c434 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -22928,11 +23238,13 @@ pub mod c433 {
             let n2 = tf.constant([[[[2, 6]]], [[[-2, -2]]]], dtype = tf.int64);
             let n3 = tf.multiply(n2, n2);
             let n4 = tf.stop_gradient(n2);
-            let n5 = n3 * n2;
-            let n6 = tf.divide(n1, n1);
-            let n7 = tf.nn.max_pool(n3, ksize = 1, strides = [1, 1, 2, 1], padding = "SAME");
-            let n8 = n2 + n5;
-            let n9 = tf.exp(n1);
+            let n5 = tf.constant([-2, 3], dtype = tf.int64);
+            let n6 = tf.nn.bias_add(n2, n5);
+            let n7 = n3 > n4;
+            let n8 = tf.stop_gradient(n4);
+            let n9 = tf.identity(n8);
+            let n10 = tf.math.exp(n1);
+            let n11 = tf.exp(n1);
         }
     }
 
@@ -22949,15 +23261,17 @@ pub mod c433 {
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
+        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c434 {
+pub mod c435 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23001,7 +23315,7 @@ pub mod c434 {
     }
 }
 
-pub mod c435 {
+pub mod c436 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23029,7 +23343,7 @@ pub mod c435 {
     }
 }
 
-pub mod c436 {
+pub mod c437 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23044,7 +23358,8 @@ pub mod c436 {
             let n6 = n2 * SCALE + n2;
             let n7 = tf.nn.max_pool(n5, ksize = [2, 1], strides = [1, 2], padding = "SAME");
             let n8 = tf.math.reduce_mean(n2, axis = [0]);
-            let n9 = tf.nn.relu6(n6);
+            let n9 = tf.constant([3], dtype = tf.int32);
+            let n10 = tf.nn.bias_add(n1, n9);
         }
     }
 
@@ -23063,12 +23378,13 @@ pub mod c436 {
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c437 {
+pub mod c438 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23132,7 +23448,7 @@ pub mod c437 {
     }
 }
 
-pub mod c438 {
+pub mod c439 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23157,7 +23473,7 @@ pub mod c438 {
     }
 }
 
-pub mod c439 {
+pub mod c440 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23263,7 +23579,7 @@ pub mod c439 {
     }
 }
 
-pub mod c440 {
+pub mod c441 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23304,7 +23620,7 @@ pub mod c440 {
     }
 }
 
-pub mod c441 {
+pub mod c442 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23319,7 +23635,7 @@ pub mod c441 {
             let n5 = tf.nn.max_pool(v0, ksize = [1, 2, 2, 1], strides = [1, 2], padding = "SAME");
             let n6 = tf.one_hot(n2, 2);
             let n7 = tf.nn.softmax(n4);
-            let n8 = 2.0 / n4;
+            let grads = tf.gradients(n3, [v1]);
         }
     }
 
@@ -23336,12 +23652,13 @@ pub mod c441 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
 
-pub mod c442 {
+pub mod c443 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23377,7 +23694,7 @@ pub mod c442 {
     }
 }
 
-pub mod c443 {
+pub mod c444 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23391,10 +23708,10 @@ pub mod c443 {
             let n6 = (2 * 3) + v0;
             let v1 = tf.Variable(tf.constant([[[[-0.44, -0.02, -0.14], [-0.4, 0.75, 0.83]], [[-0.7, 0.07, -0.01], [0.61, 0.35, -0.43]], [[0.8, -0.27, 0.85], [0.05, 0.38, -0.38]]], [[[-0.12, -0.32, -0.35], [-0.47, 0.29, -0.32]], [[-0.32, 0.51, 0.75], [0.93, 0.31, 0.55]], [[0.46, 0.79, -0.95], [0.46, 0.45, -0.33]]]], dtype = tf.float64));
             let n7 = tf.nn.depthwise_conv2d(n4, v1, strides = [1, 1, 1, 1], padding = "SAME", dilations = [1, 1]);
-            let n8 = n7 / n7;
-            let n9 = tf.less_equal(n4, n4);
-            let loss = tf.reduce_sum(tf.square(v1)) + tf.reduce_sum(tf.square(v1));
-            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
+            let n8 = tf.constant([-1, 1], dtype = tf.int32);
+            let n9 = tf.nn.bias_add(v0, n8);
+            let n10 = tf.nn.max_pool(n4, ksize = [2, 3], strides = [1, 2], padding = "SAME");
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -23414,15 +23731,15 @@ pub mod c443 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
-        out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("init.v1", flat(&sess.variables().v1)));
         out
     }
 }
 
-pub mod c444 {
+pub mod c445 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23462,7 +23779,7 @@ pub mod c444 {
     }
 }
 
-pub mod c445 {
+pub mod c446 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23510,7 +23827,7 @@ pub mod c445 {
     }
 }
 
-pub mod c446 {
+pub mod c447 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23566,7 +23883,7 @@ pub mod c446 {
     }
 }
 
-pub mod c447 {
+pub mod c448 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23621,7 +23938,7 @@ pub mod c447 {
     }
 }
 
-pub mod c448 {
+pub mod c449 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23668,7 +23985,7 @@ pub mod c448 {
     }
 }
 
-pub mod c449 {
+pub mod c450 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23681,10 +23998,10 @@ pub mod c449 {
             let n5 = tf.math.exp(n1);
             let n6 = tf.math.reduce_sum(n2, axis = -3, keepdims = true);
             let n7 = n4 * 1.0 + n4;
-            let n8 = n5 * 2.0 + n5;
-            let n9 = tf.nn.relu6(n4);
-            let loss = tf.reduce_sum(tf.square(n3)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
+            let n8 = tf.constant([0.43, -1.5, 0.94], dtype = tf.float32);
+            let n9 = tf.nn.bias_add(v0, n8);
+            let n10 = n4 - n7;
+            let grads = tf.gradients(n4, [v0]);
         }
     }
 
@@ -23704,16 +24021,16 @@ pub mod c449 {
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
 
-pub mod c450 {
+pub mod c451 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23743,7 +24060,7 @@ pub mod c450 {
     }
 }
 
-pub mod c451 {
+pub mod c452 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23861,7 +24178,7 @@ pub mod c451 {
     }
 }
 
-pub mod c452 {
+pub mod c453 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23886,7 +24203,7 @@ pub mod c452 {
     }
 }
 
-pub mod c453 {
+pub mod c454 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -23930,7 +24247,7 @@ pub mod c453 {
     }
 }
 
-pub mod c454 {
+pub mod c455 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24004,7 +24321,7 @@ pub mod c454 {
     }
 }
 
-pub mod c455 {
+pub mod c456 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24049,7 +24366,7 @@ pub mod c455 {
     }
 }
 
-pub mod c456 {
+pub mod c457 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24081,7 +24398,7 @@ pub mod c456 {
     }
 }
 
-pub mod c457 {
+pub mod c458 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24134,7 +24451,7 @@ pub mod c457 {
     }
 }
 
-pub mod c458 {
+pub mod c459 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24161,7 +24478,7 @@ pub mod c458 {
     }
 }
 
-pub mod c459 {
+pub mod c460 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24174,7 +24491,8 @@ pub mod c459 {
             let n5 = tf.abs(n4);
             let n6 = tf.math.square(n2);
             let n7 = tf.abs(n1);
-            let n8 = tf.sqrt(n5);
+            let n8 = tf.constant([1.33, 0.14, 1.89], dtype = tf.float64);
+            let n9 = tf.nn.bias_add(n1, n8);
         }
     }
 
@@ -24377,11 +24695,12 @@ pub mod c459 {
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c460 {
+pub mod c461 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24421,7 +24740,7 @@ pub mod c460 {
     }
 }
 
-pub mod c461 {
+pub mod c462 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24460,7 +24779,7 @@ pub mod c461 {
     }
 }
 
-pub mod c462 {
+pub mod c463 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24553,7 +24872,7 @@ pub mod c462 {
     }
 }
 
-pub mod c463 {
+pub mod c464 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24596,7 +24915,7 @@ pub mod c463 {
     }
 }
 
-pub mod c464 {
+pub mod c465 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24643,7 +24962,7 @@ pub mod c464 {
     }
 }
 
-pub mod c465 {
+pub mod c466 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24669,7 +24988,7 @@ pub mod c465 {
     }
 }
 
-pub mod c466 {
+pub mod c467 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24764,7 +25083,7 @@ pub mod c466 {
     }
 }
 
-pub mod c467 {
+pub mod c468 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24780,7 +25099,7 @@ pub mod c467 {
             let n6 = tf.reduce_sum(n5, axis = [-3]);
             let n7 = tf.subtract(n6, n6);
             let n8 = tf.nn.softmax(v2);
-            let n9 = tf.divide(n6, 0.5);
+            let grads = tf.gradients(n7, [v2]);
             let init = tf.global_variables_initializer();
         }
     }
@@ -24809,7 +25128,8 @@ pub mod c467 {
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         sess.run(g::init);
         out.push(("init.v0", flat(&sess.variables().v0)));
         out.push(("init.v1", flat(&sess.variables().v1)));
@@ -24818,7 +25138,7 @@ pub mod c467 {
     }
 }
 
-pub mod c468 {
+pub mod c469 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24936,7 +25256,7 @@ pub mod c468 {
     }
 }
 
-pub mod c469 {
+pub mod c470 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -24990,7 +25310,7 @@ pub mod c469 {
     }
 }
 
-pub mod c470 {
+pub mod c471 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25002,6 +25322,8 @@ pub mod c470 {
             let n4 = n1 * SCALE + n1;
             let n5 = tf.nn.relu6(n3);
             let n6 = n4 * 3.0 + n4;
+            let n7 = tf.constant([1.11, -1.04], dtype = tf.float32);
+            let n8 = tf.nn.bias_add(n1, n7);
         }
     }
 
@@ -25019,11 +25341,13 @@ pub mod c470 {
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c471 {
+pub mod c472 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25062,7 +25386,7 @@ pub mod c471 {
     }
 }
 
-pub mod c472 {
+pub mod c473 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25106,7 +25430,7 @@ pub mod c472 {
     }
 }
 
-pub mod c473 {
+pub mod c474 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25144,7 +25468,7 @@ pub mod c473 {
     }
 }
 
-pub mod c474 {
+pub mod c475 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25174,7 +25498,7 @@ pub mod c474 {
     }
 }
 
-pub mod c475 {
+pub mod c476 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25214,7 +25538,7 @@ pub mod c475 {
     }
 }
 
-pub mod c476 {
+pub mod c477 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25257,7 +25581,7 @@ pub mod c476 {
     }
 }
 
-pub mod c477 {
+pub mod c478 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25268,7 +25592,8 @@ pub mod c477 {
             let n3 = tf.constant([[-1.24, 1.03], [-1.34, 2.11]]);
             let n4 = tf.subtract(n1, n1);
             let n5 = tf.equal(n1, n4);
-            let n6 = tf.cast(n3, tf.float64);
+            let n6 = tf.constant([-0.81, 1.4], dtype = tf.float32);
+            let n7 = tf.nn.bias_add(n4, n6);
         }
     }
 
@@ -25283,11 +25608,12 @@ pub mod c477 {
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
         out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c478 {
+pub mod c479 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25331,7 +25657,7 @@ pub mod c478 {
     }
 }
 
-pub mod c479 {
+pub mod c480 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25369,7 +25695,7 @@ pub mod c479 {
     }
 }
 
-pub mod c480 {
+pub mod c481 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25392,7 +25718,7 @@ pub mod c480 {
     }
 }
 
-pub mod c481 {
+pub mod c482 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25418,7 +25744,7 @@ pub mod c481 {
     }
 }
 
-pub mod c482 {
+pub mod c483 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25429,14 +25755,13 @@ pub mod c482 {
             let n2 = tf.constant([3], dtype = tf.int32);
             let n3 = tf.constant([[2.97, -0.54, 2.59]]);
             let n4 = tf.nn.max_pool(v0, ksize = [1, 1, 3, 1], strides = [1, 2], padding = "VALID");
-            let n5 = tf.nn.softmax(n3);
-            let n6 = n4 / n5;
-            let n7 = tf.reduce_mean(n4, axis = [0, 3]);
-            let n8 = tf.stop_gradient(n2);
-            let n9 = tf.one_hot(n2, 2, on_value = 2.5, off_value = -1.0);
-            let loss = tf.reduce_sum(tf.square(n7)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
-            let init = tf.global_variables_initializer();
+            let n5 = tf.constant([1.77, -1.11, -0.2], dtype = tf.float32);
+            let n6 = tf.nn.bias_add(n3, n5);
+            let n7 = tf.matmul(n3, n6, transpose_b = true);
+            let n8 = tf.nn.avg_pool(v0, ksize = [2, 3], strides = [1, 1, 1, 1], padding = "SAME");
+            let n9 = tf.cast(v0, tf.float32);
+            let loss = tf.reduce_sum(tf.square(n9)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
         }
     }
 
@@ -25477,13 +25802,11 @@ pub mod c482 {
         sess.run(g::step);
         sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
 
-pub mod c483 {
+pub mod c484 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25518,7 +25841,7 @@ pub mod c483 {
     }
 }
 
-pub mod c484 {
+pub mod c485 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25529,9 +25852,10 @@ pub mod c484 {
             let v0 = tf.Variable(tf.constant([0.11], dtype = tf.float64));
             let n3 = tf.constant([[[[-2.74, -1.45, 0.79], [1.51, 0.27, -1.78], [-0.03, -2.71, -0.44], [1.46, -2.32, -1.31]], [[-0.44, -0.1, -1.34], [-2.75, 1.6, -0.17], [1.15, 1.08, 1.88], [-0.78, -2.4, -2.47]], [[-0.11, 2.07, -1.54], [2.72, -1.56, 2.87], [-2.29, 1.06, 2.47], [-0.41, 2.98, -1.57]], [[0.01, -0.34, 0.56], [-1.06, 1.5, 2.41], [0.68, 1.22, -0.06], [0.51, -2.75, 0.49]], [[-2.88, 1.85, 0.81], [2.48, -0.06, 1.32], [-2.89, 0.7, 2.49], [-1.75, -1.73, 1.88]]]], dtype = tf.float64);
             let n4 = tf.constant([[[[-2.52], [0.64], [2.84]], [[-1.45], [-1.21], [-0.48]], [[-0.09], [-0.64], [2.92]]]]);
-            let n5 = tf.less_equal(n1, n1);
-            let n6 = tf.identity(n3);
-            let n7 = v0 / v0;
+            let n5 = tf.constant([0.32, 1.75, -1.07], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n3, n5);
+            let n7 = tf.transpose(n2);
+            let n8 = n5 / v0;
             let init = tf.global_variables_initializer();
         }
     }
@@ -25551,16 +25875,17 @@ pub mod c484 {
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
+        out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         sess.run(g::init);
         out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
 
-pub mod c485 {
+pub mod c486 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25621,7 +25946,7 @@ pub mod c485 {
     }
 }
 
-pub mod c486 {
+pub mod c487 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25670,7 +25995,7 @@ pub mod c486 {
     }
 }
 
-pub mod c487 {
+pub mod c488 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25679,8 +26004,10 @@ pub mod c487 {
             let n1 = tf.placeholder(tf.float64, [2, 1, 1, 2]);
             let n2 = tf.placeholder(tf.uint8, [None, 5, 4, WIDTH]);
             let n3 = tf.placeholder(tf.uint8, [1, 3, 3, 1]);
-            let n4 = tf.sqrt(n1);
-            let n5 = tf.multiply(n3, n3);
+            let n4 = tf.constant([1.18, -1.58], dtype = tf.float64);
+            let n5 = tf.nn.bias_add(n1, n4);
+            let n6 = tf.multiply(n3, n3);
+            let n7 = tf.reduce_sum(n3, axis = 2);
         }
     }
 
@@ -25703,13 +26030,15 @@ pub mod c487 {
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
-        out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
-        out.push(("n5", flat(&sess.run(g::n5 { n3: &n3 }))));
+        out.push(("n4", flat(&sess.run(g::n4))));
+        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6 { n3: &n3 }))));
+        out.push(("n7", flat(&sess.run(g::n7 { n3: &n3 }))));
         out
     }
 }
 
-pub mod c488 {
+pub mod c489 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25719,15 +26048,16 @@ pub mod c488 {
             let n2 = tf.constant([[[[-1.45, 0.76, -0.4], [-0.41, 2.98, -1.35], [2.11, -1.82, 2.61], [-0.48, -2.59, 2.81]], [[-2.16, -1.36, -1.51], [-2.23, -1.75, -1.27], [-2.71, -1.9, -0.24], [-2.14, -0.52, 2.78]], [[2.56, -2.75, -2.3], [-1.56, -0.68, -1.99], [-0.76, 0.93, -0.44], [0.17, -1.64, -1.11]], [[-1.6, 2.99, 0.43], [-1.57, 2.45, 1.03], [2.88, -2.63, 2.92], [2.73, 0.1, 1.77]], [[2.23, -0.95, 0.66], [2.13, -1.67, -0.47], [-0.2, 1.84, -0.02], [-0.61, 1.72, -0.5]]]], dtype = tf.float64);
             let n3 = tf.sigmoid(n1);
             let n4 = v0 - v0;
-            let n5 = tf.nn.relu(n2);
-            let n6 = tf.multiply(n5, n5);
-            let n7 = n3 * n3;
-            let n8 = tf.math.reduce_mean(n3, axis = 2, keepdims = true);
+            let n5 = tf.constant([-0.25, -0.53], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n1, n5);
+            let n7 = tf.multiply(n5, n6);
+            let n8 = n7 * n6;
+            let n9 = tf.math.reduce_mean(n3, axis = 2, keepdims = true);
             let v1 = tf.Variable(tf.constant([[[[0.5, 0.38], [-0.43, 0.94], [-0.68, 0.75]]]], dtype = tf.float64));
-            let n9 = tf.nn.conv2d(n2, v1, strides = [1, 1], padding = "VALID");
-            let n10 = tf.transpose(v0);
-            let n11 = tf.greater(n5, n6);
-            let step = tf.group(v0.assign_add(n10), v1.assign_sub(v1));
+            let n10 = tf.nn.conv2d(n2, v1, strides = [1, 1], padding = "VALID");
+            let n11 = tf.transpose(v0);
+            let n12 = tf.greater(n5, n5);
+            let grads = tf.gradients(n10, [v1]);
         }
     }
 
@@ -25839,22 +26169,21 @@ pub mod c488 {
         out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
         out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
         out.push(("v1", flat(&sess.run(g::v1))));
-        out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10))));
         out.push(("n11", flat(&sess.run(g::n11))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
-        out.push(("after.v1", flat(&sess.variables().v1)));
+        out.push(("n12", flat(&sess.run(g::n12))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
 
-pub mod c489 {
+pub mod c490 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25895,7 +26224,7 @@ pub mod c489 {
     }
 }
 
-pub mod c490 {
+pub mod c491 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -25931,7 +26260,7 @@ pub mod c490 {
     }
 }
 
-pub mod c491 {
+pub mod c492 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26029,7 +26358,7 @@ pub mod c491 {
     }
 }
 
-pub mod c492 {
+pub mod c493 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26079,7 +26408,7 @@ pub mod c492 {
     }
 }
 
-pub mod c493 {
+pub mod c494 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26111,7 +26440,7 @@ pub mod c493 {
     }
 }
 
-pub mod c494 {
+pub mod c495 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26120,12 +26449,15 @@ pub mod c494 {
             let n2 = tf.placeholder("float", [None, 1, 1, 2]);
             let n3 = tf.constant([[true, false], [true, false]]);
             let n4 = tf.ones([2, 3], dtype = tf.uint8);
-            let n5 = n1 * 0.0 + n1;
-            let n6 = tf.exp(n2);
-            let n7 = tf.nn.avg_pool(n2, ksize = [1, 1, 3, 1], strides = [1, 2], padding = "SAME");
-            let n8 = tf.transpose(n5);
-            let n9 = tf.cast(n1, tf.bool);
-            let n10 = n7 * 3.0 + n7;
+            let n5 = tf.constant([1.12], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n1, n5);
+            let n7 = n6 * 2.0 + n6;
+            let n8 = tf.math.sigmoid(n2);
+            let v0 = tf.Variable(tf.constant([[[[0.45, -0.38, -0.85], [-0.12, -0.7, -0.88]], [[0.11, 0.14, -0.55], [-0.48, -0.3, -0.49]], [[-0.14, -0.64, -0.92], [-0.76, -0.67, -0.61]]]], dtype = tf.float32));
+            let n9 = tf.nn.conv2d(n2, v0, strides = [2, 2], padding = "SAME");
+            let n10 = n5 == n7;
+            let n11 = tf.math.reduce_mean(n9);
+            let n12 = n1 > n1;
         }
     }
 
@@ -26141,17 +26473,20 @@ pub mod c494 {
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("v0", flat(&sess.run(g::v0))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
+        out.push(("n11", flat(&sess.run(g::n11 { n2: &n2 }))));
+        out.push(("n12", flat(&sess.run(g::n12 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c495 {
+pub mod c496 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26161,10 +26496,12 @@ pub mod c495 {
             let v0 = tf.Variable(tf.constant([[-1.79, -0.22], [0.67, -0.72], [1.36, 1.55]], dtype = tf.float32));
             let n3 = tf.reduce_mean(v0, axis = -1);
             let n4 = tf.nn.max_pool(n2, ksize = [1, 1, 1, 1], strides = 1, padding = "VALID");
-            let n5 = tf.add(n3, (-0.0));
-            let n6 = tf.cast(n2, tf.bool);
-            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
+            let n5 = tf.constant([-0.88, 1.72], dtype = tf.float32);
+            let n6 = tf.nn.bias_add(n2, n5);
+            let n7 = tf.nn.relu(n3);
+            let n8 = tf.subtract(n2, n4);
+            let n9 = tf.nn.softmax(n5);
+            let grads = tf.gradients(n7, [v0]);
         }
     }
 
@@ -26180,14 +26517,16 @@ pub mod c495 {
         out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
 
-pub mod c496 {
+pub mod c497 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26229,7 +26568,7 @@ pub mod c496 {
     }
 }
 
-pub mod c497 {
+pub mod c498 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26275,7 +26614,7 @@ pub mod c497 {
     }
 }
 
-pub mod c498 {
+pub mod c499 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26321,7 +26660,7 @@ pub mod c498 {
     }
 }
 
-pub mod c499 {
+pub mod c500 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26329,14 +26668,16 @@ pub mod c499 {
             let n1 = tf.placeholder(tf.float32, [1, 3]);
             let n2 = tf.placeholder("float", []);
             let v0 = tf.Variable(tf.constant([[[-0.19, 1.89], [-1.97, 0.21], [0.31, 0.67]], [[1.59, 0.85], [-1.19, -0.73], [0.23, -1.52]]], dtype = tf.float64));
-            let n3 = tf.multiply(n2, n2);
-            let n4 = tf.math.reduce_sum(v0, axis = 1);
-            let n5 = n2 < n1;
-            let n6 = tf.nn.tanh(n3);
-            let n7 = tf.transpose(n5);
-            let n8 = tf.nn.relu(n6);
-            let n9 = tf.nn.tanh(v0);
-            let grads = tf.gradients(n9, [v0]);
+            let n3 = tf.constant([1.44, 1.76, -0.27], dtype = tf.float32);
+            let n4 = tf.nn.bias_add(n1, n3);
+            let n5 = tf.math.reduce_mean(v0, axis = [-1]);
+            let n6 = tf.nn.bias_add(n4, n3);
+            let n7 = tf.nn.sigmoid(n5);
+            let n8 = n3 < n2;
+            let n9 = tf.nn.tanh(n7);
+            let n10 = tf.transpose(n5);
+            let n11 = tf.nn.relu(n5);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -26348,20 +26689,22 @@ pub mod c499 {
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
-        out.push(("n3", flat(&sess.run(g::n3 { n2 }))));
-        out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("n5", flat(&sess.run(g::n5 { n1: &n1, n2 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1: &n1, n2 }))));
+        out.push(("n3", flat(&sess.run(g::n3))));
+        out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8 { n2 }))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        let grads = sess.run(g::grads);
-        out.push(("grads.0", flat(&grads.0)));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
 
-pub mod c500 {
+pub mod c501 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26400,7 +26743,7 @@ pub mod c500 {
     }
 }
 
-pub mod c501 {
+pub mod c502 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26431,7 +26774,7 @@ pub mod c501 {
     }
 }
 
-pub mod c502 {
+pub mod c503 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26443,6 +26786,9 @@ pub mod c502 {
             let n4 = tf.stop_gradient(n1);
             let n5 = tf.cast(n3, tf.bool);
             let n6 = tf.where(n5, n1, n1);
+            let n7 = tf.constant([-0.3, -1.52, 0.72], dtype = tf.float64);
+            let n8 = tf.nn.bias_add(n1, n7);
+            let n9 = tf.divide(n7, n1);
         }
     }
 
@@ -26458,11 +26804,14 @@ pub mod c502 {
         out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n3 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n1: &n1, n3 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c503 {
+pub mod c504 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26473,8 +26822,12 @@ pub mod c503 {
             let n3 = tf.constant([[[-2.92, 1.34], [-1.28, -0.01], [0.26, -0.79]], [[0.92, -1.43], [1.75, -1.87], [1.92, 0.15]]], dtype = tf.float64);
             let n4 = tf.identity(n1);
             let n5 = tf.math.reduce_mean(n2, axis = [-1]);
-            let n6 = n3 * 3.0 + n3;
-            let n7 = tf.greater(v0, v0);
+            let n6 = tf.nn.bias_add(n3, n5);
+            let n7 = tf.multiply(v0, v0);
+            let n8 = tf.greater(n2, n2);
+            let n9 = tf.nn.softmax(n2);
+            let n10 = n4 != n1;
+            let step = tf.group(v0.assign_add(v0));
         }
     }
 
@@ -26490,11 +26843,17 @@ pub mod c503 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
+        sess.run(g::step);
+        sess.run(g::step);
+        out.push(("after.v0", flat(&sess.variables().v0)));
         out
     }
 }
 
-pub mod c504 {
+pub mod c505 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26530,7 +26889,7 @@ pub mod c504 {
     }
 }
 
-pub mod c505 {
+pub mod c506 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26590,7 +26949,7 @@ pub mod c505 {
     }
 }
 
-pub mod c506 {
+pub mod c507 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26638,7 +26997,7 @@ pub mod c506 {
     }
 }
 
-pub mod c507 {
+pub mod c508 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26664,7 +27023,7 @@ pub mod c507 {
     }
 }
 
-pub mod c508 {
+pub mod c509 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26714,7 +27073,7 @@ pub mod c508 {
     }
 }
 
-pub mod c509 {
+pub mod c510 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26757,7 +27116,7 @@ pub mod c509 {
     }
 }
 
-pub mod c510 {
+pub mod c511 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26767,10 +27126,9 @@ pub mod c510 {
             let n2 = tf.placeholder(tf.float32, [2, WIDTH, 2]);
             let n3 = tf.constant([[[false, true], [true, false], [true, true]], [[true, false], [true, false], [true, false]]]);
             let n4 = tf.constant([[0.75]], dtype = tf.float64);
-            let n5 = tf.reduce_sum(n4, axis = [1]);
-            let n6 = tf.where(n3, n5, n5);
-            let n7 = tf.divide(n4, n4);
-            let n8 = tf.square(n7);
+            let n5 = tf.constant([0.09], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n4, n5);
+            let n7 = tf.matmul(n6, n4, transpose_b = true);
         }
     }
 
@@ -26800,12 +27158,11 @@ pub mod c510 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8))));
         out
     }
 }
 
-pub mod c511 {
+pub mod c512 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26846,7 +27203,7 @@ pub mod c511 {
     }
 }
 
-pub mod c512 {
+pub mod c513 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26889,7 +27246,7 @@ pub mod c512 {
     }
 }
 
-pub mod c513 {
+pub mod c514 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26927,7 +27284,7 @@ pub mod c513 {
     }
 }
 
-pub mod c514 {
+pub mod c515 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -26967,7 +27324,7 @@ pub mod c514 {
     }
 }
 
-pub mod c515 {
+pub mod c516 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27001,7 +27358,7 @@ pub mod c515 {
     }
 }
 
-pub mod c516 {
+pub mod c517 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27046,7 +27403,7 @@ pub mod c516 {
     }
 }
 
-pub mod c517 {
+pub mod c518 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27152,7 +27509,7 @@ pub mod c517 {
     }
 }
 
-pub mod c518 {
+pub mod c519 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27178,7 +27535,7 @@ pub mod c518 {
     }
 }
 
-pub mod c519 {
+pub mod c520 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27221,7 +27578,7 @@ pub mod c519 {
     }
 }
 
-pub mod c520 {
+pub mod c521 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27259,7 +27616,7 @@ pub mod c520 {
     }
 }
 
-pub mod c521 {
+pub mod c522 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27289,7 +27646,7 @@ pub mod c521 {
     }
 }
 
-pub mod c522 {
+pub mod c523 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27315,7 +27672,7 @@ pub mod c522 {
     }
 }
 
-pub mod c523 {
+pub mod c524 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27365,7 +27722,7 @@ pub mod c523 {
     }
 }
 
-pub mod c524 {
+pub mod c525 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27427,7 +27784,7 @@ pub mod c524 {
     }
 }
 
-pub mod c525 {
+pub mod c526 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27436,15 +27793,13 @@ pub mod c525 {
             let n2 = tf.placeholder(tf.float32, [None, 3, 3, 1]);
             let v0 = tf.Variable(tf.constant([[[[-2, 2], [1, 4], [0, -2], [-1, 2]], [[-1, -4], [-4, -2], [4, -2], [3, 2]], [[2, 2], [0, -4], [-4, 4], [2, 2]], [[2, -1], [-4, 4], [3, -1], [1, -2]]], [[[4, 0], [4, -4], [3, 4], [-4, 4]], [[2, 4], [4, -3], [-4, 0], [-3, 4]], [[-2, -1], [3, 2], [1, 1], [-2, 1]], [[4, -2], [1, 1], [-2, 4], [-1, -1]]]], dtype = tf.int32));
             let n3 = n1 / n1;
-            let v1 = tf.Variable(tf.constant([[[[0.41, -0.6]], [[-0.08, 0.79]], [[-0.21, -0.64]]], [[[-0.26, 0.15]], [[0.48, 0.1]], [[0.92, -0.55]]], [[[0.99, -0.93]], [[-0.96, 0.08]], [[-0.62, 0.61]]]], dtype = tf.float32));
-            let n4 = tf.nn.conv2d(n2, v1, strides = [2, 2], padding = "SAME", dilations = [1, 1, 1, 1]);
-            let n5 = tf.nn.relu(v1);
-            let n6 = tf.multiply(v0, v0);
-            let n7 = tf.nn.max_pool(n6, ksize = [1, 3, 2, 1], strides = [1, 2], padding = "SAME");
-            let n8 = tf.multiply(v0, n6);
-            let n9 = tf.add(n4, n4);
-            let grads = tf.gradients(n9, [v1]);
-            let init = tf.global_variables_initializer();
+            let n4 = tf.constant([0, -1], dtype = tf.int32);
+            let n5 = tf.nn.bias_add(v0, n4);
+            let n6 = tf.nn.softmax(n3);
+            let n7 = tf.nn.avg_pool(n2, ksize = [1, 1, 2, 1], strides = [2, 1], padding = "SAME");
+            let n8 = tf.less_equal(n2, n2);
+            let n9 = tf.one_hot(n4, 2, on_value = 3, dtype = tf.int64);
+            let n10 = tf.exp(n6);
         }
     }
 
@@ -27461,23 +27816,18 @@ pub mod c525 {
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n3", flat(&sess.run(g::n3 { n1: &n1 }))));
-        out.push(("v1", flat(&sess.run(g::v1))));
-        out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
+        out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
-        let grads = sess.run(g::grads { n2: &n2 });
-        out.push(("grads.0", flat(&grads.0)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
-        out.push(("init.v1", flat(&sess.variables().v1)));
+        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c526 {
+pub mod c527 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27518,7 +27868,7 @@ pub mod c526 {
     }
 }
 
-pub mod c527 {
+pub mod c528 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27531,8 +27881,10 @@ pub mod c527 {
             let n4 = tf.divide(v1, v1);
             let n5 = tf.math.reduce_sum(n1);
             let n6 = tf.matmul(v0, v0);
-            let n7 = tf.subtract(n6, n1);
-            let step = tf.group(v0.assign(n7), v1.assign(v1));
+            let n7 = tf.constant([1.27, 1.61], dtype = tf.float64);
+            let n8 = tf.nn.bias_add(n2, n7);
+            let loss = tf.reduce_sum(tf.square(n6)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.GradientDescentOptimizer(0.1).minimize(loss);
         }
     }
 
@@ -27549,16 +27901,17 @@ pub mod c527 {
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n1 }))));
         out.push(("n6", flat(&sess.run(g::n6))));
-        out.push(("n7", flat(&sess.run(g::n7 { n1 }))));
-        sess.run(g::step { n1 });
-        sess.run(g::step { n1 });
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        sess.run(g::step);
+        sess.run(g::step);
         out.push(("after.v0", flat(&sess.variables().v0)));
         out.push(("after.v1", flat(&sess.variables().v1)));
         out
     }
 }
 
-pub mod c528 {
+pub mod c529 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27591,7 +27944,7 @@ pub mod c528 {
     }
 }
 
-pub mod c529 {
+pub mod c530 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27623,7 +27976,7 @@ pub mod c529 {
     }
 }
 
-pub mod c530 {
+pub mod c531 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27661,7 +28014,7 @@ pub mod c530 {
     }
 }
 
-pub mod c531 {
+pub mod c532 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27685,7 +28038,7 @@ pub mod c531 {
     }
 }
 
-pub mod c532 {
+pub mod c533 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27730,7 +28083,7 @@ pub mod c532 {
     }
 }
 
-pub mod c533 {
+pub mod c534 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27741,8 +28094,11 @@ pub mod c533 {
             let v0 = tf.Variable(tf.constant([0.76], dtype = tf.float32));
             let n4 = tf.zeros([3, 2], dtype = tf.uint8);
             let n5 = tf.abs(n1);
-            let n6 = tf.abs(n5);
-            let n7 = tf.abs(n5);
+            let n6 = tf.constant([1.05, -0.26, 1.02], dtype = tf.float32);
+            let n7 = tf.nn.bias_add(n1, n6);
+            let n8 = n6 + n5;
+            let n9 = tf.cast(n6, tf.bool);
+            let n10 = n8 - n1;
         }
     }
 
@@ -27760,13 +28116,16 @@ pub mod c533 {
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n1: &n1 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
         out
     }
 }
 
-pub mod c534 {
+pub mod c535 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27806,7 +28165,7 @@ pub mod c534 {
     }
 }
 
-pub mod c535 {
+pub mod c536 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27815,9 +28174,7 @@ pub mod c535 {
             let v0 = tf.Variable(tf.constant([0.15, -0.56, -0.23], dtype = tf.float32));
             let n2 = tf.cast(v0, tf.float64);
             let n3 = tf.less_equal(v0, v0);
-            let n4 = tf.abs(n2);
-            let loss = tf.reduce_sum(tf.square(v0)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.MomentumOptimizer(0.05, 0.5, use_nesterov = true).minimize(loss);
+            let grads = tf.gradients(n2, [v0]);
         }
     }
 
@@ -27829,15 +28186,13 @@ pub mod c535 {
         out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n2", flat(&sess.run(g::n2))));
         out.push(("n3", flat(&sess.run(g::n3))));
-        out.push(("n4", flat(&sess.run(g::n4))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
 
-pub mod c536 {
+pub mod c537 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27877,7 +28232,7 @@ pub mod c536 {
     }
 }
 
-pub mod c537 {
+pub mod c538 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27920,7 +28275,7 @@ pub mod c537 {
     }
 }
 
-pub mod c538 {
+pub mod c539 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27961,7 +28316,7 @@ pub mod c538 {
     }
 }
 
-pub mod c539 {
+pub mod c540 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -27972,10 +28327,12 @@ pub mod c539 {
             let n3 = tf.exp(v0);
             let n4 = tf.divide(n3, v0);
             let n5 = n4 / v0;
-            let n6 = n1 * n3;
-            let n7 = tf.math.reduce_sum(v0, axis = [1]);
-            let n8 = tf.where(n2, n1, n1);
-            let n9 = tf.nn.relu6(n5);
+            let n6 = tf.constant([0.49, 1.96, 1.56], dtype = tf.float32);
+            let n7 = tf.nn.bias_add(n3, n6);
+            let n8 = tf.abs(n4);
+            let n9 = tf.math.reduce_sum(n4, axis = [1]);
+            let n10 = tf.where(n2, n1, n1);
+            let grads = tf.gradients(n8, [v0]);
         }
     }
 
@@ -27989,15 +28346,18 @@ pub mod c539 {
         out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10 { n1 }))));
+        let grads = sess.run(g::grads);
+        out.push(("grads.0", flat(&grads.0)));
         out
     }
 }
 
-pub mod c540 {
+pub mod c541 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28047,7 +28407,7 @@ pub mod c540 {
     }
 }
 
-pub mod c541 {
+pub mod c542 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28089,7 +28449,7 @@ pub mod c541 {
     }
 }
 
-pub mod c542 {
+pub mod c543 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28126,7 +28486,7 @@ pub mod c542 {
     }
 }
 
-pub mod c543 {
+pub mod c544 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28138,11 +28498,13 @@ pub mod c543 {
             let n3 = tf.add(v0, 2);
             let n4 = tf.nn.max_pool(v0, ksize = [1, 1, 2, 1], strides = [1, 1, 2, 1], padding = "VALID");
             let n5 = tf.cast(n3, tf.float32);
-            let n6 = tf.not_equal(n5, n5);
-            let n7 = n5 * 0.25 + n5;
-            let n8 = tf.divide(n1, 0.5);
-            let n9 = tf.subtract(n7, n7);
-            let n10 = tf.log(n9);
+            let n6 = tf.constant([3, 2], dtype = tf.int32);
+            let n7 = tf.nn.bias_add(n3, n6);
+            let n8 = tf.nn.max_pool(n3, ksize = [3, 2], strides = [1, 2, 1, 1], padding = "VALID");
+            let n9 = tf.math.exp(n1);
+            let n10 = n8 <= n8;
+            let n11 = tf.cast(n7, tf.int64);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -28159,14 +28521,17 @@ pub mod c543 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
-        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
         out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11))));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
 
-pub mod c544 {
+pub mod c545 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28200,7 +28565,7 @@ pub mod c544 {
     }
 }
 
-pub mod c545 {
+pub mod c546 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28241,7 +28606,7 @@ pub mod c545 {
     }
 }
 
-pub mod c546 {
+pub mod c547 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28278,7 +28643,7 @@ pub mod c546 {
     }
 }
 
-pub mod c547 {
+pub mod c548 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28332,7 +28697,7 @@ pub mod c547 {
     }
 }
 
-pub mod c548 {
+pub mod c549 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28376,7 +28741,7 @@ pub mod c548 {
     }
 }
 
-pub mod c549 {
+pub mod c550 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
     tfcore::graph! {
@@ -28416,108 +28781,6 @@ pub mod c549 {
     }
 }
 
-pub mod c550 {
-    #![allow(non_snake_case, unused_imports)]
-    use super::*;
-    tfcore::graph! {
-        pub mod g {
-            let n1 = tf.placeholder(tf.float64, [2, 4, 4, 2]);
-            let n2 = tf.constant([[1, 2147483647, 4], [6, 4, -5]]);
-            let n3 = tf.constant([[0, 10, 100]], dtype = tf.uint8);
-            let n4 = tf.add(n2, n2);
-            let n5 = tf.math.reduce_mean(n3, keepdims = true);
-            let n6 = tf.nn.softmax(n1);
-            let n7 = tf.reduce_sum(n2, axis = -2);
-            let n8 = n1 / n6;
-            let n9 = tf.math.reduce_mean(n2, axis = [-2]);
-            let n10 = tf.negative(n2);
-        }
-    }
-
-    pub fn run() -> Vec<(&'static str, Vec<Value>)> {
-        let mut sess = g::Session::new();
-        let mut out = Vec::new();
-        let n1 = tfcore::Array4::<f64, 2, 4, 4, 2>::from_slice(&[
-            2.873f64,
-            0.35f64,
-            -0.729f64,
-            1.031f64,
-            1.124f64,
-            1.935f64,
-            -0.0f64,
-            0.295f64,
-            -0.0f64,
-            -1.769f64,
-            2.313f64,
-            2.674f64,
-            f64::INFINITY,
-            1.734f64,
-            2.424f64,
-            -1.556f64,
-            2.796f64,
-            2.788f64,
-            2.485f64,
-            1.457f64,
-            -0.0f64,
-            -1.263f64,
-            2.033f64,
-            -0.674f64,
-            0.0f64,
-            2.589f64,
-            0.536f64,
-            2.825f64,
-            0.0f64,
-            -0.544f64,
-            -1.832f64,
-            -0.878f64,
-            -0.454f64,
-            0.993f64,
-            0.458f64,
-            2.238f64,
-            -2.335f64,
-            -2.659f64,
-            0.014f64,
-            0.0f64,
-            f64::NEG_INFINITY,
-            -1.164f64,
-            2.349f64,
-            -0.317f64,
-            -2.809f64,
-            0.334f64,
-            -0.867f64,
-            -1.577f64,
-            1.743f64,
-            f64::INFINITY,
-            2.263f64,
-            2.613f64,
-            f64::NAN,
-            1.375f64,
-            -2.071f64,
-            -2.936f64,
-            1.385f64,
-            2.814f64,
-            0.284f64,
-            1.986f64,
-            0.655f64,
-            -2.43f64,
-            -1.95f64,
-            -2.215f64,
-        ])
-        .unwrap();
-        out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
-        out.push(("n2", flat(&sess.run(g::n2))));
-        out.push(("n3", flat(&sess.run(g::n3))));
-        out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6 { n1: &n1 }))));
-        out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
-        out.push(("n9", flat(&sess.run(g::n9))));
-        out.push(("n10", flat(&sess.run(g::n10))));
-        out
-    }
-}
-
 pub mod c551 {
     #![allow(non_snake_case, unused_imports)]
     use super::*;
@@ -28526,12 +28789,17 @@ pub mod c551 {
             let n1 = tf.placeholder(tf.int64, [2, 1, 1, 2]);
             let n2 = tf.placeholder("float", [None, 5, 4, 3]);
             let n3 = tf.constant([[[1.65, -1.56], [1.64, -2.47], [-2.4, 2.16]], [[0.96, -1.15], [-2.18, 2.38], [-1.72, -1.71]]], dtype = tf.float64);
-            let n4 = tf.cast(n1, tf.bool);
-            let n5 = n2 / n2;
-            let n6 = tf.cast(n5, tf.float64);
-            let n7 = tf.nn.tanh(n3);
-            let n8 = tf.multiply(n1, n1);
-            let n9 = tf.divide(n7, n3);
+            let n4 = tf.constant([-1.81, -1.23, 1.59], dtype = tf.float32);
+            let n5 = tf.nn.bias_add(n2, n4);
+            let n6 = tf.nn.avg_pool(n5, ksize = 2, strides = [1, 2, 2, 1], padding = "SAME");
+            let n7 = tf.multiply(n2, 0.25);
+            let n8 = tf.divide(n6, n4);
+            let v0 = tf.Variable(tf.constant([[[[0.08], [-0.08], [-0.57]], [[-0.75], [-0.62], [-0.84]], [[0.52], [0.52], [0.32]]], [[[0.51], [0.51], [-0.8]], [[0.33], [-0.45], [0.99]], [[-0.71], [0.36], [-0.72]]], [[[0.89], [-0.32], [-0.61]], [[0.32], [-0.05], [-0.95]], [[-0.66], [0.7], [-0.53]]]], dtype = tf.float32));
+            let n9 = tf.nn.depthwise_conv2d(n6, v0, strides = [1, 1, 1, 1], padding = "SAME", dilations = [2, 2]);
+            let n10 = tf.cast(n8, tf.float32);
+            let loss = tf.reduce_sum(tf.square(n9)) + tf.reduce_sum(tf.square(v0));
+            let step = tf.train.AdamOptimizer(0.01).minimize(loss);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -28563,12 +28831,19 @@ pub mod c551 {
         out.push(("n1", flat(&sess.run(g::n1 { n1: &n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3))));
-        out.push(("n4", flat(&sess.run(g::n4 { n1: &n1 }))));
+        out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5 { n2: &n2 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7))));
-        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
-        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
+        out.push(("v0", flat(&sess.run(g::v0))));
+        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
+        sess.run(g::step { n2: &n2 });
+        sess.run(g::step { n2: &n2 });
+        out.push(("after.v0", flat(&sess.variables().v0)));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -28653,15 +28928,15 @@ pub mod c554 {
         pub mod g {
             let n1 = tf.placeholder(tf.float32, []);
             let n2 = tf.placeholder(tf.float64, [2, 1, 1, 2]);
-            let n3 = tf.cast(n2, tf.float64);
-            let n4 = tf.sqrt(n2);
-            let n5 = tf.equal(n4, n2);
-            let n6 = tf.cast(n3, tf.float64);
-            let n7 = tf.multiply(n2, (1 / 4));
-            let n8 = tf.identity(n4);
-            let n9 = tf.cast(n6, tf.float64);
-            let n10 = tf.log(n3);
-            let n11 = tf.math.reduce_sum(n1);
+            let n3 = tf.constant([0.59, -1.29], dtype = tf.float64);
+            let n4 = tf.nn.bias_add(n2, n3);
+            let n5 = tf.sqrt(n4);
+            let n6 = tf.nn.bias_add(n4, n3);
+            let n7 = tf.nn.tanh(n3);
+            let n8 = tf.multiply(n2, (1 / 4));
+            let n9 = tf.identity(n7);
+            let n10 = tf.cast(n6, tf.float64);
+            let n11 = tf.log(n3);
         }
     }
 
@@ -28672,15 +28947,15 @@ pub mod c554 {
         let n2 = tfcore::Array4::<f64, 2, 1, 1, 2>::from_slice(&[1.183f64, 0.946f64, -1.778f64, -2.583f64]).unwrap();
         out.push(("n1", flat(&sess.run(g::n1 { n1 }))));
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
-        out.push(("n3", flat(&sess.run(g::n3 { n2: &n2 }))));
+        out.push(("n3", flat(&sess.run(g::n3))));
         out.push(("n4", flat(&sess.run(g::n4 { n2: &n2 }))));
         out.push(("n5", flat(&sess.run(g::n5 { n2: &n2 }))));
         out.push(("n6", flat(&sess.run(g::n6 { n2: &n2 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
+        out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10 { n2: &n2 }))));
-        out.push(("n11", flat(&sess.run(g::n11 { n1 }))));
+        out.push(("n11", flat(&sess.run(g::n11))));
         out
     }
 }
@@ -29027,12 +29302,12 @@ pub mod c561 {
             let n2 = tf.placeholder(tf.uint8, [1, 3]);
             let n3 = tf.placeholder(tf.float32, [2, 1, 1, 2]);
             let n4 = tf.constant([[-0.97, 0.87, 0.37]], dtype = tf.float64);
-            let n5 = n2 - n2;
-            let n6 = tf.greater_equal(n3, n3);
-            let n7 = tf.reduce_mean(n2, axis = 1, keepdims = true);
-            let n8 = tf.not_equal(n7, n5);
-            let n9 = n5 > n2;
-            let n10 = tf.matmul(n4, n4, transpose_a = true);
+            let n5 = tf.constant([-1.5, 1.44, 0.78], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n4, n5);
+            let n7 = tf.subtract(n6, n5);
+            let n8 = n5 < n5;
+            let n9 = n3 - n3;
+            let n10 = tf.math.reduce_sum(n4, axis = -1, keepdims = true);
             let n11 = tf.stop_gradient(n4);
         }
     }
@@ -29047,11 +29322,11 @@ pub mod c561 {
         out.push(("n2", flat(&sess.run(g::n2 { n2: &n2 }))));
         out.push(("n3", flat(&sess.run(g::n3 { n3: &n3 }))));
         out.push(("n4", flat(&sess.run(g::n4))));
-        out.push(("n5", flat(&sess.run(g::n5 { n2: &n2 }))));
-        out.push(("n6", flat(&sess.run(g::n6 { n3: &n3 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n2: &n2 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n2: &n2 }))));
+        out.push(("n5", flat(&sess.run(g::n5))));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9 { n3: &n3 }))));
         out.push(("n10", flat(&sess.run(g::n10))));
         out.push(("n11", flat(&sess.run(g::n11))));
         out
@@ -29173,11 +29448,9 @@ pub mod c564 {
             let n6 = tf.reduce_mean(n4, axis = 1);
             let n7 = tf.nn.max_pool(n3, ksize = [1, 3, 2, 1], strides = [1, 2], padding = "SAME");
             let n8 = tf.nn.avg_pool(n1, ksize = [1, 3, 1, 1], strides = [1, 2, 1, 1], padding = "VALID");
-            let v0 = tf.Variable(tf.constant([[[[0.67]], [[0.33]], [[0.73]]], [[[0.77]], [[0.48]], [[0.68]]]], dtype = tf.float32));
-            let n9 = tf.nn.depthwise_conv2d(n1, v0, strides = [1, 1, 1, 1], padding = "VALID", dilations = [1, 1]);
-            let n10 = tf.nn.softmax(n9);
-            let loss = tf.reduce_sum(tf.square(n10)) + tf.reduce_sum(tf.square(v0));
-            let step = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss);
+            let n9 = tf.constant([-2, -3], dtype = tf.int32);
+            let n10 = tf.nn.bias_add(n7, n9);
+            let n11 = tf.divide(n1, 0.0);
         }
     }
 
@@ -29197,12 +29470,9 @@ pub mod c564 {
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
-        out.push(("v0", flat(&sess.run(g::v0))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
-        out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
-        sess.run(g::step { n1: &n1 });
-        sess.run(g::step { n1: &n1 });
-        out.push(("after.v0", flat(&sess.variables().v0)));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        out.push(("n10", flat(&sess.run(g::n10))));
+        out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
         out
     }
 }
@@ -29490,11 +29760,10 @@ pub mod c572 {
             let n3 = tf.negative(v0);
             let n4 = n3 * v0;
             let n5 = v0 * SCALE + v0;
-            let n6 = n5 + n4;
-            let n7 = tf.cast(v0, tf.float64);
-            let n8 = tf.nn.softmax(n3);
-            let n9 = tf.negative(n6);
-            let step = tf.group(v0.assign_sub(n3));
+            let n6 = tf.constant([0.67, 1.33], dtype = tf.float32);
+            let n7 = tf.nn.bias_add(n3, n6);
+            let n8 = tf.nn.relu6(n6);
+            let n9 = tf.greater(n3, n4);
         }
     }
 
@@ -29512,9 +29781,6 @@ pub mod c572 {
         out.push(("n7", flat(&sess.run(g::n7))));
         out.push(("n8", flat(&sess.run(g::n8))));
         out.push(("n9", flat(&sess.run(g::n9))));
-        sess.run(g::step);
-        sess.run(g::step);
-        out.push(("after.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -29811,8 +30077,9 @@ pub mod c580 {
             let n5 = tf.multiply(v0, 0.0);
             let n6 = n5 < n5;
             let n7 = tf.where(n3, n1, n1);
-            let n8 = n2 * 3;
-            let n9 = tf.square(n4);
+            let n8 = tf.constant([-1.45, -0.09], dtype = tf.float32);
+            let n9 = tf.nn.bias_add(v0, n8);
+            let init = tf.global_variables_initializer();
         }
     }
 
@@ -29841,8 +30108,10 @@ pub mod c580 {
         out.push(("n5", flat(&sess.run(g::n5))));
         out.push(("n6", flat(&sess.run(g::n6))));
         out.push(("n7", flat(&sess.run(g::n7 { n1: &n1 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n2: &n2 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1, n2: &n2 }))));
+        out.push(("n8", flat(&sess.run(g::n8))));
+        out.push(("n9", flat(&sess.run(g::n9))));
+        sess.run(g::init);
+        out.push(("init.v0", flat(&sess.variables().v0)));
         out
     }
 }
@@ -30408,17 +30677,16 @@ pub mod c592 {
             let n2 = tf.placeholder("float", [None, 3]);
             let n3 = tf.placeholder("float", []);
             let n4 = tf.constant([[1.31, 0.35, -2.57], [2.08, -1.19, -2.03]], dtype = tf.float64);
-            let n5 = tf.identity(n4);
-            let n6 = tf.not_equal(n2, n3);
-            let n7 = tf.less(n3, n3);
-            let n8 = tf.multiply(n3, 0.0);
-            let n9 = tf.reduce_mean(n1, axis = [-2]);
-            let n10 = tf.identity(n1);
-            let v0 = tf.Variable(tf.constant([[[[-0.3, 0.7, 0.02], [-0.47, 0.4, -0.18]]], [[[0.34, 0.63, -0.78], [0.86, 0.91, 0.43]]], [[[0.82, -0.45, -0.52], [-0.89, -0.72, 0.66]]]], dtype = tf.float64));
-            let n11 = tf.nn.depthwise_conv2d(n10, v0, strides = [1, 1, 1, 1], padding = "VALID");
-            let n12 = n4 <= n5;
-            let grads = tf.gradients(n11, [v0]);
-            let init = tf.global_variables_initializer();
+            let n5 = tf.constant([0.5, 1.17, 0.49], dtype = tf.float64);
+            let n6 = tf.nn.bias_add(n4, n5);
+            let n7 = tf.matmul(n6, n4, transpose_a = true);
+            let n8 = tf.nn.max_pool(n1, ksize = 2, strides = [1, 2, 2, 1], padding = "VALID");
+            let n9 = tf.reduce_sum(n7, axis = 0);
+            let n10 = tf.nn.softmax(n1);
+            let n11 = tf.identity(n1);
+            let n12 = tf.constant([-0.62, 1.85], dtype = tf.float64);
+            let n13 = tf.nn.bias_add(n10, n12);
+            let n14 = n4 - n6;
         }
     }
 
@@ -30444,18 +30712,15 @@ pub mod c592 {
         out.push(("n3", flat(&sess.run(g::n3 { n3 }))));
         out.push(("n4", flat(&sess.run(g::n4))));
         out.push(("n5", flat(&sess.run(g::n5))));
-        out.push(("n6", flat(&sess.run(g::n6 { n2: &n2, n3 }))));
-        out.push(("n7", flat(&sess.run(g::n7 { n3 }))));
-        out.push(("n8", flat(&sess.run(g::n8 { n3 }))));
-        out.push(("n9", flat(&sess.run(g::n9 { n1: &n1 }))));
+        out.push(("n6", flat(&sess.run(g::n6))));
+        out.push(("n7", flat(&sess.run(g::n7))));
+        out.push(("n8", flat(&sess.run(g::n8 { n1: &n1 }))));
+        out.push(("n9", flat(&sess.run(g::n9))));
         out.push(("n10", flat(&sess.run(g::n10 { n1: &n1 }))));
-        out.push(("v0", flat(&sess.run(g::v0))));
         out.push(("n11", flat(&sess.run(g::n11 { n1: &n1 }))));
         out.push(("n12", flat(&sess.run(g::n12))));
-        let grads = sess.run(g::grads { n1: &n1 });
-        out.push(("grads.0", flat(&grads.0)));
-        sess.run(g::init);
-        out.push(("init.v0", flat(&sess.variables().v0)));
+        out.push(("n13", flat(&sess.run(g::n13 { n1: &n1 }))));
+        out.push(("n14", flat(&sess.run(g::n14))));
         out
     }
 }

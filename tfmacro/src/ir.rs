@@ -256,6 +256,8 @@ pub enum Op {
     Conv(ops::conv::Conv),
     /// `tf.nn.max_pool`, `tf.nn.avg_pool` and their gradients.
     Pool(ops::pool::Pool),
+    /// `tf.nn.bias_add`.
+    BiasAdd(ops::bias_add::BiasAdd),
     /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
     Assign(AssignKind),
     /// `tf.group(...)`. Inputs: what it groups.
@@ -318,6 +320,7 @@ impl Op {
             Op::Identity(op) => op,
             Op::Conv(op) => op,
             Op::Pool(op) => op,
+            Op::BiasAdd(op) => op,
             _ => return None,
         })
     }

@@ -17,6 +17,7 @@
 //! adding another op is a module here, a variant of [`crate::ir::Op`], and its line in
 //! [`resolve`] and in `Op::rules`.
 
+pub mod bias_add;
 pub mod binary;
 pub mod cast;
 pub mod compare;
@@ -142,6 +143,7 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         .or_else(|| cast::resolve(r, call))
         .or_else(|| conv::resolve(r, call))
         .or_else(|| pool::resolve(r, call))
+        .or_else(|| bias_add::resolve(r, call))
 }
 
 /// The names of the ops here, for "did you mean" suggestions.
@@ -160,6 +162,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         cast::NAMES,
         conv::NAMES,
         pool::NAMES,
+        bias_add::NAMES,
     ]
     .into_iter()
     .flatten()
