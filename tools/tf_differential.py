@@ -297,7 +297,7 @@ class Generator:
 
     def step(self):
         r = self.rng
-        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add"])
+        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add", "reshape", "reshape"])
         return getattr(self, "op_" + kind)()
 
     def op_unary(self):
@@ -557,6 +557,50 @@ class Generator:
             rust, py = self.literal_list(values, [x.shape[-1]], x.dtype)
             bias = self.add(x.dtype, [x.shape[-1]], f"tf.constant({rust}, dtype = tf.{x.dtype})", f"tf.constant({py}, dtype=tf.{x.dtype})", bounded=x.dtype in FLOATS)
         return self.add(x.dtype, x.shape, f"tf.nn.bias_add({x.name}, {bias.name})", f"tf.nn.bias_add({x.name}, {bias.name})", *self.combine(x, bias))
+
+    def op_reshape(self):
+        """`tf.reshape` (with and without -1, keeping a `None` batch), `tf.squeeze` or
+        `tf.expand_dims`."""
+        r = self.rng
+        x = self.pick(lambda t: -1 not in t.shape[1:])
+        if x is None:
+            return None
+        batch = x.shape[:1] == [-1]
+        rest = 1
+        for d in x.shape[1 if batch else 0:]:
+            rest *= d
+        kind = r.choice(["reshape", "reshape", "squeeze", "expand_dims"])
+        if kind == "reshape":
+            factors = [f for f in range(1, rest + 1) if rest % f == 0]
+            a = r.choice(factors)
+            tails = [[rest], [a, rest // a], [rest // a, a], [1, rest]]
+            tail = r.choice([t for t in tails if len(t) <= 3])
+            if batch:
+                dims = [-1] + tail
+                shape = [-1] + tail
+            else:
+                # `tail` has `rest` elements, so a -1 in place of its first size stands for it.
+                dims = r.choice([[-1], tail, [-1] + tail[1:]])
+                shape = [rest] if dims == [-1] else tail
+            if len(shape) > 4:
+                return None
+            return self.add(x.dtype, shape, f"tf.reshape({x.name}, {dims})", f"tf.reshape({x.name}, {dims})", *self.combine(x))
+        if kind == "squeeze":
+            ones = [k for k, d in enumerate(x.shape) if d == 1]
+            if not ones:
+                return None
+            if r.random() < 0.5:
+                shape = [d for d in x.shape if d != 1]
+                return self.add(x.dtype, shape, f"tf.squeeze({x.name})", f"tf.squeeze({x.name})", *self.combine(x))
+            k = r.choice(ones)
+            shape = [d for j, d in enumerate(x.shape) if j != k]
+            return self.add(x.dtype, shape, f"tf.squeeze({x.name}, axis = [{k}])", f"tf.squeeze({x.name}, axis=[{k}])", *self.combine(x))
+        if len(x.shape) >= 4:
+            return None
+        axis = r.randint(-len(x.shape) - 1, len(x.shape))
+        at = axis % (len(x.shape) + 1)
+        shape = x.shape[:at] + [1] + x.shape[at:]
+        return self.add(x.dtype, shape, f"tf.expand_dims({x.name}, {axis})", f"tf.expand_dims({x.name}, {axis})", *self.combine(x))
 
     def op_softmax(self):
         x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1)

@@ -258,6 +258,8 @@ pub enum Op {
     Pool(ops::pool::Pool),
     /// `tf.nn.bias_add`.
     BiasAdd(ops::bias_add::BiasAdd),
+    /// `tf.reshape`, `tf.squeeze`, `tf.expand_dims`.
+    ReshapeTo(ops::reshape::ReshapeTo),
     /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
     Assign(AssignKind),
     /// `tf.group(...)`. Inputs: what it groups.
@@ -321,6 +323,7 @@ impl Op {
             Op::Conv(op) => op,
             Op::Pool(op) => op,
             Op::BiasAdd(op) => op,
+            Op::ReshapeTo(op) => op,
             _ => return None,
         })
     }

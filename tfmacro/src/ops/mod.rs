@@ -27,6 +27,7 @@ pub mod matmul;
 pub mod one_hot;
 pub mod pool;
 pub mod reduce;
+pub mod reshape;
 pub mod select;
 pub mod shape;
 pub mod softmax;
@@ -144,6 +145,7 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         .or_else(|| conv::resolve(r, call))
         .or_else(|| pool::resolve(r, call))
         .or_else(|| bias_add::resolve(r, call))
+        .or_else(|| reshape::resolve(r, call))
 }
 
 /// The names of the ops here, for "did you mean" suggestions.
@@ -163,6 +165,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         conv::NAMES,
         pool::NAMES,
         bias_add::NAMES,
+        reshape::NAMES,
     ]
     .into_iter()
     .flatten()

@@ -15,8 +15,9 @@ use quote::quote;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct BroadcastTo;
 
-/// `x` with dimensions of size 1 added or removed to make this node's shape (the sizes other
-/// than 1 stay in order). Inputs: `[x]`.
+/// `x` with this node's shape, its elements in the same row-major order: what `tf.reshape`,
+/// `tf.squeeze` and `tf.expand_dims` become once inference has their shapes (`ops::reshape`), and
+/// what autodiff makes to add or remove dimensions of size 1. Inputs: `[x]`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct Reshape;
 
@@ -81,11 +82,30 @@ impl Rules for Reshape {
         true
     }
 
-    // The indices of the dimensions other than 1 carry over, in order.
+    // Row-major order is kept. When only dimensions of size 1 come or go, the other indices carry
+    // over in order; otherwise the element's row-major position is computed and split by the
+    // input's dimensions.
     fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         let x = body.graph.nodes[id].inputs[0];
         let shape = body.shape(id);
         let input = body.shape(x);
+        let not_one = |s: &[Dim]| s.iter().copied().filter(|d| *d != Dim::Known(1)).collect::<Vec<_>>();
+        if not_one(&shape) != not_one(&input) {
+            let dim = |d: Dim| body.names.dim(d);
+            let mut position = quote!(0usize);
+            for (d, i) in shape.iter().zip(idx) {
+                let d = dim(*d);
+                position = quote!((#position * #d + #i));
+            }
+            let mapped: Vec<TokenStream> = (0..input.len())
+                .map(|k| {
+                    let inner = input[k + 1..].iter().map(|d| dim(*d));
+                    let d = dim(input[k]);
+                    quote!((#position / (1usize #(* #inner)*) % #d))
+                })
+                .collect();
+            return body.elem(x, &mapped);
+        }
         let mut carried = shape.iter().zip(idx).filter(|(d, _)| **d != Dim::Known(1)).map(|(_, i)| i.clone());
         let mapped: Vec<TokenStream> =
             input
