@@ -153,7 +153,7 @@ fn reshape(shape: &[Dim], dims: &[i64]) -> Result<Shape, String> {
     let hole = match (syms.as_slice(), dims.contains(&-1)) {
         ([], false) if fixed == known_size => None,
         ([], false) => return Err(format!("{fixed} elements cannot have shape {asked}")),
-        ([], true) if fixed % known_size == 0 => Some(Dim::Known(fixed / known_size)),
+        ([], true) if fixed.is_multiple_of(known_size) => Some(Dim::Known(fixed / known_size)),
         ([], true) => return Err(format!("{fixed} elements are not a multiple of {known_size}, for shape {asked}")),
         ([sym], true) if fixed == known_size => Some(*sym),
         ([_], true) => {
