@@ -129,4 +129,6 @@ fn rank4_variables_train() {
     assert!(sess.run(conv_weights::loss { images: &images }) < before);
     // The trained weights print and export as any other tensor.
     assert!(tfcore::display(&w).to_string().starts_with("[[[["));
+    let exported = sess.variables().to_rust_const("TRAINED").to_string();
+    assert!(exported.contains("w: ::tfcore::Array4([[[["), "{exported}");
 }

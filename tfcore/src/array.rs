@@ -97,7 +97,7 @@ macro_rules! array_type {
         /// Prints as TensorFlow's Python prints a tensor: nested lists.
         impl<T: fmt::Display, $(const $dim: usize),+> crate::display::Tensor for $name<T, $($dim),+> {
             fn fmt_nested(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                nested(f, self.as_slice(), &Self::SHAPE)
+                nested(f, self.as_slice(), &Self::SHAPE, &fmt::Display::fmt)
             }
         }
 
@@ -105,7 +105,7 @@ macro_rules! array_type {
         impl<T: crate::export::ToRust, $(const $dim: usize),+> crate::export::ToRust for $name<T, $($dim),+> {
             fn fmt_rust(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(concat!("::tfcore::", stringify!($name), "("))?;
-                rust_nested(f, self.as_slice(), &Self::SHAPE)?;
+                nested(f, self.as_slice(), &Self::SHAPE, &crate::export::ToRust::fmt_rust)?;
                 f.write_str(")")
             }
 
@@ -176,11 +176,17 @@ array_type! {
     Array4, 4, [N, H, W, C], [n, h, w, c], [[[[T; C]; W]; H]; N], 4
 }
 
-/// `values` (row-major, of `shape`) as nested lists: `[[1, 2], [3, 4]]`.
-fn nested<T: fmt::Display>(f: &mut fmt::Formatter<'_>, values: &[T], shape: &[usize]) -> fmt::Result {
+/// `values` (row-major, of `shape`) as nested lists, `[[1, 2], [3, 4]]`, each element written by
+/// `leaf`: TensorFlow's printing and Rust's array literals share the nesting.
+fn nested<T>(
+    f: &mut fmt::Formatter<'_>,
+    values: &[T],
+    shape: &[usize],
+    leaf: &dyn Fn(&T, &mut fmt::Formatter<'_>) -> fmt::Result,
+) -> fmt::Result {
     let Some((&outer, inner)) = shape.split_first() else {
         return match values.first() {
-            Some(x) => fmt::Display::fmt(x, f),
+            Some(x) => leaf(x, f),
             None => Ok(()),
         };
     };
@@ -190,26 +196,7 @@ fn nested<T: fmt::Display>(f: &mut fmt::Formatter<'_>, values: &[T], shape: &[us
         if k > 0 {
             f.write_str(", ")?;
         }
-        nested(f, &values[k * step..(k + 1) * step], inner)?;
-    }
-    f.write_str("]")
-}
-
-/// `values` (row-major, of `shape`) as nested Rust array literals.
-fn rust_nested<T: crate::export::ToRust>(f: &mut fmt::Formatter<'_>, values: &[T], shape: &[usize]) -> fmt::Result {
-    let Some((&outer, inner)) = shape.split_first() else {
-        return match values.first() {
-            Some(x) => x.fmt_rust(f),
-            None => Ok(()),
-        };
-    };
-    let step = values.len() / outer.max(1);
-    f.write_str("[")?;
-    for k in 0..outer {
-        if k > 0 {
-            f.write_str(", ")?;
-        }
-        rust_nested(f, &values[k * step..(k + 1) * step], inner)?;
+        nested(f, &values[k * step..(k + 1) * step], inner, leaf)?;
     }
     f.write_str("]")
 }
