@@ -117,6 +117,8 @@ gradient_table! {
     bias_add_image => { tf.nn.bias_add(tf.nn.conv2d(img, ker, strides = 1, padding = "SAME"), tf.reduce_sum(p, axis = 0)) }
     reshape_flatten => { tf.reshape(img, [-1, 32]) * tf.reshape(tf.transpose(img), [2, 32]) }
     squeeze_and_expand => { tf.expand_dims(tf.squeeze(c), 1) * a }
+    reduce_max_rows => { tf.reduce_max(a * q, axis = 0) }
+    reduce_max_image => { tf.reduce_max(img, axis = [1, 2], keepdims = true) * img }
     cross_entropy => { -tf.reduce_sum(tf.one_hot(tf.constant([1, 0]), 3, dtype = tf.float64) * tf.log(tf.nn.softmax(a * s))) }
 }
 

@@ -140,3 +140,24 @@ fn gradient_kernels_treat_nan_and_zero_as_tensorflow_does() {
     assert_eq!(dw[1], 0.0);
     assert_eq!(dw[2], 0.25);
 }
+
+graph! {
+    pub mod maxima {
+        let x = tf.placeholder(tf.float32, [4]);
+        let largest = tf.reduce_max(x);
+        let v = tf.Variable(tf.constant([1.0, 3.0, 3.0, 2.0]));
+        let ties = tf.gradients(tf.reduce_max(v), [v]);
+    }
+}
+
+#[test]
+fn reduce_max_propagates_nan_and_splits_ties() {
+    let mut sess = maxima::Session::new();
+    // TensorFlow: -inf, NaN wherever it stands, and the gradient shared by the tied maxima.
+    let lowest = tfcore::nalgebra::SVector::<f32, 4>::from_element(f32::NEG_INFINITY);
+    assert_eq!(sess.run(maxima::largest { x: &lowest }), f32::NEG_INFINITY);
+    assert!(sess.run(maxima::largest { x: &vector![f32::NAN, 1.0, 2.0, 3.0] }).is_nan());
+    assert!(sess.run(maxima::largest { x: &vector![1.0, f32::NAN, 2.0, 0.0] }).is_nan());
+    let (dv,) = sess.run(maxima::ties);
+    assert_eq!(dv, vector![0.0, 0.5, 0.5, 0.0]);
+}

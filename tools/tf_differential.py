@@ -425,8 +425,7 @@ class Generator:
         x = self.pick(lambda t: t.dtype != "bool")
         if x is None:
             return None
-        mean = r.random() < 0.5
-        name = "reduce_mean" if mean else "reduce_sum"
+        name = r.choice(["reduce_mean", "reduce_sum", "reduce_max"])
         rank = len(x.shape)
         choices = [None] + [[a] for a in range(-rank, rank)] + ([[0, 1]] if rank == 2 else []) + ([[1, 2], [0, 3]] if rank == 4 else [])
         axes = r.choice(choices)

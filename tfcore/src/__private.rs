@@ -9,7 +9,7 @@ pub use crate::__with_serde as with_serde;
 pub use crate::array::{Array3, Array4};
 pub use crate::export::{RustConst, ToRust};
 pub use crate::fetch::Fetch;
-pub use crate::math::{expf, sigmoidf, window_argmax, window_count, window_max};
+pub use crate::math::{expf, max_of, sigmoidf, window_argmax, window_count, window_max};
 pub use crate::unknown::Unknown;
 pub use crate::DEFAULT_SEED;
 pub use libm::{exp, fabs, fabsf, log, logf, sqrt, sqrtf, tanh, tanhf};

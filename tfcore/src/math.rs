@@ -103,3 +103,18 @@ pub fn window_count(o: usize, stride: usize, kernel: usize, pad_before: usize, s
     let hi = if end < pad_before + size { end } else { pad_before + size };
     hi.saturating_sub(lo)
 }
+
+/// The largest of `f(0)`, ..., `f(n - 1)` as TensorFlow's `reduce_max` computes it: from `lowest`
+/// (-inf for floats), and NaN as soon as any element is NaN.
+#[inline]
+pub fn max_of<T: PartialOrd + Copy>(lowest: T, n: usize, mut f: impl FnMut(usize) -> T) -> T {
+    let mut max = lowest;
+    for k in 0..n {
+        let v = f(k);
+        let nan = v.partial_cmp(&v).is_none();
+        if nan || v > max {
+            max = v;
+        }
+    }
+    max
+}

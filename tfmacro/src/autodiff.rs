@@ -138,7 +138,7 @@ impl Builder<'_> {
         for &a in &axes {
             t.shape[a as usize] = Dim::Known(1);
         }
-        self.node(Op::Reduce(Reduce { mean: false, axes: Some(axes), keepdims: true }), vec![x], t)
+        self.node(Op::Reduce(Reduce { mean: false, max: false, axes: Some(axes), keepdims: true }), vec![x], t)
     }
 
     pub fn reshape(&mut self, x: NodeId, shape: Vec<Dim>) -> NodeId {

@@ -171,9 +171,11 @@ mod tests {
     #[test]
     fn reduce_along_each_axis() {
         let m = f32s(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-        let rows = Op::Reduce(crate::ops::reduce::Reduce { mean: false, axes: Some(vec![1]), keepdims: false });
+        let rows =
+            Op::Reduce(crate::ops::reduce::Reduce { mean: false, max: false, axes: Some(vec![1]), keepdims: false });
         assert_eq!(eval(&rows, std::slice::from_ref(&m), DType::Float32, &[2]).unwrap(), f32s(&[2], &[6.0, 15.0]));
-        let cols = Op::Reduce(crate::ops::reduce::Reduce { mean: true, axes: Some(vec![0]), keepdims: true });
+        let cols =
+            Op::Reduce(crate::ops::reduce::Reduce { mean: true, max: false, axes: Some(vec![0]), keepdims: true });
         assert_eq!(eval(&cols, &[m], DType::Float32, &[1, 3]).unwrap(), f32s(&[1, 3], &[2.5, 3.5, 4.5]));
     }
 

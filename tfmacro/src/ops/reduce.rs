@@ -1,5 +1,6 @@
-//! `tf.reduce_sum` and `tf.reduce_mean`, over all axes or `axis = k` / `[k, ...]`, with `keepdims`.
-//! Every sum runs in the one order of `tfcore::__private::sum`.
+//! `tf.reduce_sum`, `tf.reduce_mean` and `tf.reduce_max`, over all axes or `axis = k` / `[k, ...]`,
+//! with `keepdims`. Every sum runs in the one order of `tfcore::__private::sum`; a maximum starts
+//! from -inf and is NaN as soon as an element is, as TensorFlow's is.
 
 use super::{Call, Reads, Rules};
 use crate::ast::{Expr, ExprKind};
@@ -17,17 +18,20 @@ use quote::quote;
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Reduce {
     pub mean: bool,
+    /// `tf.reduce_max` (then `mean` is false).
+    pub max: bool,
     pub axes: Option<Vec<i64>>,
     pub keepdims: bool,
 }
 
 /// The names suggested for a misspelt op.
-pub const NAMES: &[&str] = &["reduce_sum", "reduce_mean"];
+pub const NAMES: &[&str] = &["reduce_sum", "reduce_mean", "reduce_max"];
 
 pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
-    let mean = match call.name {
-        "reduce_sum" | "math.reduce_sum" => false,
-        "reduce_mean" | "math.reduce_mean" => true,
+    let (mean, max) = match call.name {
+        "reduce_sum" | "math.reduce_sum" => (false, false),
+        "reduce_mean" | "math.reduce_mean" => (true, false),
+        "reduce_max" | "math.reduce_max" => (false, true),
         _ => return None,
     };
     let (op, loc) = (call.op(), call.loc);
@@ -42,7 +46,7 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
     let keepdims = r.bool_arg(b[2].or(b[4]), false);
     Some(match (axes, keepdims) {
         (Some(axes), Some(keepdims)) => {
-            let node = r.graph.add(Op::Reduce(Reduce { mean, axes, keepdims }), vec![x], loc, call.op_loc);
+            let node = r.graph.add(Op::Reduce(Reduce { mean, max, axes, keepdims }), vec![x], loc, call.op_loc);
             r.used_at(node, &arg_locs(&b))
         }
         _ => r.poison(loc),
@@ -65,7 +69,12 @@ impl Reduce {
 
 impl Rules for Reduce {
     fn name(&self) -> String {
-        if self.mean { "tf.reduce_mean" } else { "tf.reduce_sum" }.into()
+        match (self.mean, self.max) {
+            (true, _) => "tf.reduce_mean",
+            (_, true) => "tf.reduce_max",
+            _ => "tf.reduce_sum",
+        }
+        .into()
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {
@@ -102,7 +111,19 @@ impl Rules for Reduce {
         for &a in &axes {
             kept[a] = Dim::Known(1);
         }
-        let g = if self.keepdims { g } else { b.reshape(g, kept) };
+        let g = if self.keepdims { g } else { b.reshape(g, kept.clone()) };
+        if self.max {
+            // TensorFlow's _MaxGrad: the gradient split evenly between the elements equal to the
+            // maximum, `g * (x == y) / count(x == y)`.
+            let y = if self.keepdims { id } else { b.reshape(id, kept) };
+            let x = b.graph.nodes[id].inputs[0];
+            let t = TensorType { dtype: DType::Bool, shape: tx.shape.clone() };
+            let equal = b.node(Op::Compare(crate::ir::Compare::Eq), vec![x, y], t);
+            let indicators = b.node(Op::Cast(super::cast::Cast { to: tx.dtype }), vec![equal], tx.clone());
+            let selected = b.sum_keep(indicators, axes.iter().map(|&a| a as i64).collect());
+            let share = b.div(indicators, selected);
+            return Some(b.mul(share, g));
+        }
         let g = if self.mean {
             let dims: Vec<Dim> = axes.iter().map(|&a| tx.shape[a]).collect();
             let count = b.node(Op::Count(super::shape::Count(dims)), Vec::new(), TensorType::scalar(tx.dtype));
@@ -135,6 +156,9 @@ impl Rules for Reduce {
                             base.push(out[o]);
                             o += 1;
                         }
+                    }
+                    if self.max {
+                        return nested_max(x, dtype, &reduced, &mut base);
                     }
                     let wide = if self.widens(dtype) { DType::Int64 } else { dtype };
                     let total = nested_sum(x, wide, &reduced, &mut base);
@@ -171,6 +195,9 @@ impl Rules for Reduce {
                 base.push(Some(idx[o].clone()));
                 o += 1;
             }
+        }
+        if self.max {
+            return emit_nested_max(body, x, dtype, &input, &reduced, base);
         }
         let widens = self.widens(dtype);
         let wide = if widens { DType::Int64 } else { dtype };
@@ -231,6 +258,50 @@ fn nested_sum(x: &Tensor, dtype: DType, reduced: &[usize], base: &mut Vec<usize>
             base[axis] = k;
             nested_sum(x, dtype, rest, base)
         }),
+    }
+}
+
+/// The maximum over the `reduced` axes of `x`, the outer axis first, by `tfcore`'s `max_of`.
+fn nested_max(x: &Tensor, dtype: DType, reduced: &[usize], base: &mut Vec<usize>) -> Scalar {
+    match reduced.split_first() {
+        None => x.at(&x.shape, base),
+        Some((&axis, rest)) if dtype.is_float() => {
+            Scalar::F(crate::math::max_of(f64::NEG_INFINITY, x.shape[axis], |k| {
+                base[axis] = k;
+                crate::eval::float(nested_max(x, dtype, rest, base))
+            }))
+        }
+        Some((&axis, rest)) => Scalar::I(crate::math::max_of(i64::MIN, x.shape[axis], |k| {
+            base[axis] = k;
+            crate::eval::int(nested_max(x, dtype, rest, base))
+        })),
+    }
+}
+
+/// The code of the maximum over the `reduced` axes of `x`.
+fn emit_nested_max(
+    body: &Body,
+    x: NodeId,
+    dtype: DType,
+    shape: &[Dim],
+    reduced: &[usize],
+    base: Vec<Option<TokenStream>>,
+) -> TokenStream {
+    match reduced.split_first() {
+        None => {
+            let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
+            body.elem(x, &idx)
+        }
+        Some((&axis, rest)) => {
+            let elem = ident(dtype.rust());
+            let lowest = if dtype.is_float() { quote!(#elem::NEG_INFINITY) } else { quote!(#elem::MIN) };
+            let count = body.names.dim(shape[axis]);
+            let k = proc_macro2::Ident::new(&format!("__m{axis}"), proc_macro2::Span::call_site());
+            let mut inner = base.clone();
+            inner[axis] = Some(quote!(#k));
+            let value = emit_nested_max(body, x, dtype, shape, rest, inner);
+            quote!(::tfcore::__private::max_of(#lowest, #count, |#k: usize| #value))
+        }
     }
 }
 
