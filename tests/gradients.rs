@@ -119,6 +119,8 @@ gradient_table! {
     squeeze_and_expand => { tf.expand_dims(tf.squeeze(c), 1) * a }
     reduce_max_rows => { tf.reduce_max(a * q, axis = 0) }
     reduce_max_image => { tf.reduce_max(img, axis = [1, 2], keepdims = true) * img }
+    concat_rows => { tf.concat([a, q], axis = 0) * tf.concat([q, a], 0) }
+    concat_columns => { tf.concat([c, a, c * s], axis = -1) }
     cross_entropy => { -tf.reduce_sum(tf.one_hot(tf.constant([1, 0]), 3, dtype = tf.float64) * tf.log(tf.nn.softmax(a * s))) }
 }
 

@@ -297,7 +297,7 @@ class Generator:
 
     def step(self):
         r = self.rng
-        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add", "reshape", "reshape"])
+        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add", "reshape", "reshape", "concat"])
         return getattr(self, "op_" + kind)()
 
     def op_unary(self):
@@ -600,6 +600,24 @@ class Generator:
         at = axis % (len(x.shape) + 1)
         shape = x.shape[:at] + [1] + x.shape[at:]
         return self.add(x.dtype, shape, f"tf.expand_dims({x.name}, {axis})", f"tf.expand_dims({x.name}, {axis})", *self.combine(x))
+
+    def op_concat(self):
+        """`tf.concat` of two or three tensors of one dtype and rank, along an axis of known sizes
+        where they may differ."""
+        r = self.rng
+        x = self.pick(lambda t: len(t.shape) >= 1)
+        if x is None:
+            return None
+        axis = r.randrange(len(x.shape))
+        if x.shape[axis] == -1:
+            return None
+        same = lambda t: t.dtype == x.dtype and len(t.shape) == len(x.shape) and t.shape[axis] != -1 and all(a == b for k, (a, b) in enumerate(zip(t.shape, x.shape)) if k != axis)
+        parts = [x] + [self.pick(same) for _ in range(r.choice([1, 2]))]
+        shape = list(x.shape)
+        shape[axis] = sum(t.shape[axis] for t in parts)
+        names = ", ".join(t.name for t in parts)
+        written = r.choice([axis, axis - len(x.shape)])
+        return self.add(x.dtype, shape, f"tf.concat([{names}], axis = {written})", f"tf.concat([{names}], axis={written})", *self.combine(*parts))
 
     def op_softmax(self):
         x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1)

@@ -260,6 +260,8 @@ pub enum Op {
     BiasAdd(ops::bias_add::BiasAdd),
     /// `tf.reshape`, `tf.squeeze`, `tf.expand_dims`.
     ReshapeTo(ops::reshape::ReshapeTo),
+    /// `tf.concat`, and the pieces of its gradient.
+    Concat(ops::concat::Concat),
     /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
     Assign(AssignKind),
     /// `tf.group(...)`. Inputs: what it groups.
@@ -324,6 +326,7 @@ impl Op {
             Op::Pool(op) => op,
             Op::BiasAdd(op) => op,
             Op::ReshapeTo(op) => op,
+            Op::Concat(op) => op,
             _ => return None,
         })
     }

@@ -21,6 +21,7 @@ pub mod bias_add;
 pub mod binary;
 pub mod cast;
 pub mod compare;
+pub mod concat;
 pub mod conv;
 pub mod identity;
 pub mod matmul;
@@ -146,6 +147,7 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         .or_else(|| pool::resolve(r, call))
         .or_else(|| bias_add::resolve(r, call))
         .or_else(|| reshape::resolve(r, call))
+        .or_else(|| concat::resolve(r, call))
 }
 
 /// The names of the ops here, for "did you mean" suggestions.
@@ -166,6 +168,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         pool::NAMES,
         bias_add::NAMES,
         reshape::NAMES,
+        concat::NAMES,
     ]
     .into_iter()
     .flatten()
