@@ -723,8 +723,15 @@ def rust_case(g, index):
         if not shape:
             out.append(f"        let {t.name}: {ty} = {items};")
         elif len(shape) > 2:
+            # Nested array literals, row-major: `Array4([[[[a, b]]]])`, which cannot fail.
+            def nested(vals, dims):
+                if not dims:
+                    return rust_value(vals[0], t.dtype)
+                step = len(vals) // dims[0]
+                return "[" + ", ".join(nested(vals[k * step:(k + 1) * step], dims[1:]) for k in range(dims[0])) + "]"
+
             dims = ", ".join(str(d) for d in shape)
-            out.append(f"        let {t.name} = tfcore::Array{len(shape)}::<{ty}, {dims}>::from_slice(&[{items}]).unwrap();")
+            out.append(f"        let {t.name} = tfcore::Array{len(shape)}::<{ty}, {dims}>({nested(values, shape)});")
         elif len(shape) == 1:
             out.append(f"        let {t.name} = SVector::<{ty}, {shape[0]}>::from_row_slice(&[{items}]);")
         else:

@@ -278,6 +278,13 @@ fn nested_max(x: &Tensor, dtype: DType, reduced: &[usize], base: &mut Vec<usize>
     }
 }
 
+/// The code of the element of `x` at `base`, whose reduced axes are all summed or maximised over
+/// by now.
+fn element_at(body: &Body, x: NodeId, base: Vec<Option<TokenStream>>) -> TokenStream {
+    let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
+    body.elem(x, &idx)
+}
+
 /// The code of the maximum over the `reduced` axes of `x`.
 fn emit_nested_max(
     body: &Body,
@@ -288,10 +295,7 @@ fn emit_nested_max(
     base: Vec<Option<TokenStream>>,
 ) -> TokenStream {
     match reduced.split_first() {
-        None => {
-            let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
-            body.elem(x, &idx)
-        }
+        None => element_at(body, x, base),
         Some((&axis, rest)) => {
             let elem = ident(dtype.rust());
             let lowest = if dtype.is_float() { quote!(#elem::NEG_INFINITY) } else { quote!(#elem::MIN) };
@@ -318,8 +322,7 @@ fn emit_nested_sum(
 ) -> TokenStream {
     match reduced.split_first() {
         None => {
-            let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
-            let element = body.elem(x, &idx);
+            let element = element_at(body, x, base);
             if widen {
                 quote!((#element as i64))
             } else {

@@ -2,10 +2,11 @@
 //! dimensions of size 1 added or removed, and the number of elements of a shape (for the gradient
 //! of `tf.reduce_mean`, whose count may be a `None` dimension). A graph cannot spell them.
 
-use super::{same_type_input, Reads, Rules};
+use super::identity::Identity;
+use super::{Reads, Rules};
 use crate::autodiff::Builder;
 use crate::emit::body::{ident, Body};
-use crate::eval::{indices, Tensor};
+use crate::eval::Tensor;
 use crate::infer::{Pass, Ty};
 use crate::ir::{DType, Dim, Graph, NodeId, Scalar};
 use proc_macro2::TokenStream;
@@ -25,6 +26,8 @@ pub struct Reshape;
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Count(pub Vec<Dim>);
 
+const IDENTITY: Identity = Identity { stop_gradient: false };
+
 impl Rules for BroadcastTo {
     fn name(&self) -> String {
         "tf.broadcast_to".into()
@@ -39,20 +42,22 @@ impl Rules for BroadcastTo {
         Some(b.unbroadcast(g, &tx))
     }
 
-    fn fold(&self, inputs: &[Tensor], _dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
-        Some(indices(shape).iter().map(|i| inputs[0].at(shape, i)).collect())
+    // A broadcast to its input's shape is an identity; otherwise it reads its input broadcast, as
+    // `tf.identity` reads it: the same folding, simplification and emission.
+    fn fold(&self, inputs: &[Tensor], dtype: DType, shape: &[usize]) -> Option<Vec<Scalar>> {
+        IDENTITY.fold(inputs, dtype, shape)
     }
 
     fn simplify(&self, graph: &Graph, id: NodeId) -> Option<NodeId> {
-        same_type_input(graph, id)
+        IDENTITY.simplify(graph, id)
     }
 
     fn cheap(&self) -> bool {
-        true
+        IDENTITY.cheap()
     }
 
     fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        body.input(id, 0, idx)
+        IDENTITY.element(body, id, idx)
     }
 }
 
