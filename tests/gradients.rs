@@ -121,6 +121,11 @@ gradient_table! {
     reduce_max_image => { tf.reduce_max(img, axis = [1, 2], keepdims = true) * img }
     concat_rows => { tf.concat([a, q], axis = 0) * tf.concat([q, a], 0) }
     concat_columns => { tf.concat([c, a, c * s], axis = -1) }
+    rsqrt => { tf.math.rsqrt(q) }
+    pad_image => { tf.pad(img, [[0, 0], [1, 2], [0, 1], [0, 0]], constant_values = 0.5) * 1.5 }
+    pad_matrix => { tf.pad(a, [[1, 0], [0, 2]]) * tf.pad(q, [[0, 1], [2, 0]]) }
+    batch_norm => { tf.nn.batch_normalization(img, tf.reduce_mean(a, axis = 1), tf.reduce_sum(q, axis = 1), tf.reduce_sum(c, axis = 1), tf.reduce_sum(p, axis = 0) * s, 0.001) }
+    batch_norm_moments => { tf.nn.batch_normalization(a, b, tf.square(b) + 0.5, None, None, 0.01) }
     cross_entropy => { -tf.reduce_sum(tf.one_hot(tf.constant([1, 0]), 3, dtype = tf.float64) * tf.log(tf.nn.softmax(a * s))) }
 }
 

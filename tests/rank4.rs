@@ -42,6 +42,8 @@ twin_graphs! {
     hot = { tf.one_hot(t, 13) }
     as_float = { tf.cast(t, tf.float32) * 0.5 }
     reversed = { tf.transpose(t) }
+    padded = { tf.pad(x, [[0, 0], [1, 0], [0, 1], [0, 0]], constant_values = 9.0) }
+    normalised = { tf.nn.batch_normalization(x, b, b * b, None, b + 1, 0.75) }
 }
 
 const X: Array4<f32, 1, 2, 2, 2> = Array4([[[[1.0, -2.0], [3.0, 0.5]], [[-1.5, 4.0], [2.0, -0.25]]]]);
@@ -94,6 +96,23 @@ fn softmax_one_hot_and_transpose() {
     assert_eq!(hot.iter().sum::<f32>(), 12.0);
     let reversed: Array3<i32, 3, 2, 2> = both!(reversed { t: &T });
     assert_eq!(reversed[(2, 0, 1)], T[(1, 0, 2)]);
+}
+
+#[test]
+fn pad_and_batch_normalization() {
+    // `[None, 2, 2, 2]` padded to `[None, 3, 3, 2]`: a row of 9 above, a column of 9 on the right.
+    let padded: Array4<f32, 1, 3, 3, 2> = both!(padded { x: &X });
+    let nines = [9.0; 6];
+    assert_eq!(&padded.as_slice()[..6], &nines);
+    assert_eq!(&padded.as_slice()[6..12], &[1.0, -2.0, 3.0, 0.5, 9.0, 9.0]);
+    assert_eq!(&padded.as_slice()[12..], &[-1.5, 4.0, 2.0, -0.25, 9.0, 9.0]);
+    // Channel 0: mean 0.5, variance 0.25 + 0.75, scale 1.5, so x * 1.5 - 0.75.
+    let b = vector![0.5, -1.0];
+    let normalised: Array4<f32, 1, 2, 2, 2> = both!(normalised { x: &X, b: &b });
+    assert_eq!(normalised[(0, 0, 0, 0)], 1.0 * 1.5 - 0.5 * 1.5);
+    assert_eq!(normalised[(0, 1, 1, 0)], 2.0 * 1.5 - 0.5 * 1.5);
+    // Channel 1: mean -1, variance 1 + 0.75, scale 0.
+    assert_eq!(normalised[(0, 0, 1, 1)], 0.0);
 }
 
 graph! {

@@ -297,26 +297,27 @@ class Generator:
 
     def step(self):
         r = self.rng
-        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add", "reshape", "reshape", "concat"])
+        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add", "reshape", "reshape", "concat", "pad", "batch_norm"])
         return getattr(self, "op_" + kind)()
 
     def op_unary(self):
         r = self.rng
         spellings = {
-            "exp": ["tf.exp", "tf.math.exp"], "log": ["tf.log", "tf.math.log"], "sqrt": ["tf.sqrt"],
+            "exp": ["tf.exp", "tf.math.exp"], "log": ["tf.log", "tf.math.log"], "sqrt": ["tf.sqrt"], "rsqrt": ["tf.math.rsqrt", "tf.rsqrt"],
             "square": ["tf.square", "tf.math.square"], "abs": ["tf.abs"], "sigmoid": ["tf.sigmoid", "tf.nn.sigmoid", "tf.math.sigmoid"],
             "tanh": ["tf.tanh", "tf.nn.tanh"], "relu": ["tf.nn.relu"], "relu6": ["tf.nn.relu6"], "negative": ["tf.negative", "-"],
         }
         op = r.choice(list(spellings))
-        floats_only = op in ("exp", "log", "sqrt", "sigmoid", "tanh")
+        floats_only = op in ("exp", "log", "sqrt", "rsqrt", "sigmoid", "tanh")
         x = self.pick(lambda t: t.dtype in FLOATS or (not floats_only and t.dtype in ("int32", "int64", "uint8") and not (op in ("negative", "abs") and t.dtype == "uint8")))
         if x is None:
             return None
         spell = r.choice(spellings[op])
         py = {"relu": "tf.nn.relu", "relu6": "tf.nn.relu6", "negative": "tf.negative"}.get(op, f"tf.math.{op}")
         rust = f"-{x.name}" if spell == "-" else f"{spell}({x.name})"
-        inexact = op in ("exp", "log", "sigmoid", "tanh")
-        nan = op in ("exp", "log", "sqrt")
+        # TensorFlow's float32 `rsqrt` is Eigen's estimate refined by a Newton step, not `1 / sqrt`
+        inexact = op in ("exp", "log", "sigmoid", "tanh", "rsqrt")
+        nan = op in ("exp", "log", "sqrt", "rsqrt")
         return self.add(x.dtype, x.shape, rust, f"{py}({x.name})", *self.combine(x), inexact=inexact, nan=nan)
 
     def operands(self, allowed):
@@ -618,6 +619,46 @@ class Generator:
         names = ", ".join(t.name for t in parts)
         written = r.choice([axis, axis - len(x.shape)])
         return self.add(x.dtype, shape, f"tf.concat([{names}], axis = {written})", f"tf.concat([{names}], axis={written})", *self.combine(*parts))
+
+    def op_pad(self):
+        """`tf.pad` of a tensor of known shape, with or without `constant_values`."""
+        r = self.rng
+        x = self.pick(lambda t: len(t.shape) >= 1 and -1 not in t.shape and t.dtype != "bool")
+        if x is None:
+            return None
+        pads = [[r.randint(0, 2), r.randint(0, 2)] for _ in x.shape]
+        shape = [d + a + b for d, (a, b) in zip(x.shape, pads)]
+        if r.random() < 0.5:
+            text, py = self.number(x.dtype)
+            rust = f"tf.pad({x.name}, {pads}, constant_values = {text})"
+            py = f"tf.pad({x.name}, {pads}, constant_values={py})"
+        else:
+            mode = r.choice(["", ', mode = "CONSTANT"', ', "constant"'])
+            rust = f"tf.pad({x.name}, {pads}{mode})"
+            py = f"tf.pad({x.name}, {pads}{mode.replace(' = ', '=')})"
+        return self.add(x.dtype, shape, rust, py, *self.combine(x))
+
+    def op_batch_norm(self):
+        """`tf.nn.batch_normalization` over the last axis, with per-channel constants (a positive
+        variance), `offset` and `scale` each given or `None`."""
+        r = self.rng
+        x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1 and t.shape[-1] != -1)
+        if x is None:
+            return None
+        n = x.shape[-1]
+        def channel(lo, hi):
+            values = [round(r.uniform(lo, hi), 2) for _ in range(n)]
+            rust, py = self.literal_list(values, [n], x.dtype)
+            return self.add(x.dtype, [n], f"tf.constant({rust}, dtype = tf.{x.dtype})", f"tf.constant({py}, dtype=tf.{x.dtype})", bounded=True)
+        mean = self.pick(lambda t: t.dtype == x.dtype and t.shape == [n] and t.bounded) or channel(-1, 1)
+        variance = channel(0.1, 2)
+        offset = channel(-1, 1) if r.random() < 0.7 else None
+        scale = channel(0.5, 2) if r.random() < 0.7 else None
+        eps = r.choice(["0.001", "1e-5", "0.5"])
+        args = [x.name, mean.name, variance.name, offset.name if offset else "None", scale.name if scale else "None", eps]
+        text = ", ".join(args)
+        given = [t for t in (x, mean, variance, offset, scale) if t is not None]
+        return self.add(x.dtype, x.shape, f"tf.nn.batch_normalization({text})", f"tf.nn.batch_normalization({text})", *self.combine(*given), inexact=True)
 
     def op_softmax(self):
         x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1)

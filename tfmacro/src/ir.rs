@@ -262,6 +262,8 @@ pub enum Op {
     ReshapeTo(ops::reshape::ReshapeTo),
     /// `tf.concat`, and the pieces of its gradient.
     Concat(ops::concat::Concat),
+    /// `tf.pad`, and the slice of its gradient.
+    Pad(ops::pad::Pad),
     /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
     Assign(AssignKind),
     /// `tf.group(...)`. Inputs: what it groups.
@@ -327,6 +329,7 @@ impl Op {
             Op::BiasAdd(op) => op,
             Op::ReshapeTo(op) => op,
             Op::Concat(op) => op,
+            Op::Pad(op) => op,
             _ => return None,
         })
     }
@@ -365,6 +368,9 @@ pub struct Node {
     pub written: String,
     /// The `let` name bound to this node, if any.
     pub name: Option<Ident>,
+    /// How messages describe the node when it has no name, if not by its op: a part of an op that
+    /// is built from others, such as `rsqrt(variance + variance_epsilon)`.
+    pub label: Option<String>,
     /// Filled by inference; `None` when an error made it unknown.
     pub ty: Option<Type>,
 }
@@ -474,7 +480,7 @@ impl Graph {
     pub fn add(&mut self, op: Op, inputs: Vec<NodeId>, loc: Loc, op_loc: Loc) -> NodeId {
         let written = op.name();
         let input_locs = inputs.iter().map(|&i| self.nodes[i].loc).collect();
-        self.nodes.push(Node { op, inputs, input_locs, loc, op_loc, written, name: None, ty: None });
+        self.nodes.push(Node { op, inputs, input_locs, loc, op_loc, written, name: None, label: None, ty: None });
         self.nodes.len() - 1
     }
 
@@ -485,9 +491,11 @@ impl Graph {
 
     /// A short description of a node for messages: `` `hidden_layer` `` or `` `tf.add` ``.
     pub fn describe(&self, id: NodeId) -> String {
-        match &self.nodes[id].name {
-            Some(name) => format!("`{name}`"),
-            None => format!("`{}`", self.nodes[id].op.name()),
+        let node = &self.nodes[id];
+        match (&node.name, &node.label) {
+            (Some(name), _) => format!("`{name}`"),
+            (None, Some(label)) => format!("`{label}`"),
+            (None, None) => format!("`{}`", node.op.name()),
         }
     }
 

@@ -15,8 +15,10 @@
 //! optimisers) and dispatch every math op here through [`crate::ir::Op::rules`]. Adding an
 //! elementwise function is a variant and its arms in [`unary::Unary`] (or [`binary::Binary`]);
 //! adding another op is a module here, a variant of [`crate::ir::Op`], and its line in
-//! [`resolve`] and in `Op::rules`.
+//! [`resolve`] and in `Op::rules`. An op that TensorFlow itself defines from other ops
+//! ([`batch_norm`]) is a module that builds those ops' nodes.
 
+pub mod batch_norm;
 pub mod bias_add;
 pub mod binary;
 pub mod cast;
@@ -26,6 +28,7 @@ pub mod conv;
 pub mod identity;
 pub mod matmul;
 pub mod one_hot;
+pub mod pad;
 pub mod pool;
 pub mod reduce;
 pub mod reshape;
@@ -148,6 +151,8 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         .or_else(|| bias_add::resolve(r, call))
         .or_else(|| reshape::resolve(r, call))
         .or_else(|| concat::resolve(r, call))
+        .or_else(|| pad::resolve(r, call))
+        .or_else(|| batch_norm::resolve(r, call))
 }
 
 /// The names of the ops here, for "did you mean" suggestions.
@@ -169,6 +174,8 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         bias_add::NAMES,
         reshape::NAMES,
         concat::NAMES,
+        pad::NAMES,
+        batch_norm::NAMES,
     ]
     .into_iter()
     .flatten()

@@ -1,5 +1,5 @@
 //! Elementwise functions of one tensor: `tf.negative`, `tf.exp`, `tf.log`, `tf.sqrt`, `tf.square`,
-//! `tf.abs`, `tf.sigmoid`, `tf.tanh`, `tf.nn.relu`, `tf.nn.relu6`, and `tf.sign` (made by autodiff
+//! `tf.math.rsqrt`, `tf.abs`, `tf.sigmoid`, `tf.tanh`, `tf.nn.relu`, `tf.nn.relu6`, and `tf.sign` (made by autodiff
 //! only).
 //!
 //! A function is a variant of [`Unary`] and one arm in each of its tables below: spellings, dtypes,
@@ -22,6 +22,8 @@ pub enum Unary {
     Exp,
     Log,
     Sqrt,
+    /// `1 / sqrt(x)`.
+    Rsqrt,
     Square,
     Abs,
     Sigmoid,
@@ -34,11 +36,12 @@ pub enum Unary {
 }
 
 impl Unary {
-    const ALL: [Unary; 11] = [
+    const ALL: [Unary; 12] = [
         Unary::Neg,
         Unary::Exp,
         Unary::Log,
         Unary::Sqrt,
+        Unary::Rsqrt,
         Unary::Square,
         Unary::Abs,
         Unary::Sigmoid,
@@ -55,6 +58,7 @@ impl Unary {
             Unary::Exp => (&["exp", "math.exp"], "x"),
             Unary::Log => (&["log", "math.log"], "x"),
             Unary::Sqrt => (&["sqrt", "math.sqrt"], "x"),
+            Unary::Rsqrt => (&["math.rsqrt", "rsqrt"], "x"),
             Unary::Square => (&["square", "math.square"], "x"),
             Unary::Abs => (&["abs", "math.abs"], "x"),
             Unary::Sigmoid => (&["sigmoid", "nn.sigmoid", "math.sigmoid"], "x"),
@@ -71,6 +75,7 @@ pub const NAMES: &[&str] = &[
     "exp",
     "log",
     "sqrt",
+    "math.rsqrt",
     "square",
     "abs",
     "sigmoid",
@@ -127,6 +132,19 @@ impl Rules for Unary {
             Unary::Sqrt => {
                 let half = b.with_number(Binary::Mul, 0.5, g);
                 let value = b.div(half, id);
+                let zero = b.number(0.0, tx.dtype);
+                let t = TensorType { dtype: DType::Bool, shape: b.ty(g).shape };
+                let no_gradient = b.node(Op::Compare(Compare::Eq), vec![g, zero], t);
+                let zero = b.number(0.0, tx.dtype);
+                let t = b.ty(value);
+                b.node(Op::Where(super::select::Where), vec![no_gradient, zero, value], t)
+            }
+            // TensorFlow's RsqrtGrad: 0 where dy is 0, else -0.5 * (dy * y) * (y * y).
+            Unary::Rsqrt => {
+                let gy = b.mul(g, id);
+                let half = b.with_number(Binary::Mul, -0.5, gy);
+                let yy = b.mul(id, id);
+                let value = b.mul(half, yy);
                 let zero = b.number(0.0, tx.dtype);
                 let t = TensorType { dtype: DType::Bool, shape: b.ty(g).shape };
                 let no_gradient = b.node(Op::Compare(Compare::Eq), vec![g, zero], t);
@@ -212,7 +230,9 @@ impl Unary {
     //   tf.exp(tf.constant(1))  // error: `tf.exp` needs a float tensor
     fn check_dtype(self, p: &mut Pass, id: NodeId, x: NodeId, dtype: DType) -> bool {
         match self {
-            Unary::Exp | Unary::Log | Unary::Sqrt | Unary::Sigmoid | Unary::Tanh => p.check_float(id, x, dtype),
+            Unary::Exp | Unary::Log | Unary::Sqrt | Unary::Rsqrt | Unary::Sigmoid | Unary::Tanh => {
+                p.check_float(id, x, dtype)
+            }
             Unary::Neg | Unary::Abs if matches!(dtype, DType::Bool | DType::UInt8) => {
                 p.errors.at(
                     p.op_loc(id),
@@ -238,6 +258,7 @@ impl Unary {
                     Unary::Exp => crate::math::expf(x),
                     Unary::Log => libm::logf(x),
                     Unary::Sqrt => libm::sqrtf(x),
+                    Unary::Rsqrt => 1.0 / libm::sqrtf(x),
                     Unary::Square => x * x,
                     Unary::Abs => libm::fabsf(x),
                     Unary::Sigmoid => crate::math::sigmoidf(x),
@@ -254,6 +275,7 @@ impl Unary {
                     Unary::Exp => libm::exp(x),
                     Unary::Log => libm::log(x),
                     Unary::Sqrt => libm::sqrt(x),
+                    Unary::Rsqrt => 1.0 / libm::sqrt(x),
                     Unary::Square => x * x,
                     Unary::Abs => libm::fabs(x),
                     Unary::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
@@ -315,6 +337,10 @@ impl Unary {
             (Unary::Exp, _) => f("expf", "exp"),
             (Unary::Log, _) => f("logf", "log"),
             (Unary::Sqrt, _) => f("sqrtf", "sqrt"),
+            (Unary::Rsqrt, _) => {
+                let sqrt = f("sqrtf", "sqrt");
+                quote!((#o / #sqrt))
+            }
             (Unary::Tanh, _) => f("tanhf", "tanh"),
             (Unary::Sigmoid, _) => f("sigmoidf", "sigmoid"),
             (Unary::Abs, true) => f("fabsf", "fabs"),
