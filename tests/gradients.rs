@@ -126,6 +126,9 @@ gradient_table! {
     pad_matrix => { tf.pad(a, [[1, 0], [0, 2]]) * tf.pad(q, [[0, 1], [2, 0]]) }
     batch_norm => { tf.nn.batch_normalization(img, tf.reduce_mean(a, axis = 1), tf.reduce_sum(q, axis = 1), tf.reduce_sum(c, axis = 1), tf.reduce_sum(p, axis = 0) * s, 0.001) }
     batch_norm_moments => { tf.nn.batch_normalization(a, b, tf.square(b) + 0.5, None, None, 0.01) }
+    log_softmax => { tf.nn.log_softmax(a * 3) * q }
+    softmax_cross_entropy => { tf.nn.softmax_cross_entropy_with_logits_v2(labels = tf.nn.softmax(q), logits = a * s) }
+    softmax_cross_entropy_v1 => { tf.nn.softmax_cross_entropy_with_logits(labels = tf.one_hot(tf.constant([0, 3, 7, 1, 1, 2, 5, 4]), 8, dtype = tf.float64), logits = tf.reshape(img, [8, 8]) * 4) }
     cross_entropy => { -tf.reduce_sum(tf.one_hot(tf.constant([1, 0]), 3, dtype = tf.float64) * tf.log(tf.nn.softmax(a * s))) }
 }
 

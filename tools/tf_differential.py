@@ -297,7 +297,7 @@ class Generator:
 
     def step(self):
         r = self.rng
-        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add", "reshape", "reshape", "concat", "pad", "batch_norm"])
+        kind = r.choice(["unary"] * 4 + ["binary"] * 5 + ["compare"] * 2 + ["where", "cast", "matmul", "transpose", "reduce", "reduce", "one_hot", "softmax", "identity", "number_op", "conv", "conv", "pool", "pool", "bias_add", "reshape", "reshape", "concat", "pad", "batch_norm", "log_softmax"])
         return getattr(self, "op_" + kind)()
 
     def op_unary(self):
@@ -660,6 +660,26 @@ class Generator:
         given = [t for t in (x, mean, variance, offset, scale) if t is not None]
         return self.add(x.dtype, x.shape, f"tf.nn.batch_normalization({text})", f"tf.nn.batch_normalization({text})", *self.combine(*given), inexact=True)
 
+    def op_log_softmax(self):
+        """`tf.nn.log_softmax`, or the cross entropy of a softmax of one tensor against the logits
+        of another of the same shape."""
+        r = self.rng
+        x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1)
+        if x is None:
+            return None
+        if r.random() < 0.5:
+            spell = r.choice(["tf.nn.log_softmax", "tf.math.log_softmax"])
+            return self.add(x.dtype, x.shape, f"{spell}({x.name})", f"tf.nn.log_softmax({x.name})", *self.combine(x), inexact=True)
+        y = self.pick(lambda t: t.dtype == x.dtype and t.shape == x.shape)
+        v2 = r.random() < 0.5
+        op = "tf.nn.softmax_cross_entropy_with_logits" + ("_v2" if v2 else "")
+        py_op = "tf.nn.softmax_cross_entropy_with_logits" if v2 else "tf.compat.v1.nn.softmax_cross_entropy_with_logits_v2"
+        labels = f"tf.nn.softmax({y.name})"
+        py_labels = labels if v2 else f"tf.stop_gradient({labels})"
+        rust = f"{op}(labels = {labels}, logits = {x.name})"
+        py = f"{py_op}(labels={py_labels}, logits={x.name})"
+        return self.add(x.dtype, x.shape[:-1], rust, py, *self.combine(x, y), inexact=True)
+
     def op_softmax(self):
         x = self.pick(lambda t: t.dtype in FLOATS and len(t.shape) >= 1)
         if x is None:
@@ -823,7 +843,7 @@ def run_tensorflow(g):
             for name, _, py in g.lines:
                 scope[name] = eval(py, scope)
         except Exception as e:  # TensorFlow refuses to build it
-            return None, f"build: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
+            return None, f"build: {type(e).__name__}: {getattr(e, 'message', str(e)).strip().splitlines()[-1][:200]}"
         feed = {}
         for t, values, shape in g.placeholders:
             feed[scope[t.name]] = np.array(values, dtype=t.dtype).reshape(shape)
@@ -857,7 +877,7 @@ def run_tensorflow(g):
                         for v, _ in g.variables:
                             results.append((f"init.{v.name}", v.dtype, sess.run(scope[v.name]), any_single))
         except Exception as e:
-            return None, f"run: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
+            return None, f"run: {type(e).__name__}: {getattr(e, 'message', str(e)).strip().splitlines()[-1][:200]}"
     out = []
     for name, dtype, value, single in results:
         arr = np.asarray(value)

@@ -16,7 +16,7 @@
 //! elementwise function is a variant and its arms in [`unary::Unary`] (or [`binary::Binary`]);
 //! adding another op is a module here, a variant of [`crate::ir::Op`], and its line in
 //! [`resolve`] and in `Op::rules`. An op that TensorFlow itself defines from other ops
-//! ([`batch_norm`]) is a module that builds those ops' nodes.
+//! ([`batch_norm`], [`log_softmax`]) is a module that builds those ops' nodes.
 
 pub mod batch_norm;
 pub mod bias_add;
@@ -26,6 +26,7 @@ pub mod compare;
 pub mod concat;
 pub mod conv;
 pub mod identity;
+pub mod log_softmax;
 pub mod matmul;
 pub mod one_hot;
 pub mod pad;
@@ -153,6 +154,7 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         .or_else(|| concat::resolve(r, call))
         .or_else(|| pad::resolve(r, call))
         .or_else(|| batch_norm::resolve(r, call))
+        .or_else(|| log_softmax::resolve(r, call))
 }
 
 /// The names of the ops here, for "did you mean" suggestions.
@@ -176,6 +178,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         concat::NAMES,
         pad::NAMES,
         batch_norm::NAMES,
+        log_softmax::NAMES,
     ]
     .into_iter()
     .flatten()
