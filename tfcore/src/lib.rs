@@ -78,6 +78,9 @@ macro_rules! __with_serde {
 pub use nalgebra;
 pub use tfmacro::graph;
 
+#[cfg(feature = "std")]
+pub mod npy;
+
 #[doc(hidden)]
 pub mod __private;
 mod array;
