@@ -1,6 +1,7 @@
 //! NumPy's `.npy` and `.npz` files: how trained weights and data sets leave Python.
 //!
-//! [`Npy::parse`] reads one array (format versions 1 to 3, little-endian, C order);
+//! [`Npy::parse`] reads one array (format versions 1 to 3, little-endian, in C or Fortran order,
+//! always giving the elements in C order);
 //! [`Npz::parse`] reads an archive of them as `np.savez` (stored) or `np.savez_compressed`
 //! (deflated) writes it. Both read from bytes, so that `include_bytes!` works as well as a file;
 //! [`Npz::load`] reads a file. Every defect of a file is an [`NpyError`], never a panic.
@@ -25,6 +26,7 @@
 use core::fmt;
 use std::format;
 use std::string::{String, ToString};
+use std::vec;
 use std::vec::Vec;
 
 /// The element types an array can hold.
@@ -93,8 +95,6 @@ pub enum NpyError {
     NotNpy(String),
     /// A dtype this reader does not handle (big-endian, strings, objects, other widths).
     UnsupportedDtype(String),
-    /// `fortran_order: True`: save with `np.ascontiguousarray` first.
-    FortranOrder,
     /// The data is shorter than the header's shape says.
     Truncated {
         /// The bytes the shape needs.
@@ -131,9 +131,6 @@ impl fmt::Display for NpyError {
                     f,
                     "unsupported dtype `{d}` (float32, float64, int32, int64, uint8 and bool, little-endian, are)"
                 )
-            }
-            NpyError::FortranOrder => {
-                f.write_str("the array is in Fortran order; save `np.ascontiguousarray(a)` instead")
             }
             NpyError::Truncated { expected, found } => {
                 write!(f, "the data is truncated: the shape needs {expected} bytes, the file has {found}")
@@ -217,11 +214,11 @@ impl Npy {
         let descr = dict_value(header, "descr").ok_or_else(|| not("its header has no `descr`"))?;
         let descr = descr.trim_matches(|c| c == '\'' || c == '"');
         let dtype = Dtype::from_descr(descr).ok_or_else(|| NpyError::UnsupportedDtype(descr.into()))?;
-        match dict_value(header, "fortran_order") {
-            Some("False") => {}
-            Some("True") => return Err(NpyError::FortranOrder),
+        let fortran = match dict_value(header, "fortran_order") {
+            Some("False") => false,
+            Some("True") => true,
             _ => return Err(not("its header has no `fortran_order`")),
-        }
+        };
         let shape_text = dict_value(header, "shape").ok_or_else(|| not("its header has no `shape`"))?;
         let inner = shape_text
             .strip_prefix('(')
@@ -239,7 +236,9 @@ impl Npy {
         if data.len() < expected {
             return Err(NpyError::Truncated { expected, found: data.len() });
         }
-        Ok(Npy { dtype, shape, data: data[..expected].to_vec() })
+        let data = &data[..expected];
+        let data = if fortran { c_order(data, &shape, dtype.size()) } else { data.to_vec() };
+        Ok(Npy { dtype, shape, data })
     }
 
     /// The dtype of the elements.
@@ -269,6 +268,31 @@ impl Npy {
         }
         Ok(self.data.chunks_exact(self.dtype.size()).map(T::from_le).collect())
     }
+}
+
+/// The bytes of an array stored in Fortran (column-major) order, rearranged into C (row-major)
+/// order: the element at index `i` sits at `sum(i[k] * stride[k])` with `stride[0] = 1`.
+fn c_order(data: &[u8], shape: &[usize], size: usize) -> Vec<u8> {
+    let mut strides = vec![1usize; shape.len()];
+    for k in 1..shape.len() {
+        strides[k] = strides[k - 1] * shape[k - 1];
+    }
+    let count = data.len() / size.max(1);
+    let mut out = Vec::with_capacity(data.len());
+    let mut index = vec![0usize; shape.len()];
+    for _ in 0..count {
+        let at: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        out.extend_from_slice(&data[at * size..(at + 1) * size]);
+        // The next index in row-major order: the last dimension moves fastest.
+        for k in (0..shape.len()).rev() {
+            index[k] += 1;
+            if index[k] < shape[k] {
+                break;
+            }
+            index[k] = 0;
+        }
+    }
+    out
 }
 
 /// The text of `'key': value` in a header dict, up to the next top-level comma.
@@ -395,7 +419,6 @@ fn zip_entries(bytes: &[u8]) -> Result<Vec<ZipEntry<'_>>, NpyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec;
 
     fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
         let header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
@@ -416,6 +439,16 @@ mod tests {
         assert_eq!((s.shape(), s.to_vec::<f64>().unwrap()), (&[][..], vec![2.5]));
         let b = Npy::parse(&npy("|b1", "(3,)", &[1, 0, 1])).unwrap();
         assert_eq!(b.to_vec::<bool>().unwrap(), vec![true, false, true]);
+    }
+
+    #[test]
+    fn fortran_order_reads_in_c_order() {
+        // np.asfortranarray([[1, 2, 3], [4, 5, 6]], dtype=np.uint8) stores 1 4 2 5 3 6
+        let header = "{'descr': '|u1', 'fortran_order': True, 'shape': (2, 3), }";
+        let mut f = b"\x93NUMPY\x01\x00\x76\x00".to_vec();
+        f.extend_from_slice(format!("{header:<117}\n").as_bytes());
+        f.extend_from_slice(&[1, 4, 2, 5, 3, 6]);
+        assert_eq!(Npy::parse(&f).unwrap().to_vec::<u8>().unwrap(), vec![1, 2, 3, 4, 5, 6]);
     }
 
     #[test]

@@ -76,6 +76,13 @@ pub enum ExprKind {
         path_loc: Loc,
         args: Vec<Arg>,
     },
+    /// `base[index]`: only `np.load("weights.npz")["key"]` has a meaning (a file's array).
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+        /// The brackets.
+        bracket: Loc,
+    },
     /// `expr.method(args)` on anything that is not a plain path, e.g.
     /// `tf.train.GradientDescentOptimizer(0.1).minimize(loss)`.
     Method {

@@ -473,6 +473,8 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     pub fetches: Vec<Fetch>,
     pub syms: Syms,
+    /// The files the graph read its arrays from (`np.load`), absolute.
+    pub files: Vec<std::path::PathBuf>,
 }
 
 impl Graph {

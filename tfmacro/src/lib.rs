@@ -18,12 +18,17 @@ mod error;
 mod eval;
 mod expand;
 mod fallback;
+mod files;
 mod infer;
 mod ir;
 /// The float32 functions whose bits tfgraph defines itself, shared with `tfcore`'s run time so that
 /// folding gives the bits running gives.
 #[path = "../../tfcore/src/math.rs"]
 mod math;
+/// NumPy's file formats, shared with `tfcore`'s run time.
+#[path = "../../tfcore/src/npy.rs"]
+#[allow(dead_code)]
+mod npy;
 mod ops;
 mod optimise;
 mod parse;

@@ -293,9 +293,11 @@ fn convert(expr: &syn::Expr) -> syn::Result<Expr> {
         syn::Expr::Assign(assign) => {
             return Err(Loc::of(&assign.eq_token).error("`=` belongs in a call's keyword argument, such as `dtype = tf.float32`; to update a variable write `var.assign(value)`"));
         }
-        syn::Expr::Index(index) => {
-            return Err(Loc::span(index.bracket_token.span.join()).error("indexing is not supported in a graph"))
-        }
+        syn::Expr::Index(index) => ExprKind::Index {
+            base: Box::new(convert(&index.expr)?),
+            index: Box::new(convert(&index.index)?),
+            bracket: Loc::span(index.bracket_token.span.join()),
+        },
         _ => {
             return Err(loc.error("expected a tensor expression: a name, a number, a list, an operator or a `tf.` call"))
         }

@@ -9,6 +9,7 @@
 
 use crate::ast::{self, Arg, BinOp, Expr, ExprKind, GraphDef, Item};
 use crate::error::{nearest, with_help, Errors, Loc};
+use crate::files::{Files, LoadError};
 use crate::ir::{
     AssignKind, Binary, Compare, ConstItem, ConstKind, DType, Data, DimSpec, Fetch, Graph, NodeId, Number, Op,
     Optimizer, OptimizerKind, Scalar, Storage, Syms, Unary, Variable,
@@ -27,6 +28,7 @@ pub fn resolve(def: GraphDef, errors: &mut Errors) -> Graph {
         nodes: Vec::new(),
         fetches: Vec::new(),
         syms: Syms::default(),
+        files: Vec::new(),
     };
     let mut declared = HashMap::new();
     let broken = def.broken;
@@ -46,6 +48,7 @@ pub fn resolve(def: GraphDef, errors: &mut Errors) -> Graph {
         optimizers: 0,
         in_init: false,
         must_be_named: Vec::new(),
+        files: Files::default(),
     };
     for name in broken {
         let loc = Loc::span(name.span());
@@ -59,6 +62,7 @@ pub fn resolve(def: GraphDef, errors: &mut Errors) -> Graph {
             Item::Let(item) => resolver.let_item(item),
         }
     }
+    resolver.graph.files = resolver.files.paths();
     resolver.graph
 }
 
@@ -94,6 +98,8 @@ pub struct Resolver<'e> {
     in_init: bool,
     /// Variables and placeholders made by the current statement: each must be its `let`'s value.
     must_be_named: Vec<NodeId>,
+    /// The NumPy files read so far.
+    files: Files,
 }
 
 /// The arguments of a call, bound to its parameters.
@@ -363,6 +369,7 @@ impl Resolver<'_> {
                 self.graph.nodes[node].written = op.symbol().into();
                 node
             }
+            ExprKind::Call { .. } if np_load(expr).is_some() => self.load(expr, None, loc),
             ExprKind::Call { path, path_loc, args } => {
                 if path.len() >= 2 && path[0] == "tf" {
                     let name = ast::path_string(&path[1..]);
@@ -387,6 +394,10 @@ impl Resolver<'_> {
                 let text = ast::path_string(path);
                 self.error(*path_loc, format_args!("cannot find function `{text}`: a graph calls `tf.` ops"))
             }
+            ExprKind::Index { base, index, bracket } => match np_load(base) {
+                Some(file) => self.load(file, Some(index), loc),
+                None => self.error(*bracket, "indexing is not supported in a graph, except a NumPy archive's array: `np.load(\"weights.npz\")[\"key\"]`"),
+            },
             ExprKind::Method { receiver, method, args } => match self.try_optimizer(receiver) {
                 Some(Some(opt)) => self.optimizer_method(opt, method, args, loc),
                 Some(None) => self.poison(loc),
@@ -395,6 +406,63 @@ impl Resolver<'_> {
                     self.node_method(node, method, method, args, loc, Loc::span(method.span()))
                 }
             },
+        }
+    }
+
+    // `tf.constant(np.load(...)[...], dtype = ..., shape = ...)`: the array has that dtype and
+    // shape (TensorFlow would convert and reshape; here a mismatch is more likely a mistake).
+    //   tf.constant(np.load("w.npz")["fc0/kernel"], shape = [12, 64])  // error if it is [64, 12]
+    fn loaded_constant(&mut self, value: &Expr, dtype: Option<(DType, Option<&Expr>)>, shape: Option<&Expr>) -> NodeId {
+        let node = self.lower(value);
+        let Op::Const { dtype: found, shape: found_shape, .. } = &self.graph.nodes[node].op else { return node };
+        let (found, found_shape) = (*found, found_shape.clone());
+        let what = self.graph.describe(node);
+        if let Some((want, Some(at))) = dtype {
+            if want != found {
+                return self
+                    .error(at.loc, format_args!("{what} is `{found}`, not `{want}`: convert it with `tf.cast`"));
+            }
+        }
+        if let Some(given) = shape {
+            let Some(dims) = self.shape(given, false) else { return self.poison(given.loc) };
+            let dims: Vec<usize> = dims.iter().map(|d| if let DimSpec::Known(n) = d { *n } else { 0 }).collect();
+            if dims != found_shape {
+                let message = format!("{what} has shape {found_shape:?}, not {dims:?}: reshape it with `tf.reshape`");
+                return self.error(given.loc, message);
+            }
+        }
+        node
+    }
+
+    /// `np.load("file.npy")` (`key` `None`) or `np.load("file.npz")["key"]`: the file's array as a
+    /// constant, read now. `call` is the `np.load(...)` call.
+    fn load(&mut self, call: &Expr, key: Option<&Expr>, loc: Loc) -> NodeId {
+        let ExprKind::Call { args, path_loc, .. } = &call.kind else { return self.poison(loc) };
+        let Some(b) = self.bind("np.load", call.loc, args, &["file"], 1) else { return self.poison(loc) };
+        let Some(Expr { kind: ExprKind::Str(file), loc: file_loc }) = b[0] else {
+            let at = b[0].map_or(*path_loc, |e| e.loc);
+            return self.error(at, "`np.load` takes the file's path as a string, relative to the crate's `Cargo.toml`");
+        };
+        let key = match key {
+            None => None,
+            Some(Expr { kind: ExprKind::Str(k), loc }) => Some((k.as_str(), *loc)),
+            Some(other) => {
+                return self.error(other.loc, "an archive's array is named by a string: `[\"conv0/filter\"]`")
+            }
+        };
+        match self.files.load(file, key.map(|(k, _)| k)) {
+            Ok(array) => {
+                let op = Op::Const { dtype: array.dtype, shape: array.shape, data: array.data };
+                let node = self.graph.add(op, Vec::new(), loc, loc);
+                self.graph.nodes[node].label = Some(match key {
+                    Some((k, _)) => format!("np.load(\"{file}\")[\"{k}\"]"),
+                    None => format!("np.load(\"{file}\")"),
+                });
+                node
+            }
+            Err(LoadError::File(message)) => self.error(*file_loc, message),
+            Err(LoadError::Key(message)) => self.error(key.map_or(*file_loc, |(_, at)| at), message),
+            Err(LoadError::Reported) => self.poison(loc),
         }
     }
 
@@ -615,6 +683,13 @@ impl Resolver<'_> {
             },
             None => None,
         };
+        let loaded = match &value.kind {
+            ExprKind::Index { base, .. } => np_load(base).is_some(),
+            _ => np_load(value).is_some(),
+        };
+        if loaded {
+            return self.loaded_constant(value, dtype.map(|d| (d, b[1])), b[2]);
+        }
         let Some((mut shape, elements)) = self.constant_value(value) else { return self.poison(loc) };
         if let Some(given) = b[2] {
             let Some(dims) = self.shape(given, false) else { return self.poison(loc) };
@@ -1074,6 +1149,14 @@ impl Resolver<'_> {
                 None
             }
         }
+    }
+}
+
+/// The `np.load(...)` call `expr` is, if it is one.
+fn np_load(expr: &Expr) -> Option<&Expr> {
+    match &expr.kind {
+        ExprKind::Call { path, .. } if path.len() == 2 && path[0] == "np" && path[1] == "load" => Some(expr),
+        _ => None,
     }
 }
 

@@ -141,6 +141,12 @@ impl<'g> Body<'g> {
         }
     }
 
+    /// Whether node `id` is a constant tensor kept in a `static`, its local a reference to it.
+    fn is_static(&self, id: NodeId) -> bool {
+        self.form[id] == Form::Local
+            && matches!(&self.graph.nodes[id].op, Op::Const { data: Data::Dense(_), shape, .. } if !shape.is_empty())
+    }
+
     /// The shape of node `id`.
     pub fn shape(&self, id: NodeId) -> Vec<Dim> {
         self.graph.tensor(id).map(|t| t.shape.clone()).unwrap_or_default()
@@ -199,6 +205,16 @@ impl<'g> Body<'g> {
             }
         }
         for &id in &self.order {
+            if self.is_static(id) {
+                // A constant tensor is a `static`, read in place (from flash on a microcontroller):
+                // no copy of it is made on the stack.
+                let local = self.local(id);
+                let value = self.materialise(id, context);
+                let name = format_ident!("__C{}", id);
+                let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
+                out.extend(quote!(static #name: #ty = #value; let #local = &#name;));
+                continue;
+            }
             if self.form[id] == Form::Local && !matches!(self.graph.nodes[id].op, Op::Tuple) {
                 let local = self.local(id);
                 let value = self.materialise(id, context);
@@ -245,6 +261,7 @@ impl<'g> Body<'g> {
                 quote!((#(#parts,)*))
             }
             (Form::Feed | Form::Variable, _) if !self.shape(id).is_empty() => quote!(*#local),
+            _ if self.is_static(id) => quote!(*#local),
             (Form::Local | Form::Feed | Form::Variable, _) => quote!(#local),
             _ => self.materialise(id, Context::Run),
         }
@@ -315,6 +332,7 @@ impl<'g> Body<'g> {
         let local = self.local(id);
         match self.form[id] {
             Form::Feed | Form::Variable => quote!(#local),
+            _ if self.is_static(id) => quote!(#local),
             _ => quote!(&#local),
         }
     }

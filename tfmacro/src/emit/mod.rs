@@ -141,9 +141,16 @@ pub fn emit(graph: &Graph) -> TokenStream {
     let dot_doc = format!(
         " The graph `{name}` in Graphviz DOT, for `dot -Tsvg`: every node its fetches can run, named as in the graph."
     );
+    // The NumPy files the graph read: naming them makes the crate rebuild when one changes.
+    let files = graph.files.iter().filter_map(|p| p.to_str()).map(|p| {
+        quote!(
+            const _: &[u8] = include_bytes!(#p);
+        )
+    });
     quote! {
         #(#attrs)*
         #vis mod #name {
+            #(#files)*
             #(#consts)*
             #state
             #feeds

@@ -222,3 +222,48 @@ fn malformed_input_gets_errors_not_panics() {
         assert!(out.contains("compile_error"), "no error for `{case}`: {out}");
     }
 }
+
+// `np.load` paths are relative to `CARGO_MANIFEST_DIR`, which `cargo test` sets to `tfmacro/`.
+
+#[test]
+fn weights_from_files_become_statics_and_the_files_are_tracked() {
+    let file = expand_ok(quote! {
+        pub mod dense {
+            let x = tf.placeholder(tf.float32, [None, 64]);
+            let kernel = np.load("../tests/data/models/kws/weights.npz")["fc0/kernel"];
+            let logits = tf.matmul(x, kernel) + tf.constant(np.load("../tests/data/models/kws/weights.npz")["fc0/bias"]);
+        }
+    });
+    let text = file.to_token_stream().to_string();
+    assert!(text.contains("include_bytes !"), "the file is not tracked: {text}");
+    assert_eq!(text.matches("include_bytes !").count(), 1, "one file, named once");
+    let body = run_body(&file, "logits");
+    assert!(body.contains("static __C"), "the kernel is not a static: {body}");
+}
+
+#[test]
+fn file_mistakes_name_the_file_the_key_and_both_shapes() {
+    let errors = errors_of(quote! {
+        pub mod broken {
+            let x = tf.placeholder(tf.float32, [None, 32]);
+            let missing = np.load("../tests/data/models/nope.npz")["w"];
+            let again = np.load("../tests/data/models/nope.npz")["b"];
+            let misspelt = np.load("../tests/data/models/kws/weights.npz")["fc0/kernal"];
+            let whole = np.load("../tests/data/models/kws/weights.npz");
+            let wrong = tf.matmul(x, np.load("../tests/data/models/kws/weights.npz")["fc0/kernel"]);
+            let as_f64 = tf.constant(np.load("../tests/data/models/kws/weights.npz")["fc0/bias"], dtype = tf.float64);
+            let reshaped = tf.constant(np.load("../tests/data/models/kws/weights.npz")["fc0/kernel"], shape = [12, 64]);
+        }
+    });
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+    let has = |pattern: &[&str]| errors.iter().any(|e| pattern.iter().all(|p| e.contains(p)));
+    assert!(has(&["cannot read `../tests/data/models/nope.npz`: no such file"]), "{errors:#?}");
+    assert!(has(&["no array `fc0/kernal`", "did you mean `fc0/kernel`?"]), "{errors:#?}");
+    assert!(has(&["is an archive of arrays: pick one"]), "{errors:#?}");
+    assert!(
+        has(&["`np.load(\"../tests/data/models/kws/weights.npz\")[\"fc0/kernel\"]` is [64, 12]", "`x` is [None, 32]"]),
+        "{errors:#?}"
+    );
+    assert!(has(&["is `float32`, not `float64`"]), "{errors:#?}");
+    assert!(has(&["has shape [64, 12], not [12, 64]"]), "{errors:#?}");
+}
