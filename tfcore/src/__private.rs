@@ -6,6 +6,9 @@
 //! the rest), so that a host build and a Cortex-M build of the same graph give the same bits.
 
 pub use crate::__with_serde as with_serde;
+pub use crate::__with_std as with_std;
+#[cfg(feature = "std")]
+pub use crate::npy;
 pub use crate::array::{Array3, Array4};
 pub use crate::export::{RustConst, ToRust};
 pub use crate::fetch::Fetch;

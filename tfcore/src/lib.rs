@@ -75,11 +75,32 @@ macro_rules! __with_serde {
     };
 }
 
+/// Emits the items only when tfcore's `std` feature is on: generated code's conveniences that need
+/// `std` (reading and writing `.npz` files). Not public API.
+#[cfg(feature = "std")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_std {
+    ($($item:item)*) => {
+        $($item)*
+    };
+}
+
+/// Without `std`: nothing.
+#[cfg(not(feature = "std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_std {
+    ($($item:item)*) => {};
+}
+
 pub use nalgebra;
 pub use tfmacro::graph;
 
 #[cfg(feature = "std")]
 pub mod npy;
+#[cfg(feature = "std")]
+mod npy_tensors;
 
 #[doc(hidden)]
 pub mod __private;

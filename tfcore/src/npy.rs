@@ -111,6 +111,15 @@ pub enum NpyError {
         /// The names there are.
         available: Vec<String>,
     },
+    /// The array has another shape than the tensor it is read into.
+    ShapeMismatch {
+        /// The array's name in its archive.
+        key: String,
+        /// The tensor's shape.
+        expected: Vec<usize>,
+        /// The array's.
+        found: Vec<usize>,
+    },
     /// The array holds another dtype than the one asked for.
     DtypeMismatch {
         /// The dtype asked for.
@@ -140,6 +149,9 @@ impl fmt::Display for NpyError {
                 write!(f, "no array `{key}` in the archive (it has: {})", available.join(", "))
             }
             NpyError::DtypeMismatch { expected, found } => write!(f, "the array is `{found}`, not `{expected}`"),
+            NpyError::ShapeMismatch { key, expected, found } => {
+                write!(f, "`{key}` has shape {found:?}, but the graph's tensor has shape {expected:?}")
+            }
             NpyError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -166,6 +178,8 @@ pub trait Element: Sized + Copy {
     const DTYPE: Dtype;
     /// One element from its little-endian bytes (`Self::DTYPE.size()` of them).
     fn from_le(bytes: &[u8]) -> Self;
+    /// Appends its little-endian bytes.
+    fn write_le(self, out: &mut Vec<u8>);
 }
 
 macro_rules! element {
@@ -177,6 +191,9 @@ macro_rules! element {
                 a.copy_from_slice(bytes);
                 <$t>::from_le_bytes(a)
             }
+            fn write_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
         }
     )*};
 }
@@ -186,6 +203,22 @@ impl Element for bool {
     const DTYPE: Dtype = Dtype::Bool;
     fn from_le(bytes: &[u8]) -> Self {
         bytes[0] != 0
+    }
+    fn write_le(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
+}
+
+impl Dtype {
+    fn descr(self) -> &'static str {
+        match self {
+            Dtype::Float32 => "<f4",
+            Dtype::Float64 => "<f8",
+            Dtype::Int32 => "<i4",
+            Dtype::Int64 => "<i8",
+            Dtype::UInt8 => "|u1",
+            Dtype::Bool => "|b1",
+        }
     }
 }
 
@@ -295,6 +328,28 @@ fn c_order(data: &[u8], shape: &[usize], size: usize) -> Vec<u8> {
     out
 }
 
+/// A `.npy` file of `shape` holding `elements` (C order), as `np.save` writes it (format 1.0).
+pub fn write_npy<T: Element>(shape: &[usize], elements: impl IntoIterator<Item = T>) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let tuple = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut header = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {tuple}, }}", T::DTYPE.descr());
+    // Padded with spaces and ended by a newline so that the data starts at a multiple of 64.
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for x in elements {
+        x.write_le(&mut out);
+    }
+    out
+}
+
 /// The text of `'key': value` in a header dict, up to the next top-level comma.
 fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let quoted = [format!("'{key}'"), format!("\"{key}\"")];
@@ -355,6 +410,125 @@ impl Npz {
     /// The names of the arrays, in the archive's order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.arrays.iter().map(|(name, _)| name.as_str())
+    }
+}
+
+/// The bytes of a file.
+pub type Bytes = Vec<u8>;
+
+/// A file system path.
+pub use std::path::Path;
+
+/// The bytes of the file at `path`.
+pub fn read_file(path: impl AsRef<std::path::Path>) -> Result<Bytes, NpyError> {
+    Ok(std::fs::read(path)?)
+}
+
+/// Writes `bytes` to the file at `path`.
+pub fn write_file(path: impl AsRef<std::path::Path>, bytes: &[u8]) -> Result<(), NpyError> {
+    Ok(std::fs::write(path, bytes)?)
+}
+
+/// Writes a `.npz` archive as `np.savez` does (stored, not compressed): add arrays, then
+/// [`NpzWriter::finish`].
+#[derive(Default)]
+pub struct NpzWriter {
+    out: Vec<u8>,
+    central: Vec<u8>,
+    count: u16,
+}
+
+impl NpzWriter {
+    /// An empty archive.
+    pub fn new() -> NpzWriter {
+        NpzWriter::default()
+    }
+
+    /// Adds the `.npy` file `npy` as the array `name`.
+    pub fn add(&mut self, name: &str, npy: &[u8]) {
+        let file = format!("{name}.npy");
+        let (crc, size, offset) = (crc32(npy), npy.len() as u32, self.out.len() as u32);
+        let common = |v: &mut Vec<u8>| {
+            v.extend_from_slice(&20u16.to_le_bytes()); // version needed
+            v.extend_from_slice(&0u16.to_le_bytes()); // flags
+            v.extend_from_slice(&0u16.to_le_bytes()); // stored
+            v.extend_from_slice(&0u16.to_le_bytes()); // time
+            v.extend_from_slice(&0x21u16.to_le_bytes()); // date: 1980-01-01
+            v.extend_from_slice(&crc.to_le_bytes());
+            v.extend_from_slice(&size.to_le_bytes());
+            v.extend_from_slice(&size.to_le_bytes());
+            v.extend_from_slice(&(file.len() as u16).to_le_bytes());
+            v.extend_from_slice(&0u16.to_le_bytes()); // extra
+        };
+        self.out.extend_from_slice(b"PK\x03\x04");
+        common(&mut self.out);
+        self.out.extend_from_slice(file.as_bytes());
+        self.out.extend_from_slice(npy);
+        self.central.extend_from_slice(b"PK\x01\x02");
+        self.central.extend_from_slice(&20u16.to_le_bytes()); // version made by
+        common(&mut self.central);
+        self.central.extend_from_slice(&[0; 10]); // comment length, disk, internal and external attributes
+        self.central.extend_from_slice(&offset.to_le_bytes());
+        self.central.extend_from_slice(file.as_bytes());
+        self.count += 1;
+    }
+
+    /// The archive's bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        let (start, size) = (self.out.len() as u32, self.central.len() as u32);
+        self.out.extend_from_slice(&self.central);
+        self.out.extend_from_slice(b"PK\x05\x06");
+        self.out.extend_from_slice(&[0; 4]); // disk numbers
+        self.out.extend_from_slice(&self.count.to_le_bytes());
+        self.out.extend_from_slice(&self.count.to_le_bytes());
+        self.out.extend_from_slice(&size.to_le_bytes());
+        self.out.extend_from_slice(&start.to_le_bytes());
+        self.out.extend_from_slice(&0u16.to_le_bytes()); // comment
+        self.out
+    }
+}
+
+/// The CRC-32 of zip archives (polynomial 0xEDB88320), bit by bit: weights are written rarely.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A tensor type of generated code that can be read from and written to an array of a `.npz`
+/// archive, given the graph's shape for it (which tells a `[3]` vector from a `[3, 1]` matrix,
+/// both `SVector<f32, 3>`). Generated `Variables::from_npz` and `to_npz` use it.
+pub trait NpyTensor: Sized {
+    /// The tensor stored in `npz` under `key`, which must have `shape`.
+    fn read(npz: &Npz, key: &str, shape: &[usize]) -> Result<Self, NpyError>;
+    /// Adds the tensor to `out` under `key`, with `shape`.
+    fn write(&self, out: &mut NpzWriter, key: &str, shape: &[usize]);
+}
+
+/// The elements of `key` in `npz`, checked against `shape`.
+pub fn elements<T: Element>(npz: &Npz, key: &str, shape: &[usize]) -> Result<Vec<T>, NpyError> {
+    let array = npz.get(key)?;
+    if array.shape() != shape {
+        return Err(NpyError::ShapeMismatch {
+            key: key.into(),
+            expected: shape.to_vec(),
+            found: array.shape().to_vec(),
+        });
+    }
+    array.to_vec::<T>()
+}
+
+impl<T: Element> NpyTensor for T {
+    fn read(npz: &Npz, key: &str, shape: &[usize]) -> Result<Self, NpyError> {
+        Ok(elements::<T>(npz, key, shape)?[0])
+    }
+    fn write(&self, out: &mut NpzWriter, key: &str, shape: &[usize]) {
+        out.add(key, &write_npy(shape, [*self]));
     }
 }
 

@@ -27,7 +27,7 @@ mod ir;
 mod math;
 /// NumPy's file formats, shared with `tfcore`'s run time.
 #[path = "../../tfcore/src/npy.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod npy;
 mod ops;
 mod optimise;

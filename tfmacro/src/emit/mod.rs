@@ -245,7 +245,50 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
     let to_rust_doc = format!(
         " These values as a Rust item, `pub const NAME: {type_path} = {type_path} {{ ... }};`, to write to a file another program `include!`s where the graph's module `{module}` is in scope (firmware baking in trained weights, say). Floats read back to the same bits."
     );
+    let npz_keys: Vec<String> = user_names.iter().map(|n| n.to_string()).collect();
+    let npz_shapes: Vec<TokenStream> = user
+        .iter()
+        .map(|&v| {
+            let dims = graph.tensor(v).map(|t| t.shape.iter().map(|d| names.dim(*d)).collect::<Vec<_>>());
+            let dims = dims.unwrap_or_default();
+            quote!(&[#(#dims),*])
+        })
+        .collect();
+    let npz_items = quote! {
+        ::tfcore::__private::with_std! {
+            impl Variables {
+                /// Reads the variables from the bytes of a `.npz` archive holding one array per
+                /// variable, named as the variable, of its shape and dtype (what `np.savez(f,
+                /// W1=..., b1=...)` writes, and [`Variables::to_npz`]).
+                pub fn from_npz(bytes: &[u8]) -> ::core::result::Result<Self, ::tfcore::__private::npy::NpyError> {
+                    let npz = ::tfcore::__private::npy::Npz::parse(bytes)?;
+                    ::core::result::Result::Ok(Variables {
+                        #(#user_names: ::tfcore::__private::npy::NpyTensor::read(&npz, #npz_keys, #npz_shapes)?,)*
+                    })
+                }
+
+                /// [`Variables::from_npz`] of the file at `path`.
+                pub fn load_npz(path: impl ::core::convert::AsRef<::tfcore::__private::npy::Path>) -> ::core::result::Result<Self, ::tfcore::__private::npy::NpyError> {
+                    Self::from_npz(&::tfcore::__private::npy::read_file(path)?)
+                }
+
+                /// The variables as a `.npz` archive, one array per variable named as the
+                /// variable, in TensorFlow's layout: what `np.load` reads.
+                pub fn to_npz(&self) -> ::tfcore::__private::npy::Bytes {
+                    let mut out = ::tfcore::__private::npy::NpzWriter::new();
+                    #(::tfcore::__private::npy::NpyTensor::write(&self.#user_names, &mut out, #npz_keys, #npz_shapes);)*
+                    out.finish()
+                }
+
+                /// Writes [`Variables::to_npz`] to the file at `path`.
+                pub fn save_npz(&self, path: impl ::core::convert::AsRef<::tfcore::__private::npy::Path>) -> ::core::result::Result<(), ::tfcore::__private::npy::NpyError> {
+                    ::tfcore::__private::npy::write_file(path, &self.to_npz())
+                }
+            }
+        }
+    };
     quote! {
+        #npz_items
         ::tfcore::__private::with_serde! {
             #[doc = #variables_doc]
             #[derive(Clone, Copy, Debug, PartialEq)]
