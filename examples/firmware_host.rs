@@ -28,5 +28,7 @@ fn main() -> fmt::Result {
     let mut out = Stdout;
     demo::inference(&mut out)?;
     demo::training(&mut out)?;
-    demo::bond(&mut out)
+    demo::bond(&mut out)?;
+    demo::kws(&mut out)?;
+    demo::resnet8(&mut out)
 }

@@ -25,6 +25,8 @@ build() {
 build baseline --no-default-features
 build inference --no-default-features --features inference
 build inference+training --no-default-features --features inference,training
+build kws --no-default-features --features kws
+build resnet8 --no-default-features --features resnet8
 build full
 
 echo "== running the firmware under QEMU (mps2-an386, Cortex-M4F)"
@@ -62,3 +64,21 @@ for name in baseline inference inference+training full; do
         "$((text + data - base_text - base_data))" "$((data + bss - base_data - base_bss))" "$peak"
 done
 echo "Peak stack: the deepest stack the run reached below main, including its printing ($printing bytes to print a float)."
+
+# The MLPerf Tiny models, each in a build of its own: flash split into weights (the graph's
+# constant tensors, `static`s named `__C<n>`) and code, and RAM (static and peak stack).
+weights() {
+    local total=0 size
+    while read -r size; do total=$((total + 0x$size)); done < <(nm -S "$OUT/$1.elf" | awk '$4 ~ /__C[0-9]+/ { print $2 }')
+    echo "$total"
+}
+echo "== the MLPerf Tiny models (bytes; each its own build, minus the baseline)"
+printf '| %-8s | %12s | %8s | %8s | %14s | %10s |\n' model "model flash" weights code "model static RAM" "peak stack"
+printf '|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- ---------- ---------- ---------------- ------------
+for name in kws resnet8; do
+    read -r text data bss < <(size "$OUT/$name.elf" | awk 'NR == 2 { print $1, $2, $3 }')
+    flash=$((text + data - base_text - base_data))
+    w=$(weights "$name")
+    printf '| %-8s | %12s | %8s | %8s | %14s | %10s |\n' "$name" "$flash" "$w" "$((flash - w))" \
+        "$((data + bss - base_data - base_bss))" "$(stack "$name")"
+done

@@ -47,6 +47,11 @@ graph! {
     }
 }
 
+// MLPerf Tiny's keyword spotting and ResNet-8, with their trained weights (`np.load`, read when
+// the crate compiles; the firmware sets `TFGRAPH_NPY_ROOT` so that the paths mean the same here).
+include!("../../examples/models/kws.rs");
+include!("../../examples/models/resnet8.rs");
+
 /// Weights trained on the host by `cargo run --release --example circle -- --export-weights
 /// firmware/src/trained.rs`.
 mod trained {
@@ -117,6 +122,47 @@ pub fn training(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "  loss after: {} (TensorFlow: {:?})", Exact(after), reference::TENSORFLOW_LOSS_AT_300)?;
     let w = sess.variables();
     writeln!(out, "  W1[0][0] after: {}, b2[1] after: {}", Exact(w.W1[(0, 0)]), Exact(w.b2[1]))?;
+    Ok(())
+}
+
+/// The elements of a `.npy` file of float32 (format 1.0, as `np.save` writes), without `std`.
+fn npy_floats(file: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    let header = 10 + usize::from(u16::from_le_bytes([file[8], file[9]]));
+    file[header..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The index and value of the largest element.
+fn top(values: impl Iterator<Item = f32>) -> (usize, f32) {
+    values.enumerate().fold((0, f32::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best })
+}
+
+/// 4. Keyword spotting on the eight inputs of `tests/data/models/kws/inputs.npy`.
+pub fn kws(out: &mut impl Write) -> fmt::Result {
+    writeln!(out, "kws: MLPerf Tiny's keyword spotting (DS-CNN) on 8 inputs")?;
+    let inputs: &[u8] = include_bytes!("../../tests/data/models/kws/inputs.npy");
+    let mut values = npy_floats(inputs);
+    let mut sess = keyword_spotting::Session::new();
+    for n in 0..8 {
+        let x = tfcore::Array4::<f32, 1, 49, 10, 1>::from_fn(|_, _, _, _| values.next().unwrap_or(f32::NAN));
+        let probs = sess.run(keyword_spotting::probs { x: &x });
+        let (class, p) = top(probs.iter().copied());
+        writeln!(out, "  input {n}: class {class}, probability {}, sum {}", Exact(p), Exact(probs.sum()))?;
+    }
+    Ok(())
+}
+
+/// 5. ResNet-8 on the eight images of `tests/data/models/resnet8/inputs.npy`.
+pub fn resnet8(out: &mut impl Write) -> fmt::Result {
+    writeln!(out, "resnet8: MLPerf Tiny's ResNet-8 (CIFAR-10) on 8 images")?;
+    let inputs: &[u8] = include_bytes!("../../tests/data/models/resnet8/inputs.npy");
+    let mut values = npy_floats(inputs);
+    let mut sess = resnet8::Session::new();
+    for n in 0..8 {
+        let x = tfcore::Array4::<f32, 1, 32, 32, 3>::from_fn(|_, _, _, _| values.next().unwrap_or(f32::NAN));
+        let probs = sess.run(resnet8::probs { x: &x });
+        let (class, p) = top(probs.iter().copied());
+        writeln!(out, "  input {n}: class {class}, probability {}, sum {}", Exact(p), Exact(probs.sum()))?;
+    }
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use core::fmt::Write;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hio};
 
-#[cfg(any(feature = "inference", feature = "training", feature = "bond"))]
+#[cfg(any(feature = "inference", feature = "training", feature = "bond", feature = "kws", feature = "resnet8"))]
 mod demo;
 mod stack;
 
@@ -30,11 +30,15 @@ fn main() -> ! {
     let ok = ok && measured(&mut out, "training", demo::training);
     #[cfg(feature = "bond")]
     let ok = ok && measured(&mut out, "bond", demo::bond);
+    #[cfg(feature = "kws")]
+    let ok = ok && measured(&mut out, "kws", demo::kws);
+    #[cfg(feature = "resnet8")]
+    let ok = ok && measured(&mut out, "resnet8", demo::resnet8);
     exit(ok)
 }
 
 /// Runs one part of the demo and prints the stack it used.
-#[cfg(any(feature = "inference", feature = "training", feature = "bond"))]
+#[cfg(any(feature = "inference", feature = "training", feature = "bond", feature = "kws", feature = "resnet8"))]
 fn measured<W: Write>(out: &mut W, name: &str, run: fn(&mut W) -> core::fmt::Result) -> bool {
     let from = stack::paint();
     let ok = run(out).is_ok();

@@ -4,7 +4,7 @@
 /// The pattern painted on unused stack.
 const PAINT: u32 = 0xA5A5_A5A5;
 /// How far below the current frame to paint: far more than the demo uses.
-const DEPTH: usize = 256 * 1024;
+const DEPTH: usize = 1024 * 1024;
 /// Left unpainted just below the current frame, for `paint`'s own frame.
 const MARGIN: usize = 256;
 

@@ -42,9 +42,14 @@ enum Contents {
 }
 
 impl Files {
-    /// The absolute path of `file`.
+    /// The absolute path of `file`: relative to `TFGRAPH_NPY_ROOT` if the build sets it (a
+    /// crate that includes another crate's graph, such as the firmware the root package's), else
+    /// to the directory of the crate's `Cargo.toml`.
     fn resolve(file: &str) -> PathBuf {
-        let base = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+        let base = std::env::var_os("TFGRAPH_NPY_ROOT")
+            .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+            .map(PathBuf::from)
+            .unwrap_or_default();
         base.join(file)
     }
 

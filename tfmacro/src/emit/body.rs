@@ -45,7 +45,12 @@ pub struct Body<'g> {
     pub graph: &'g Graph,
     pub names: &'g Names,
     order: Vec<NodeId>,
+    roots: Vec<NodeId>,
     form: Vec<Form>,
+    /// The storage of each computed tensor local: its slot, shared over time (see `plan_slots`).
+    slot: Vec<Option<usize>>,
+    /// Whether each slot is assigned more than once (so it is declared `mut`).
+    reused: Vec<bool>,
     fresh: Cell<usize>,
 }
 
@@ -64,12 +69,22 @@ impl<'g> Body<'g> {
                 }
             }
         }
-        let mut body = Body { graph, names, order, form: vec![Form::Unused; n], fresh: Cell::new(0) };
+        let mut body = Body {
+            graph,
+            names,
+            order,
+            roots: roots.to_vec(),
+            form: vec![Form::Unused; n],
+            slot: vec![None; n],
+            reused: Vec::new(),
+            fresh: Cell::new(0),
+        };
         for i in 0..body.order.len() {
             let id = body.order[i];
             let root = roots.contains(&id);
             body.form[id] = body.plan(id, root, uses[id], &consumers[id]);
         }
+        body.plan_slots();
         body
     }
 
@@ -159,7 +174,10 @@ impl<'g> Body<'g> {
 
     /// The local a node's value is bound to.
     pub fn local(&self, id: NodeId) -> Ident {
-        local_name(self.graph, id)
+        match self.slot[id] {
+            Some(k) if self.reused[k] => format_ident!("__s{}", k),
+            _ => local_name(self.graph, id),
+        }
     }
 
     fn fresh(&self, prefix: &str) -> Ident {
@@ -213,21 +231,114 @@ impl<'g> Body<'g> {
                 let name = format_ident!("__C{}", id);
                 let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
                 out.extend(quote!(static #name: #ty = #value; let #local = &#name;));
-                continue;
-            }
-            if self.form[id] == Form::Local && !matches!(self.graph.nodes[id].op, Op::Tuple) {
-                let local = self.local(id);
-                let value = self.materialise(id, context);
-                out.extend(match self.graph.tensor(id) {
-                    Some(t) if t.shape.is_empty() => {
-                        let elem = ident(t.dtype.rust());
-                        quote!(let #local: #elem = #value;)
-                    }
-                    _ => quote!(let #local = #value;),
-                });
             }
         }
+        let mut declared = vec![false; self.reused.len()];
+        for &id in &self.order {
+            if !self.is_computed_local(id) {
+                continue;
+            }
+            let local = self.local(id);
+            if let (Some(k), Some(fill)) = (self.slot[id], self.fill(id)) {
+                if self.reused[k] {
+                    // A shared slot starts as zeros built in place, and each tensor it holds is
+                    // written over it element by element: no temporary of its size.
+                    if !declared[k] {
+                        declared[k] = true;
+                        let zeros = format_ident!("zeros{}", self.shape(id).len().max(2));
+                        let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
+                        out.extend(quote!(let mut #local: #ty = ::tfcore::__private::#zeros();));
+                    }
+                    out.extend(fill);
+                    continue;
+                }
+            }
+            let value = self.materialise(id, context);
+            out.extend(match (self.slot[id], self.graph.tensor(id)) {
+                (Some(k), _) if declared[k] => quote!(#local = #value;),
+                (Some(k), _) => {
+                    declared[k] = true;
+                    if self.reused[k] {
+                        quote!(let mut #local = #value;)
+                    } else {
+                        quote!(let #local = #value;)
+                    }
+                }
+                (None, Some(t)) if t.shape.is_empty() => {
+                    let elem = ident(t.dtype.rust());
+                    quote!(let #local: #elem = #value;)
+                }
+                _ => quote!(let #local = #value;),
+            });
+        }
         out
+    }
+
+    /// The materialised nodes that are locals (not statics, not tuples, which `value` builds).
+    fn is_computed_local(&self, id: NodeId) -> bool {
+        self.form[id] == Form::Local && !self.is_static(id) && !matches!(self.graph.nodes[id].op, Op::Tuple)
+    }
+
+    /// Plans the storage of the computed tensors, as TensorFlow Lite Micro plans its arena: a
+    /// tensor takes the slot (a local variable) of an earlier tensor of the same type once every
+    /// node reading that one has been computed, so a chain `conv0 -> conv1 -> conv2` of one shape
+    /// lives in two slots, not three. Roots, and what the session's writes and the returned
+    /// value read, keep their slots to the end.
+    fn plan_slots(&mut self) {
+        let n = self.graph.nodes.len();
+        // When each node is last read by the code of a computed local, looking through inlined
+        // nodes (whose code is part of their readers'); `usize::MAX` if read at the end.
+        let mut last_read = vec![0usize; n];
+        let mut position = vec![0usize; n];
+        for (pos, &id) in self.order.iter().enumerate() {
+            position[id] = pos;
+        }
+        for &id in self.order.iter().rev() {
+            let at_end = self.roots.contains(&id) || matches!(self.graph.nodes[id].op, Op::Tuple | Op::Assign(_));
+            let read_at = if at_end {
+                usize::MAX
+            } else if self.is_computed_local(id) {
+                position[id]
+            } else if self.form[id] == Form::Inline {
+                last_read[id]
+            } else {
+                continue;
+            };
+            for (k, &input) in self.graph.nodes[id].inputs.iter().enumerate() {
+                if reads_value(&self.graph.nodes[id].op, k) {
+                    last_read[input] = last_read[input].max(read_at);
+                }
+            }
+        }
+        let mut slots: Vec<(crate::ir::TensorType, Option<NodeId>)> = Vec::new();
+        for (pos, &id) in self.order.iter().enumerate() {
+            if !self.is_computed_local(id) {
+                continue;
+            }
+            let Some(t) = self.graph.tensor(id).filter(|t| !t.shape.is_empty()).cloned() else { continue };
+            let keep = self.roots.contains(&id) || matches!(self.graph.nodes[id].op, Op::Assign(_));
+            // A slot is free when its tensor's last reader came before this node.
+            let free = slots.iter().position(|(ty, occupant)| {
+                *ty == t && occupant.is_some_and(|o| last_read[o] < pos && last_read[o] != usize::MAX)
+            });
+            let k = match free {
+                Some(k) => {
+                    self.reused[k] = true;
+                    k
+                }
+                None => {
+                    slots.push((t, None));
+                    self.reused.push(false);
+                    slots.len() - 1
+                }
+            };
+            slots[k].1 = if keep { None } else { Some(id) };
+            if keep {
+                // Never handed on: mark it taken for good.
+                slots[k].0.shape.clear();
+            }
+            self.slot[id] = Some(k);
+        }
     }
 
     /// The writes to the session, after every value has been computed: re-initialisation first,
@@ -325,6 +436,29 @@ impl<'g> Body<'g> {
                 }
             }
         }
+    }
+
+    /// The statement writing node `id`'s tensor over its slot in place, for a node computed
+    /// element by element (the `from_fn` of [`Body::materialise`]).
+    fn fill(&self, id: NodeId) -> Option<TokenStream> {
+        let node = &self.graph.nodes[id];
+        let t = self.graph.tensor(id)?;
+        let by_element =
+            node.op.rules().is_some_and(|r| r.reads() != Reads::Whole && r.materialise(self, id).is_none());
+        if !by_element {
+            return None;
+        }
+        let local = self.local(id);
+        let names = ["__i", "__j", "__k", "__l"];
+        let idx: Vec<Ident> = names[..t.shape.len()].iter().map(|n| format_ident!("{}", n)).collect();
+        let e = self.compute(id, &idx.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
+        Some(match t.shape.len() {
+            1 => quote!(::tfcore::__private::fill2(&mut #local, |#(#idx),*, _| #e);),
+            2 => quote!(::tfcore::__private::fill2(&mut #local, |#(#idx),*| #e);),
+            3 => quote!(::tfcore::__private::fill3(&mut #local, |#(#idx),*| #e);),
+            4 => quote!(::tfcore::__private::fill4(&mut #local, |#(#idx),*| #e);),
+            _ => return None,
+        })
     }
 
     /// A reference to a materialised tensor.
