@@ -30,5 +30,6 @@ fn main() -> fmt::Result {
     demo::training(&mut out)?;
     demo::bond(&mut out)?;
     demo::kws(&mut out)?;
-    demo::resnet8(&mut out)
+    demo::resnet8(&mut out)?;
+    demo::autoencoder(&mut out)
 }

@@ -27,6 +27,7 @@ build inference --no-default-features --features inference
 build inference+training --no-default-features --features inference,training
 build kws --no-default-features --features kws
 build resnet8 --no-default-features --features resnet8
+build autoencoder --no-default-features --features autoencoder
 build full
 
 echo "== running the firmware under QEMU (mps2-an386, Cortex-M4F)"
@@ -75,7 +76,7 @@ weights() {
 echo "== the MLPerf Tiny models (bytes; each its own build, minus the baseline)"
 printf '| %-8s | %12s | %8s | %8s | %14s | %10s |\n' model "model flash" weights code "model static RAM" "peak stack"
 printf '|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- ---------- ---------- ---------------- ------------
-for name in kws resnet8; do
+for name in kws resnet8 autoencoder; do
     read -r text data bss < <(size "$OUT/$name.elf" | awk 'NR == 2 { print $1, $2, $3 }')
     flash=$((text + data - base_text - base_data))
     w=$(weights "$name")

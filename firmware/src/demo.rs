@@ -51,6 +51,7 @@ graph! {
 // the crate compiles; the firmware sets `TFGRAPH_NPY_ROOT` so that the paths mean the same here).
 include!("../../examples/models/kws.rs");
 include!("../../examples/models/resnet8.rs");
+include!("../../examples/models/autoencoder.rs");
 
 /// Weights trained on the host by `cargo run --release --example circle -- --export-weights
 /// firmware/src/trained.rs`.
@@ -88,6 +89,8 @@ impl fmt::Display for Exact {
 }
 
 /// 1. Inference: the classifier with host-trained weights baked in, on fixed points.
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
 pub fn inference(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "inference: the circle classifier with host-trained weights")?;
     let mut sess = circle::Session::from_variables(trained::TRAINED);
@@ -108,6 +111,8 @@ pub fn inference(out: &mut impl Write) -> fmt::Result {
 
 /// 2. Training on the device: gradient descent from TensorFlow's initial variables on its 64
 ///    points, held in RAM.
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
 pub fn training(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "training: {TRAINING_STEPS} gradient-descent steps on 64 points")?;
     let points = reference::POINTS;
@@ -137,6 +142,8 @@ fn top(values: impl Iterator<Item = f32>) -> (usize, f32) {
 }
 
 /// 4. Keyword spotting on the eight inputs of `tests/data/models/kws/inputs.npy`.
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
 pub fn kws(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "kws: MLPerf Tiny's keyword spotting (DS-CNN) on 8 inputs")?;
     let inputs: &[u8] = include_bytes!("../../tests/data/models/kws/inputs.npy");
@@ -152,6 +159,8 @@ pub fn kws(out: &mut impl Write) -> fmt::Result {
 }
 
 /// 5. ResNet-8 on the eight images of `tests/data/models/resnet8/inputs.npy`.
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
 pub fn resnet8(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "resnet8: MLPerf Tiny's ResNet-8 (CIFAR-10) on 8 images")?;
     let inputs: &[u8] = include_bytes!("../../tests/data/models/resnet8/inputs.npy");
@@ -166,7 +175,27 @@ pub fn resnet8(out: &mut impl Write) -> fmt::Result {
     Ok(())
 }
 
+/// 6. The anomaly detector on the eight inputs of `tests/data/models/autoencoder/inputs.npy`: the
+///    anomaly score (mean squared error of the reconstruction) and one reconstructed value.
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
+pub fn autoencoder(out: &mut impl Write) -> fmt::Result {
+    writeln!(out, "autoencoder: MLPerf Tiny's anomaly detector on 8 inputs")?;
+    let inputs: &[u8] = include_bytes!("../../tests/data/models/autoencoder/inputs.npy");
+    let mut values = npy_floats(inputs);
+    let mut sess = autoencoder::Session::new();
+    for n in 0..8 {
+        let x = SMatrix::<f32, 1, 640>::from_fn(|_, _| values.next().unwrap_or(f32::NAN));
+        let y = sess.run(autoencoder::fc9 { x: &x });
+        let score = (0..640).map(|i| (y[i] - x[i]) * (y[i] - x[i])).sum::<f32>() / 640.0;
+        writeln!(out, "  input {n}: anomaly score {}, first value {}", Exact(score), Exact(y[0]))?;
+    }
+    Ok(())
+}
+
 /// 3. The bond-yield bisection: 100 steps at a target value of 95.
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
 pub fn bond(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "bond: the bisection for a bond worth 95")?;
     let mut sess = bond::Session::new();

@@ -9,7 +9,16 @@ use core::fmt::Write;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hio};
 
-#[cfg(any(feature = "inference", feature = "training", feature = "bond", feature = "kws", feature = "resnet8"))]
+// A build with some of the runs leaves the others' code unused.
+#[cfg(any(
+    feature = "inference",
+    feature = "training",
+    feature = "bond",
+    feature = "kws",
+    feature = "resnet8",
+    feature = "autoencoder"
+))]
+#[allow(dead_code)]
 mod demo;
 mod stack;
 
@@ -34,11 +43,20 @@ fn main() -> ! {
     let ok = ok && measured(&mut out, "kws", demo::kws);
     #[cfg(feature = "resnet8")]
     let ok = ok && measured(&mut out, "resnet8", demo::resnet8);
+    #[cfg(feature = "autoencoder")]
+    let ok = ok && measured(&mut out, "autoencoder", demo::autoencoder);
     exit(ok)
 }
 
 /// Runs one part of the demo and prints the stack it used.
-#[cfg(any(feature = "inference", feature = "training", feature = "bond", feature = "kws", feature = "resnet8"))]
+#[cfg(any(
+    feature = "inference",
+    feature = "training",
+    feature = "bond",
+    feature = "kws",
+    feature = "resnet8",
+    feature = "autoencoder"
+))]
 fn measured<W: Write>(out: &mut W, name: &str, run: fn(&mut W) -> core::fmt::Result) -> bool {
     let from = stack::paint();
     let ok = run(out).is_ok();

@@ -51,6 +51,17 @@ pub struct Body<'g> {
     slot: Vec<Option<usize>>,
     /// Whether each slot is assigned more than once (so it is declared `mut`).
     reused: Vec<bool>,
+    /// The shared buffer of each tensor stored flat (row-major) in one (see `plan_slots`).
+    flat: Vec<Option<usize>>,
+    /// The type each buffer is declared with: that of its largest tensor.
+    buffers: Vec<crate::ir::TensorType>,
+    /// For a tensor written over the input it replaces in its buffer (an activation, a residual
+    /// add), that input.
+    in_place: Vec<Option<NodeId>>,
+    /// While a tensor is written over its input, that input, whose element is then `__out[__at]`.
+    overwriting: Cell<Option<NodeId>>,
+    /// The position (in `order`) of the last computed local whose code reads each node.
+    last_read: Vec<usize>,
     fresh: Cell<usize>,
 }
 
@@ -77,6 +88,11 @@ impl<'g> Body<'g> {
             form: vec![Form::Unused; n],
             slot: vec![None; n],
             reused: Vec::new(),
+            flat: vec![None; n],
+            buffers: Vec::new(),
+            in_place: vec![None; n],
+            overwriting: Cell::new(None),
+            last_read: Vec::new(),
             fresh: Cell::new(0),
         };
         for i in 0..body.order.len() {
@@ -234,8 +250,25 @@ impl<'g> Body<'g> {
             }
         }
         let mut declared = vec![false; self.reused.len()];
+        // The buffers first, as large as their largest tensor: `[[0.0; N]; 65536]`, the `None`
+        // dimensions innermost, so that the repeat expression zeroes it in place (repeating a
+        // large inner array would build it first, a temporary of its size).
+        for (k, t) in self.buffers.iter().enumerate() {
+            let buffer = format_ident!("__f{}", k);
+            let mut zeros = literal(Scalar::I(0), t.dtype);
+            for d in t.shape.iter().filter(|d| matches!(d, Dim::Sym(_))) {
+                let d = self.names.dim(*d);
+                zeros = quote!([#zeros; #d]);
+            }
+            let known = size_of(&t.shape).1;
+            out.extend(quote!(let mut #buffer = [#zeros; #known];));
+        }
         for &id in &self.order {
             if !self.is_computed_local(id) {
+                continue;
+            }
+            if let Some(k) = self.flat[id] {
+                out.extend(self.fill_buffer_in_place(id, k));
                 continue;
             }
             let local = self.local(id);
@@ -310,9 +343,11 @@ impl<'g> Body<'g> {
                 }
             }
         }
+        self.last_read = last_read.clone();
+        self.plan_buffers(&last_read);
         let mut slots: Vec<(crate::ir::TensorType, Option<NodeId>)> = Vec::new();
         for (pos, &id) in self.order.iter().enumerate() {
-            if !self.is_computed_local(id) {
+            if !self.is_computed_local(id) || self.flat[id].is_some() {
                 continue;
             }
             let Some(t) = self.graph.tensor(id).filter(|t| !t.shape.is_empty()).cloned() else { continue };
@@ -339,6 +374,134 @@ impl<'g> Body<'g> {
             }
             self.slot[id] = Some(k);
         }
+    }
+
+    /// Tensors of any shape share buffers: a tensor computed element by element, read only
+    /// element by element and not returned is stored flat, in row-major order, at the start of a
+    /// buffer (a local of the type of its largest tensor) that no live tensor holds. So the three
+    /// shapes of a residual network take turns in the same few buffers, as tensors of any shape
+    /// share TensorFlow Lite Micro's arena. Buffers hold one dtype, and tensors whose sizes share
+    /// the same `None` dimensions (sizes compare only then).
+    fn plan_buffers(&mut self, last_read: &[usize]) {
+        let n = self.graph.nodes.len();
+        let mut read_whole = vec![false; n];
+        for &id in &self.order {
+            if self.graph.nodes[id].op.rules().is_some_and(|r| r.reads() == Reads::Whole) {
+                for &input in &self.graph.nodes[id].inputs {
+                    read_whole[input] = true;
+                }
+            }
+        }
+        // (declared type, its size as (symbols, constant factor), current tensor)
+        let mut buffers: Vec<(crate::ir::TensorType, (Vec<usize>, usize), NodeId)> = Vec::new();
+        for (pos, &id) in self.order.iter().enumerate() {
+            let eligible = self.is_computed_local(id)
+                && !read_whole[id]
+                && last_read[id] != usize::MAX
+                && !self.roots.contains(&id)
+                && self.by_element(id);
+            let Some(t) = self.graph.tensor(id).filter(|t| eligible && !t.shape.is_empty()).cloned() else { continue };
+            let size = size_of(&t.shape);
+            // In place: over an input that dies here and that this node reads at its own index.
+            let over = buffers.iter().position(|b| {
+                b.0.dtype == t.dtype
+                    && b.1 == size
+                    && last_read[b.2] == pos
+                    && self.reads_at_own_index(b.2, id, last_read[b.2])
+            });
+            if let Some(k) = over {
+                self.in_place[id] = Some(buffers[k].2);
+                buffers[k].2 = id;
+                self.flat[id] = Some(k);
+                continue;
+            }
+            let free = |b: &(crate::ir::TensorType, (Vec<usize>, usize), NodeId)| {
+                b.0.dtype == t.dtype && b.1 .0 == size.0 && last_read[b.2] < pos
+            };
+            // The smallest free buffer that holds it, else the largest free one, grown.
+            let fits = (0..buffers.len()).filter(|&k| free(&buffers[k]) && buffers[k].1 .1 >= size.1);
+            let k = match fits.min_by_key(|&k| buffers[k].1 .1) {
+                Some(k) => k,
+                None => match (0..buffers.len()).filter(|&k| free(&buffers[k])).max_by_key(|&k| buffers[k].1 .1) {
+                    Some(k) => {
+                        buffers[k].0 = t.clone();
+                        buffers[k].1 = size.clone();
+                        k
+                    }
+                    None => {
+                        buffers.push((t.clone(), size.clone(), id));
+                        buffers.len() - 1
+                    }
+                },
+            };
+            buffers[k].2 = id;
+            self.flat[id] = Some(k);
+        }
+        self.buffers = buffers.into_iter().map(|b| b.0).collect();
+    }
+
+    /// Whether `id` (computed at position `pos`) reads each element of `x` only at the index it
+    /// writes, through elementwise ops of one shape (`relu(x + y)`): then `id` can be written
+    /// over `x`. Readers of `x` computed before `id` do not matter; inlined nodes are part of
+    /// `id`'s code when `id` is their last reader.
+    fn reads_at_own_index(&self, x: NodeId, id: NodeId, pos: usize) -> bool {
+        let shape = self.shape(x);
+        let mut at = x;
+        loop {
+            let mut consumers = self.order.iter().copied().filter(|&c| {
+                let in_id = c == id || (self.form[c] == Form::Inline && self.last_read[c] == pos);
+                in_id
+                    && self.graph.nodes[c]
+                        .inputs
+                        .iter()
+                        .enumerate()
+                        .any(|(k, &i)| i == at && reads_value(&self.graph.nodes[c].op, k))
+            });
+            let (Some(next), None) = (consumers.next(), consumers.next()) else { return false };
+            let elementwise = self.graph.nodes[next].op.rules().is_some_and(|r| r.reads() == Reads::Elementwise);
+            if !elementwise || self.shape(next) != shape {
+                return false;
+            }
+            if next == id {
+                return true;
+            }
+            if self.form[next] != Form::Inline {
+                return false;
+            }
+            at = next;
+        }
+    }
+
+    /// Whether node `id` is computed element by element (the `from_fn` of
+    /// [`Body::materialise`]).
+    fn by_element(&self, id: NodeId) -> bool {
+        self.graph.nodes[id].op.rules().is_some_and(|r| r.reads() != Reads::Whole && r.materialise(self, id).is_none())
+    }
+
+    /// The statements computing node `id` into its buffer, element by element in row-major
+    /// order.
+    fn fill_buffer(&self, id: NodeId, k: usize) -> TokenStream {
+        let buffer = format_ident!("__f{}", k);
+        let shape = self.shape(id);
+        let count = self.names.count(&shape);
+        let names = ["__i", "__j", "__k", "__l"];
+        let idx: Vec<Ident> = names[..shape.len()].iter().map(|n| format_ident!("{}", n)).collect();
+        let e = self.compute(id, &idx.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
+        let mut body = quote!(__out[__at] = #e; __at += 1;);
+        for (i, d) in idx.iter().zip(&shape).rev() {
+            let d = self.names.dim(*d);
+            body = quote!(for #i in 0..#d { #body });
+        }
+        let flatten = size_of(&self.buffers[k].shape).0.into_iter().map(|_| quote!(.as_flattened_mut()));
+        quote!({ let __out = &mut #buffer #(#flatten)* [..#count]; let mut __at = 0usize; #body })
+    }
+
+    /// [`Body::fill_buffer`], reading the input `id` is written over as `__out[__at]`.
+    fn fill_buffer_in_place(&self, id: NodeId, k: usize) -> TokenStream {
+        self.overwriting.set(self.in_place[id]);
+        let code = self.fill_buffer(id, k);
+        self.overwriting.set(None);
+        code
     }
 
     /// The writes to the session, after every value has been computed: re-initialisation first,
@@ -473,6 +636,21 @@ impl<'g> Body<'g> {
 
     /// The element of `id` at `idx` (one index per dimension).
     pub fn elem(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        if self.overwriting.get() == Some(id) {
+            return quote!(__out[__at]);
+        }
+        if let Some(k) = self.flat[id] {
+            // Row-major in its buffer: ((i * d1 + j) * d2 + k) * d3 + l.
+            let buffer = format_ident!("__f{}", k);
+            let shape = self.shape(id);
+            let mut flat = idx.first().cloned().unwrap_or_else(|| quote!(0usize));
+            for (i, d) in idx.iter().zip(&shape).skip(1) {
+                let d = self.names.dim(*d);
+                flat = quote!((#flat) * #d + #i);
+            }
+            let flatten = size_of(&self.buffers[k].shape).0.into_iter().map(|_| quote!(.as_flattened()));
+            return quote!(#buffer #(#flatten)* [#flat]);
+        }
         match self.form[id] {
             Form::Inline => self.compute(id, idx),
             _ => {
@@ -559,6 +737,21 @@ fn reads_value(op: &Op, k: usize) -> bool {
         Op::Group => false,
         _ => true,
     }
+}
+
+/// A tensor's number of elements as the sorted `None` dimensions it is a multiple of and the
+/// product of its known dimensions.
+fn size_of(shape: &[Dim]) -> (Vec<usize>, usize) {
+    let mut syms = Vec::new();
+    let mut known = 1usize;
+    for d in shape {
+        match d {
+            Dim::Known(n) => known = known.saturating_mul(*n),
+            Dim::Sym(s) => syms.push(*s),
+        }
+    }
+    syms.sort_unstable();
+    (syms, known)
 }
 
 /// The local a node's value is bound to: `__v_name` for a named node, `__t7` otherwise. No other

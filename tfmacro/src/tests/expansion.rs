@@ -267,3 +267,27 @@ fn file_mistakes_name_the_file_the_key_and_both_shapes() {
     assert!(has(&["is `float32`, not `float64`"]), "{errors:#?}");
     assert!(has(&["has shape [64, 12], not [12, 64]"]), "{errors:#?}");
 }
+
+/// The `probs` body of an MLPerf Tiny model of `examples/models/`, its `np.load` paths made
+/// relative to `tfmacro/`.
+fn model_body(file: &str) -> String {
+    let text = std::fs::read_to_string(format!("../examples/models/{file}")).expect("the model's graph");
+    let file: syn::File = syn::parse_str(&text).expect("parses");
+    let Some(syn::Item::Macro(m)) = file.items.first() else { panic!("expected `graph! {{ ... }}`") };
+    let tokens: TokenStream =
+        m.mac.tokens.to_string().replace("\"tests/data", "\"../tests/data").parse().expect("tokens");
+    run_body(&expand_ok(tokens), "probs")
+}
+
+#[test]
+fn memory_is_planned_like_an_arena() {
+    // Keyword spotting: nine layers of one shape, in two buffers.
+    let kws = model_body("kws.rs");
+    assert_eq!(kws.matches("let mut __f").count(), 2, "{kws}");
+    // ResNet-8: three shapes take turns in three buffers; the first residual add,
+    // `relu(conv0 + conv2)`, is written over `conv0` (the others add two convolutions computed
+    // inside the add).
+    let resnet = model_body("resnet8.rs");
+    assert_eq!(resnet.matches("let mut __f").count(), 3, "{resnet}");
+    assert!(resnet.contains("(__out [__at] +"), "the add is not in place: {resnet}");
+}
