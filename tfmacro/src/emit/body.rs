@@ -472,6 +472,67 @@ impl<'g> Body<'g> {
         }
     }
 
+    /// A line of documentation on the memory of this computation: the lower bound (the most bytes
+    /// of tensors it computes that must be alive at once, if no op wrote over its input) and what
+    /// its plan holds (buffers and slots), as multiples of the `None` dimension when there is one.
+    /// `None` when tensors of different `None` dimensions make the sizes incomparable.
+    pub fn memory_doc(&self) -> Option<String> {
+        let bytes = |t: &crate::ir::TensorType| {
+            let (syms, known) = size_of(&t.shape);
+            let width = match t.dtype {
+                DType::Float64 | DType::Int64 => 8,
+                DType::Float32 | DType::Int32 => 4,
+                DType::UInt8 | DType::Bool => 1,
+            };
+            (syms, known * width)
+        };
+        let mut unit: Option<Vec<usize>> = None;
+        let mut same_unit = |syms: &Vec<usize>| unit.get_or_insert_with(|| syms.clone()) == syms;
+        let computed: Vec<(usize, NodeId, usize)> = self
+            .order
+            .iter()
+            .enumerate()
+            .filter(|&(_, &id)| self.is_computed_local(id))
+            .filter_map(|(pos, &id)| {
+                let t = self.graph.tensor(id).filter(|t| !t.shape.is_empty())?;
+                Some((pos, id, bytes(t)))
+            })
+            .map(|(pos, id, (syms, b))| if same_unit(&syms) { Some((pos, id, b)) } else { None })
+            .collect::<Option<_>>()?;
+        if computed.is_empty() {
+            return None;
+        }
+        let end = |id: NodeId| if self.roots.contains(&id) { usize::MAX } else { self.last_read[id] };
+        let bound = (0..self.order.len())
+            .map(|pos| {
+                computed.iter().filter(|&&(def, id, _)| def <= pos && pos <= end(id)).map(|x| x.2).sum::<usize>()
+            })
+            .max()?;
+        let mut planned: usize = self.buffers.iter().map(|t| bytes(t).1).sum();
+        let mut slots_seen = std::collections::HashSet::new();
+        for &(_, id, b) in &computed {
+            match (self.flat[id], self.slot[id]) {
+                (Some(_), _) => {}
+                (None, Some(k)) if self.reused[k] => {
+                    if slots_seen.insert(k) {
+                        planned += b;
+                    }
+                }
+                _ => planned += b,
+            }
+        }
+        let times = match unit.as_deref() {
+            Some([s]) => format!(" × `{}`", self.names.dim(Dim::Sym(*s))),
+            _ => String::new(),
+        };
+        if unit.as_ref().is_some_and(|u| u.len() > 1) {
+            return None;
+        }
+        Some(format!(
+            " Memory: the tensors it computes (intermediates and result) need at least {bound}{times} bytes alive at once when no op writes over its input; its plan, computed with the graph, holds {planned}{times} bytes (shared buffers, written in place where an activation or a residual add allows, and slots). Its inputs are the caller's; its constants are `static`s."
+        ))
+    }
+
     /// Whether node `id` is computed element by element (the `from_fn` of
     /// [`Body::materialise`]).
     fn by_element(&self, id: NodeId) -> bool {

@@ -567,6 +567,7 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
     }
     let params = impl_generics(lifetime, &generics);
     let doc = fetch_doc(graph, f, &feeds);
+    let memory = body.memory_doc().map(|m| quote!(#[doc = ""] #[doc = #m]));
     let user_docs = &f.attrs;
     let field_names: Vec<Ident> =
         feeds.iter().map(|&p| graph.nodes[p].name.clone().expect("placeholders are named")).collect();
@@ -574,6 +575,7 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
         let definition = quote! {
             #(#user_docs)*
             #[doc = #doc]
+            #memory
             #[derive(Clone, Copy, Debug, Default)]
             #[allow(non_camel_case_types)]
             pub struct #name;
@@ -609,6 +611,7 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
         let definition = quote! {
             #(#user_docs)*
             #[doc = #doc]
+            #memory
             #[derive(Clone, Copy, Debug)]
             #[allow(non_camel_case_types, non_snake_case)]
             pub struct #name<#(#bounds),*> #agreement {

@@ -268,15 +268,28 @@ fn file_mistakes_name_the_file_the_key_and_both_shapes() {
     assert!(has(&["has shape [64, 12], not [12, 64]"]), "{errors:#?}");
 }
 
-/// The `probs` body of an MLPerf Tiny model of `examples/models/`, its `np.load` paths made
+/// The expansion of an MLPerf Tiny model of `examples/models/`, its `np.load` paths made
 /// relative to `tfmacro/`.
-fn model_body(file: &str) -> String {
+fn model(file: &str) -> syn::File {
     let text = std::fs::read_to_string(format!("../examples/models/{file}")).expect("the model's graph");
     let file: syn::File = syn::parse_str(&text).expect("parses");
     let Some(syn::Item::Macro(m)) = file.items.first() else { panic!("expected `graph! {{ ... }}`") };
     let tokens: TokenStream =
         m.mac.tokens.to_string().replace("\"tests/data", "\"../tests/data").parse().expect("tokens");
-    run_body(&expand_ok(tokens), "probs")
+    expand_ok(tokens)
+}
+
+/// The `probs` body of an MLPerf Tiny model.
+fn model_body(file: &str) -> String {
+    run_body(&model(file), "probs")
+}
+
+/// The memory line of the documentation of fetch type `fetch`.
+fn memory_doc(file: &syn::File, fetch: &str) -> String {
+    let text = file.to_token_stream().to_string();
+    let at = text.find(&format!("pub struct {fetch} <")).expect("the fetch type");
+    let start = text[..at].rfind("Memory:").expect("a memory line");
+    text[start..at].split('"').next().unwrap_or_default().to_string()
 }
 
 #[test]
@@ -290,4 +303,18 @@ fn memory_is_planned_like_an_arena() {
     let resnet = model_body("resnet8.rs");
     assert_eq!(resnet.matches("let mut __f").count(), 3, "{resnet}");
     assert!(resnet.contains("(__out [__at] +"), "the add is not in place: {resnet}");
+}
+
+#[test]
+fn the_memory_bound_and_plan_are_documented_on_each_fetch() {
+    // Keyword spotting: the largest layer's input and output, 2 × 32,000 bytes per input; the
+    // plan adds the pooled, flattened and output tensors.
+    let kws = memory_doc(&model("kws.rs"), "probs");
+    assert!(kws.contains("at least 64000 × `N` bytes"), "{kws}");
+    // ResNet-8: three 64 KiB tensors at once, fewer with the add written in place.
+    let resnet = memory_doc(&model("resnet8.rs"), "probs");
+    assert!(resnet.contains("at least 196608 × `N` bytes"), "{resnet}");
+    // The anomaly detector: the last layer's 128 inputs and 640 outputs.
+    let autoencoder = memory_doc(&model("autoencoder.rs"), "fc9");
+    assert!(autoencoder.contains("at least 3072 × `N` bytes"), "{autoencoder}");
 }
