@@ -10,14 +10,7 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hio};
 
 // A build with some of the runs leaves the others' code unused.
-#[cfg(any(
-    feature = "inference",
-    feature = "training",
-    feature = "bond",
-    feature = "kws",
-    feature = "resnet8",
-    feature = "autoencoder"
-))]
+#[cfg(feature = "demo")]
 #[allow(dead_code)]
 mod demo;
 mod stack;
@@ -49,14 +42,7 @@ fn main() -> ! {
 }
 
 /// Runs one part of the demo and prints the stack it used.
-#[cfg(any(
-    feature = "inference",
-    feature = "training",
-    feature = "bond",
-    feature = "kws",
-    feature = "resnet8",
-    feature = "autoencoder"
-))]
+#[cfg(feature = "demo")]
 fn measured<W: Write>(out: &mut W, name: &str, run: fn(&mut W) -> core::fmt::Result) -> bool {
     let from = stack::paint();
     let ok = run(out).is_ok();

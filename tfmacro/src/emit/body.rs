@@ -367,11 +367,8 @@ impl<'g> Body<'g> {
                     slots.len() - 1
                 }
             };
+            // A kept tensor has no occupant to outlive: its slot is never free again.
             slots[k].1 = if keep { None } else { Some(id) };
-            if keep {
-                // Never handed on: mark it taken for good.
-                slots[k].0.shape.clear();
-            }
             self.slot[id] = Some(k);
         }
     }
@@ -545,9 +542,7 @@ impl<'g> Body<'g> {
         let buffer = format_ident!("__f{}", k);
         let shape = self.shape(id);
         let count = self.names.count(&shape);
-        let names = ["__i", "__j", "__k", "__l"];
-        let idx: Vec<Ident> = names[..shape.len()].iter().map(|n| format_ident!("{}", n)).collect();
-        let e = self.compute(id, &idx.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
+        let (idx, e) = self.element_code(id, shape.len());
         let mut body = quote!(__out[__at] = #e; __at += 1;);
         for (i, d) in idx.iter().zip(&shape).rev() {
             let d = self.names.dim(*d);
@@ -649,9 +644,7 @@ impl<'g> Body<'g> {
                 if let Some(whole) = op.rules().and_then(|rules| rules.materialise(self, id)) {
                     return whole;
                 }
-                let names = ["__i", "__j", "__k", "__l"];
-                let idx: Vec<Ident> = names[..t.shape.len()].iter().map(|n| format_ident!("{}", n)).collect();
-                let e = self.compute(id, &idx.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
+                let (idx, e) = self.element_code(id, t.shape.len());
                 match t.shape.len() {
                     0 => e,
                     // A vector is an `n × 1` matrix: its `from_fn` takes a column index too.
@@ -662,20 +655,24 @@ impl<'g> Body<'g> {
         }
     }
 
+    /// The index variables of a tensor of rank `rank` (`__i`, `__j`, `__k`, `__l`) and the code of
+    /// node `id`'s element at them.
+    fn element_code(&self, id: NodeId, rank: usize) -> (Vec<Ident>, TokenStream) {
+        let names = ["__i", "__j", "__k", "__l"];
+        let idx: Vec<Ident> = names[..rank.min(names.len())].iter().map(|n| format_ident!("{}", n)).collect();
+        let e = self.compute(id, &idx.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
+        (idx, e)
+    }
+
     /// The statement writing node `id`'s tensor over its slot in place, for a node computed
     /// element by element (the `from_fn` of [`Body::materialise`]).
     fn fill(&self, id: NodeId) -> Option<TokenStream> {
-        let node = &self.graph.nodes[id];
         let t = self.graph.tensor(id)?;
-        let by_element =
-            node.op.rules().is_some_and(|r| r.reads() != Reads::Whole && r.materialise(self, id).is_none());
-        if !by_element {
+        if !self.by_element(id) {
             return None;
         }
         let local = self.local(id);
-        let names = ["__i", "__j", "__k", "__l"];
-        let idx: Vec<Ident> = names[..t.shape.len()].iter().map(|n| format_ident!("{}", n)).collect();
-        let e = self.compute(id, &idx.iter().map(|i| quote!(#i)).collect::<Vec<_>>());
+        let (idx, e) = self.element_code(id, t.shape.len());
         Some(match t.shape.len() {
             1 => quote!(::tfcore::__private::fill2(&mut #local, |#(#idx),*, _| #e);),
             2 => quote!(::tfcore::__private::fill2(&mut #local, |#(#idx),*| #e);),

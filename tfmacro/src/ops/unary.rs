@@ -132,12 +132,7 @@ impl Rules for Unary {
             Unary::Sqrt => {
                 let half = b.with_number(Binary::Mul, 0.5, g);
                 let value = b.div(half, id);
-                let zero = b.number(0.0, tx.dtype);
-                let t = TensorType { dtype: DType::Bool, shape: b.ty(g).shape };
-                let no_gradient = b.node(Op::Compare(Compare::Eq), vec![g, zero], t);
-                let zero = b.number(0.0, tx.dtype);
-                let t = b.ty(value);
-                b.node(Op::Where(super::select::Where), vec![no_gradient, zero, value], t)
+                zero_where_no_gradient(b, g, value)
             }
             // TensorFlow's RsqrtGrad: 0 where dy is 0, else -0.5 * (dy * y) * (y * y).
             Unary::Rsqrt => {
@@ -145,12 +140,7 @@ impl Rules for Unary {
                 let half = b.with_number(Binary::Mul, -0.5, gy);
                 let yy = b.mul(id, id);
                 let value = b.mul(half, yy);
-                let zero = b.number(0.0, tx.dtype);
-                let t = TensorType { dtype: DType::Bool, shape: b.ty(g).shape };
-                let no_gradient = b.node(Op::Compare(Compare::Eq), vec![g, zero], t);
-                let zero = b.number(0.0, tx.dtype);
-                let t = b.ty(value);
-                b.node(Op::Where(super::select::Where), vec![no_gradient, zero, value], t)
+                zero_where_no_gradient(b, g, value)
             }
             Unary::Square => {
                 let twice = b.with_number(Binary::Mul, 2.0, x);
@@ -223,6 +213,18 @@ impl Rules for Unary {
     fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         self.emit(body.dtype(id), body.input(id, 0, idx))
     }
+}
+
+/// `where(g == 0, 0, value)`: TensorFlow's `SqrtGrad` and `RsqrtGrad` send no gradient where
+/// none comes in, so that a NaN or infinite `value` (at 0, say) does not poison a zero gradient.
+fn zero_where_no_gradient(b: &mut Builder, g: NodeId, value: NodeId) -> NodeId {
+    let dtype = b.ty(value).dtype;
+    let zero = b.number(0.0, dtype);
+    let t = TensorType { dtype: DType::Bool, shape: b.ty(g).shape };
+    let no_gradient = b.node(Op::Compare(Compare::Eq), vec![g, zero], t);
+    let zero = b.number(0.0, dtype);
+    let t = b.ty(value);
+    b.node(Op::Where(super::select::Where), vec![no_gradient, zero, value], t)
 }
 
 impl Unary {
