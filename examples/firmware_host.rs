@@ -30,6 +30,7 @@ fn main() -> fmt::Result {
     demo::training(&mut out)?;
     demo::bond(&mut out)?;
     demo::kws(&mut out)?;
+    demo::kws_onnx(&mut out)?;
     demo::resnet8(&mut out)?;
     demo::autoencoder(&mut out)
 }

@@ -26,6 +26,7 @@ build baseline --no-default-features
 build inference --no-default-features --features inference
 build inference+training --no-default-features --features inference,training
 build kws --no-default-features --features kws
+build kws_onnx --no-default-features --features kws_onnx
 build resnet8 --no-default-features --features resnet8
 build autoencoder --no-default-features --features autoencoder
 build full
@@ -46,6 +47,14 @@ if ! diff -u "$OUT/host.txt" <(grep -v '^#' "$OUT/device.txt"); then
     exit 1
 fi
 echo "== the device printed exactly what the host computed, bit for bit ($(wc -l < "$OUT/host.txt") lines)"
+
+# Keyword spotting imported from ONNX must answer what the hand-written graph answers, bit for bit.
+answers() { sed -n "/^$1:/,/^[a-z_0-9]*:/p" "$OUT/host.txt" | grep '^  input'; }
+if ! diff -u <(answers kws) <(answers kws_onnx); then
+    echo "FAILED: keyword spotting imported from ONNX differs from the hand-written graph (diff above)" >&2
+    exit 1
+fi
+echo "== keyword spotting imported from ONNX printed what the hand-written graph printed, bit for bit"
 
 stack() { sed -n "s/^# stack: $1 used \([0-9]*\) bytes$/\1/p" "$OUT/device.txt"; }
 printing=$(stack "printing a float")
@@ -76,7 +85,7 @@ weights() {
 echo "== the MLPerf Tiny models (bytes; each its own build, minus the baseline)"
 printf '| %-8s | %12s | %8s | %8s | %14s | %10s |\n' model "model flash" weights code "model static RAM" "peak stack"
 printf '|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- ---------- ---------- ---------------- ------------
-for name in kws resnet8 autoencoder; do
+for name in kws kws_onnx resnet8 autoencoder; do
     read -r text data bss < <(size "$OUT/$name.elf" | awk 'NR == 2 { print $1, $2, $3 }')
     flash=$((text + data - base_text - base_data))
     w=$(weights "$name")

@@ -1,7 +1,9 @@
 //! The three MLPerf Tiny models of `examples/models/`, with their trained weights read from
-//! `tests/data/models/*/weights.npz` at compile time, against TensorFlow's outputs
-//! (`expected.npy`) on all eight inputs (`inputs.npy`), copied from `../shared/models/`: every
-//! output within 1e-4 of TensorFlow's, relative to the largest output of its input.
+//! `tests/data/models/*/weights.npz` at compile time, and the same models imported from their ONNX
+//! files (`tests/data/models/*/model.onnx`, which tf2onnx made from the published `.tflite`),
+//! against TensorFlow's outputs (`expected.npy`) on all eight inputs (`inputs.npy`), copied from
+//! `../shared/models/`: every output within 1e-4 of TensorFlow's, relative to the largest output
+//! of its input.
 
 use tfcore::nalgebra::SMatrix;
 use tfcore::npy::Npy;
@@ -10,6 +12,32 @@ use tfcore::Array4;
 include!("../examples/models/kws.rs");
 include!("../examples/models/resnet8.rs");
 include!("../examples/models/autoencoder.rs");
+
+tfcore::graph! {
+    /// Keyword spotting, from ONNX: its weights are int8 with float scales (`DequantizeLinear`),
+    /// folded to float32 when the graph compiles.
+    pub mod kws_onnx {
+        let input_1 = tf.placeholder(tf.float32, [None, 49, 10, 1]);
+        let probs = onnx.load("tests/data/models/kws/model.onnx", input_1 = input_1);
+    }
+}
+
+tfcore::graph! {
+    /// ResNet-8, from ONNX: NCHW convolutions run as NHWC, with no transpose.
+    pub mod resnet8_onnx {
+        let image = tf.placeholder(tf.float32, [None, 32, 32, 3]);
+        let probs = onnx.load("tests/data/models/resnet8/model.onnx", input_1 = image)["Identity"];
+    }
+}
+
+tfcore::graph! {
+    /// The anomaly-detection autoencoder, from ONNX, with its error computed beside it.
+    pub mod autoencoder_onnx {
+        let x = tf.placeholder(tf.float32, [None, 640]);
+        let decoded = onnx.load("tests/data/models/autoencoder/model.onnx", input_1 = x);
+        let error = tf.reduce_mean(tf.square(decoded - x), axis = 1);
+    }
+}
 
 fn floats(bytes: &[u8], what: &str) -> Vec<f32> {
     Npy::parse(bytes).and_then(|a| a.to_vec::<f32>()).unwrap_or_else(|e| panic!("{what}: {e}"))
@@ -70,4 +98,81 @@ fn autoencoder_matches_tensorflow() {
             sess.run(autoencoder::fc9 { x: &x }).iter().copied().collect()
         },
     );
+}
+
+#[test]
+fn keyword_spotting_from_onnx_matches_tensorflow() {
+    let mut sess = kws_onnx::Session::new();
+    check(
+        "kws from ONNX",
+        include_bytes!("data/models/kws/inputs.npy"),
+        include_bytes!("data/models/kws/expected.npy"),
+        |x| {
+            let x: Array4<f32, 1, 49, 10, 1> = Array4::from_slice(x).expect("[1, 49, 10, 1]");
+            sess.run(kws_onnx::probs { input_1: &x }).iter().copied().collect()
+        },
+    );
+}
+
+#[test]
+fn resnet8_from_onnx_matches_tensorflow() {
+    let mut sess = resnet8_onnx::Session::new();
+    check(
+        "resnet8 from ONNX",
+        include_bytes!("data/models/resnet8/inputs.npy"),
+        include_bytes!("data/models/resnet8/expected.npy"),
+        |x| {
+            let x: Array4<f32, 1, 32, 32, 3> = Array4::from_slice(x).expect("[1, 32, 32, 3]");
+            sess.run(resnet8_onnx::probs { image: &x }).iter().copied().collect()
+        },
+    );
+}
+
+#[test]
+fn autoencoder_from_onnx_matches_tensorflow() {
+    let mut sess = autoencoder_onnx::Session::new();
+    check(
+        "autoencoder from ONNX",
+        include_bytes!("data/models/autoencoder/inputs.npy"),
+        include_bytes!("data/models/autoencoder/expected.npy"),
+        |x| {
+            let x = SMatrix::<f32, 1, 640>::from_row_slice(x);
+            let decoded = sess.run(autoencoder_onnx::decoded { x: &x });
+            let error = sess.run(autoencoder_onnx::error { x: &x });
+            let mean: f32 = decoded.iter().zip(x.iter()).map(|(d, x)| (d - x) * (d - x)).sum::<f32>() / 640.0;
+            assert!(
+                (error[0] - mean).abs() <= 1e-5 * mean.max(1.0),
+                "the error beside the import: {} vs {mean}",
+                error[0]
+            );
+            decoded.iter().copied().collect()
+        },
+    );
+}
+
+/// The ONNX imports compute what the hand-written graphs compute, bit for bit: the same ops in
+/// the same order (the import's NCHW bookkeeping adds no arithmetic).
+#[test]
+fn onnx_imports_give_the_hand_written_graphs_bits() {
+    let same = |a: &[f32], b: &[f32]| a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+    let kws_in = floats(include_bytes!("data/models/kws/inputs.npy"), "kws");
+    let resnet_in = floats(include_bytes!("data/models/resnet8/inputs.npy"), "resnet8");
+    let auto_in = floats(include_bytes!("data/models/autoencoder/inputs.npy"), "autoencoder");
+    let (mut kws, mut kws_imported) = (keyword_spotting::Session::new(), kws_onnx::Session::new());
+    let (mut resnet, mut resnet_imported) = (resnet8::Session::new(), resnet8_onnx::Session::new());
+    let (mut auto, mut auto_imported) = (autoencoder::Session::new(), autoencoder_onnx::Session::new());
+    for n in 0..8 {
+        let x: Array4<f32, 1, 49, 10, 1> = Array4::from_slice(&kws_in[n * 490..(n + 1) * 490]).unwrap();
+        let a = kws.run(keyword_spotting::probs { x: &x });
+        let b = kws_imported.run(kws_onnx::probs { input_1: &x });
+        assert!(same(a.as_slice(), b.as_slice()), "kws, input {n}");
+        let x: Array4<f32, 1, 32, 32, 3> = Array4::from_slice(&resnet_in[n * 3072..(n + 1) * 3072]).unwrap();
+        let a = resnet.run(resnet8::probs { x: &x });
+        let b = resnet_imported.run(resnet8_onnx::probs { image: &x });
+        assert!(same(a.as_slice(), b.as_slice()), "resnet8, input {n}");
+        let x = SMatrix::<f32, 1, 640>::from_row_slice(&auto_in[n * 640..(n + 1) * 640]);
+        let a = auto.run(autoencoder::fc9 { x: &x });
+        let b = auto_imported.run(autoencoder_onnx::decoded { x: &x });
+        assert!(same(a.as_slice(), b.as_slice()), "autoencoder, input {n}");
+    }
 }

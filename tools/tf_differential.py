@@ -19,7 +19,7 @@ The graphs are built from a pool of typed tensors: placeholders (static shapes a
 dimensions), variables, constants written every way the language allows (nested lists, `dtype`,
 `shape`, `tf.zeros`/`tf.ones`) and Python numbers, combined by every op of the README (elementwise
 functions under every spelling, arithmetic and comparisons as operators and as calls, broadcasting
-of every rank pattern, `tf.where`, casts, `tf.matmul` with transposes, `tf.transpose`, reductions
+of every rank pattern, `tf.where`, casts, `tf.matmul` with transposes, `tf.transpose` (any permutation), reductions
 over every axis list with and without `keepdims`, `tf.one_hot` with numbers and tensors as values,
 softmax, `tf.identity`, `tf.stop_gradient`), plus `tf.gradients`, assignments grouped by
 `tf.group`, and optimiser steps. Feeds include NaN, infinities and signed zeros.
@@ -418,6 +418,11 @@ class Generator:
         x = self.pick(lambda t: len(t.shape) >= 2)
         if x is None:
             return None
+        if self.rng.random() < 0.5:
+            perm = list(range(len(x.shape)))
+            self.rng.shuffle(perm)
+            shape = [x.shape[p] for p in perm]
+            return self.add(x.dtype, shape, f"tf.transpose({x.name}, perm = {perm})", f"tf.transpose({x.name}, perm={perm})", *self.combine(x))
         perm = self.rng.choice(["", ", perm = [1, 0]"]) if len(x.shape) == 2 else ""
         return self.add(x.dtype, x.shape[::-1], f"tf.transpose({x.name}{perm})", f"tf.transpose({x.name})", *self.combine(x))
 

@@ -7,29 +7,8 @@ use core::fmt::{self, Write};
 use tfcore::graph;
 use tfcore::nalgebra::{self, matrix, SMatrix};
 
-graph! {
-    /// The seed's circle classifier, at the learning rate of TensorFlow's reference run for 64
-    /// points.
-    pub mod circle {
-        const INPUT_LAYER_SIZE: usize = 2;
-        const HIDDEN_LAYER_SIZE: usize = 3;
-        const OUTPUT_LAYER_SIZE: usize = 2;
-        const LEARNING_RATE: f32 = 0.05;
-
-        let W1 = tf.Variable(tf.random_uniform([INPUT_LAYER_SIZE, HIDDEN_LAYER_SIZE], -1, 1));
-        let b1 = tf.Variable(tf.random_uniform([HIDDEN_LAYER_SIZE], -1, 1));
-        let W2 = tf.Variable(tf.random_uniform([HIDDEN_LAYER_SIZE, OUTPUT_LAYER_SIZE], -1, 1));
-        let b2 = tf.Variable(tf.random_uniform([OUTPUT_LAYER_SIZE], -1, 1));
-        let X = tf.placeholder(tf.float32, [None, INPUT_LAYER_SIZE]);
-        let Y = tf.placeholder(tf.uint8);
-        let onehot_output = tf.one_hot(Y, OUTPUT_LAYER_SIZE);
-        let hidden_layer = tf.add(tf.matmul(X, W1), b1);
-        let activated_hidden_layer = tf.sigmoid(hidden_layer);
-        let output_layer = tf.nn.softmax(tf.add(tf.matmul(activated_hidden_layer, W2), b2));
-        let loss = -tf.reduce_sum(onehot_output * tf.log(output_layer));
-        let train_step = tf.train.GradientDescentOptimizer(LEARNING_RATE).minimize(loss);
-    }
-}
+// The seed's circle classifier (its trained weights are `trained.rs`).
+include!("../../examples/models/circle.rs");
 
 graph! {
     /// The seed's bond-yield bisection.
@@ -52,6 +31,15 @@ graph! {
 include!("../../examples/models/kws.rs");
 include!("../../examples/models/resnet8.rs");
 include!("../../examples/models/autoencoder.rs");
+
+tfcore::graph! {
+    /// Keyword spotting again, imported from the ONNX file tf2onnx made of the published model
+    /// (int8 weights with float scales, folded to float32 when the crate compiles).
+    pub mod kws_onnx {
+        let input_1 = tf.placeholder(tf.float32, [None, 49, 10, 1]);
+        let probs = onnx.load("tests/data/models/kws/model.onnx", input_1 = input_1);
+    }
+}
 
 /// Weights trained on the host by `cargo run --release --example circle -- --export-weights
 /// firmware/src/trained.rs`.
@@ -146,12 +134,28 @@ fn top(values: impl Iterator<Item = f32>) -> (usize, f32) {
 #[inline(never)]
 pub fn kws(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "kws: MLPerf Tiny's keyword spotting (DS-CNN) on 8 inputs")?;
+    let mut sess = keyword_spotting::Session::new();
+    kws_inputs(out, |x| sess.run(keyword_spotting::probs { x }))
+}
+
+/// 4b. The same, imported from ONNX: it prints what `kws` prints, bit for bit.
+#[inline(never)]
+pub fn kws_onnx(out: &mut impl Write) -> fmt::Result {
+    writeln!(out, "kws_onnx: the same model imported from tests/data/models/kws/model.onnx")?;
+    let mut sess = kws_onnx::Session::new();
+    kws_inputs(out, |x| sess.run(kws_onnx::probs { input_1: x }))
+}
+
+/// Runs a keyword spotter on the eight inputs and prints its answers.
+fn kws_inputs(
+    out: &mut impl Write,
+    mut run: impl FnMut(&tfcore::Array4<f32, 1, 49, 10, 1>) -> tfcore::nalgebra::SMatrix<f32, 1, 12>,
+) -> fmt::Result {
     let inputs: &[u8] = include_bytes!("../../tests/data/models/kws/inputs.npy");
     let mut values = npy_floats(inputs);
-    let mut sess = keyword_spotting::Session::new();
     for n in 0..8 {
         let x = tfcore::Array4::<f32, 1, 49, 10, 1>::from_fn(|_, _, _, _| values.next().unwrap_or(f32::NAN));
-        let probs = sess.run(keyword_spotting::probs { x: &x });
+        let probs = run(&x);
         let (class, p) = top(probs.iter().copied());
         writeln!(out, "  input {n}: class {class}, probability {}, sum {}", Exact(p), Exact(probs.sum()))?;
     }

@@ -34,6 +34,8 @@ fn main() -> ! {
     let ok = ok && measured(&mut out, "bond", demo::bond);
     #[cfg(feature = "kws")]
     let ok = ok && measured(&mut out, "kws", demo::kws);
+    #[cfg(feature = "kws_onnx")]
+    let ok = ok && measured(&mut out, "kws_onnx", demo::kws_onnx);
     #[cfg(feature = "resnet8")]
     let ok = ok && measured(&mut out, "resnet8", demo::resnet8);
     #[cfg(feature = "autoencoder")]

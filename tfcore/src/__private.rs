@@ -13,6 +13,8 @@ pub use crate::fetch::Fetch;
 pub use crate::math::{expf, max_of, sigmoidf, window_argmax, window_count, window_max};
 #[cfg(feature = "std")]
 pub use crate::npy;
+#[cfg(feature = "std")]
+pub use crate::onnx;
 pub use crate::unknown::Unknown;
 pub use crate::DEFAULT_SEED;
 pub use libm::{exp, fabs, fabsf, log, logf, sqrt, sqrtf, tanh, tanhf};

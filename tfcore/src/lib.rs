@@ -101,6 +101,12 @@ pub use tfmacro::graph;
 pub mod npy;
 #[cfg(feature = "std")]
 mod npy_tensors;
+#[cfg(feature = "std")]
+pub mod onnx;
+/// ONNX's messages, shared with the macro's import.
+#[cfg(feature = "std")]
+#[allow(dead_code)]
+mod onnx_proto;
 
 #[doc(hidden)]
 pub mod __private;

@@ -1,6 +1,7 @@
-//! Arrays read from NumPy files while the graph compiles: `np.load("weights.npz")["conv0/filter"]`
-//! and `np.load("bias.npy")`, paths relative to the directory of the `Cargo.toml` of the crate
-//! being compiled (as `include_bytes!` paths are relative to the source file).
+//! Files read while the graph compiles: arrays of NumPy files (`np.load("weights.npz")["conv0/filter"]`,
+//! `np.load("bias.npy")`) and ONNX models (`onnx.load("model.onnx", ...)`, see [`crate::onnx`]),
+//! paths relative to the directory of the `Cargo.toml` of the crate being compiled (as
+//! `include_bytes!` paths are relative to the source file).
 //!
 //! The reader is `tfcore`'s (`tfcore/src/npy.rs`, compiled into both crates), so the macro and
 //! the run time read a file alike. Each file is read once per expansion; the generated module
@@ -8,6 +9,7 @@
 
 use crate::ir::{DType, Data, Scalar};
 use crate::npy::{Dtype, Npy, Npz};
+use crate::onnx::Model;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -39,6 +41,7 @@ pub enum LoadError {
 enum Contents {
     Npy(Npy),
     Npz(Npz),
+    Onnx(Rc<Model>),
 }
 
 impl Files {
@@ -73,7 +76,9 @@ impl Files {
                 format!("cannot read `{file}`: {e} (the path is relative to the directory of the crate's `Cargo.toml`)")
             })
             .and_then(|bytes| {
-                Ok(if bytes.starts_with(b"PK") {
+                Ok(if file.ends_with(".onnx") {
+                    Contents::Onnx(Rc::new(Model::parse(&bytes).map_err(|e| format!("`{file}` {e}"))?))
+                } else if bytes.starts_with(b"PK") {
                     Contents::Npz(Npz::parse(&bytes).map_err(|e| format!("`{file}`: {e}"))?)
                 } else {
                     Contents::Npy(Npy::parse(&bytes).map_err(|e| format!("`{file}`: {e}"))?)
@@ -89,6 +94,14 @@ impl Files {
                 self.cache.borrow_mut().insert(path, None);
                 Err(LoadError::File(message))
             }
+        }
+    }
+
+    /// The model of an `.onnx` file.
+    pub fn onnx(&self, file: &str) -> Result<Rc<Model>, LoadError> {
+        match &*self.contents(file)? {
+            Contents::Onnx(model) => Ok(model.clone()),
+            _ => Err(LoadError::File(format!("`{file}` is a NumPy file, not an ONNX model: read it with `np.load`"))),
         }
     }
 
@@ -110,6 +123,9 @@ impl Files {
                     names.first().unwrap_or(&"name"),
                     names.join(", ")
                 )));
+            }
+            (Contents::Onnx(_), _) => {
+                return Err(LoadError::File(format!("`{file}` is an ONNX model: import it with `onnx.load`")));
             }
             (Contents::Npy(_), Some(_)) => {
                 return Err(LoadError::Key(format!(

@@ -29,6 +29,7 @@ mod math;
 #[path = "../../tfcore/src/npy.rs"]
 #[allow(dead_code, unused_imports)]
 mod npy;
+mod onnx;
 mod ops;
 mod optimise;
 mod parse;

@@ -98,8 +98,8 @@ pub struct Resolver<'e> {
     in_init: bool,
     /// Variables and placeholders made by the current statement: each must be its `let`'s value.
     must_be_named: Vec<NodeId>,
-    /// The NumPy files read so far.
-    files: Files,
+    /// The NumPy files and ONNX models read so far.
+    pub files: Files,
 }
 
 /// The arguments of a call, bound to its parameters.
@@ -370,6 +370,7 @@ impl Resolver<'_> {
                 node
             }
             ExprKind::Call { .. } if np_load(expr).is_some() => self.load(expr, None, loc),
+            ExprKind::Call { .. } if onnx_load(expr).is_some() => crate::onnx::import::load(self, expr, None, loc),
             ExprKind::Call { path, path_loc, args } => {
                 if path.len() >= 2 && path[0] == "tf" {
                     let name = ast::path_string(&path[1..]);
@@ -394,9 +395,10 @@ impl Resolver<'_> {
                 let text = ast::path_string(path);
                 self.error(*path_loc, format_args!("cannot find function `{text}`: a graph calls `tf.` ops"))
             }
-            ExprKind::Index { base, index, bracket } => match np_load(base) {
-                Some(file) => self.load(file, Some(index), loc),
-                None => self.error(*bracket, "indexing is not supported in a graph, except a NumPy archive's array: `np.load(\"weights.npz\")[\"key\"]`"),
+            ExprKind::Index { base, index, bracket } => match (np_load(base), onnx_load(base)) {
+                (Some(file), _) => self.load(file, Some(index), loc),
+                (_, Some(model)) => crate::onnx::import::load(self, model, Some(index), loc),
+                _ => self.error(*bracket, "indexing is not supported in a graph, except a NumPy archive's array (`np.load(\"weights.npz\")[\"key\"]`) and an ONNX model's value (`onnx.load(\"model.onnx\", x = x)[\"output\"]`)"),
             },
             ExprKind::Method { receiver, method, args } => match self.try_optimizer(receiver) {
                 Some(Some(opt)) => self.optimizer_method(opt, method, args, loc),
@@ -1156,6 +1158,14 @@ impl Resolver<'_> {
 fn np_load(expr: &Expr) -> Option<&Expr> {
     match &expr.kind {
         ExprKind::Call { path, .. } if path.len() == 2 && path[0] == "np" && path[1] == "load" => Some(expr),
+        _ => None,
+    }
+}
+
+/// The `onnx.load(...)` call `expr` is, if it is one.
+fn onnx_load(expr: &Expr) -> Option<&Expr> {
+    match &expr.kind {
+        ExprKind::Call { path, .. } if path.len() == 2 && path[0] == "onnx" && path[1] == "load" => Some(expr),
         _ => None,
     }
 }

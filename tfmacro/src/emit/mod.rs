@@ -8,6 +8,7 @@
 
 pub mod body;
 mod dot;
+mod onnx;
 
 use crate::ir::{Dim, Graph, NodeId, Op, Storage, TensorType, Type};
 use body::{Body, Context};
@@ -137,6 +138,7 @@ pub fn emit(graph: &Graph) -> TokenStream {
     let bodies: Vec<Body> = graph.fetches.iter().map(|f| Body::new(graph, &names, &[f.node])).collect();
     let fetches = graph.fetches.iter().zip(&bodies).map(|(f, body)| fetch(graph, &names, f, body));
     let feeds = feeds_module(graph, &names);
+    let onnx = onnx::items(graph);
     let dot = dot::graph_dot(graph);
     let dot_doc = format!(
         " The graph `{name}` in Graphviz DOT, for `dot -Tsvg`: every node its fetches can run, named as in the graph."
@@ -153,6 +155,7 @@ pub fn emit(graph: &Graph) -> TokenStream {
             #(#files)*
             #(#consts)*
             #state
+            #onnx
             #feeds
             #(#fetches)*
             #[doc = #dot_doc]

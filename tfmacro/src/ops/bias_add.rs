@@ -8,6 +8,7 @@ use crate::emit::body::Body;
 use crate::eval::{indices, Tensor};
 use crate::infer::{dim_text, known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, NodeId, Op, Scalar};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 
@@ -36,6 +37,11 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for BiasAdd {
     fn name(&self) -> String {
         "tf.nn.bias_add".into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let (x, bias) = (e.input(id, 0), e.input(id, 1));
+        Ok(e.node("Add", vec![x, bias], vec![]))
     }
 
     // The bias is a vector as long as the value's last dimension.

@@ -10,6 +10,7 @@ use crate::error::with_help;
 use crate::eval::{self, indices, Tensor};
 use crate::infer::{with_shape, Pass, Ty};
 use crate::ir::{DType, Graph, NodeId, Op, Scalar};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -57,6 +58,17 @@ pub fn two_arguments(r: &mut Resolver, call: &Call, op: Op) -> NodeId {
 impl Rules for Binary {
     fn name(&self) -> String {
         format!("tf.{}", self.spellings()[0])
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let op = match self {
+            Binary::Add => "Add",
+            Binary::Sub => "Sub",
+            Binary::Mul => "Mul",
+            Binary::Div => "Div",
+        };
+        let (x, y) = (e.input(id, 0), e.input(id, 1));
+        Ok(e.node(op, vec![x, y], vec![]))
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

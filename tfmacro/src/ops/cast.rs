@@ -7,6 +7,7 @@ use crate::emit::body::{ident, literal, Body};
 use crate::eval::{self, Tensor};
 use crate::infer::{known, Operand, Pass, Pending, Ty};
 use crate::ir::{DType, Graph, NodeId, Op, Scalar, TensorType};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -39,6 +40,15 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for Cast {
     fn name(&self) -> String {
         "tf.cast".into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let x = e.input(id, 0);
+        Ok(e.node(
+            "Cast",
+            vec![x],
+            vec![crate::onnx::export::int("to", crate::onnx::export::dtype_code(self.to).into())],
+        ))
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

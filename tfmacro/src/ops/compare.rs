@@ -7,6 +7,7 @@ use crate::emit::body::Body;
 use crate::eval::{self, indices, Tensor};
 use crate::infer::{with_shape, Pass, Ty};
 use crate::ir::{DType, NodeId, Op, Scalar};
+use crate::onnx::export::Export;
 use crate::resolve::Resolver;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -49,6 +50,24 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for Compare {
     fn name(&self) -> String {
         format!("tf.{}", self.spellings()[0])
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let (x, y) = (e.input(id, 0), e.input(id, 1));
+        // Booleans as `Xor`, which every engine has (tract's `Equal` takes numbers only).
+        if e.ty(e.graph.nodes[id].inputs[0])?.dtype == DType::Bool {
+            let differ = e.node("Xor", vec![x, y], vec![]);
+            return Ok(if *self == Compare::Ne { differ } else { e.node("Not", vec![differ], vec![]) });
+        }
+        let op = match self {
+            Compare::Gt => "Greater",
+            Compare::Lt => "Less",
+            Compare::Ge => "GreaterOrEqual",
+            Compare::Le => "LessOrEqual",
+            Compare::Eq | Compare::Ne => "Equal",
+        };
+        let out = e.node(op, vec![x, y], vec![]);
+        Ok(if *self == Compare::Ne { e.node("Not", vec![out], vec![]) } else { out })
     }
 
     // Bools are equal or not, but not ordered.

@@ -8,6 +8,7 @@ use crate::emit::body::Body;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Number, Op, Scalar};
+use crate::onnx::export::Export;
 use crate::resolve::Resolver;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -55,6 +56,14 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for Concat {
     fn name(&self) -> String {
         if self.piece.is_some() { "tf.slice" } else { "tf.concat" }.into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        if self.piece.is_some() {
+            return Err("a piece of a concatenation's gradient has no ONNX form".into());
+        }
+        let inputs = (0..e.graph.nodes[id].inputs.len()).map(|k| e.input(id, k)).collect();
+        Ok(e.node("Concat", inputs, vec![crate::onnx::export::int("axis", self.axis)]))
     }
 
     // One dtype and rank, the axis in range and of known sizes, every other dimension equal.

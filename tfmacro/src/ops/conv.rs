@@ -16,6 +16,7 @@ use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -126,6 +127,42 @@ impl Rules for Conv {
             Role::InputGradient => format!("{base}_backprop_input"),
             Role::FilterGradient => format!("{base}_backprop_filter"),
         }
+    }
+
+    // ONNX's `Conv` is NCHW with OIHW weights: the input is transposed in and out, the filter from
+    // HWIO (depthwise: [kh, kw, C, m], a [C * m, 1, kh, kw] weight in C groups).
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        if self.role != Role::Forward {
+            return Err("a convolution's gradient has no ONNX form".into());
+        }
+        let inputs = e.graph.nodes[id].inputs.clone();
+        let (input, filter) = (e.known_shape(inputs[0]).ok(), e.known_shape(inputs[1])?);
+        let size = |k: usize| e.ty(inputs[0]).map(|t| t.shape[1 + k]);
+        let (h, w) = (size(0)?, size(1)?);
+        let (Dim::Known(h), Dim::Known(w)) = (h, w) else { return Err("its height and width are not known".into()) };
+        let _ = input;
+        let pads =
+            crate::onnx::export::pads([h, w], [filter[0], filter[1]], self.strides, self.dilations, self.padding);
+        let (x, f) = (e.input(id, 0), e.input(id, 1));
+        let x = e.transpose(x, &[0, 3, 1, 2]);
+        let (weight, group) = if self.depthwise {
+            let out = (filter[2] * filter[3]) as i64;
+            let shape = e.ints(&[filter[0] as i64, filter[1] as i64, 1, out]);
+            let f = e.node("Reshape", vec![f, shape], vec![]);
+            (e.transpose(f, &[3, 2, 0, 1]), filter[2] as i64)
+        } else {
+            (e.transpose(f, &[3, 2, 0, 1]), 1)
+        };
+        use crate::onnx::export::{int, ints};
+        let attributes = vec![
+            ints("kernel_shape", &[filter[0] as i64, filter[1] as i64]),
+            ints("strides", &[self.strides[0] as i64, self.strides[1] as i64]),
+            ints("dilations", &[self.dilations[0] as i64, self.dilations[1] as i64]),
+            ints("pads", &pads),
+            int("group", group),
+        ];
+        let y = e.node("Conv", vec![x, weight], attributes);
+        Ok(e.transpose(y, &[0, 2, 3, 1]))
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

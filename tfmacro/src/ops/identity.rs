@@ -7,6 +7,7 @@ use crate::emit::body::Body;
 use crate::eval::{indices, Tensor};
 use crate::infer::{Operand, Pass, Ty};
 use crate::ir::{DType, Graph, NodeId, Op, Scalar, Type};
+use crate::onnx::export::Export;
 use crate::resolve::Resolver;
 use proc_macro2::TokenStream;
 
@@ -31,6 +32,11 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for Identity {
     fn name(&self) -> String {
         if self.stop_gradient { "tf.stop_gradient" } else { "tf.identity" }.into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let x = e.input(id, 0);
+        Ok(e.node("Identity", vec![x], vec![]))
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

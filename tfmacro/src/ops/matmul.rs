@@ -7,6 +7,7 @@ use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{dim_text, known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, Shape, TensorType};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 
@@ -43,6 +44,17 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for MatMul {
     fn name(&self) -> String {
         "tf.matmul".into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let (mut a, mut b) = (e.input(id, 0), e.input(id, 1));
+        if self.transpose_a {
+            a = e.transpose(a, &[1, 0]);
+        }
+        if self.transpose_b {
+            b = e.transpose(b, &[1, 0]);
+        }
+        Ok(e.node("MatMul", vec![a, b], vec![]))
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

@@ -47,6 +47,7 @@ use crate::error::Loc;
 use crate::eval::Tensor;
 use crate::infer::{Pass, Ty};
 use crate::ir::{DType, Data, Graph, NodeId, Op, Scalar};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 
@@ -98,6 +99,14 @@ pub trait Rules {
     /// ([`Reads::Whole`]).
     fn materialise(&self, _body: &Body, _id: NodeId) -> Option<TokenStream> {
         None
+    }
+
+    /// Writes node `id` as ONNX nodes (opset 17) into `e`, its inputs already written
+    /// ([`Export::input`]); the name of its value. `Err` says why it has no ONNX form (the
+    /// gradient-only ops, which no inference graph holds).
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let _ = (e, id);
+        Err(format!("`{}` has no ONNX form", self.name()))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Step, Ty};
 use crate::ir::{DType, Dim, DimSpec, NodeId, Number, Op, Scalar, Type};
+use crate::onnx::export::Export;
 use crate::resolve::{default_dtype, rank_error, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -67,6 +68,20 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for OneHot {
     fn name(&self) -> String {
         "tf.one_hot".into()
+    }
+
+    // As `indices[..., None] == range(depth)`, chosen between the two values: an index out of
+    // range (negative, or `depth` and above) gives a row of `off_value`, as in TensorFlow (ONNX's
+    // `OneHot` counts negative indices from the end, and engines disagree on the rest).
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let (indices, on, off) = (e.input(id, 0), e.input(id, 1), e.input(id, 2));
+        let index_dtype = e.ty(e.graph.nodes[id].inputs[0])?.dtype;
+        let range: Vec<Scalar> = (0..self.depth as i64).map(Scalar::I).collect();
+        let range = e.constant(index_dtype, &[self.depth], &range);
+        let last = e.ints(&[-1]);
+        let column = e.node("Unsqueeze", vec![indices, last], vec![]);
+        let hot = e.node("Equal", vec![column, range], vec![]);
+        Ok(e.node("Where", vec![hot, on, off], vec![]))
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

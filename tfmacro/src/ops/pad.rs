@@ -14,6 +14,7 @@ use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Number, Op, Scalar};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -118,6 +119,18 @@ fn check_mode(r: &mut Resolver, op: &str, arg: Option<&Expr>) -> bool {
 impl Rules for Pad {
     fn name(&self) -> String {
         if self.slice { "tf.slice" } else { "tf.pad" }.into()
+    }
+
+    // ONNX's `pads` are every dimension's start, then every dimension's end.
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        if self.slice {
+            return Err("the slice of a padding's gradient has no ONNX form".into());
+        }
+        let pads: Vec<i64> =
+            self.paddings.iter().map(|p| p[0] as i64).chain(self.paddings.iter().map(|p| p[1] as i64)).collect();
+        let (x, value) = (e.input(id, 0), e.input(id, 1));
+        let pads = e.ints(&pads);
+        Ok(e.node("Pad", vec![x, pads, value], vec![]))
     }
 
     // One pair of paddings per dimension of the tensor, `[0, 0]` where its size is `None`;

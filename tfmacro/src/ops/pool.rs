@@ -16,6 +16,7 @@ use crate::eval::{float, indices, int, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
 use crate::math::{window_argmax, window_count, window_max};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -86,6 +87,33 @@ impl Rules for Pool {
         } else {
             base.into()
         }
+    }
+
+    // NCHW in ONNX: transposed in and out. TensorFlow's `SAME` average leaves the padding out of
+    // the count, as ONNX's `count_include_pad = 0` does; its maximum ignores it, as ONNX's does.
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        if self.gradient {
+            return Err("a pooling's gradient has no ONNX form".into());
+        }
+        let input = e.graph.nodes[id].inputs[0];
+        let t = e.ty(input)?;
+        let (Dim::Known(h), Dim::Known(w)) = (t.shape[1], t.shape[2]) else {
+            return Err("its height and width are not known".into());
+        };
+        let pads = crate::onnx::export::pads([h, w], self.ksize, self.strides, [1, 1], self.padding);
+        let x = e.input(id, 0);
+        let x = e.transpose(x, &[0, 3, 1, 2]);
+        use crate::onnx::export::{int, ints};
+        let mut attributes = vec![
+            ints("kernel_shape", &[self.ksize[0] as i64, self.ksize[1] as i64]),
+            ints("strides", &[self.strides[0] as i64, self.strides[1] as i64]),
+            ints("pads", &pads),
+        ];
+        if !self.max {
+            attributes.push(int("count_include_pad", 0));
+        }
+        let y = e.node(if self.max { "MaxPool" } else { "AveragePool" }, vec![x], attributes);
+        Ok(e.transpose(y, &[0, 2, 3, 1]))
     }
 
     // An NHWC input of known height and width, in which a window fits; average pooling of floats.

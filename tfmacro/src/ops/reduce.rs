@@ -9,6 +9,7 @@ use crate::emit::body::{ident, Body};
 use crate::eval::{indices, mean_of, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Op, Scalar, TensorType};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -75,6 +76,24 @@ impl Rules for Reduce {
             _ => "tf.reduce_sum",
         }
         .into()
+    }
+
+    // Opset 17: `ReduceSum` takes its axes as an input, `ReduceMean` and `ReduceMax` as an
+    // attribute.
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let x = e.input(id, 0);
+        let axes: Vec<i64> = self.axes().iter().map(|&a| a as i64).collect();
+        if axes.is_empty() {
+            return Ok(e.node("Identity", vec![x], vec![]));
+        }
+        let keepdims = crate::onnx::export::int("keepdims", i64::from(self.keepdims));
+        Ok(if self.max || self.mean {
+            let op = if self.max { "ReduceMax" } else { "ReduceMean" };
+            e.node(op, vec![x], vec![crate::onnx::export::ints("axes", &axes), keepdims])
+        } else {
+            let axes = e.ints(&axes);
+            e.node("ReduceSum", vec![x, axes], vec![keepdims])
+        })
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

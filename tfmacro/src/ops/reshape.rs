@@ -11,6 +11,7 @@ use crate::emit::body::Body;
 use crate::eval::Tensor;
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Number, Op, Scalar, Shape};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver, MAX_RANK};
 use proc_macro2::TokenStream;
 
@@ -93,6 +94,10 @@ impl Rules for ReshapeTo {
             ReshapeTo::ExpandDims(_) => "tf.expand_dims",
         }
         .into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        crate::onnx::export::reshape(e, id)
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

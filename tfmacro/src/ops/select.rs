@@ -7,6 +7,7 @@ use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{with_shape, Pass, Ty};
 use crate::ir::{DType, Graph, NodeId, Number, Op, Scalar, Type};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, default_dtype, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -35,6 +36,11 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for Where {
     fn name(&self) -> String {
         "tf.where".into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let inputs = (0..3).map(|k| e.input(id, k)).collect();
+        Ok(e.node("Where", inputs, vec![]))
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

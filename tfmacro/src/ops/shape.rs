@@ -9,6 +9,7 @@ use crate::emit::body::{ident, Body};
 use crate::eval::Tensor;
 use crate::infer::{Pass, Ty};
 use crate::ir::{DType, Dim, Graph, NodeId, Scalar};
+use crate::onnx::export::Export;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -31,6 +32,13 @@ const IDENTITY: Identity = Identity { stop_gradient: false };
 impl Rules for BroadcastTo {
     fn name(&self) -> String {
         "tf.broadcast_to".into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let x = e.input(id, 0);
+        let shape: Vec<i64> = e.known_shape(id)?.iter().map(|&n| n as i64).collect();
+        let shape = e.ints(&shape);
+        Ok(e.node("Expand", vec![x, shape], vec![]))
     }
 
     fn infer(&self, _p: &mut Pass, _id: NodeId) -> Ty {
@@ -64,6 +72,10 @@ impl Rules for BroadcastTo {
 impl Rules for Reshape {
     fn name(&self) -> String {
         "tf.reshape".into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        crate::onnx::export::reshape(e, id)
     }
 
     fn infer(&self, _p: &mut Pass, _id: NodeId) -> Ty {

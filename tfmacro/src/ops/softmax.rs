@@ -7,6 +7,7 @@ use crate::emit::body::Body;
 use crate::eval::{sum, Tensor};
 use crate::infer::{Operand, Pass, Ty};
 use crate::ir::{Binary, Compare, DType, NodeId, Number, Op, Scalar, TensorType, Type, Unary};
+use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -37,6 +38,11 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for Softmax {
     fn name(&self) -> String {
         "tf.nn.softmax".into()
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let x = e.input(id, 0);
+        Ok(e.node("Softmax", vec![x], vec![crate::onnx::export::int("axis", -1)]))
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

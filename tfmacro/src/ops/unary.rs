@@ -10,7 +10,9 @@ use crate::autodiff::Builder;
 use crate::emit::body::{ident, literal, Body};
 use crate::eval::{self, Tensor};
 use crate::infer::{with_shape, Operand, Pass, Ty};
+use crate::ir::Number;
 use crate::ir::{Binary, Compare, DType, Graph, NodeId, Op, Scalar, TensorType};
+use crate::onnx::export::Export;
 use crate::resolve::Resolver;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -96,6 +98,34 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
 impl Rules for Unary {
     fn name(&self) -> String {
         format!("tf.{}", self.spellings().0[0])
+    }
+
+    fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
+        let x = e.input(id, 0);
+        let simple = |e: &mut Export, op: &str, x: String| e.node(op, vec![x], vec![]);
+        Ok(match self {
+            Unary::Neg => simple(e, "Neg", x),
+            Unary::Exp => simple(e, "Exp", x),
+            Unary::Log => simple(e, "Log", x),
+            Unary::Sqrt => simple(e, "Sqrt", x),
+            Unary::Rsqrt => {
+                let root = simple(e, "Sqrt", x);
+                simple(e, "Reciprocal", root)
+            }
+            Unary::Square => e.node("Mul", vec![x.clone(), x], vec![]),
+            Unary::Abs => simple(e, "Abs", x),
+            Unary::Sigmoid => simple(e, "Sigmoid", x),
+            Unary::Tanh => simple(e, "Tanh", x),
+            Unary::Relu => simple(e, "Relu", x),
+            Unary::Relu6 => {
+                let dtype = e.ty(id)?.dtype;
+                let lo = crate::resolve::convert_number(Number::Int(0), dtype)?;
+                let hi = crate::resolve::convert_number(Number::Int(6), dtype)?;
+                let (lo, hi) = (e.constant(dtype, &[], &[lo]), e.constant(dtype, &[], &[hi]));
+                e.node("Clip", vec![x, lo, hi], vec![])
+            }
+            Unary::Sign => simple(e, "Sign", x),
+        })
     }
 
     fn infer(&self, p: &mut Pass, id: NodeId) -> Ty {

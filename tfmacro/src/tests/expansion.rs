@@ -318,3 +318,52 @@ fn the_memory_bound_and_plan_are_documented_on_each_fetch() {
     let autoencoder = memory_doc(&model("autoencoder.rs"), "fc9");
     assert!(autoencoder.contains("at least 3072 × `N` bytes"), "{autoencoder}");
 }
+
+#[test]
+fn onnx_ops_fixture_expands() {
+    expand_ok(quote! {
+        pub mod ops {
+            let x = tf.placeholder(tf.float32, [None, 3, 6, 6]);
+            let probs = onnx.load("../tests/data/onnx/ops.onnx", x = x)["probs"];
+        }
+    });
+}
+
+#[test]
+fn onnx_mistakes_name_the_file_the_node_and_what_is_supported() {
+    let errors = errors_of(quote! {
+        pub mod broken {
+            let x = tf.placeholder(tf.float32, [None, 4]);
+            let image = tf.placeholder(tf.float32, [None, 3, 7, 6]);
+            let unsupported = onnx.load("../tests/data/onnx/unsupported.onnx", x = x);
+            let truncated = onnx.load("../tests/data/onnx/truncated.onnx", x = x);
+            let missing = onnx.load("../tests/data/onnx/nope.onnx", x = x);
+            let not_fed = onnx.load("../tests/data/onnx/ops.onnx");
+            let misnamed = onnx.load("../tests/data/onnx/ops.onnx", X = image);
+            let wrong_shape = onnx.load("../tests/data/onnx/ops.onnx", x = image)["probs"];
+            let good = tf.placeholder(tf.float32, [None, 3, 6, 6]);
+            let no_such_value = onnx.load("../tests/data/onnx/ops.onnx", x = good)["prob"];
+            let two_outputs = onnx.load("../tests/data/onnx/ops.onnx", x = good);
+            let numpy = onnx.load("../tests/data/models/kws/weights.npz", x = x);
+        }
+    });
+    let has = |pattern: &[&str]| errors.iter().any(|e| pattern.iter().all(|p| e.contains(p)));
+    assert!(
+        has(&["unsupported.onnx`: node `erf_0` (Erf): the operator `Erf` is not supported; supported: Add,"]),
+        "{errors:#?}"
+    );
+    assert!(has(&["node `leaky_0` (LeakyRelu): the operator `LeakyRelu` is not supported"]), "{errors:#?}");
+    assert!(has(&["truncated.onnx` is not an ONNX model"]), "{errors:#?}");
+    assert!(has(&["cannot read `../tests/data/onnx/nope.onnx`: no such file"]), "{errors:#?}");
+    assert!(
+        has(&["the model's input `x` is not fed: add `x = x`", "tf.placeholder(tf.float32, [None, 3, 6, 6])"]),
+        "{errors:#?}"
+    );
+    assert!(has(&["has no input `X`", "did you mean `x`?"]), "{errors:#?}");
+    assert!(has(&["input `x` has shape [None, 3, 6, 6]", "the tensor fed has [None, 3, 7, 6]"]), "{errors:#?}");
+    assert!(has(&["has no value `prob`", "did you mean `probs`?"]), "{errors:#?}");
+    assert!(has(&["has 2 outputs: pick one, as in `onnx.load(...)[\"probs\"]`"]), "{errors:#?}");
+    assert!(has(&["weights.npz` is a NumPy file, not an ONNX model"]), "{errors:#?}");
+    // Each mistake once, and nothing else: `not_fed` is two (no feed, no output picked).
+    assert_eq!(errors.len(), 12, "{errors:#?}");
+}

@@ -192,17 +192,17 @@ const NUMBERS: &[&str] = &[
 ];
 
 /// xorshift64*: enough randomness to pick mutations, and repeatable.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
@@ -362,7 +362,7 @@ fn generate(rng: &mut Rng) -> String {
 /// and checks what comes out: errors inside the input, and (for errors always, otherwise if
 /// `parse_valid`) an expansion that parses as Rust. `Ok(false)` when the input is not even a token
 /// stream (an unbalanced delimiter: no macro ever receives one).
-fn check(input: &str, parse_valid: bool) -> Result<bool, String> {
+pub fn check(input: &str, parse_valid: bool) -> Result<bool, String> {
     let Ok(tokens) = TokenStream::from_str(&format!("\n{input}")) else { return Ok(false) };
     let last_line = input.lines().count() + 1;
     let output = catch_unwind(AssertUnwindSafe(|| expand(tokens))).map_err(|panic| {
@@ -388,7 +388,7 @@ fn check(input: &str, parse_valid: bool) -> Result<bool, String> {
     Ok(true)
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
+pub fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 

@@ -2,3 +2,4 @@
 
 mod expansion;
 mod fuzz;
+mod fuzz_onnx;
