@@ -16,9 +16,10 @@ include!("../examples/models/autoencoder.rs");
 tfcore::graph! {
     /// Keyword spotting, from ONNX: its weights are int8 with float scales (`DequantizeLinear`),
     /// folded to float32 when the graph compiles.
+    /// Its input, not fed, is the module's placeholder `input_1` ([None, 49, 10, 1]), named and
+    /// shaped as the model declares it.
     pub mod kws_onnx {
-        let input_1 = tf.placeholder(tf.float32, [None, 49, 10, 1]);
-        let probs = onnx.load("tests/data/models/kws/model.onnx", input_1 = input_1);
+        let probs = onnx.load("tests/data/models/kws/model.onnx");
     }
 }
 

@@ -61,6 +61,31 @@ tfcore::graph! {
 // unoptimised build copies it: a thread with room for that (the issue on dynamic shapes is about
 // moving such state off the stack).
 tfcore::graph! {
+    /// A model in the form `torch.onnx.export` writes (`tools/onnx_fixtures.py`): NCHW input
+    /// `input` with a symbolic batch, flattened by `x.view(x.size(0), -1)`. Not fed, the input is
+    /// the module's placeholder `input`.
+    pub mod pytorch_style {
+        let logits = onnx.load("tests/data/onnx/pytorch_style.onnx");
+        let probs = tf.nn.softmax(logits);
+    }
+}
+
+#[test]
+fn a_pytorch_export_matches_onnx_runtime() {
+    let images = floats(include_bytes!("data/onnx/pytorch_style_inputs.npy"), "pytorch_style_inputs.npy");
+    let want = floats(include_bytes!("data/onnx/pytorch_style_logits.npy"), "pytorch_style_logits.npy");
+    let input: Array4<f32, 3, 1, 8, 8> = Array4::from_slice(&images).expect("[3, 1, 8, 8]");
+    let mut sess = pytorch_style::Session::new();
+    let got: Vec<f32> = sess.run(pytorch_style::logits { input: &input }).transpose().iter().copied().collect();
+    let scale = want.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+    let d = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f32::max) / scale;
+    println!("pytorch-style logits vs ONNX Runtime: {d:e}");
+    assert!(d <= 1e-5, "{d:e}");
+    let probs = sess.run(pytorch_style::probs { input: &input });
+    assert!((probs.row(0).sum() - 1.0).abs() < 1e-6);
+}
+
+tfcore::graph! {
     /// The same model with constant weights.
     pub mod autoencoder {
         let x = tf.placeholder(tf.float32, [None, 640]);

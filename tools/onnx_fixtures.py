@@ -7,6 +7,11 @@
 - `ops.onnx`: a small network over every operator the import supports, in the NCHW layout a
   PyTorch export has (input `x` [batch, 3, 6, 6]); outputs `probs` and `features`.
   `ops_inputs.npy` holds 4 inputs and `ops_probs.npy`, `ops_features.npy` ONNX Runtime's outputs.
+- `pytorch_style.onnx`: a small CNN in the form `torch.onnx.export` gives a model that flattens
+  with `x.view(x.size(0), -1)` (`Shape`, `Gather`, `Unsqueeze`, `Concat`, `Reshape`), with
+  PyTorch's names (`input`, `/conv1/Conv`, `onnx::Gemm_...`), plus `Squeeze`/`Unsqueeze` and
+  `Cast`; `pytorch_style_inputs.npy` holds 3 inputs and `pytorch_style_logits.npy` ONNX Runtime's
+  outputs.
 - `unsupported.onnx`: a model with operators the import does not support (`Erf`, `LeakyRelu`).
 - `truncated.onnx`: the first 1000 bytes of `ops.onnx`.
 """
@@ -76,6 +81,40 @@ def ops_model():
     return model
 
 
+def pytorch_style_model():
+    inits = [
+        const("conv1.weight", [4, 1, 3, 3]), const("conv1.bias", [4], 0.1),
+        const("fc.weight", [5, 64], 0.3), const("fc.bias", [5], 0.1),
+        numpy_helper.from_array(np.array(0, np.int64), "onnx::Gather_7"),
+        numpy_helper.from_array(np.array([0], np.int64), "onnx::Unsqueeze_9"),
+        numpy_helper.from_array(np.array([-1], np.int64), "onnx::Concat_11"),
+        numpy_helper.from_array(np.array([1], np.int64), "axis_one"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "conv1.weight", "conv1.bias"], ["/conv1/Conv_output_0"], name="/conv1/Conv", pads=[1, 1, 1, 1], kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["/conv1/Conv_output_0"], ["/relu/Relu_output_0"], name="/relu/Relu"),
+        helper.make_node("MaxPool", ["/relu/Relu_output_0"], ["/pool/MaxPool_output_0"], name="/pool/MaxPool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Shape", ["/pool/MaxPool_output_0"], ["/Shape_output_0"], name="/Shape"),
+        helper.make_node("Gather", ["/Shape_output_0", "onnx::Gather_7"], ["/Gather_output_0"], name="/Gather", axis=0),
+        helper.make_node("Unsqueeze", ["/Gather_output_0", "onnx::Unsqueeze_9"], ["/Unsqueeze_output_0"], name="/Unsqueeze"),
+        helper.make_node("Concat", ["/Unsqueeze_output_0", "onnx::Concat_11"], ["/Concat_output_0"], name="/Concat", axis=0),
+        helper.make_node("Reshape", ["/pool/MaxPool_output_0", "/Concat_output_0"], ["/Reshape_output_0"], name="/Reshape"),
+        helper.make_node("Gemm", ["/Reshape_output_0", "fc.weight", "fc.bias"], ["/fc/Gemm_output_0"], name="/fc/Gemm", alpha=1.0, beta=1.0, transB=1),
+        helper.make_node("Unsqueeze", ["/fc/Gemm_output_0", "axis_one"], ["/Unsqueeze_1_output_0"], name="/Unsqueeze_1"),
+        helper.make_node("Squeeze", ["/Unsqueeze_1_output_0", "axis_one"], ["/Squeeze_output_0"], name="/Squeeze"),
+        helper.make_node("Cast", ["/Squeeze_output_0"], ["logits"], name="/Cast", to=TensorProto.FLOAT),
+    ]
+    graph = helper.make_graph(
+        nodes, "main_graph",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch_size", 1, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", 5])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="pytorch", producer_version="2.5.0")
+    onnx.checker.check_model(model)
+    return model
+
+
 def unsupported_model():
     nodes = [
         helper.make_node("Erf", ["x"], ["e"], name="erf_0"),
@@ -101,6 +140,12 @@ def main():
     np.save(os.path.join(OUT, "ops_probs.npy"), probs)
     np.save(os.path.join(OUT, "ops_features.npy"), features)
     onnx.save(unsupported_model(), os.path.join(OUT, "unsupported.onnx"))
+    torch_path = os.path.join(OUT, "pytorch_style.onnx")
+    onnx.save(pytorch_style_model(), torch_path)
+    images = rng.standard_normal([3, 1, 8, 8]).astype(np.float32)
+    (logits,) = ort.InferenceSession(torch_path, providers=["CPUExecutionProvider"]).run(["logits"], {"input": images})
+    np.save(os.path.join(OUT, "pytorch_style_inputs.npy"), images)
+    np.save(os.path.join(OUT, "pytorch_style_logits.npy"), logits)
     with open(path, "rb") as f:
         head = f.read(1000)
     with open(os.path.join(OUT, "truncated.onnx"), "wb") as f:

@@ -67,7 +67,7 @@ pub fn resolve(def: GraphDef, errors: &mut Errors) -> Graph {
 }
 
 /// Names the generated module defines itself, which a graph cannot also define.
-const RESERVED: &[&str] = &["tf", "Session", "Variables", "GRAPH_DOT", "feeds", "None", "True", "False"];
+pub const RESERVED: &[&str] = &["tf", "Session", "Variables", "GRAPH_DOT", "feeds", "None", "True", "False"];
 
 /// What a name in scope stands for.
 #[derive(Clone)]
@@ -130,6 +130,13 @@ impl Resolver<'_> {
     // A name is defined once, and not as one of the names the generated module uses.
     //   let Session = ...;  // error: `Session` is reserved
     //   let a = 1; let a = 2;  // error: `a` is defined twice
+    /// Names node `id` `name` in the graph and its scope: what an import makes (an ONNX model's
+    /// placeholder or variable) that the block can then use by name.
+    pub fn define(&mut self, name: Ident, id: NodeId) {
+        self.scope.insert(name.to_string(), Binding::Node(id));
+        self.graph.nodes[id].name = Some(name);
+    }
+
     fn check_new_name(&mut self, name: &Ident) -> bool {
         let text = name.to_string();
         if RESERVED.contains(&text.as_str()) || text.starts_with("__") {

@@ -1,5 +1,6 @@
 //! `onnx.load("model.onnx", input_1 = x)`: an ONNX model's graph translated, node by node, into
-//! the graph IR, as if its TF1 calls had been written out. Its initializers become constants
+//! the graph IR, as if its TF1 calls had been written out. An input not fed becomes a placeholder
+//! named after it; `trainable = True` makes the weights variables. Its initializers become constants
 //! (folded as any constant is), `DequantizeLinear` of constant weights is folded here, and every
 //! other node becomes the op TensorFlow would use for it.
 //!
@@ -30,6 +31,7 @@ pub const SUPPORTED: &[&str] = &[
     "Add",
     "AveragePool",
     "BatchNormalization",
+    "Cast",
     "Clip",
     "Concat",
     "Constant",
@@ -38,6 +40,7 @@ pub const SUPPORTED: &[&str] = &[
     "Div",
     "Dropout",
     "Flatten",
+    "Gather",
     "Gemm",
     "GlobalAveragePool",
     "GlobalMaxPool",
@@ -47,11 +50,14 @@ pub const SUPPORTED: &[&str] = &[
     "Mul",
     "Relu",
     "Reshape",
+    "Shape",
     "Sigmoid",
     "Softmax",
+    "Squeeze",
     "Sub",
     "Tanh",
     "Transpose",
+    "Unsqueeze",
 ];
 
 /// A dimension of a value: its size, or `None` for a symbolic one (the batch).
@@ -73,9 +79,15 @@ enum Value {
     Const(Tensor),
     /// Computed when the graph runs. `shape` is the ONNX (logical) shape.
     Node { id: NodeId, shape: Vec<Dim>, layout: Layout },
+    /// An integer vector computed from shapes, as PyTorch's `x.view(x.size(0), -1)` exports
+    /// (`Shape`, `Gather`, `Unsqueeze`, `Concat`): its elements, `None` where a dimension is
+    /// unknown (the batch); `scalar` for a rank-0 one. Known now, up to those.
+    Dims { dims: Vec<Option<i64>>, scalar: bool },
     /// Its node could not be translated (reported).
     Poison,
 }
+
+const DIMS_AS_TENSOR: &str = "a value computed from a tensor's shape is used as a tensor, which is not supported";
 
 /// `onnx.load("file.onnx", input = tensor, ...)` (`pick` `None`: the model's only output) or
 /// `onnx.load(...)["name"]` (the output, or any value of the graph, of that name). `call` is the
@@ -190,25 +202,59 @@ impl<'a> Import<'a, '_, '_> {
             };
             self.values.insert(&inputs[k].name, value);
         }
+        // An input not fed is a placeholder of the module, named after it (`input_1`): a field of
+        // the fetch types, shared by every import that leaves it unfed.
         for (input, fed) in inputs.iter().zip(fed) {
             if fed {
                 continue;
             }
-            self.values.insert(&input.name, Value::Poison);
-            // After a misspelt name, the input it meant is not missing.
-            if !misspelt {
-                let shape: Vec<String> =
-                    declared_shape(input).iter().map(|d| d.map_or("None".to_string(), |n| n.to_string())).collect();
-                let name = identifier(&input.name);
-                let message = format!(
-                    "the model's input `{}` is not fed: add `{name} = x` to the call, with \
-                     `let x = tf.placeholder(tf.float32, [{}]);`",
-                    input.name,
-                    shape.join(", ")
-                );
-                self.error(self.loc, message);
-            }
+            let value = if misspelt { None } else { self.placeholder(input) };
+            self.values.insert(&input.name, value.unwrap_or(Value::Poison));
         }
+    }
+
+    /// The placeholder standing for input `input`: the one an earlier import made, or a new one
+    /// with the input's dtype and shape (`None` for a symbolic dimension).
+    fn placeholder(&mut self, input: &super::proto::ValueInfoProto) -> Option<Value> {
+        let name = identifier(&input.name);
+        let shape = declared_shape(input);
+        let elem = input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).map_or(0, |t| t.elem_type);
+        let existing = self.r.graph.nodes.iter().position(|n| n.name.as_ref().is_some_and(|i| *i == name));
+        if let Some(id) = existing {
+            if matches!(self.r.graph.nodes[id].op, Op::Placeholder { .. })
+                && self.r.graph.nodes[id].written.starts_with("onnx.load")
+            {
+                return Some(Value::Node { id, shape, layout: Layout::Plain });
+            }
+            let message = format!(
+                "the model's input `{}` would be the placeholder `{name}`, but the graph has a `{name}` already: feed the input, as in `onnx.load(\"{}\", {name} = x)`",
+                input.name, self.file
+            );
+            self.error(self.loc, message);
+            return None;
+        }
+        let Some(dtype) = elem_dtype(elem) else {
+            let message = format!(
+                "the model's input `{}` is of type {}, which is not supported",
+                input.name,
+                data_type::name(elem)
+            );
+            self.error(self.loc, message);
+            return None;
+        };
+        if shape.len() > crate::resolve::MAX_RANK {
+            let message = format!(
+                "the model's input `{}` has rank {}; a graph's tensors have rank 4 at most",
+                input.name,
+                shape.len()
+            );
+            self.error(self.loc, message);
+            return None;
+        }
+        let dims = shape.iter().map(|d| d.map_or(crate::ir::DimSpec::None, crate::ir::DimSpec::Known)).collect();
+        let id = self.add(Op::Placeholder { dtype, shape: Some(dims) }, Vec::new());
+        self.r.define(proc_macro2::Ident::new(&name, self.loc.start), id);
+        Some(Value::Node { id, shape, layout: Layout::Plain })
     }
 
     /// The shape of input `input` fed with node `id`: the model's, with its symbolic dimensions
@@ -218,15 +264,7 @@ impl<'a> Import<'a, '_, '_> {
         let declared = declared_shape(input);
         let Op::Placeholder { dtype, shape } = &self.r.graph.nodes[id].op else { return Some(declared) };
         let elem = input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).map_or(0, |t| t.elem_type);
-        let want = match elem {
-            data_type::FLOAT => Some(DType::Float32),
-            data_type::DOUBLE => Some(DType::Float64),
-            data_type::INT32 => Some(DType::Int32),
-            data_type::INT64 => Some(DType::Int64),
-            data_type::UINT8 => Some(DType::UInt8),
-            data_type::BOOL => Some(DType::Bool),
-            _ => None,
-        };
+        let want = elem_dtype(elem);
         let text = |dims: &[Dim]| {
             let dims: Vec<String> = dims.iter().map(|d| d.map_or("None".to_string(), |n| n.to_string())).collect();
             format!("[{}]", dims.join(", "))
@@ -335,6 +373,7 @@ impl<'a> Import<'a, '_, '_> {
         }
         let result = match value {
             Value::Poison => Err(String::new()),
+            Value::Dims { .. } => Err(DIMS_AS_TENSOR.into()),
             Value::Const(t) => self.const_node(&t),
             Value::Node { id, shape, layout } => self.plain(id, &shape, layout),
         };
@@ -391,7 +430,7 @@ impl<'a> Import<'a, '_, '_> {
         let name = self.variable_name(&t.name);
         let variable = crate::ir::Variable { init: constant, trainable: true, storage: crate::ir::Storage::User };
         let id = self.add(Op::Variable(variable), Vec::new());
-        self.r.graph.nodes[id].name = Some(proc_macro2::Ident::new(&name, self.loc.start));
+        self.r.define(proc_macro2::Ident::new(&name, self.loc.start), id);
         Ok(id)
     }
 
@@ -476,10 +515,18 @@ impl<'a> Import<'a, '_, '_> {
                 one(self.batch_norm(input(0)?, c[0], c[1], c[2], c[3], attrs.float("epsilon").unwrap_or(1e-5))?)
             }
             "Reshape" => {
-                let Value::Const(shape) = input(1)? else {
-                    return Err("its shape is computed; only a constant shape is supported".into());
+                let x_shape = shape_of(input(0)?);
+                let target = match input(1)? {
+                    Value::Const(shape) => shape.ints().ok_or("its shape is not of integers")?,
+                    // An unknown element is the input's unknown dimension where it sits (`0`,
+                    // copy it), else the one to work out.
+                    Value::Dims { dims, .. } => dims
+                        .iter()
+                        .enumerate()
+                        .map(|(k, d)| d.unwrap_or(if x_shape.get(k) == Some(&None) { 0 } else { -1 }))
+                        .collect(),
+                    _ => return Err("its shape is computed from tensors; only shapes known now are supported".into()),
                 };
-                let target = shape.ints().ok_or("its shape is not of integers")?;
                 let allow_zero = attrs.int("allowzero").unwrap_or(0) != 0;
                 one(self.reshape(input(0)?, &target, allow_zero)?)
             }
@@ -516,6 +563,107 @@ impl<'a> Import<'a, '_, '_> {
                 }
                 one(self.transpose(x, &perm)?)
             }
+            "Concat" if inputs.iter().flatten().any(|v| matches!(v, Value::Dims { .. })) => {
+                let mut dims = Vec::new();
+                for k in 0..inputs.len() {
+                    match input(k)? {
+                        Value::Dims { dims: d, .. } => dims.extend(d),
+                        Value::Const(t) if t.shape.len() == 1 => {
+                            dims.extend(t.ints().ok_or("it joins floats to a shape")?.into_iter().map(Some))
+                        }
+                        _ => return Err("it joins a shape to a tensor, which is not supported".into()),
+                    }
+                }
+                one(Value::Dims { dims, scalar: false })
+            }
+            "Shape" => {
+                let dims: Vec<Option<i64>> = shape_of(input(0)?).iter().map(|d| d.map(|n| n as i64)).collect();
+                let rank = dims.len() as i64;
+                let clamp = |a: i64| (if a < 0 { a + rank } else { a }).clamp(0, rank) as usize;
+                let (start, end) = (clamp(attrs.int("start").unwrap_or(0)), clamp(attrs.int("end").unwrap_or(rank)));
+                one(Value::Dims { dims: dims[start..end.max(start)].to_vec(), scalar: false })
+            }
+            "Gather" => {
+                let Value::Const(indices) = input(1)? else {
+                    return Err("its indices are computed; only constant indices are supported".into());
+                };
+                let picked = indices.ints().ok_or("its indices are not integers")?;
+                let scalar = indices.shape.is_empty();
+                match input(0)? {
+                    Value::Dims { dims, scalar: false } if attrs.int("axis").unwrap_or(0) == 0 => {
+                        let len = dims.len() as i64;
+                        let at = |i: i64| {
+                            dims.get((if i < 0 { i + len } else { i }) as usize)
+                                .copied()
+                                .ok_or_else(|| format!("index {i} is out of range for {len} elements"))
+                        };
+                        let dims: Result<Vec<Option<i64>>, Fail> = picked.iter().map(|&i| at(i)).collect();
+                        one(Value::Dims { dims: dims?, scalar })
+                    }
+                    _ => Err("only gathering elements of a shape is supported (`x.size(0)`)".into()),
+                }
+            }
+            "Unsqueeze" | "Squeeze" => {
+                let axes: Option<Vec<i64>> = match inputs.get(1).and_then(Option::as_ref) {
+                    Some(Value::Const(t)) => Some(t.ints().ok_or("its axes are not integers")?),
+                    Some(_) => return Err("its axes are computed; only constant axes are supported".into()),
+                    None => attrs.ints("axes").map(<[i64]>::to_vec),
+                };
+                let x = input(0)?;
+                if let Value::Dims { dims, scalar: true } = x {
+                    if node.op_type == "Unsqueeze" && matches!(axes.as_deref(), Some([0] | [-1])) {
+                        return one(Value::Dims { dims: dims.clone(), scalar: false });
+                    }
+                }
+                let shape = shape_of(x);
+                let out = if node.op_type == "Unsqueeze" {
+                    let axes = axes.ok_or("it has no axes")?;
+                    let rank = (shape.len() + axes.len()) as i64;
+                    let mut axes: Vec<usize> =
+                        axes.iter().map(|&a| (if a < 0 { a + rank } else { a }) as usize).collect();
+                    axes.sort_unstable();
+                    if axes.iter().any(|&a| a >= rank as usize) || axes.windows(2).any(|w| w[0] == w[1]) {
+                        return Err(format!("its axes do not fit a result of rank {rank}"));
+                    }
+                    let mut rest = shape.iter();
+                    (0..rank as usize)
+                        .map(|k| if axes.contains(&k) { Some(1) } else { rest.next().copied().flatten() })
+                        .collect::<Vec<Dim>>()
+                } else {
+                    let rank = shape.len() as i64;
+                    let axes: Vec<usize> = match axes {
+                        Some(a) => a.iter().map(|&a| (if a < 0 { a + rank } else { a }) as usize).collect(),
+                        None => (0..shape.len()).filter(|&k| shape[k] == Some(1)).collect(),
+                    };
+                    if axes.iter().any(|&a| shape.get(a) != Some(&Some(1))) {
+                        return Err(format!("it removes an axis of {shape:?} that is not of size 1"));
+                    }
+                    shape.iter().enumerate().filter(|(k, _)| !axes.contains(k)).map(|(_, d)| *d).collect()
+                };
+                let target: Vec<i64> = out.iter().map(|d| d.map_or(-1, |n| n as i64)).collect();
+                one(self.reshape(x, &target, true)?)
+            }
+            "Cast" => {
+                let to = attrs.int("to").ok_or("it has no `to`")? as i32;
+                match input(0)? {
+                    Value::Dims { .. } if matches!(to, data_type::INT64 | data_type::INT32) => one(input(0)?.clone()),
+                    Value::Const(t) => {
+                        let mut t = t.clone();
+                        if !matches!(to, data_type::FLOAT | data_type::DOUBLE) {
+                            t.values.iter_mut().for_each(|v| *v = v.trunc());
+                        }
+                        t.data_type = to;
+                        one(Value::Const(t))
+                    }
+                    Value::Node { id, shape, layout } => {
+                        let dtype = elem_dtype(to)
+                            .ok_or_else(|| format!("a cast to {} is not supported", data_type::name(to)))?;
+                        let id = self.add(Op::Cast(crate::ops::cast::Cast { to: dtype }), vec![*id]);
+                        one(Value::Node { id, shape: shape.clone(), layout: *layout })
+                    }
+                    _ => Err("it casts a shape to floats, which is not supported".into()),
+                }
+            }
             "Concat" => {
                 let values: Result<Vec<&Value>, Fail> = (0..inputs.len()).map(input).collect();
                 one(self.concat(&values?, attrs.int("axis").ok_or("it has no `axis`")?)?)
@@ -544,6 +692,7 @@ impl<'a> Import<'a, '_, '_> {
                     Ok(self.permute(*id, vec![0, 2, 3, 1]))
                 }
             }
+            (Value::Dims { .. }, _) => Err(DIMS_AS_TENSOR.into()),
             (Value::Poison, _) => Err(String::new()),
         }
     }
@@ -930,6 +1079,7 @@ impl<'a> Import<'a, '_, '_> {
                 let id = self.reshape_node(source, &out);
                 Ok(Value::Node { id, shape: out, layout: Layout::Plain })
             }
+            Value::Dims { .. } => Err(DIMS_AS_TENSOR.into()),
             Value::Poison => Err(String::new()),
         }
     }
@@ -950,6 +1100,7 @@ impl<'a> Import<'a, '_, '_> {
                     }
                 }
             }
+            Value::Dims { .. } => Err(DIMS_AS_TENSOR.into()),
             Value::Poison => Err(String::new()),
         }
     }
@@ -1027,6 +1178,19 @@ fn dequantize(x: &Value, scale: &Value, zero: Option<&Value>, attrs: &Attributes
     Ok(Tensor { data_type: scale.data_type, shape: x.shape.clone(), values, name: x.name.clone() })
 }
 
+/// The graph's dtype of an ONNX element type, if it has one.
+fn elem_dtype(elem: i32) -> Option<DType> {
+    match elem {
+        data_type::FLOAT => Some(DType::Float32),
+        data_type::DOUBLE => Some(DType::Float64),
+        data_type::INT32 => Some(DType::Int32),
+        data_type::INT64 => Some(DType::Int64),
+        data_type::UINT8 => Some(DType::UInt8),
+        data_type::BOOL => Some(DType::Bool),
+        _ => None,
+    }
+}
+
 /// The message for an operator the import does not translate.
 fn unsupported(op_type: &str) -> String {
     format!("the operator `{op_type}` is not supported; supported: {}", SUPPORTED.join(", "))
@@ -1037,6 +1201,8 @@ fn shape_of(v: &Value) -> Vec<Dim> {
     match v {
         Value::Const(t) => t.shape.iter().map(|&n| Some(n)).collect(),
         Value::Node { shape, .. } => shape.clone(),
+        Value::Dims { scalar: true, .. } => Vec::new(),
+        Value::Dims { dims, .. } => vec![Some(dims.len())],
         Value::Poison => Vec::new(),
     }
 }
@@ -1070,11 +1236,16 @@ fn declared_shape(input: &super::proto::ValueInfoProto) -> Vec<Dim> {
     .unwrap_or_default()
 }
 
-/// An ONNX name as a Rust identifier: `input:0` is `input_0`.
+/// An ONNX name as a Rust identifier: `input:0` is `input_0`, `conv0.weight` is
+/// `conv0_weight`; a keyword gets a `_` after it (`type_`), a digit or `__` (the generated module's
+/// own names) `onnx_` before it.
 pub fn identifier(name: &str) -> String {
     let mut id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
-    if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
-        id.insert(0, '_');
+    if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) || id.starts_with("__") {
+        id.insert_str(0, "onnx_");
+    }
+    if syn::parse_str::<syn::Ident>(&id).is_err() || crate::resolve::RESERVED.contains(&id.as_str()) {
+        id.push('_');
     }
     id
 }

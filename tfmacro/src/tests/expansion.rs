@@ -338,7 +338,7 @@ fn onnx_mistakes_name_the_file_the_node_and_what_is_supported() {
             let unsupported = onnx.load("../tests/data/onnx/unsupported.onnx", x = x);
             let truncated = onnx.load("../tests/data/onnx/truncated.onnx", x = x);
             let missing = onnx.load("../tests/data/onnx/nope.onnx", x = x);
-            let not_fed = onnx.load("../tests/data/onnx/ops.onnx");
+            let x_taken = onnx.load("../tests/data/onnx/ops.onnx");
             let misnamed = onnx.load("../tests/data/onnx/ops.onnx", X = image);
             let wrong_shape = onnx.load("../tests/data/onnx/ops.onnx", x = image)["probs"];
             let good = tf.placeholder(tf.float32, [None, 3, 6, 6]);
@@ -356,7 +356,7 @@ fn onnx_mistakes_name_the_file_the_node_and_what_is_supported() {
     assert!(has(&["truncated.onnx` is not an ONNX model"]), "{errors:#?}");
     assert!(has(&["cannot read `../tests/data/onnx/nope.onnx`: no such file"]), "{errors:#?}");
     assert!(
-        has(&["the model's input `x` is not fed: add `x = x`", "tf.placeholder(tf.float32, [None, 3, 6, 6])"]),
+        has(&["the model's input `x` would be the placeholder `x`, but the graph has a `x` already"]),
         "{errors:#?}"
     );
     assert!(has(&["has no input `X`", "did you mean `x`?"]), "{errors:#?}");
@@ -364,6 +364,6 @@ fn onnx_mistakes_name_the_file_the_node_and_what_is_supported() {
     assert!(has(&["has no value `prob`", "did you mean `probs`?"]), "{errors:#?}");
     assert!(has(&["has 2 outputs: pick one, as in `onnx.load(...)[\"probs\"]`"]), "{errors:#?}");
     assert!(has(&["weights.npz` is a NumPy file, not an ONNX model"]), "{errors:#?}");
-    // Each mistake once, and nothing else: `not_fed` is two (no feed, no output picked).
+    // Each mistake once, and nothing else: `x_taken` is two (`x` taken, no output picked).
     assert_eq!(errors.len(), 12, "{errors:#?}");
 }

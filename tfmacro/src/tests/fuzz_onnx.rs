@@ -1,5 +1,6 @@
-//! No ONNX file makes the macro panic. Two valid models (`tests/data/onnx/ops.onnx`, every
-//! operator the import supports, and the keyword-spotting model) are mutated, as bytes (bits
+//! No ONNX file makes the macro panic. Three valid models (`tests/data/onnx/ops.onnx`, every
+//! operator the import supports; `pytorch_style.onnx`, PyTorch's shape arithmetic; and the
+//! keyword-spotting model) are mutated, as bytes (bits
 //! flipped, bytes changed, runs deleted or repeated, the file cut short) and as messages (decoded,
 //! then attributes, dimensions, operator types, input names and tensor data changed, and encoded
 //! again, so that the mutations reach the import behind the decoder), written to a file and
@@ -14,10 +15,14 @@ use prost::Message;
 
 const OPS: &[u8] = include_bytes!("../../../tests/data/onnx/ops.onnx");
 const KWS: &[u8] = include_bytes!("../../../tests/data/models/kws/model.onnx");
+const TORCH: &[u8] = include_bytes!("../../../tests/data/onnx/pytorch_style.onnx");
 
 /// The graph that imports the model at `path`: each model's own input and output.
-fn graph(path: &str, kws: bool) -> String {
-    if kws {
+fn graph(path: &str, source: usize) -> String {
+    if source == 2 {
+        return format!("pub mod fuzzed {{ let y = onnx.load({path:?}); }}");
+    }
+    if source == 3 {
         format!(
             "pub mod fuzzed {{ let x = tf.placeholder(tf.float32, [None, 49, 10, 1]); \
              let y = onnx.load({path:?}, input_1 = x); }}"
@@ -153,8 +158,8 @@ fn no_onnx_file_makes_the_macro_panic() {
     let mut failures = Vec::new();
     let mut errors = 0;
     for k in 0..cases {
-        let kws = k % 4 == 3;
-        let source = if kws { KWS } else { OPS };
+        let which = (k % 4) as usize;
+        let source = [OPS, OPS, TORCH, KWS][which];
         let bytes = if k % 2 == 0 {
             let mut bytes = source.to_vec();
             mutate_bytes(&mut bytes, &mut rng);
@@ -166,7 +171,7 @@ fn no_onnx_file_makes_the_macro_panic() {
         };
         let path = dir.join(format!("case{k}.onnx"));
         std::fs::write(&path, &bytes).expect("the case is written");
-        let input = graph(&path.to_string_lossy(), kws);
+        let input = graph(&path.to_string_lossy(), which);
         match check(&input, true) {
             Ok(_) => errors += 1,
             Err(problem) => {
