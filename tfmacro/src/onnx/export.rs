@@ -151,9 +151,8 @@ impl Export<'_> {
                 }
                 Ok(name)
             }
-            Op::Literal(_) => {
-                let ty = self.ty(id)?;
-                let Op::Literal(number) = node.op else { unreachable!("matched above") };
+            Op::Literal(number) => {
+                let (number, ty) = (*number, self.ty(id)?);
                 let value = crate::resolve::convert_number(number, ty.dtype)?;
                 Ok(self.constant(ty.dtype, &[], &[value]))
             }
