@@ -63,39 +63,36 @@ fn the_mlperf_models_run_in_tract() {
     let kws_in = floats(include_bytes!("../../tests/data/models/kws/inputs.npy"));
     let resnet_in = floats(include_bytes!("../../tests/data/models/resnet8/inputs.npy"));
     let auto_in = floats(include_bytes!("../../tests/data/models/autoencoder/inputs.npy"));
+    // `Session::run`'s output (row-major) and the written model, on one input of `shape`.
+    let compare = |model: &str, n: usize, shape: &[usize], x: &[f32], want: Vec<f32>, written: Vec<u8>| {
+        let d = difference(&tract_run(&written, shape, x), &want);
+        println!("{model}, input {n}: {d:e}");
+        assert!(d <= 1e-5, "{model}: {d:e}");
+    };
     for n in [0, 5] {
         let mut kws = keyword_spotting::Session::new();
         let x = &kws_in[n * 490..(n + 1) * 490];
-        let want: Vec<f32> = kws
-            .run(keyword_spotting::probs { x: &Array4::<f32, 1, 49, 10, 1>::from_slice(x).unwrap() })
+        let want = kws
+            .run(keyword_spotting::probs { x: &Array4::<f32, 1, 49, 10, 1>::from_slice(x).expect("[1, 49, 10, 1]") })
             .iter()
             .copied()
             .collect();
-        let got = tract_run(&kws.to_onnx("probs").unwrap(), &[1, 49, 10, 1], x);
-        let d = difference(&got, &want);
-        println!("kws, input {n}: {d:e}");
-        assert!(d <= 1e-5, "kws: {d:e}");
+        compare("kws", n, &[1, 49, 10, 1], x, want, kws.to_onnx("probs").unwrap());
 
         let mut resnet = resnet8::Session::new();
         let x = &resnet_in[n * 3072..(n + 1) * 3072];
-        let want: Vec<f32> = resnet
-            .run(resnet8::probs { x: &Array4::<f32, 1, 32, 32, 3>::from_slice(x).unwrap() })
+        let want = resnet
+            .run(resnet8::probs { x: &Array4::<f32, 1, 32, 32, 3>::from_slice(x).expect("[1, 32, 32, 3]") })
             .iter()
             .copied()
             .collect();
-        let got = tract_run(&resnet.to_onnx("probs").unwrap(), &[1, 32, 32, 3], x);
-        let d = difference(&got, &want);
-        println!("resnet8, input {n}: {d:e}");
-        assert!(d <= 1e-5, "resnet8: {d:e}");
+        compare("resnet8", n, &[1, 32, 32, 3], x, want, resnet.to_onnx("probs").unwrap());
 
         let mut auto = autoencoder::Session::new();
         let x = &auto_in[n * 640..(n + 1) * 640];
-        let want: Vec<f32> =
+        let want =
             auto.run(autoencoder::fc9 { x: &SMatrix::<f32, 1, 640>::from_row_slice(x) }).iter().copied().collect();
-        let got = tract_run(&auto.to_onnx("fc9").unwrap(), &[1, 640], x);
-        let d = difference(&got, &want);
-        println!("autoencoder, input {n}: {d:e}");
-        assert!(d <= 1e-5, "autoencoder: {d:e}");
+        compare("autoencoder", n, &[1, 640], x, want, auto.to_onnx("fc9").unwrap());
     }
 }
 

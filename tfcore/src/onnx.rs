@@ -86,32 +86,20 @@ pub fn model(template: &[u8], blobs: &[(&str, &[u8])], variables: &[u8], names: 
     }
     for name in names {
         let array = npz.get(name)?;
-        let mut raw = Vec::new();
-        let data_type = match array.dtype() {
-            Dtype::Float32 => {
-                array.to_vec::<f32>()?.iter().for_each(|x| raw.extend(x.to_le_bytes()));
-                data_type::FLOAT
-            }
-            Dtype::Float64 => {
-                array.to_vec::<f64>()?.iter().for_each(|x| raw.extend(x.to_le_bytes()));
-                data_type::DOUBLE
-            }
-            Dtype::Int32 => {
-                array.to_vec::<i32>()?.iter().for_each(|x| raw.extend(x.to_le_bytes()));
-                data_type::INT32
-            }
-            Dtype::Int64 => {
-                array.to_vec::<i64>()?.iter().for_each(|x| raw.extend(x.to_le_bytes()));
-                data_type::INT64
-            }
-            Dtype::UInt8 => {
-                raw = array.to_vec::<u8>()?;
-                data_type::UINT8
-            }
-            Dtype::Bool => {
-                raw = array.to_vec::<bool>()?.into_iter().map(u8::from).collect();
-                data_type::BOOL
-            }
+        // ONNX's `raw_data`: the elements little-endian, a bool as one byte.
+        fn raw<T: crate::npy::Element, const N: usize>(
+            array: &crate::npy::Npy,
+            bytes: fn(T) -> [u8; N],
+        ) -> Result<Vec<u8>, NpyError> {
+            Ok(array.to_vec::<T>()?.into_iter().flat_map(bytes).collect())
+        }
+        let (data_type, raw) = match array.dtype() {
+            Dtype::Float32 => (data_type::FLOAT, raw(array, f32::to_le_bytes)?),
+            Dtype::Float64 => (data_type::DOUBLE, raw(array, f64::to_le_bytes)?),
+            Dtype::Int32 => (data_type::INT32, raw(array, i32::to_le_bytes)?),
+            Dtype::Int64 => (data_type::INT64, raw(array, i64::to_le_bytes)?),
+            Dtype::UInt8 => (data_type::UINT8, raw(array, u8::to_le_bytes)?),
+            Dtype::Bool => (data_type::BOOL, raw(array, |b: bool| [u8::from(b)])?),
         };
         graph.initializer.push(TensorProto {
             dims: array.shape().iter().map(|&d| d as i64).collect(),

@@ -218,7 +218,7 @@ impl<'a> Import<'a, '_, '_> {
     fn placeholder(&mut self, input: &super::proto::ValueInfoProto) -> Option<Value> {
         let name = identifier(&input.name);
         let shape = declared_shape(input);
-        let elem = input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).map_or(0, |t| t.elem_type);
+        let elem = elem_type(input);
         let existing = self.r.graph.nodes.iter().position(|n| n.name.as_ref().is_some_and(|i| *i == name));
         if let Some(id) = existing {
             if matches!(self.r.graph.nodes[id].op, Op::Placeholder { .. })
@@ -263,7 +263,7 @@ impl<'a> Import<'a, '_, '_> {
     fn fed_shape(&mut self, id: NodeId, input: &super::proto::ValueInfoProto, fed: &Expr) -> Option<Vec<Dim>> {
         let declared = declared_shape(input);
         let Op::Placeholder { dtype, shape } = &self.r.graph.nodes[id].op else { return Some(declared) };
-        let elem = input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).map_or(0, |t| t.elem_type);
+        let elem = elem_type(input);
         let want = elem_dtype(elem);
         let text = |dims: &[Dim]| {
             let dims: Vec<String> = dims.iter().map(|d| d.map_or("None".to_string(), |n| n.to_string())).collect();
@@ -1176,6 +1176,11 @@ fn dequantize(x: &Value, scale: &Value, zero: Option<&Value>, attrs: &Attributes
         })
         .collect();
     Ok(Tensor { data_type: scale.data_type, shape: x.shape.clone(), values, name: x.name.clone() })
+}
+
+/// An input's declared element type (`0`, undefined, when it declares none).
+fn elem_type(input: &super::proto::ValueInfoProto) -> i32 {
+    input.r#type.as_ref().and_then(|t| t.tensor_type.as_ref()).map_or(0, |t| t.elem_type)
 }
 
 /// The graph's dtype of an ONNX element type, if it has one.
