@@ -131,3 +131,23 @@ fn onnx_imports_give_the_hand_written_graphs_bits() {
         assert!(same(a.as_slice(), b.as_slice()), "autoencoder, input {n}");
     }
 }
+
+/// `run_into` writes what `run` returns over the caller's value: the anomaly detector's last
+/// layer element by element, ResNet-8's softmax (computed whole) by assignment.
+#[test]
+fn run_into_writes_what_run_returns() {
+    let same = |a: &[f32], b: &[f32]| a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
+    let auto_in = floats(include_bytes!("data/models/autoencoder/inputs.npy"), "autoencoder");
+    let resnet_in = floats(include_bytes!("data/models/resnet8/inputs.npy"), "resnet8");
+    let (mut auto, mut resnet) = (autoencoder::Session::new(), resnet8::Session::new());
+    let mut y = SMatrix::<f32, 1, 640>::from_element(f32::NAN);
+    let mut probs = SMatrix::<f32, 1, 10>::from_element(f32::NAN);
+    for n in 0..2 {
+        let x = SMatrix::<f32, 1, 640>::from_row_slice(&auto_in[n * 640..(n + 1) * 640]);
+        auto.run_into(autoencoder::fc9 { x: &x }, &mut y);
+        assert!(same(y.as_slice(), auto.run(autoencoder::fc9 { x: &x }).as_slice()), "autoencoder, input {n}");
+        let x: Array4<f32, 1, 32, 32, 3> = Array4::from_slice(&resnet_in[n * 3072..(n + 1) * 3072]).unwrap();
+        resnet.run_into(resnet8::probs { x: &x }, &mut probs);
+        assert!(same(probs.as_slice(), resnet.run(resnet8::probs { x: &x }).as_slice()), "resnet8, input {n}");
+    }
+}

@@ -19,4 +19,14 @@ pub trait Fetch<S> {
     /// Evaluates the node and what it needs in `session`, applies the assignments it triggers,
     /// and returns its value. Called by the generated `Session::run`.
     fn run(self, session: &mut S) -> Self::Output;
+
+    /// Evaluates the node as [`Fetch::run`] does and writes its value over `out`. Called by the
+    /// generated `Session::run_into`. A node computed element by element is written straight
+    /// into `out`, with no temporary of its size; any other is computed and assigned.
+    fn run_into(self, session: &mut S, out: &mut Self::Output)
+    where
+        Self: Sized,
+    {
+        *out = self.run(session);
+    }
 }

@@ -226,6 +226,21 @@ impl<'g> Body<'g> {
 
     /// The statements computing every materialised node: variable reads, then locals in order.
     pub fn statements(&self, context: Context) -> TokenStream {
+        self.statements_writing(context, None)
+    }
+
+    /// The statements of a `run_into` that writes root `root` element by element over `__out`
+    /// (a `&mut` of its type), if it is a single computed root that can be: `None` for a root
+    /// computed whole (a convolution, a matrix product on its own), stored flat, or a scalar.
+    pub fn statements_into(&self, root: NodeId) -> Option<TokenStream> {
+        let single = self.roots == [root] && self.is_computed_local(root) && self.flat[root].is_none();
+        let rank = self.shape(root).len();
+        (single && rank > 0 && self.fill(root).is_some()).then(|| self.statements_writing(Context::Run, Some(root)))
+    }
+
+    /// The statements computing every materialised node, `into` (if any) written element by
+    /// element over `__out`.
+    fn statements_writing(&self, context: Context, into: Option<NodeId>) -> TokenStream {
         let mut out = TokenStream::new();
         for &id in &self.order {
             if self.form[id] == Form::Variable && context == Context::Run {
@@ -272,6 +287,11 @@ impl<'g> Body<'g> {
                 continue;
             }
             let local = self.local(id);
+            if into == Some(id) {
+                let fill = self.fill(id).unwrap_or_default();
+                out.extend(quote!(let mut #local = __out; #fill));
+                continue;
+            }
             if let (Some(k), Some(fill)) = (self.slot[id], self.fill(id)) {
                 if self.reused[k] {
                     // A shared slot starts as zeros built in place, and each tensor it holds is
@@ -327,11 +347,15 @@ impl<'g> Body<'g> {
             position[id] = pos;
         }
         for &id in self.order.iter().rev() {
-            let at_end = self.roots.contains(&id) || matches!(self.graph.nodes[id].op, Op::Tuple | Op::Assign(_));
-            let read_at = if at_end {
+            // A tuple is built, and an assignment written to the session, after the last
+            // statement; a root computed as a local reads its inputs where it is computed (only its
+            // own storage is kept to the end), any other root where the value is returned.
+            let read_at = if matches!(self.graph.nodes[id].op, Op::Tuple | Op::Assign(_)) {
                 usize::MAX
             } else if self.is_computed_local(id) {
                 position[id]
+            } else if self.roots.contains(&id) {
+                usize::MAX
             } else if self.form[id] == Form::Inline {
                 last_read[id]
             } else {

@@ -234,6 +234,14 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
         pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F) -> F::Output {
             fetch.run(self)
         }
+
+        /// Runs `fetch` as [`Session::run`] does and writes its value over `out`, which the
+        /// caller owns: a result computed element by element (a dense layer, an activation) is
+        /// written there directly, so a large result takes its own size of memory once, not
+        /// twice (the value `run` returns is built, then moved). For firmware with little RAM.
+        pub fn run_into<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F, out: &mut F::Output) {
+            fetch.run_into(self, out)
+        }
     };
     let rng_param = if uses_rng { quote!(__rng) } else { quote!(_) };
     let type_path = format!("{module}::Variables");
@@ -637,7 +645,6 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
         });
         quote!(let #name { #(#field_names: #locals),* } = self;)
     };
-    let statements = body.statements(Context::Run);
     let has_slots = graph
         .variables()
         .iter()
@@ -645,6 +652,42 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
     let writes = body.writes_to_session(has_slots);
     let value = body.value(root);
     let session = if body.uses_session() { quote!(__session) } else { quote!(_) };
+    let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
+    // A root written element by element with nothing after it is computed by `run_into`, straight
+    // into the caller's `out`; `run` is that over zeros of its own. Any other root is computed by
+    // `run`, and `run_into` assigns what it returns (the trait's default).
+    let methods = match body.statements_into(root) {
+        Some(into) if writes.is_empty() => {
+            let zeros = format_ident!("zeros{}", graph.tensor(root).map_or(2, |t| t.shape.len().max(2)));
+            quote! {
+                #allow
+                fn run(self, __session: &mut Session) -> Self::Output {
+                    let mut __out: Self::Output = ::tfcore::__private::#zeros();
+                    ::tfcore::__private::Fetch::run_into(self, __session, &mut __out);
+                    __out
+                }
+
+                #allow
+                fn run_into(self, #session: &mut Session, __out: &mut Self::Output) {
+                    #bind
+                    #into
+                }
+            }
+        }
+        _ => {
+            let statements = body.statements(Context::Run);
+            quote! {
+                #allow
+                fn run(self, #session: &mut Session) -> Self::Output {
+                    #bind
+                    #statements
+                    let __result = #value;
+                    #writes
+                    __result
+                }
+            }
+        }
+    };
     // The impl's header and its braces are spanned on the node's name, so that rustc's notes about
     // the impl point at the `let`. Only those: the tokens inside keep the call site's hygiene, so
     // that `self` in the body is the `self` parameter even when the graph comes out of a
@@ -656,14 +699,7 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
         quote! {
             type Output = #output;
 
-            #[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]
-            fn run(self, #session: &mut Session) -> Self::Output {
-                #bind
-                #statements
-                let __result = #value;
-                #writes
-                __result
-            }
+            #methods
         },
     );
     body.set_span(span);
