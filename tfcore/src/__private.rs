@@ -180,6 +180,53 @@ pub fn sum<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
     total
 }
 
+/// `a[a_at] · b[b_at] + a[a_at + a_step] · b[b_at + b_step] + ...` over `n` terms, summed in
+/// [`sum`]'s order, so it gives `sum`'s bits: the dot product of a matrix product whose operands
+/// are stored (a row or column of an `SMatrix`, or of a buffer). When both lines are contiguous
+/// (steps of 1) it reads them as slices, eight terms at a time with no bounds check per term,
+/// which the compiler turns into vector instructions.
+#[inline]
+pub fn dot<T: Float>(n: usize, a: &[T], a_at: usize, a_step: usize, b: &[T], b_at: usize, b_step: usize) -> T {
+    if a_step == 1 && b_step == 1 {
+        if let (Some(a), Some(b)) = (a.get(a_at..a_at + n), b.get(b_at..b_at + n)) {
+            return dot_lines(a, b);
+        }
+    }
+    sum(n, |k| a[a_at + k * a_step] * b[b_at + k * b_step])
+}
+
+/// [`dot`] of two slices of one length.
+#[inline]
+fn dot_lines<T: Float>(a: &[T], b: &[T]) -> T {
+    let ((a8, a_rest), (b8, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    let mut rest = a_rest.iter().zip(b_rest).map(|(&x, &y)| x * y);
+    let mut total = if !a8.is_empty() {
+        let [a, b, c, d, e, g, h, i] = lanes(a8, b8);
+        a.add(b).add(c.add(d)).add(e.add(g).add(h.add(i)))
+    } else {
+        rest.next().unwrap_or(T::ZERO)
+    };
+    for t in rest {
+        total = total.add(t);
+    }
+    total
+}
+
+/// The eight partial sums of [`dot_lines`]: lane `l` sums the products of the terms `l`, `l + 8`,
+/// `l + 16`... Never inlined: inlined, LLVM vectorises this loop and the lanes' pairwise
+/// combination together and shuffles the lanes on every iteration (4.6× slower, measured on a
+/// 640 × 128 matrix-vector product).
+#[inline(never)]
+fn lanes<T: Float>(a8: &[[T; 8]], b8: &[[T; 8]]) -> [T; 8] {
+    let mut lanes = [T::ZERO; 8];
+    for (x, y) in a8.iter().zip(b8) {
+        for l in 0..8 {
+            lanes[l] = lanes[l].add(x[l] * y[l]);
+        }
+    }
+    lanes
+}
+
 /// The floating-point element types.
 pub trait Float:
     Elem + nalgebra::Scalar + PartialOrd + core::ops::Sub<Output = Self> + core::ops::Mul<Output = Self>
@@ -406,5 +453,19 @@ mod tests {
         assert_eq!(a, b);
         assert!(a.iter().all(|x| (-1.0..1.0).contains(x)));
         assert_eq!(random_uniform_scalar(&mut rng(2), 3.0f32, 3.0), 3.0);
+    }
+
+    #[test]
+    fn dot_gives_sums_bits_for_every_length_and_step() {
+        // Values whose sums round differently in different orders.
+        let a: [f32; 120] = core::array::from_fn(|i| ((i * 37 % 101) as f32 - 50.0) * 1.0e-3 + (i % 7) as f32 * 1.0e4);
+        let b: [f32; 120] = core::array::from_fn(|i| ((i * 53 % 97) as f32 - 48.0) * 0.37 + 1.0 / (i + 1) as f32);
+        for n in 0..40 {
+            for (a_at, a_step, b_at, b_step) in [(0, 1, 0, 1), (3, 1, 5, 1), (1, 3, 0, 1), (2, 1, 4, 2)] {
+                let expected = sum(n, |k| a[a_at + k * a_step] * b[b_at + k * b_step]);
+                let got = dot(n, &a, a_at, a_step, &b, b_at, b_step);
+                assert_eq!(got.to_bits(), expected.to_bits(), "n = {n}, steps {a_step} and {b_step}");
+            }
+        }
     }
 }

@@ -716,6 +716,42 @@ impl<'g> Body<'g> {
         }
     }
 
+    /// The line of rank-2 tensor `id` along axis `along` at index `fixed` of the other axis, as
+    /// its storage holds it: `(slice, start, step)`, element `k` of the line at
+    /// `slice[start + k * step]`. A buffer is row-major, an `SMatrix` column-major. `None` for a
+    /// tensor that is not stored (computed inline) or not of rank 2.
+    pub fn line(
+        &self,
+        id: NodeId,
+        fixed: &TokenStream,
+        along: usize,
+    ) -> Option<(TokenStream, TokenStream, TokenStream)> {
+        let shape = self.shape(id);
+        if shape.len() != 2 || self.overwriting.get() == Some(id) {
+            return None;
+        }
+        let (rows, cols) = (self.names.dim(shape[0]), self.names.dim(shape[1]));
+        let one = quote!(1usize);
+        if let Some(k) = self.flat[id] {
+            let buffer = format_ident!("__f{}", k);
+            let flatten = size_of(&self.buffers[k].shape).0.into_iter().map(|_| quote!(.as_flattened()));
+            let slice = quote!(&#buffer #(#flatten)* [..]);
+            return Some(match along {
+                0 => (slice, quote!(#fixed), cols),
+                _ => (slice, quote!((#fixed) * #cols), one),
+            });
+        }
+        if self.form[id] == Form::Inline {
+            return None;
+        }
+        let local = self.local(id);
+        let slice = quote!(#local.as_slice());
+        Some(match along {
+            0 => (slice, quote!((#fixed) * #rows), one),
+            _ => (slice, quote!(#fixed), rows),
+        })
+    }
+
     /// The element of `id` at `idx` (one index per dimension).
     pub fn elem(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         if self.overwriting.get() == Some(id) {

@@ -153,6 +153,15 @@ impl Rules for MatMul {
         let a_shape = body.shape(a);
         let inner = if self.transpose_a { a_shape[0] } else { a_shape[1] };
         let (i, j) = (&idx[0], &idx[1]);
+        // Stored operands of 8 terms or more are read as lines of their storage (row `i` of `a`,
+        // column `j` of `b`), which vectorises; the terms and their order are the same.
+        let a_line = body.line(a, i, if self.transpose_a { 0 } else { 1 });
+        let b_line = body.line(b, j, if self.transpose_b { 1 } else { 0 });
+        let long = !matches!(inner, Dim::Known(n) if n < 8);
+        if let (true, Some((a, a_at, a_step)), Some((b, b_at, b_step))) = (dtype.is_float() && long, a_line, b_line) {
+            let n = body.names.dim(inner);
+            return quote::quote!(::tfcore::__private::dot(#n, #a, #a_at, #a_step, #b, #b_at, #b_step));
+        }
         let term = |k: TokenStream| {
             let x = if self.transpose_a {
                 body.elem(a, &[k.clone(), i.clone()])

@@ -6,7 +6,7 @@
 //! again, so that the mutations reach the import behind the decoder), written to a file and
 //! imported by a graph, whose expansion must parse as Rust.
 //!
-//! `TFGRAPH_ONNX_FUZZ_CASES` sets how many cases run (300 by default; CI runs 3,000) and
+//! `TFGRAPH_ONNX_FUZZ_CASES` sets how many cases run (300 by default; CI runs 1,500) and
 //! `TFGRAPH_FUZZ_SEED` the seed.
 
 use super::fuzz::{check, env_number, Rng};

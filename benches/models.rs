@@ -1,0 +1,105 @@
+//! The MLPerf Tiny anomaly detector (`examples/models/autoencoder.rs`: ten dense layers, 265,864
+//! weights) at batch 1 and batch 64: the `graph!`-generated inference beside the same layers
+//! written by hand with nalgebra (`DMatrix` products, which go through `matrixmultiply`'s gemm;
+//! at batch 1 also as matrix-vector products `Wᵀ x`, nalgebra's gemv), in one criterion group per
+//! batch size, so that the ratios come from one run on one machine.
+//!
+//! ```text
+//! cargo bench --bench models
+//! python3 tools/tflite_autoencoder.py   # TFLite's interpreter on the same model, right after
+//! ```
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use nalgebra::{DMatrix, DVector, SMatrix};
+use std::hint::black_box;
+use tfcore::npy::{Npy, Npz};
+
+include!("../examples/models/autoencoder.rs");
+
+/// The anomaly detector's layers as `DMatrix` weights and bias rows, read from the same file,
+/// and each weight transposed with its bias as a column, for one input as a column vector.
+struct Layers(Vec<(DMatrix<f32>, DMatrix<f32>)>, Vec<(DMatrix<f32>, DVector<f32>)>);
+
+impl Layers {
+    fn load() -> Layers {
+        let npz = Npz::parse(include_bytes!("../tests/data/models/autoencoder/weights.npz")).expect("weights.npz");
+        let array = |key: &str| -> (Vec<usize>, Vec<f32>) {
+            let a: &Npy = npz.get(key).expect("a weight");
+            (a.shape().to_vec(), a.to_vec::<f32>().expect("float32"))
+        };
+        let rows: Vec<(DMatrix<f32>, DMatrix<f32>)> = (0..10)
+            .map(|l| {
+                let (shape, w) = array(&format!("fc{l}/kernel"));
+                let (_, b) = array(&format!("fc{l}/bias"));
+                (DMatrix::from_row_slice(shape[0], shape[1], &w), DMatrix::from_row_slice(1, b.len(), &b))
+            })
+            .collect();
+        let columns = rows.iter().map(|(w, b)| (w.transpose(), DVector::from_row_slice(b.as_slice()))).collect();
+        Layers(rows, columns)
+    }
+
+    /// One input as a column: `Wᵀ x + b` (matrix-vector products), then relu.
+    fn run_vector(&self, x: &DVector<f32>) -> DVector<f32> {
+        let mut h = x.clone();
+        for (l, (wt, b)) in self.1.iter().enumerate() {
+            h = wt * &h + b;
+            if l < 9 {
+                h.apply(|v| *v = v.max(0.0));
+            }
+        }
+        h
+    }
+
+    /// What a user writes with nalgebra: `x * W + b` row by row, then relu (not after the last).
+    fn run(&self, x: &DMatrix<f32>) -> DMatrix<f32> {
+        let mut h = x.clone();
+        for (l, (w, b)) in self.0.iter().enumerate() {
+            h = &h * w;
+            for mut row in h.row_iter_mut() {
+                row += b;
+            }
+            if l < 9 {
+                h.apply(|v| *v = v.max(0.0));
+            }
+        }
+        h
+    }
+}
+
+fn inputs<const N: usize>() -> SMatrix<f32, N, 640> {
+    let x = Npy::parse(include_bytes!("../tests/data/models/autoencoder/inputs.npy")).expect("inputs.npy");
+    let x = x.to_vec::<f32>().expect("float32");
+    SMatrix::from_fn(|i, j| x[(i % 8) * 640 + j])
+}
+
+fn batch<const N: usize>(c: &mut Criterion, name: &str) {
+    let layers = Layers::load();
+    let x = inputs::<N>();
+    let dx = DMatrix::from_fn(N, 640, |i, j| x[(i, j)]);
+    let mut sess = autoencoder::Session::new();
+    let (generated, by_hand) = (sess.run(autoencoder::fc9 { x: &x }), layers.run(&dx));
+    let worst = generated.iter().zip(by_hand.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-3, "the two disagree by {worst}");
+    let mut group = c.benchmark_group(name);
+    group.bench_function("generated", |b| b.iter(|| sess.run(autoencoder::fc9 { x: black_box(&x) })));
+    group.bench_function("nalgebra DMatrix", |b| b.iter(|| layers.run(black_box(&dx))));
+    if N == 1 {
+        let column = DVector::from_fn(640, |i, _| x[(0, i)]);
+        let by_hand = layers.run_vector(&column);
+        let worst = generated.iter().zip(by_hand.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-3, "the matrix-vector form disagrees by {worst}");
+        group.bench_function("nalgebra DVector", |b| b.iter(|| layers.run_vector(black_box(&column))));
+    }
+    group.finish();
+}
+
+fn autoencoder_batch_1(c: &mut Criterion) {
+    batch::<1>(c, "autoencoder, batch 1");
+}
+
+fn autoencoder_batch_64(c: &mut Criterion) {
+    batch::<64>(c, "autoencoder, batch 64");
+}
+
+criterion_group!(benches, autoencoder_batch_1, autoencoder_batch_64);
+criterion_main!(benches);
