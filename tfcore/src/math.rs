@@ -24,14 +24,17 @@ pub fn expf(x: f32) -> f32 {
     // exp(x) is +inf above ~88.73 and 0 below ~-103.97; clamping keeps k in range (and a NaN
     // stays NaN).
     let x = x.clamp(-104.0, 89.0);
-    let k = (x * LOG2_E + ROUND) - ROUND;
+    let rounded = x * LOG2_E + ROUND;
+    let k = rounded - ROUND;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     let p = ((((0.000_198_756_91 * r + 0.001_398_199_9) * r + 0.008_333_452) * r + 0.041_665_796) * r + 0.166_666_66)
         * r
         + 0.5;
     let y = (p * r) * r + r + 1.0;
-    // 2^k as two normal powers of two: k is in [-150, 129], each half in [-75, 65].
-    let k = k as i32;
+    // 2^k as two normal powers of two: k is in [-150, 129], each half in [-75, 65]. As an integer,
+    // k is in the low bits of `rounded` (1.5 * 2^23 + k): read there rather than with `k as i32`,
+    // whose saturating conversion keeps the loops around it from vectorising well.
+    let k = rounded.to_bits() as i32 - ROUND.to_bits() as i32;
     let half = k >> 1;
     let scale = |e: i32| f32::from_bits(((e + 127) as u32) << 23);
     y * scale(half) * scale(k - half)
