@@ -105,11 +105,15 @@ fn autoencoder_matches_tensorflow() {
     });
 }
 
+/// Whether two outputs are the same floats, bit for bit.
+fn same_bits(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits())
+}
+
 /// The ONNX imports compute what the hand-written graphs compute, bit for bit: the same ops in
 /// the same order (the import's NCHW bookkeeping adds no arithmetic).
 #[test]
 fn onnx_imports_give_the_hand_written_graphs_bits() {
-    let same = |a: &[f32], b: &[f32]| a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
     let kws_in = floats(include_bytes!("data/models/kws/inputs.npy"), "kws");
     let resnet_in = floats(include_bytes!("data/models/resnet8/inputs.npy"), "resnet8");
     let auto_in = floats(include_bytes!("data/models/autoencoder/inputs.npy"), "autoencoder");
@@ -120,15 +124,15 @@ fn onnx_imports_give_the_hand_written_graphs_bits() {
         let x: Array4<f32, 1, 49, 10, 1> = Array4::from_slice(&kws_in[n * 490..(n + 1) * 490]).unwrap();
         let a = kws.run(keyword_spotting::probs { x: &x });
         let b = kws_imported.run(kws_onnx::probs { input_1: &x });
-        assert!(same(a.as_slice(), b.as_slice()), "kws, input {n}");
+        assert!(same_bits(a.as_slice(), b.as_slice()), "kws, input {n}");
         let x: Array4<f32, 1, 32, 32, 3> = Array4::from_slice(&resnet_in[n * 3072..(n + 1) * 3072]).unwrap();
         let a = resnet.run(resnet8::probs { x: &x });
         let b = resnet_imported.run(resnet8_onnx::probs { image: &x });
-        assert!(same(a.as_slice(), b.as_slice()), "resnet8, input {n}");
+        assert!(same_bits(a.as_slice(), b.as_slice()), "resnet8, input {n}");
         let x = SMatrix::<f32, 1, 640>::from_row_slice(&auto_in[n * 640..(n + 1) * 640]);
         let a = auto.run(autoencoder::fc9 { x: &x });
         let b = auto_imported.run(autoencoder_onnx::decoded { x: &x });
-        assert!(same(a.as_slice(), b.as_slice()), "autoencoder, input {n}");
+        assert!(same_bits(a.as_slice(), b.as_slice()), "autoencoder, input {n}");
     }
 }
 
@@ -136,7 +140,6 @@ fn onnx_imports_give_the_hand_written_graphs_bits() {
 /// layer element by element, ResNet-8's softmax (computed whole) by assignment.
 #[test]
 fn run_into_writes_what_run_returns() {
-    let same = |a: &[f32], b: &[f32]| a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits());
     let auto_in = floats(include_bytes!("data/models/autoencoder/inputs.npy"), "autoencoder");
     let resnet_in = floats(include_bytes!("data/models/resnet8/inputs.npy"), "resnet8");
     let (mut auto, mut resnet) = (autoencoder::Session::new(), resnet8::Session::new());
@@ -145,9 +148,9 @@ fn run_into_writes_what_run_returns() {
     for n in 0..2 {
         let x = SMatrix::<f32, 1, 640>::from_row_slice(&auto_in[n * 640..(n + 1) * 640]);
         auto.run_into(autoencoder::fc9 { x: &x }, &mut y);
-        assert!(same(y.as_slice(), auto.run(autoencoder::fc9 { x: &x }).as_slice()), "autoencoder, input {n}");
+        assert!(same_bits(y.as_slice(), auto.run(autoencoder::fc9 { x: &x }).as_slice()), "autoencoder, input {n}");
         let x: Array4<f32, 1, 32, 32, 3> = Array4::from_slice(&resnet_in[n * 3072..(n + 1) * 3072]).unwrap();
         resnet.run_into(resnet8::probs { x: &x }, &mut probs);
-        assert!(same(probs.as_slice(), resnet.run(resnet8::probs { x: &x }).as_slice()), "resnet8, input {n}");
+        assert!(same_bits(probs.as_slice(), resnet.run(resnet8::probs { x: &x }).as_slice()), "resnet8, input {n}");
     }
 }
