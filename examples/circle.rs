@@ -5,14 +5,19 @@
 //! ```text
 //! cargo run --release --example circle
 //! cargo run --release --example circle -- --help
+//! cargo run --release --example circle -- --points 1000000 --batch-size 1000 --epochs 20
 //! ```
+//!
+//! The points are a `DMatrix` (any number of them, or the rows of a CSV file) fed to the
+//! placeholder `X`, whose `[None, 2]` shape takes matrices of run-time size; mini-batches are
+//! views of its rows, not copies.
 
 use plotters::prelude::*;
 use rand::{RngExt, SeedableRng};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tfcore::graph;
-use tfcore::nalgebra::{SMatrix, SVector};
+use tfcore::nalgebra::{DMatrix, DVector};
 
 graph! {
     /// The seed's neural network, line for line. One line differs: the learning rate is a
@@ -56,10 +61,6 @@ graph! {
 /// The squared radius of the seed's circle: a point is inside if x² + y² < 0.5.
 const CIRCLE_RADIUS: f32 = 0.5;
 
-/// The training set sizes this example is compiled for: a size is the const generic of the
-/// placeholder `X`'s `None` dimension, so each one is its own monomorphisation.
-const POINT_COUNTS: [usize; 7] = [64, 100, 250, 500, 1000, 2000, 4000];
-
 /// The map of the learned region: this many columns and rows, classified in one run.
 const MAP_WIDTH: usize = 60;
 const MAP_HEIGHT: usize = 24;
@@ -71,6 +72,8 @@ const PICTURE_SIDE: usize = 400;
 #[derive(Debug)]
 struct Options {
     points: usize,
+    data: Option<PathBuf>,
+    batch_size: Option<usize>,
     epochs: usize,
     learning_rate: f32,
     seed: u64,
@@ -86,9 +89,12 @@ The seed's circle classifier: learns which points of [-1, 1]² lie inside x² + 
 Usage: cargo run --release --example circle -- [OPTIONS]
 
 Options:
-  --points N          training points, one of 64, 100, 250, 500, 1000, 2000, 4000
-                      (compiled-in sizes: a feed's row count is a const generic) [default: 1000]
-  --epochs N          full-batch gradient-descent steps [default: 10000]
+  --points N          random training points [default: 1000]
+  --data FILE.csv     train on the rows `x,y,label` of a CSV file instead (label 0 or 1;
+                      a first line `x,y,label` is a header)
+  --batch-size B      train by mini-batches of B points, shuffled every epoch
+                      [default: the whole training set, one step per epoch]
+  --epochs N          passes over the training set [default: 10000]
   --learning-rate LR  the optimiser's learning rate [default: circle::LEARNING_RATE = 0.002]
   --seed N            seed of the training points and of the initial weights [default: 1]
   --picture PATH      where to write the PNG of the learned region and the loss curve
@@ -106,6 +112,8 @@ Options:
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         points: 1000,
+        data: None,
+        batch_size: None,
         epochs: 10000,
         learning_rate: circle::LEARNING_RATE,
         seed: 1,
@@ -124,6 +132,11 @@ fn parse_options() -> Result<Options, String> {
         let invalid = |what: &str| format!("`{flag} {value}`: expected {what}");
         match flag.as_str() {
             "--points" => options.points = value.parse().map_err(|_| invalid("a number"))?,
+            "--data" => options.data = Some(PathBuf::from(value)),
+            "--batch-size" => match value.parse() {
+                Ok(b) if b > 0 => options.batch_size = Some(b),
+                _ => return Err(invalid("a positive number")),
+            },
             "--epochs" => options.epochs = value.parse().map_err(|_| invalid("a number"))?,
             "--learning-rate" => {
                 options.learning_rate = value.parse().map_err(|_| invalid("a number"))?;
@@ -139,8 +152,8 @@ fn parse_options() -> Result<Options, String> {
             _ => return Err(format!("unknown option `{flag}` (see --help)")),
         }
     }
-    if !POINT_COUNTS.contains(&options.points) {
-        return Err(format!("--points {}: this example is compiled for {:?} points", options.points, POINT_COUNTS));
+    if options.points == 0 {
+        return Err("--points 0: there is nothing to train on".to_string());
     }
     Ok(options)
 }
@@ -153,43 +166,79 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // The training step keeps the whole batch on the stack: give it room.
-    let run = std::thread::Builder::new().stack_size(64 << 20).spawn(move || match options.points {
-        64 => train::<64>(&options),
-        100 => train::<100>(&options),
-        250 => train::<250>(&options),
-        500 => train::<500>(&options),
-        1000 => train::<1000>(&options),
-        2000 => train::<2000>(&options),
-        _ => train::<4000>(&options),
-    });
-    match run.map(|handle| handle.join()) {
-        Ok(Ok(Ok(()))) => ExitCode::SUCCESS,
-        Ok(Ok(Err(message))) => {
+    match train(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
             eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-        _ => {
-            eprintln!("error: the training thread failed");
             ExitCode::FAILURE
         }
     }
 }
 
 /// `n` random points of [-1, 1]² and whether each is inside the circle, as the seed makes them.
-fn training_set<const N: usize>(seed: u64) -> (Box<SMatrix<f32, N, 2>>, Box<SVector<u8, N>>) {
+fn training_set(n: usize, seed: u64) -> (DMatrix<f32>, DVector<u8>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let random_spots = Box::new(SMatrix::<f32, N, 2>::from_fn(|_, _| rng.random::<f32>() * 2.0 - 1.0));
-    let is_inside_circle = Box::new(SVector::<u8, N>::from_fn(|i, _| {
+    let random_spots = DMatrix::<f32>::from_fn(n, 2, |_, _| rng.random::<f32>() * 2.0 - 1.0);
+    let is_inside_circle = DVector::<u8>::from_fn(n, |i, _| {
         let (x, y) = (random_spots[(i, 0)], random_spots[(i, 1)]);
         u8::from(x * x + y * y < CIRCLE_RADIUS)
-    }));
+    });
     (random_spots, is_inside_circle)
 }
 
-fn train<const N: usize>(options: &Options) -> Result<(), String> {
-    let (random_spots, is_inside_circle) = training_set::<N>(options.seed);
-    let (x, y) = (&*random_spots, &*is_inside_circle);
+/// The rows `x,y,label` of the CSV file at `path`: every line a point, or an error naming the line
+/// and what is wrong with it (no line is skipped but blank ones and a first line `x,y,label`).
+fn read_csv(path: &std::path::Path) -> Result<(DMatrix<f32>, DVector<u8>), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (mut points, mut labels) = (Vec::new(), Vec::new());
+    for (k, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || (k == 0 && line.replace(' ', "") == "x,y,label") {
+            continue;
+        }
+        let at = |what: String| format!("{}:{}: {what}", path.display(), k + 1);
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [x, y, label] = fields[..] else {
+            return Err(at(format!("expected 3 fields `x,y,label`, found {}: `{line}`", fields.len())));
+        };
+        let coordinate = |name: &str, text: &str| match text.parse::<f32>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(at(format!("{name} `{text}` is not a finite number"))),
+        };
+        points.push([coordinate("x", x)?, coordinate("y", y)?]);
+        labels.push(match label {
+            "0" => 0,
+            "1" => 1,
+            _ => return Err(at(format!("label `{label}` is not 0 or 1"))),
+        });
+    }
+    if points.is_empty() {
+        return Err(format!("{}: no rows `x,y,label`", path.display()));
+    }
+    Ok((DMatrix::from_fn(points.len(), 2, |i, j| points[i][j]), DVector::from_vec(labels)))
+}
+
+/// Shuffles the rows of `x` and `y` together (Fisher–Yates), in place.
+fn shuffle(x: &mut DMatrix<f32>, y: &mut DVector<u8>, rng: &mut rand::rngs::StdRng) {
+    for i in (1..x.nrows()).rev() {
+        let j = rng.random_range(0..=i);
+        x.swap_rows(i, j);
+        y.swap_rows(i, j);
+    }
+}
+
+/// A run of a fetch fed the shapes `train` builds, which cannot fail.
+fn fed<T>(result: Result<T, tfcore::FeedError>) -> Result<T, String> {
+    result.map_err(|e| e.to_string())
+}
+
+fn train(options: &Options) -> Result<(), String> {
+    let (mut x, mut y) = match &options.data {
+        Some(path) => read_csv(path)?,
+        None => training_set(options.points, options.seed),
+    };
+    let n = x.nrows();
+    let mut shuffler = rand::rngs::StdRng::seed_from_u64(options.seed ^ 0x5eed);
     let mut sess = match &options.load_checkpoint {
         Some(path) => {
             let json = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -201,21 +250,34 @@ fn train<const N: usize>(options: &Options) -> Result<(), String> {
         None => circle::Session::with_seed(options.seed),
     };
     let mut losses = Vec::with_capacity(options.epochs + 1);
+    let batch = options.batch_size.unwrap_or(n).min(n);
     println!(
-        "Training on {N} points ({} inside the circle) for {} epochs at learning rate {}",
+        "Training on {n} points ({} inside the circle) for {} epochs at learning rate {}{}",
         y.iter().filter(|&&label| label == 1).count(),
         options.epochs,
-        options.learning_rate
+        options.learning_rate,
+        if batch < n { format!(", in mini-batches of {batch}") } else { String::new() }
     );
+    let learning_rate = options.learning_rate;
+    let every = if batch < n { 1 } else { 100 };
     for i in 0..options.epochs {
-        let loss = sess.run(circle::loss { X: x, Y: y });
+        let loss = fed(sess.run(circle::loss { X: &x, Y: &y }))?;
         losses.push(loss);
-        if i % 100 == 0 {
+        if i % every == 0 {
             println!("Loss after {i} runs: {loss:.6}");
         }
-        sess.run(circle::train_step { X: x, Y: y, learning_rate: options.learning_rate });
+        if batch < n {
+            shuffle(&mut x, &mut y, &mut shuffler);
+            for start in (0..n).step_by(batch) {
+                let len = batch.min(n - start);
+                let (bx, by) = (x.rows(start, len), y.rows(start, len));
+                fed(sess.run(circle::train_step { X: &bx, Y: &by, learning_rate }))?;
+            }
+        } else {
+            fed(sess.run(circle::train_step { X: &x, Y: &y, learning_rate }))?;
+        }
     }
-    let final_loss = sess.run(circle::loss { X: x, Y: y });
+    let final_loss = fed(sess.run(circle::loss { X: &x, Y: &y }))?;
     losses.push(final_loss);
     println!("Final loss after {} runs: {final_loss:.6}", options.epochs);
 
@@ -224,10 +286,10 @@ fn train<const N: usize>(options: &Options) -> Result<(), String> {
     println!("Output for [1, 1]: {} (hopefully close to [1, 0]: outside)", tfcore::display(&one_one.transpose()));
     println!("Output for [0, 0]: {} (hopefully close to [0, 1]: inside)", tfcore::display(&zero_zero.transpose()));
 
-    let output = sess.run(circle::output_layer { X: x });
-    let correct = (0..N).filter(|&i| inside(&output, i) == (y[i] == 1)).count();
-    let accuracy = correct as f64 / N as f64;
-    println!("Training accuracy: {accuracy:.3} ({correct} of {N} points)");
+    let output = fed(sess.run(circle::output_layer { X: &x }))?;
+    let correct = (0..n).filter(|&i| inside(&output, i) == (y[i] == 1)).count();
+    let accuracy = correct as f64 / n as f64;
+    println!("Training accuracy: {accuracy:.3} ({correct} of {n} points)");
 
     if let Some(path) = &options.save_checkpoint {
         let json = serde_json::to_string_pretty(sess.variables()).map_err(|e| e.to_string())?;
@@ -236,7 +298,7 @@ fn train<const N: usize>(options: &Options) -> Result<(), String> {
     }
     if let Some(path) = &options.export_weights {
         let header = format!(
-            "// The seed's circle classifier, trained by `cargo run --release --example circle -- --points {N} --epochs {} \
+            "// The seed's circle classifier, trained by `cargo run --release --example circle -- --points {n} --epochs {} \
              --learning-rate {} --seed {}`:\n// training accuracy {accuracy:.3}. Written by `Variables::to_rust_const`.\n",
             options.epochs, options.learning_rate, options.seed
         );
@@ -244,8 +306,8 @@ fn train<const N: usize>(options: &Options) -> Result<(), String> {
         println!("Weights written as Rust source to {}", path.display());
     }
 
-    print_map(&mut sess);
-    draw_picture(&mut sess, x, y, &losses, &options.picture)?;
+    print_map(&mut sess)?;
+    draw_picture(&mut sess, &x, &y, &losses, &options.picture)?;
     println!(
         "Picture: {} (left: the learned region, dark inside, the true circle in red, training points white inside \
          and black outside; right: the loss per epoch, log scale, grey lines at powers of ten)",
@@ -262,7 +324,7 @@ fn write_file(path: &std::path::Path, text: &str) -> Result<(), String> {
 }
 
 /// The seed's rule: a point is outside if the first output is greater than 0.5, inside otherwise.
-fn inside<const R: usize>(output: &SMatrix<f32, R, 2>, i: usize) -> bool {
+fn inside(output: &DMatrix<f32>, i: usize) -> bool {
     output[(i, 0)] <= 0.5
 }
 
@@ -275,16 +337,16 @@ fn cell(column: usize, row: usize, width: usize, height: usize) -> (f32, f32) {
 
 /// Runs `output_layer` for a grid of points and prints what the network learned: `#` inside,
 /// `.` outside, `!` where that disagrees with the true circle.
-fn print_map(sess: &mut circle::Session) {
-    let grid = Box::new(SMatrix::<f32, MAP_POINTS, 2>::from_fn(|k, j| {
+fn print_map(sess: &mut circle::Session) -> Result<(), String> {
+    let grid = DMatrix::<f32>::from_fn(MAP_POINTS, 2, |k, j| {
         let (x, y) = cell(k % MAP_WIDTH, k / MAP_WIDTH, MAP_WIDTH, MAP_HEIGHT);
         if j == 0 {
             x
         } else {
             y
         }
-    }));
-    let output = sess.run(circle::output_layer { X: &*grid });
+    });
+    let output = fed(sess.run(circle::output_layer { X: &grid }))?;
     println!("\nWhat the network learned over [-1, 1]² ('#' inside, '.' outside, '!' where it disagrees with the true circle):");
     for row in 0..MAP_HEIGHT {
         let line: String = (0..MAP_WIDTH)
@@ -301,15 +363,16 @@ fn print_map(sess: &mut circle::Session) {
         println!("  {line}");
     }
     println!();
+    Ok(())
 }
 
 /// A PNG: on the left the probability of "inside" over [-1, 1]² (dark inside), the true circle in
 /// red and the training points (white inside, black outside); on the right the loss curve, on a
 /// log scale with a grey line at each power of ten.
-fn draw_picture<const N: usize>(
+fn draw_picture(
     sess: &mut circle::Session,
-    x: &SMatrix<f32, N, 2>,
-    y: &SVector<u8, N>,
+    x: &DMatrix<f32>,
+    y: &DVector<u8>,
     losses: &[f32],
     path: &std::path::Path,
 ) -> Result<(), String> {
@@ -325,7 +388,7 @@ fn draw_picture<const N: usize>(
         (origin.0 + ((px + 1.0) / 2.0 * side as f32) as i32, origin.1 + ((1.0 - py) / 2.0 * side as f32) as i32)
     };
     for row in 0..PICTURE_SIDE {
-        let points = SMatrix::<f32, PICTURE_SIDE, 2>::from_fn(|column, j| {
+        let points = DMatrix::<f32>::from_fn(PICTURE_SIDE, 2, |column, j| {
             let (px, py) = cell(column, row, PICTURE_SIDE, PICTURE_SIDE);
             if j == 0 {
                 px
@@ -333,7 +396,7 @@ fn draw_picture<const N: usize>(
                 py
             }
         });
-        let output = sess.run(circle::output_layer { X: &points });
+        let output = fed(sess.run(circle::output_layer { X: &points }))?;
         for column in 0..PICTURE_SIDE {
             let shade = (255.0 * output[(column, 0)]) as u8;
             let colour = RGBColor(shade / 2 + 100, shade / 2 + 110, shade / 3 + 170);
@@ -348,7 +411,7 @@ fn draw_picture<const N: usize>(
         })
         .collect();
     root.draw(&PathElement::new(circle_edge, RED.stroke_width(2))).map_err(error)?;
-    for i in 0..N {
+    for i in 0..x.nrows() {
         let colour = if y[i] == 1 { WHITE } else { BLACK };
         root.draw(&Circle::new(to_pixel(x[(i, 0)], x[(i, 1)]), 2, colour.filled())).map_err(error)?;
     }

@@ -85,3 +85,26 @@ fn running_fetches_allocates_nothing() {
     // The count is real: a heap allocation made here is seen.
     assert_eq!(allocations(|| drop(std::hint::black_box(vec![1u8; 8]))), 1);
 }
+
+/// Fed with run-time sizes, the temporaries live in the session's workspace: a run that needs more
+/// than it holds (the first, a larger batch, a fetch with more temporaries) grows it, and any run
+/// after that of the same size or a smaller one allocates nothing.
+#[test]
+fn a_workspace_grows_once_and_is_reused() {
+    use tfcore::nalgebra::{DMatrix, DVector};
+    let mut sess = classifier::Session::new();
+    let x = DMatrix::<f32>::from_fn(500, 2, |i, j| (i as f32 - 250.0) / 250.0 + j as f32);
+    let y = DVector::<u8>::from_fn(500, |i, _| (i % 3) as u8);
+    assert!(allocations(|| sess.run(classifier::train_step { X: &x, Y: &y }).unwrap()) > 0);
+    assert_eq!(allocations(|| sess.run(classifier::train_step { X: &x, Y: &y }).unwrap()), 0);
+    sess.run(classifier::adam_step { X: &x, Y: &y }).unwrap();
+    assert_eq!(allocations(|| sess.run(classifier::adam_step { X: &x, Y: &y }).unwrap()), 0);
+    assert_eq!(allocations(|| sess.run(classifier::train_step { X: &x, Y: &y }).unwrap()), 0);
+    let (small_x, small_y) = (x.rows(100, 200), y.rows(100, 200));
+    assert_eq!(allocations(|| sess.run(classifier::train_step { X: &small_x, Y: &small_y }).unwrap()), 0);
+    let mut loss = 0.0;
+    assert_eq!(allocations(|| loss = sess.run(classifier::loss { X: &small_x, Y: &small_y }).unwrap()), 0);
+    assert!(loss.is_finite() && loss > 0.0);
+    // A fetched value of run-time size is a new `DMatrix`: its one allocation.
+    assert_eq!(allocations(|| drop(sess.run(classifier::output { X: &x }).unwrap())), 1);
+}

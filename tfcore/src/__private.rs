@@ -5,10 +5,14 @@
 //! element type and the matrix sizes, and all math is plain Rust (tfgraph's own `expf`, `libm` for
 //! the rest), so that a host build and a Cortex-M build of the same graph give the same bits.
 
+pub use crate::__with_alloc as with_alloc;
 pub use crate::__with_serde as with_serde;
 pub use crate::__with_std as with_std;
 pub use crate::array::{Array3, Array4};
 pub use crate::export::{RustConst, ToRust};
+#[cfg(feature = "alloc")]
+pub use crate::feed::{dynamic_matrix, dynamic_vector, split};
+pub use crate::feed::{FeedError, Workspace};
 pub use crate::fetch::Fetch;
 pub use crate::math::{expf, max_of, sigmoidf, window_argmax, window_count, window_max};
 #[cfg(feature = "std")]
@@ -19,6 +23,8 @@ pub use crate::unknown::Unknown;
 pub use crate::DEFAULT_SEED;
 pub use libm::{exp, fabs, fabsf, log, logf, sqrt, sqrtf, tanh, tanhf};
 pub use nalgebra::{ArrayStorage, SMatrix, SVector};
+#[cfg(feature = "alloc")]
+pub use nalgebra::{DMatrix, DVector, Dim, Dyn, Matrix, RawStorage, U1};
 #[cfg(feature = "serde")]
 pub use serde;
 
@@ -293,15 +299,25 @@ pub fn softmax_vector<T: Float, const N: usize>(x: &SVector<T, N>) -> SVector<T,
 /// `tf.nn.softmax` along the last axis of a row-major tensor `x` whose rows have `c` elements,
 /// into `out`, by the arithmetic of [`softmax_rows`].
 fn softmax_slice<T: Float>(x: &[T], out: &mut [T], c: usize) {
-    for (row, out) in x.chunks(c).zip(out.chunks_mut(c)) {
-        let mut max = row[0];
-        for &v in &row[1..] {
-            if v > max {
-                max = v;
+    softmax_by(c, |i, j| x[i * c + j], out);
+}
+
+/// `tf.nn.softmax` along the last axis of a tensor of `out.len() / c` rows of `c` elements, element
+/// `j` of row `i` read as `x(i, j)`, written row-major into `out`, by the arithmetic of
+/// [`softmax_rows`]. For tensors of run-time size, whose input may be a view of a feed.
+pub fn softmax_by<T: Float>(c: usize, x: impl Fn(usize, usize) -> T, out: &mut [T]) {
+    if c == 0 {
+        return;
+    }
+    for (i, out) in out.chunks_mut(c).enumerate() {
+        let mut max = x(i, 0);
+        for j in 1..c {
+            if x(i, j) > max {
+                max = x(i, j);
             }
         }
-        for (o, &v) in out.iter_mut().zip(row) {
-            *o = (v - max).exp();
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = (x(i, j) - max).exp();
         }
         let scale = sum(c, |j| out[j]).recip();
         for o in out.iter_mut() {

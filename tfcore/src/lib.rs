@@ -45,6 +45,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
@@ -94,6 +96,25 @@ macro_rules! __with_std {
     ($($item:item)*) => {};
 }
 
+/// Emits the items only when tfcore's `alloc` feature is on: the fetches that take feeds of
+/// run-time size (`DMatrix`, views). Not public API.
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_alloc {
+    ($($item:item)*) => {
+        $($item)*
+    };
+}
+
+/// Without `alloc`: nothing.
+#[cfg(not(feature = "alloc"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_alloc {
+    ($($item:item)*) => {};
+}
+
 pub use nalgebra;
 pub use tfmacro::graph;
 
@@ -113,6 +134,7 @@ pub mod __private;
 mod array;
 mod display;
 mod export;
+mod feed;
 mod fetch;
 #[doc(hidden)]
 pub mod math;
@@ -122,6 +144,7 @@ mod unknown;
 pub use array::{Array3, Array4};
 pub use display::{display, Display, Tensor};
 pub use export::{RustConst, ToRust};
+pub use feed::FeedError;
 pub use fetch::Fetch;
 pub use unknown::Unknown;
 

@@ -63,11 +63,60 @@ pub struct Body<'g> {
     /// The position (in `order`) of the last computed local whose code reads each node.
     last_read: Vec<usize>,
     fresh: Cell<usize>,
+    /// Whether `None` dimensions are run-time sizes (feeds of run-time size): then every computed
+    /// tensor of such a shape is stored flat in the session's workspace, and the `None`
+    /// dimensions are locals rather than const generics.
+    dynamic: bool,
 }
 
 impl<'g> Body<'g> {
     /// Plans the computation of `roots`, each of which is returned materialised.
     pub fn new(graph: &'g Graph, names: &'g Names, roots: &[NodeId]) -> Body<'g> {
+        Body::planned(graph, names, roots, false)
+    }
+
+    /// Plans the computation of `roots` for feeds of run-time size: every computed tensor with a
+    /// `None` dimension is stored flat in the workspace. `None` if the computation holds something
+    /// that has no such form (a random tensor of run-time shape, a result of rank 3 or more with a
+    /// `None` dimension), or a `None` dimension no feed gives.
+    pub fn new_dynamic(graph: &'g Graph, names: &'g Names, roots: &[NodeId], feeds: &[NodeId]) -> Option<Body<'g>> {
+        let body = Body::planned(graph, names, roots, true);
+        let mut given = Vec::new();
+        for &p in feeds {
+            given.extend(body.shape(p).iter().filter_map(|d| match d {
+                Dim::Sym(s) => Some(*s),
+                Dim::Known(_) => None,
+            }));
+        }
+        for &id in &body.order {
+            let shape = body.shape(id);
+            if shape.iter().any(|d| matches!(d, Dim::Sym(s) if !given.contains(s))) {
+                return None;
+            }
+            let sym = shape.iter().any(|d| matches!(d, Dim::Sym(_)));
+            if !sym {
+                continue;
+            }
+            let flat_form = body.by_element(id)
+                || body.graph.nodes[id]
+                    .op
+                    .rules()
+                    .is_some_and(|r| r.materialise_flat(&body, id, &quote!(__out)).is_some());
+            let stored = body.is_computed_local(id) && body.flat[id].is_some() && flat_form;
+            let ok = match body.form[id] {
+                Form::Feed => shape.len() <= 2,
+                Form::Inline | Form::Unused => true,
+                Form::Local if stored => shape.len() <= 2 || !body.roots.contains(&id),
+                _ => false,
+            };
+            if !ok {
+                return None;
+            }
+        }
+        Some(body)
+    }
+
+    fn planned(graph: &'g Graph, names: &'g Names, roots: &[NodeId], dynamic: bool) -> Body<'g> {
         let order = graph.topo_order(roots);
         let n = graph.nodes.len();
         let mut uses = vec![0usize; n];
@@ -94,6 +143,7 @@ impl<'g> Body<'g> {
             overwriting: Cell::new(None),
             last_read: Vec::new(),
             fresh: Cell::new(0),
+            dynamic,
         };
         for i in 0..body.order.len() {
             let id = body.order[i];
@@ -268,7 +318,10 @@ impl<'g> Body<'g> {
         // The buffers first, as large as their largest tensor: `[[0.0; N]; 65536]`, the `None`
         // dimensions innermost, so that the repeat expression zeroes it in place (repeating a
         // large inner array would build it first, a temporary of its size).
-        for (k, t) in self.buffers.iter().enumerate() {
+        if self.dynamic {
+            out.extend(self.workspace_buffers());
+        }
+        for (k, t) in self.buffers.iter().enumerate().filter(|_| !self.dynamic) {
             let buffer = format_ident!("__f{}", k);
             let mut zeros = literal(Scalar::I(0), t.dtype);
             for d in t.shape.iter().filter(|d| matches!(d, Dim::Sym(_))) {
@@ -415,19 +468,27 @@ impl<'g> Body<'g> {
         }
         // (declared type, its size as (symbols, constant factor), current tensor)
         let mut buffers: Vec<(crate::ir::TensorType, (Vec<usize>, usize), NodeId)> = Vec::new();
+        // With feeds of run-time size, every computed tensor of a `None` dimension is stored
+        // flat, whoever reads it; a root's buffer is kept to the end.
+        let end = |id: NodeId| if self.roots.contains(&id) { usize::MAX } else { last_read[id] };
         for (pos, &id) in self.order.iter().enumerate() {
-            let eligible = self.is_computed_local(id)
-                && !read_whole[id]
-                && last_read[id] != usize::MAX
-                && !self.roots.contains(&id)
-                && self.by_element(id);
+            let sym = self.shape(id).iter().any(|d| matches!(d, Dim::Sym(_)));
+            let eligible = if self.dynamic && sym {
+                self.is_computed_local(id)
+            } else {
+                self.is_computed_local(id)
+                    && !read_whole[id]
+                    && last_read[id] != usize::MAX
+                    && !self.roots.contains(&id)
+                    && self.by_element(id)
+            };
             let Some(t) = self.graph.tensor(id).filter(|t| eligible && !t.shape.is_empty()).cloned() else { continue };
             let size = size_of(&t.shape);
             // In place: over an input that dies here and that this node reads at its own index.
             let over = buffers.iter().position(|b| {
                 b.0.dtype == t.dtype
                     && b.1 == size
-                    && last_read[b.2] == pos
+                    && end(b.2) == pos
                     && self.reads_at_own_index(b.2, id, last_read[b.2])
             });
             if let Some(k) = over {
@@ -437,7 +498,7 @@ impl<'g> Body<'g> {
                 continue;
             }
             let free = |b: &(crate::ir::TensorType, (Vec<usize>, usize), NodeId)| {
-                b.0.dtype == t.dtype && b.1 .0 == size.0 && last_read[b.2] < pos
+                b.0.dtype == t.dtype && b.1 .0 == size.0 && end(b.2) < pos
             };
             // The smallest free buffer that holds it, else the largest free one, grown.
             let fits = (0..buffers.len()).filter(|&k| free(&buffers[k]) && buffers[k].1 .1 >= size.1);
@@ -566,14 +627,44 @@ impl<'g> Body<'g> {
         let buffer = format_ident!("__f{}", k);
         let shape = self.shape(id);
         let count = self.names.count(&shape);
+        let flatten = self.flattens(k).map(|_| quote!(.as_flattened_mut()));
+        if !self.by_element(id) {
+            let out = quote!(&mut #buffer #(#flatten)* [..#count]);
+            let rules = self.graph.nodes[id].op.rules();
+            return rules.and_then(|r| r.materialise_flat(self, id, &out)).unwrap_or_default();
+        }
         let (idx, e) = self.element_code(id, shape.len());
         let mut body = quote!(__out[__at] = #e; __at += 1;);
         for (i, d) in idx.iter().zip(&shape).rev() {
             let d = self.names.dim(*d);
             body = quote!(for #i in 0..#d { #body });
         }
-        let flatten = size_of(&self.buffers[k].shape).0.into_iter().map(|_| quote!(.as_flattened_mut()));
+        let flatten = self.flattens(k).map(|_| quote!(.as_flattened_mut()));
         quote!({ let __out = &mut #buffer #(#flatten)* [..#count]; let mut __at = 0usize; #body })
+    }
+
+    /// How many times buffer `k` is flattened to be a slice: once per `None` dimension of its
+    /// nested arrays, none for a workspace slice.
+    fn flattens(&self, k: usize) -> impl Iterator<Item = usize> {
+        let nested = if self.dynamic { 0 } else { size_of(&self.buffers[k].shape).0.len() };
+        0..nested
+    }
+
+    /// The buffers of a computation fed with run-time sizes, as slices of the session's workspace,
+    /// one split per element type: `let [__f0, __f2] = split(&mut __session.ws.f32, [N * 3, N * 2]);`.
+    fn workspace_buffers(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        for dtype in [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt8, DType::Bool] {
+            let ks: Vec<usize> = (0..self.buffers.len()).filter(|&k| self.buffers[k].dtype == dtype).collect();
+            if ks.is_empty() {
+                continue;
+            }
+            let names = ks.iter().map(|k| format_ident!("__f{}", k));
+            let sizes = ks.iter().map(|&k| self.names.count(&self.buffers[k].shape));
+            let pool = ident(dtype.rust());
+            out.extend(quote!(let [#(#names),*] = ::tfcore::__private::split(&mut __session.ws.#pool, [#(#sizes),*]);));
+        }
+        out
     }
 
     /// [`Body::fill_buffer`], reading the input `id` is written over as `__out[__at]`.
@@ -608,6 +699,24 @@ impl<'g> Body<'g> {
     /// An owned value of node `id`, of the type a fetch returns.
     pub fn value(&self, id: NodeId) -> TokenStream {
         let local = self.local(id);
+        let shape = self.shape(id);
+        if self.dynamic && shape.iter().any(|d| matches!(d, Dim::Sym(_))) {
+            // Of run-time size: a `DMatrix` or `DVector` built from the workspace or the feed.
+            let dims: Vec<TokenStream> = shape.iter().map(|d| self.names.dim(*d)).collect();
+            return match (self.flat[id], &dims[..]) {
+                (Some(k), [n]) => {
+                    let buffer = format_ident!("__f{}", k);
+                    quote!(::tfcore::__private::dynamic_vector(#n, &#buffer[..]))
+                }
+                (Some(k), [r, c]) => {
+                    let buffer = format_ident!("__f{}", k);
+                    quote!(::tfcore::__private::dynamic_matrix(#r, #c, &#buffer[..]))
+                }
+                (_, [n]) => quote!(::tfcore::__private::DVector::from_fn(#n, |__i, _| #local[__i])),
+                (_, [r, c]) => quote!(::tfcore::__private::DMatrix::from_fn(#r, #c, |__i, __j| #local[(__i, __j)])),
+                _ => quote!(::core::unreachable!()),
+            };
+        }
         match (self.form[id], &self.graph.nodes[id].ty) {
             (_, Some(Type::Unit)) => quote!(()),
             (_, Some(Type::Tuple(_))) => {
@@ -734,14 +843,14 @@ impl<'g> Body<'g> {
         let one = quote!(1usize);
         if let Some(k) = self.flat[id] {
             let buffer = format_ident!("__f{}", k);
-            let flatten = size_of(&self.buffers[k].shape).0.into_iter().map(|_| quote!(.as_flattened()));
+            let flatten = self.flattens(k).map(|_| quote!(.as_flattened()));
             let slice = quote!(&#buffer #(#flatten)* [..]);
             return Some(match along {
                 0 => (slice, quote!(#fixed), cols),
                 _ => (slice, quote!((#fixed) * #cols), one),
             });
         }
-        if self.form[id] == Form::Inline {
+        if self.form[id] == Form::Inline || (self.dynamic && shape.iter().any(|d| matches!(d, Dim::Sym(_)))) {
             return None;
         }
         let local = self.local(id);
@@ -766,7 +875,7 @@ impl<'g> Body<'g> {
                 let d = self.names.dim(*d);
                 flat = quote!((#flat) * #d + #i);
             }
-            let flatten = size_of(&self.buffers[k].shape).0.into_iter().map(|_| quote!(.as_flattened()));
+            let flatten = self.flattens(k).map(|_| quote!(.as_flattened()));
             return quote!(#buffer #(#flatten)* [#flat]);
         }
         match self.form[id] {

@@ -114,6 +114,28 @@ impl Names {
         }
     }
 
+    /// The Rust type of a tensor computed from feeds of run-time size: with a `None` dimension,
+    /// `DVector<f32>` or `DMatrix<f32>`; otherwise as [`Names::rust_type`].
+    pub fn dynamic_type(&self, t: &TensorType) -> TokenStream {
+        let elem = Ident::new(t.dtype.rust(), Span::call_site());
+        match t.shape.len() {
+            1 if has_sym(t) => quote!(::tfcore::__private::DVector<#elem>),
+            2 if has_sym(t) => quote!(::tfcore::__private::DMatrix<#elem>),
+            _ => self.rust_type(t),
+        }
+    }
+
+    fn dynamic_type_of(&self, ty: &Type) -> TokenStream {
+        match ty {
+            Type::Tensor(t) => self.dynamic_type(t),
+            Type::Unit => quote!(()),
+            Type::Tuple(ts) => {
+                let parts = ts.iter().map(|t| self.dynamic_type(t));
+                quote!((#(#parts,)*))
+            }
+        }
+    }
+
     fn type_of(&self, ty: &Type) -> TokenStream {
         match ty {
             Type::Tensor(t) => self.rust_type(t),
@@ -124,6 +146,11 @@ impl Names {
             }
         }
     }
+}
+
+/// Whether a tensor type has a `None` dimension.
+fn has_sym(t: &TensorType) -> bool {
+    t.shape.iter().any(|d| matches!(d, Dim::Sym(_)))
 }
 
 /// The module for a graph that passed every check.
@@ -347,6 +374,7 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
             vars: Variables,
             #slots_field
             rng: ::tfcore::__private::Rng,
+            ws: ::tfcore::__private::Workspace,
         }
 
         impl Session {
@@ -360,13 +388,18 @@ fn state(graph: &Graph, names: &Names) -> TokenStream {
             pub fn with_seed(seed: u64) -> Self {
                 let mut rng = ::tfcore::__private::rng(seed);
                 let vars = __initial_variables(&mut rng);
-                Session { vars, #slots_new rng }
+                Session { vars, #slots_new rng, ws: ::tfcore::__private::Workspace::default() }
             }
 
             /// A session holding `variables` (the optimisers start afresh). Nothing is drawn at
             /// random: firmware that only runs trained weights links no initialisation code.
             pub fn from_variables(variables: Variables) -> Self {
-                Session { vars: variables, #slots_new rng: ::tfcore::__private::rng(::tfcore::__private::DEFAULT_SEED) }
+                Session {
+                    vars: variables,
+                    #slots_new
+                    rng: ::tfcore::__private::rng(::tfcore::__private::DEFAULT_SEED),
+                    ws: ::tfcore::__private::Workspace::default(),
+                }
             }
 
             /// The variables' current values.
@@ -413,6 +446,59 @@ fn feed_type(names: &Names, t: &TensorType) -> TokenStream {
     }
 }
 
+/// The type a placeholder takes in a fetch fed with run-time sizes, and the type parameters it
+/// introduces (named after the placeholder, spanned on `span`): a `None` dimension is nalgebra's `Dyn`, so `[None, 2]` takes
+/// `&Matrix<f32, Dyn, C, S>` (a `DMatrix`, an `OMatrix<f32, Dyn, Const<2>>`, a view, rows of a
+/// bigger matrix) and `[None]` takes `&Matrix<f32, Dyn, U1, S>` (a `DVector`, a view). A
+/// placeholder without a `None` dimension takes its static type. `None` for rank 3 or more with a
+/// `None` dimension, which nalgebra's matrices cannot hold.
+fn dynamic_feed_type(
+    names: &Names,
+    t: &TensorType,
+    placeholder: &Ident,
+    span: Span,
+) -> Option<(TokenStream, Vec<TokenStream>)> {
+    if !has_sym(t) {
+        return Some((feed_type(names, t), Vec::new()));
+    }
+    let elem = Ident::new(t.dtype.rust(), span);
+    let camel = feed_param(placeholder, &mut Vec::new()).to_string();
+    let camel = camel.trim_end_matches("Feed");
+    let storage = Ident::new(&format!("{camel}Storage"), span);
+    let p = quote_spanned!(span=> ::tfcore::__private);
+    let (rows, cols, dim) = match t.shape[..] {
+        [_] => (quote_spanned!(span=> #p::Dyn), quote_spanned!(span=> #p::U1), None),
+        [Dim::Sym(_), _] => {
+            let c = Ident::new(&format!("{camel}Cols"), span);
+            (quote_spanned!(span=> #p::Dyn), quote!(#c), Some(c))
+        }
+        [_, _] => {
+            let r = Ident::new(&format!("{camel}Rows"), span);
+            (quote!(#r), quote_spanned!(span=> #p::Dyn), Some(r))
+        }
+        _ => return None,
+    };
+    let mut params: Vec<TokenStream> = dim.iter().map(|d| quote_spanned!(span=> #d: #p::Dim)).collect();
+    params.push(quote_spanned!(span=> #storage: #p::RawStorage<#elem, #rows, #cols>));
+    Some((quote_spanned!(span=> &'a #p::Matrix<#elem, #rows, #cols, #storage>), params))
+}
+
+/// [`dynamic_feed_type`] of each of `feeds`, and all their type parameters; `None` if a feed
+/// has none or none of them has a `None` dimension.
+fn dynamic_feed_types(graph: &Graph, names: &Names, feeds: &[NodeId]) -> Option<(Vec<TokenStream>, Vec<TokenStream>)> {
+    let mut types = Vec::new();
+    let mut params = Vec::new();
+    let mut any = false;
+    for &p in feeds {
+        let t = graph.tensor(p)?;
+        any |= has_sym(t);
+        let (ty, ps) = dynamic_feed_type(names, t, graph.nodes[p].name.as_ref()?, graph.nodes[p].op_loc.start)?;
+        types.push(ty);
+        params.extend(ps);
+    }
+    any.then_some((types, params))
+}
+
 /// `<'a, const N: usize>` for the given lifetime use and const generics, or nothing.
 fn impl_generics(lifetime: bool, generics: &[Ident]) -> TokenStream {
     if !lifetime && generics.is_empty() {
@@ -435,18 +521,32 @@ fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
         let span = node.op_loc.start;
         let fed_as = feed_type_text(names, t);
         let what = format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDisplay(&t.shape));
-        let message = format!("placeholder `{name}` takes {what}, fed as `{fed_as}`, not `{{Self}}`");
+        let dynamic = dynamic_feed_type(names, t, name, span).filter(|_| has_sym(t));
+        let or_dynamic = match (dynamic.is_some(), t.shape.len()) {
+            (true, 1) => format!(", or `&DVector<{}>` (or a view) with tfcore's `alloc` feature", t.dtype.rust()),
+            (true, _) => format!(", or `&DMatrix<{}>` (or a view) with tfcore's `alloc` feature", t.dtype.rust()),
+            _ => String::new(),
+        };
+        let message = format!("placeholder `{name}` takes {what}, fed as `{fed_as}`{or_dynamic}, not `{{Self}}`");
         let label = format!("expected `{fed_as}`");
         let doc = format!(" What placeholder `{name}` can be fed: {what}, as `{fed_as}`.");
         let mut generics = Vec::new();
         names.generics_of(t, &mut generics);
         let params = impl_generics(!t.shape.is_empty(), &generics);
         let ty = feed_type(names, t);
+        let dynamic = dynamic.map(|(ty, params)| {
+            quote_spanned! {span=>
+                ::tfcore::__private::with_alloc! {
+                    impl<'a, #(#params),*> #name for #ty {}
+                }
+            }
+        });
         items.push(quote_spanned! {span=>
             #[doc = #doc]
             #[diagnostic::on_unimplemented(message = #message, label = #label)]
             pub trait #name {}
             impl #params #name for #ty {}
+            #dynamic
         });
     }
     for f in &graph.fetches {
@@ -459,11 +559,20 @@ fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
         let doc = format!(" The feeds of `{}` agree on the `None` dimensions they share.", f.name);
         let params = impl_generics(borrows, &generics);
         let span = f.name.span();
+        // Fed with run-time sizes, they are compared when the fetch runs.
+        let dynamic = dynamic_feed_types(graph, names, feeds).map(|(types, params)| {
+            quote_spanned! {span=>
+                ::tfcore::__private::with_alloc! {
+                    impl<'a, #(#params),*> #trait_name for (#(#types,)*) {}
+                }
+            }
+        });
         items.push(quote_spanned! {span=>
             #[doc = #doc]
             #[diagnostic::on_unimplemented(message = #message, label = "fed different sizes")]
             pub trait #trait_name {}
             impl #params #trait_name for (#(#types,)*) {}
+            #dynamic
         });
     }
     quote! {
@@ -703,10 +812,96 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
         },
     );
     body.set_span(span);
+    let dynamic = dynamic_fetch(graph, names, f, has_slots);
     quote! {
         #definition
         #header #body
+        #dynamic
     }
+}
+
+/// The fetch's implementation for feeds of run-time size (behind tfcore's `alloc` feature), if
+/// any of its placeholders has a `None` dimension and its computation has a form for them: the
+/// feeds' shapes are checked first (an `Err(FeedError)` names the placeholder and both shapes),
+/// every computed tensor of a `None` dimension lives in the session's workspace, and values of a
+/// `None` dimension come back as `DMatrix` or `DVector`.
+fn dynamic_fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, has_slots: bool) -> Option<TokenStream> {
+    let name = &f.name;
+    let feeds = &f.feeds;
+    let (types, params) = dynamic_feed_types(graph, names, feeds)?;
+    let body = Body::new_dynamic(graph, names, &[f.node], feeds)?;
+    let p = quote!(::tfcore::__private);
+    // Bind every feed; then read the `None` dimensions off the first feed having each, and check
+    // every other dimension against the placeholder's or the first feed's.
+    let field_names: Vec<Ident> =
+        feeds.iter().map(|&p| graph.nodes[p].name.clone().expect("placeholders are named")).collect();
+    let locals: Vec<Ident> = feeds.iter().map(|&p| body.local(p)).collect();
+    let mut checks = TokenStream::new();
+    let mut first: Vec<(usize, String, usize, Ident)> = Vec::new();
+    for (&id, local) in feeds.iter().zip(&locals) {
+        let t = graph.tensor(id)?;
+        if !has_sym(t) {
+            continue;
+        }
+        let placeholder = graph.nodes[id].name.as_ref()?.to_string();
+        let expected = crate::ir::ShapeDisplay(&t.shape).to_string();
+        let rank = t.shape.len();
+        let sizes = [quote!(#local.nrows()), quote!(#local.ncols())];
+        let fed = if rank == 1 { quote!([#local.nrows(), 0]) } else { quote!([#local.nrows(), #local.ncols()]) };
+        for (k, d) in t.shape.iter().enumerate() {
+            let size = &sizes[k];
+            match d {
+                Dim::Known(n) => checks.extend(quote! {
+                    if #size != #n {
+                        return ::core::result::Result::Err(#p::FeedError::Shape {
+                            placeholder: #placeholder, fed: #fed, rank: #rank, expected: #expected,
+                        });
+                    }
+                }),
+                Dim::Sym(s) => match first.iter().find(|f| f.0 == *s) {
+                    None => {
+                        let n = match names.dim(*d).into_iter().next() {
+                            Some(proc_macro2::TokenTree::Ident(n)) => n,
+                            _ => return None,
+                        };
+                        checks.extend(quote!(let #n: usize = #size;));
+                        first.push((*s, placeholder.clone(), k, n));
+                    }
+                    Some((_, by, at, n)) => checks.extend(quote! {
+                        if #size != #n {
+                            return ::core::result::Result::Err(#p::FeedError::Disagree {
+                                placeholder: #placeholder, dim: #k, size: #size,
+                                first: #by, first_dim: #at, first_size: #n,
+                            });
+                        }
+                    }),
+                },
+            }
+        }
+    }
+    let output = graph.nodes[f.node].ty.as_ref().map(|t| names.dynamic_type_of(t)).unwrap_or_else(|| quote!(()));
+    let statements = body.statements(Context::Run);
+    let value = body.value(f.node);
+    let writes = body.writes_to_session(has_slots);
+    let span = name.span();
+    let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
+    Some(quote! {
+        #p::with_alloc! {
+            #header {
+                type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                #[allow(non_snake_case, unused_parens, unused_braces, unused_variables, clippy::all)]
+                fn run(self, __session: &mut Session) -> Self::Output {
+                    let #name { #(#field_names: #locals),* } = self;
+                    #checks
+                    #statements
+                    let __result = #value;
+                    #writes
+                    ::core::result::Result::Ok(__result)
+                }
+            }
+        }
+    })
 }
 
 /// " Needed by `a_` through `v_guess`.": the named nodes between the fetch's node and a

@@ -101,6 +101,14 @@ pub trait Rules {
         None
     }
 
+    /// For ops computed whole, the statement writing node `id`'s elements in row-major order into
+    /// `out`, a `&mut [T]` of exactly its size: how a tensor of run-time size is computed into the
+    /// session's workspace. `None` if the op has no such form (the fetch then takes only
+    /// statically sized feeds).
+    fn materialise_flat(&self, _body: &Body, _id: NodeId, _out: &TokenStream) -> Option<TokenStream> {
+        None
+    }
+
     /// Writes node `id` as ONNX nodes (opset 17) into `e`, its inputs already written
     /// ([`Export::input`]); the name of its value. `Err` says why it has no ONNX form (the
     /// gradient-only ops, which no inference graph holds).

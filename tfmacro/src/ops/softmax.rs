@@ -109,6 +109,28 @@ impl Rules for Softmax {
             _ => quote!(::tfcore::__private::softmax4(#place)),
         })
     }
+
+    fn materialise_flat(&self, body: &Body, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+        // Row `__r` of the rows along the last axis, at index `__c` of it: the input's element at
+        // the leading indices `__r` unravels to.
+        let shape = body.shape(id);
+        let (last, leading) = shape.split_last()?;
+        let mut idx = Vec::new();
+        let mut rest = quote!(__r);
+        for d in leading.iter().skip(1).rev() {
+            let d = body.names.dim(*d);
+            idx.push(quote!((#rest % #d)));
+            rest = quote!((#rest / #d));
+        }
+        if !leading.is_empty() {
+            idx.push(rest);
+        }
+        idx.reverse();
+        idx.push(quote!(__c));
+        let x = body.elem(body.graph.nodes[id].inputs[0], &idx);
+        let c = body.names.dim(*last);
+        Some(quote!(::tfcore::__private::softmax_by(#c, |__r, __c| #x, #out);))
+    }
 }
 
 // `tf.nn.softmax` normalises along the last axis, which a scalar lacks.

@@ -373,3 +373,21 @@ fn onnx_mistakes_name_the_file_the_node_and_what_is_supported() {
     // Each mistake once, and nothing else: `x_taken` is two (`x` taken, no output picked).
     assert_eq!(errors.len(), 12, "{errors:#?}");
 }
+
+/// Fed with run-time sizes, the circle's training step keeps every tensor of a `None` dimension in
+/// the session's workspace (nine floats per row in four buffers, where the statically fed step
+/// holds thirteen), reads its `None` dimension off `X` and checks `Y` against it.
+#[test]
+fn dynamic_feeds_compute_in_the_workspace() {
+    let text = model("circle.rs").to_token_stream().to_string();
+    let at = text.find("for train_step < & 'a :: tfcore :: __private :: Matrix").expect("the dynamic train_step");
+    let end = text[at..].find("__result }").map_or(text.len(), |e| at + e);
+    let body = &text[at..end];
+    assert!(body.contains("let N : usize = __v_X . nrows () ;"), "{body}");
+    assert!(body.contains("if __v_Y . nrows () != N"), "{body}");
+    assert!(body.contains(
+        "let [__f0 , __f1 , __f2 , __f3] = :: tfcore :: __private :: split (& mut __session . ws . f32 , [(1usize * N * 3) , (1usize * N * 2) , (1usize * N * 3) , (1usize * N * 1)]) ;"
+    ), "{body}");
+    assert!(!body.contains("SMatrix < f32 , N"), "no tensor of a `None` dimension outside the workspace: {body}");
+    assert!(body.contains("softmax_by"), "{body}");
+}

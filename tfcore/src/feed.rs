@@ -1,0 +1,171 @@
+//! Feeds whose `None` dimensions are known only at run time: the error a wrong one gives, and the
+//! workspace their temporaries live in.
+
+use core::fmt;
+
+/// Why a fetch fed with matrices of run-time size (`DMatrix`, `DVector`, views of them) did not
+/// run: a feed's shape does not fit its placeholder. Nothing was computed and the session is
+/// unchanged.
+///
+/// Fed only statically sized matrices, a fetch cannot fail: its shapes were checked when the crate
+/// compiled, and `Session::run` returns the plain value. Fed a `DMatrix`, it returns
+/// `Result<_, FeedError>`.
+///
+/// ```
+/// use tfcore::graph;
+/// use tfcore::nalgebra::{DMatrix, DVector};
+///
+/// graph! {
+///     mod model {
+///         let W = tf.Variable(tf.ones([2, 1]));
+///         let X = tf.placeholder(tf.float32, [None, 2]);
+///         let Y = tf.placeholder(tf.float32, [None, 1]);
+///         let loss = tf.reduce_sum(tf.square(tf.matmul(X, W) - Y));
+///     }
+/// }
+///
+/// let mut sess = model::Session::new();
+/// let x = DMatrix::<f32>::zeros(1000, 3);
+/// let y = DMatrix::<f32>::zeros(1000, 1);
+/// let err = sess.run(model::loss { X: &x, Y: &y }).unwrap_err();
+/// assert_eq!(err.to_string(), "cannot feed a value of shape [1000, 3] to `X`, which has shape [None, 2]");
+///
+/// let x = DMatrix::<f32>::zeros(1000, 2);
+/// let y = DMatrix::<f32>::zeros(999, 1);
+/// let err = sess.run(model::loss { X: &x, Y: &y }).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "`Y` was fed 999 along its dimension 0 and `X` 1000 along its dimension 0: they share a `None` dimension, so they must be fed the same size"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedError {
+    /// A dimension the placeholder fixes was fed another size.
+    Shape {
+        /// The placeholder, named as in the graph.
+        placeholder: &'static str,
+        /// The shape fed (its first `rank` entries).
+        fed: [usize; 2],
+        /// The rank of the placeholder (and of `fed`).
+        rank: usize,
+        /// The placeholder's shape as the graph declares it: `[None, 2]`.
+        expected: &'static str,
+    },
+    /// Two feeds were given different sizes for a `None` dimension they share (the rows of `X`
+    /// and of `Y`).
+    Disagree {
+        /// The placeholder fed a size that differs from the first one's.
+        placeholder: &'static str,
+        /// Which of its dimensions.
+        dim: usize,
+        /// The size it was fed there.
+        size: usize,
+        /// The placeholder that set the dimension first.
+        first: &'static str,
+        /// Which of the first one's dimensions.
+        first_dim: usize,
+        /// The size the first one was fed there.
+        first_size: usize,
+    },
+}
+
+impl fmt::Display for FeedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            FeedError::Shape { placeholder, fed, rank, expected } => {
+                f.write_str("cannot feed a value of shape [")?;
+                for (k, d) in fed.iter().take(rank).enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{d}")?;
+                }
+                write!(f, "] to `{placeholder}`, which has shape {expected}")
+            }
+            FeedError::Disagree { placeholder, dim, size, first, first_dim, first_size } => write!(
+                f,
+                "`{placeholder}` was fed {size} along its dimension {dim} and `{first}` {first_size} along its dimension {first_dim}: they share a `None` dimension, so they must be fed the same size"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for FeedError {}
+
+/// The memory a `Session` keeps for the temporaries of runs fed with matrices of run-time size:
+/// one growable buffer per element type, grown when a run needs more than it holds and reused
+/// after, so a second run of the same or a smaller batch allocates nothing. Without the `alloc`
+/// feature it is empty and takes no memory.
+#[derive(Default)]
+pub struct Workspace {
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
+    pub f32: alloc::vec::Vec<f32>,
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
+    pub f64: alloc::vec::Vec<f64>,
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
+    pub i32: alloc::vec::Vec<i32>,
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
+    pub i64: alloc::vec::Vec<i64>,
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
+    pub u8: alloc::vec::Vec<u8>,
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
+    pub bool: alloc::vec::Vec<bool>,
+}
+
+/// A clone starts with an empty workspace: its contents are scratch, rewritten by every run.
+impl Clone for Workspace {
+    fn clone(&self) -> Self {
+        Workspace::default()
+    }
+}
+
+impl fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Workspace");
+        #[cfg(feature = "alloc")]
+        {
+            s.field("f32", &self.f32.len())
+                .field("f64", &self.f64.len())
+                .field("i32", &self.i32.len())
+                .field("i64", &self.i64.len())
+                .field("u8", &self.u8.len())
+                .field("bool", &self.bool.len());
+        }
+        s.finish()
+    }
+}
+
+/// Splits `pool` into consecutive slices of the given lengths, growing it first if it is shorter
+/// than their sum. The slices hold whatever the last run left: generated code writes each element
+/// before it reads it.
+#[cfg(feature = "alloc")]
+pub fn split<T: Copy + Default, const K: usize>(pool: &mut alloc::vec::Vec<T>, lens: [usize; K]) -> [&mut [T]; K] {
+    let total = lens.iter().fold(0usize, |total, &n| total.saturating_add(n));
+    if pool.len() < total {
+        pool.resize(total, T::default());
+    }
+    let mut rest: &mut [T] = &mut pool[..];
+    core::array::from_fn(|k| {
+        let (part, tail) = core::mem::take(&mut rest).split_at_mut(lens[k]);
+        rest = tail;
+        part
+    })
+}
+
+/// A fetched rank-2 value of run-time size, from its row-major elements.
+#[cfg(feature = "alloc")]
+pub fn dynamic_matrix<T: nalgebra::Scalar + Copy>(rows: usize, cols: usize, row_major: &[T]) -> nalgebra::DMatrix<T> {
+    nalgebra::DMatrix::from_fn(rows, cols, |i, j| row_major[i * cols + j])
+}
+
+/// A fetched rank-1 value of run-time size.
+#[cfg(feature = "alloc")]
+pub fn dynamic_vector<T: nalgebra::Scalar + Copy>(n: usize, elements: &[T]) -> nalgebra::DVector<T> {
+    nalgebra::DVector::from_fn(n, |i, _| elements[i])
+}
