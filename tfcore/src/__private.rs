@@ -299,29 +299,38 @@ pub fn softmax_vector<T: Float, const N: usize>(x: &SVector<T, N>) -> SVector<T,
 /// `tf.nn.softmax` along the last axis of a row-major tensor `x` whose rows have `c` elements,
 /// into `out`, by the arithmetic of [`softmax_rows`].
 fn softmax_slice<T: Float>(x: &[T], out: &mut [T], c: usize) {
-    softmax_by(c, |i, j| x[i * c + j], out);
+    softmax_by(c, |i, j| x[i * c + j], out, c, 1);
 }
 
 /// `tf.nn.softmax` along the last axis of a tensor of `out.len() / c` rows of `c` elements, element
-/// `j` of row `i` read as `x(i, j)`, written row-major into `out`, by the arithmetic of
-/// [`softmax_rows`]. For tensors of run-time size, whose input may be a view of a feed.
-pub fn softmax_by<T: Float>(c: usize, x: impl Fn(usize, usize) -> T, out: &mut [T]) {
+/// `j` of row `i` read as `x(i, j)` and written to `out[i * row_step + j * column_step]` (row-major:
+/// `(c, 1)`; a column-major matrix of `r` rows: `(1, r)`), by the arithmetic of [`softmax_rows`].
+/// For tensors of run-time size, whose input may be a view of a feed.
+#[inline]
+pub fn softmax_by<T: Float>(
+    c: usize,
+    x: impl Fn(usize, usize) -> T,
+    out: &mut [T],
+    row_step: usize,
+    column_step: usize,
+) {
     if c == 0 {
         return;
     }
-    for (i, out) in out.chunks_mut(c).enumerate() {
+    for i in 0..out.len() / c {
+        let at = |j: usize| i * row_step + j * column_step;
         let mut max = x(i, 0);
         for j in 1..c {
             if x(i, j) > max {
                 max = x(i, j);
             }
         }
-        for (j, o) in out.iter_mut().enumerate() {
-            *o = (x(i, j) - max).exp();
+        for j in 0..c {
+            out[at(j)] = (x(i, j) - max).exp();
         }
-        let scale = sum(c, |j| out[j]).recip();
-        for o in out.iter_mut() {
-            *o = *o * scale;
+        let scale = sum(c, |j| out[at(j)]).recip();
+        for j in 0..c {
+            out[at(j)] = out[at(j)] * scale;
         }
     }
 }

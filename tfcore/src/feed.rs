@@ -158,10 +158,14 @@ pub fn split<T: Copy + Default, const K: usize>(pool: &mut alloc::vec::Vec<T>, l
     })
 }
 
-/// A fetched rank-2 value of run-time size, from its row-major elements.
+/// A fetched rank-2 value of run-time size, from its column-major elements.
 #[cfg(feature = "alloc")]
-pub fn dynamic_matrix<T: nalgebra::Scalar + Copy>(rows: usize, cols: usize, row_major: &[T]) -> nalgebra::DMatrix<T> {
-    nalgebra::DMatrix::from_fn(rows, cols, |i, j| row_major[i * cols + j])
+pub fn dynamic_matrix<T: nalgebra::Scalar + Copy>(
+    rows: usize,
+    cols: usize,
+    column_major: &[T],
+) -> nalgebra::DMatrix<T> {
+    nalgebra::DMatrix::from_column_slice(rows, cols, &column_major[..rows * cols])
 }
 
 /// A fetched rank-1 value of run-time size.

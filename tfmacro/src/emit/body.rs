@@ -635,12 +635,36 @@ impl<'g> Body<'g> {
         }
         let (idx, e) = self.element_code(id, shape.len());
         let mut body = quote!(__out[__at] = #e; __at += 1;);
-        for (i, d) in idx.iter().zip(&shape).rev() {
-            let d = self.names.dim(*d);
+        // Innermost the last axis, or for a column-major matrix the first.
+        let mut axes: Vec<usize> = (0..shape.len()).collect();
+        if self.column_major(id) {
+            axes.reverse();
+        }
+        for &k in axes.iter().rev() {
+            let (i, d) = (&idx[k], self.names.dim(shape[k]));
             body = quote!(for #i in 0..#d { #body });
         }
         let flatten = self.flattens(k).map(|_| quote!(.as_flattened_mut()));
         quote!({ let __out = &mut #buffer #(#flatten)* [..#count]; let mut __at = 0usize; #body })
+    }
+
+    /// Whether stored tensor `id` is a column-major matrix: with feeds of run-time size, a
+    /// matrix in the workspace is stored as nalgebra stores one, so that a layer is computed a
+    /// column at a time (eight rows per vector instruction where the static `from_fn` would be) and
+    /// a fetched `DMatrix` is a copy of it. Every other stored tensor is row-major.
+    fn column_major(&self, id: NodeId) -> bool {
+        self.dynamic && self.flat[id].is_some() && self.shape(id).len() == 2
+    }
+
+    /// The steps between consecutive elements of stored tensor `id` along its second-to-last
+    /// and last axes, `(row step, column step)`: `(1, rows)` column-major, `(columns, 1)` otherwise.
+    pub fn flat_steps(&self, id: NodeId) -> (TokenStream, TokenStream) {
+        let shape = self.shape(id);
+        match shape[..] {
+            [rows, _] if self.column_major(id) => (quote!(1usize), self.names.dim(rows)),
+            [.., last] => (self.names.dim(last), quote!(1usize)),
+            [] => (quote!(1usize), quote!(1usize)),
+        }
     }
 
     /// How many times buffer `k` is flattened to be a slice: once per `None` dimension of its
@@ -845,15 +869,24 @@ impl<'g> Body<'g> {
             let buffer = format_ident!("__f{}", k);
             let flatten = self.flattens(k).map(|_| quote!(.as_flattened()));
             let slice = quote!(&#buffer #(#flatten)* [..]);
-            return Some(match along {
-                0 => (slice, quote!(#fixed), cols),
-                _ => (slice, quote!((#fixed) * #cols), one),
+            return Some(match (along, self.column_major(id)) {
+                (0, false) => (slice, quote!(#fixed), cols),
+                (_, false) => (slice, quote!((#fixed) * #cols), one),
+                (0, true) => (slice, quote!((#fixed) * #rows), one),
+                (_, true) => (slice, quote!(#fixed), rows),
             });
         }
-        if self.form[id] == Form::Inline || (self.dynamic && shape.iter().any(|d| matches!(d, Dim::Sym(_)))) {
+        if self.form[id] == Form::Inline {
             return None;
         }
         let local = self.local(id);
+        if self.dynamic && shape.iter().any(|d| matches!(d, Dim::Sym(_))) {
+            // A feed of run-time size: its columns are slices (rows one element apart).
+            return match (along, self.form[id]) {
+                (0, Form::Feed) => Some((quote!(#local.column(#fixed).as_slice()), quote!(0usize), one)),
+                _ => None,
+            };
+        }
         let slice = quote!(#local.as_slice());
         Some(match along {
             0 => (slice, quote!((#fixed) * #rows), one),
@@ -870,12 +903,16 @@ impl<'g> Body<'g> {
             // Row-major in its buffer: ((i * d1 + j) * d2 + k) * d3 + l.
             let buffer = format_ident!("__f{}", k);
             let shape = self.shape(id);
+            let flatten = self.flattens(k).map(|_| quote!(.as_flattened()));
+            if let ([i, j], true) = (idx, self.column_major(id)) {
+                let rows = self.names.dim(shape[0]);
+                return quote!(#buffer #(#flatten)* [(#j) * #rows + #i]);
+            }
             let mut flat = idx.first().cloned().unwrap_or_else(|| quote!(0usize));
             for (i, d) in idx.iter().zip(&shape).skip(1) {
                 let d = self.names.dim(*d);
                 flat = quote!((#flat) * #d + #i);
             }
-            let flatten = self.flattens(k).map(|_| quote!(.as_flattened()));
             return quote!(#buffer #(#flatten)* [#flat]);
         }
         match self.form[id] {

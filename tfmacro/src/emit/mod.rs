@@ -450,7 +450,9 @@ fn feed_type(names: &Names, t: &TensorType) -> TokenStream {
 /// introduces (named after the placeholder, spanned on `span`): a `None` dimension is nalgebra's `Dyn`, so `[None, 2]` takes
 /// `&Matrix<f32, Dyn, C, S>` (a `DMatrix`, an `OMatrix<f32, Dyn, Const<2>>`, a view, rows of a
 /// bigger matrix) and `[None]` takes `&Matrix<f32, Dyn, U1, S>` (a `DVector`, a view). A
-/// placeholder without a `None` dimension takes its static type. `None` for rank 3 or more with a
+/// placeholder without a `None` dimension takes its static type. The storage's rows are one element
+/// apart (nalgebra's `RStride = U1`: every matrix and every view but one with a row step), so that
+/// a matrix product reads a column of a feed as a slice. `None` for rank 3 or more with a
 /// `None` dimension, which nalgebra's matrices cannot hold.
 fn dynamic_feed_type(
     names: &Names,
@@ -479,7 +481,8 @@ fn dynamic_feed_type(
         _ => return None,
     };
     let mut params: Vec<TokenStream> = dim.iter().map(|d| quote_spanned!(span=> #d: #p::Dim)).collect();
-    params.push(quote_spanned!(span=> #storage: #p::RawStorage<#elem, #rows, #cols>));
+    // Rows one element apart (a `DMatrix`, a view of rows or of a block): each column is a slice.
+    params.push(quote_spanned!(span=> #storage: #p::RawStorage<#elem, #rows, #cols, RStride = #p::U1>));
     Some((quote_spanned!(span=> &'a #p::Matrix<#elem, #rows, #cols, #storage>), params))
 }
 

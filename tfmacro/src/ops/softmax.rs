@@ -129,7 +129,8 @@ impl Rules for Softmax {
         idx.push(quote!(__c));
         let x = body.elem(body.graph.nodes[id].inputs[0], &idx);
         let c = body.names.dim(*last);
-        Some(quote!(::tfcore::__private::softmax_by(#c, |__r, __c| #x, #out);))
+        let (row_step, column_step) = body.flat_steps(id);
+        Some(quote!(::tfcore::__private::softmax_by(#c, |__r, __c| #x, #out, #row_step, #column_step);))
     }
 }
 
