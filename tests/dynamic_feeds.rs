@@ -85,3 +85,124 @@ fn an_empty_batch_runs() {
     let out = sess.run(circle::output_layer { X: &x }).unwrap();
     assert_eq!(out.shape(), (0, 2));
 }
+
+tfcore::graph! {
+    /// Every op family that a `None` batch flows through, for `static_and_dynamic_feeds_agree`.
+    pub mod ops {
+        let X = tf.placeholder(tf.float32, [None, 4]);
+        let Z = tf.placeholder(tf.float32, [None, 4]);
+        let L = tf.placeholder(tf.int32, [None]);
+        let W = tf.Variable(tf.random_uniform([4, 3], -1, 1));
+        let b = tf.Variable(tf.random_uniform([3], -1, 1));
+        let elementwise = tf.sqrt(tf.abs(X * 2.0 + Z)) - tf.exp(-tf.square(Z)) / (1.0 + tf.tanh(X));
+        let rows = tf.reduce_sum(X, axis = 0);
+        let means = tf.reduce_mean(X, axis = 1);
+        let kept = tf.reduce_max(X - Z, axis = 1, keepdims = True);
+        let total = tf.reduce_mean(X * Z);
+        let layer = tf.nn.relu(tf.matmul(X, W) + b);
+        let gram = tf.matmul(X, Z, transpose_a = True);
+        let pairs = tf.matmul(X, Z, transpose_b = True);
+        let probs = tf.nn.softmax(tf.matmul(X, W) + b);
+        let log_probs = tf.nn.log_softmax(X);
+        let joined = tf.concat([X, Z, X], axis = 1);
+        let picked = tf.where(X > Z, X, Z);
+        let onehot = tf.one_hot(L, 4, on_value = 2.0, off_value = -1.0);
+        let turned = tf.transpose(X);
+        let counted = tf.cast(L, tf.float32) * 0.5;
+        let centred = X - tf.reduce_mean(X, axis = 0);
+        let loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels = tf.one_hot(L, 3), logits = tf.matmul(X, W) + b));
+        let grads = tf.gradients(loss, [W, b]);
+        let adam = tf.train.AdamOptimizer(0.01).minimize(loss);
+        let momentum = tf.train.MomentumOptimizer(0.1, 0.9).minimize(tf.reduce_sum(tf.square(tf.sigmoid(tf.matmul(Z, W)))));
+    }
+}
+
+/// Every element of a fetched value as bits, in column-major order, for `SMatrix`, `DMatrix` and
+/// scalars alike.
+trait Bits {
+    fn bits(&self) -> Vec<u32>;
+}
+
+impl Bits for f32 {
+    fn bits(&self) -> Vec<u32> {
+        vec![self.to_bits()]
+    }
+}
+
+impl<R: tfcore::nalgebra::Dim, C: tfcore::nalgebra::Dim, S: tfcore::nalgebra::RawStorage<f32, R, C>> Bits
+    for tfcore::nalgebra::Matrix<f32, R, C, S>
+{
+    fn bits(&self) -> Vec<u32> {
+        self.iter().map(|x| x.to_bits()).collect()
+    }
+}
+
+impl<A: Bits, B: Bits> Bits for (A, B) {
+    fn bits(&self) -> Vec<u32> {
+        let mut bits = self.0.bits();
+        bits.extend(self.1.bits());
+        bits
+    }
+}
+
+#[test]
+fn static_and_dynamic_feeds_agree() {
+    const N: usize = 11;
+    let x = DMatrix::<f32>::from_fn(N, 4, |i, j| ((i * 7 + j * 3) % 13) as f32 / 4.0 - 1.5);
+    let z = DMatrix::<f32>::from_fn(N, 4, |i, j| ((i * 5 + j * 11) % 17) as f32 / 5.0 - 1.7);
+    let l = DVector::<i32>::from_fn(N, |i, _| (i % 3) as i32);
+    let xs = SMatrix::<f32, N, 4>::from_fn(|i, j| x[(i, j)]);
+    let zs = SMatrix::<f32, N, 4>::from_fn(|i, j| z[(i, j)]);
+    let ls = SVector::<i32, N>::from_fn(|i, _| l[i]);
+    let (mut fixed, mut dynamic) = (ops::Session::new(), ops::Session::new());
+    macro_rules! agree {
+        ($fetch:ident { $($field:ident: ($s:expr, $d:expr)),* }) => {{
+            let want = fixed.run(ops::$fetch { $($field: $s),* });
+            let got = dynamic.run(ops::$fetch { $($field: $d),* }).unwrap();
+            assert_eq!(want.bits(), got.bits(), "`{}`", stringify!($fetch));
+        }};
+    }
+    for _ in 0..3 {
+        agree!(elementwise { X: (&xs, &x), Z: (&zs, &z) });
+        agree!(rows { X: (&xs, &x) });
+        agree!(means { X: (&xs, &x) });
+        agree!(kept { X: (&xs, &x), Z: (&zs, &z) });
+        agree!(total { X: (&xs, &x), Z: (&zs, &z) });
+        agree!(layer { X: (&xs, &x) });
+        agree!(gram { X: (&xs, &x), Z: (&zs, &z) });
+        agree!(pairs { X: (&xs, &x), Z: (&zs, &z) });
+        agree!(probs { X: (&xs, &x) });
+        agree!(log_probs { X: (&xs, &x) });
+        agree!(joined { X: (&xs, &x), Z: (&zs, &z) });
+        agree!(picked { X: (&xs, &x), Z: (&zs, &z) });
+        agree!(turned { X: (&xs, &x) });
+        agree!(centred { X: (&xs, &x) });
+        agree!(loss { X: (&xs, &x), L: (&ls, &l) });
+        agree!(grads { X: (&xs, &x), L: (&ls, &l) });
+        fixed.run(ops::adam { X: &xs, L: &ls });
+        dynamic.run(ops::adam { X: &x, L: &l }).unwrap();
+        fixed.run(ops::momentum { Z: &zs });
+        dynamic.run(ops::momentum { Z: &z }).unwrap();
+        assert_eq!(fixed.variables(), dynamic.variables());
+    }
+    // An `OMatrix` with a static column count, and a view of a block, feed `X` too.
+    let xo = tfcore::nalgebra::OMatrix::<f32, tfcore::nalgebra::Dyn, tfcore::nalgebra::Const<4>>::from_fn(N, |i, j| {
+        x[(i, j)]
+    });
+    let want = fixed.run(ops::layer { X: &xs });
+    assert_eq!(want.bits(), dynamic.run(ops::layer { X: &xo }).unwrap().bits());
+    let wide = DMatrix::<f32>::from_fn(N + 3, 6, |i, j| {
+        if i >= 2 && j >= 1 && i - 2 < N && j - 1 < 4 {
+            x[(i - 2, j - 1)]
+        } else {
+            f32::NAN
+        }
+    });
+    assert_eq!(want.bits(), dynamic.run(ops::layer { X: &wide.view((2, 1), (N, 4)) }).unwrap().bits());
+    let want = fixed.run(ops::onehot { L: &ls });
+    let got = dynamic.run(ops::onehot { L: &l }).unwrap();
+    assert_eq!(want.bits(), got.bits(), "`onehot`");
+    let want = fixed.run(ops::counted { L: &ls });
+    let got = dynamic.run(ops::counted { L: &l }).unwrap();
+    assert_eq!(want.bits(), got.bits(), "`counted`");
+}
