@@ -62,6 +62,9 @@ fn rows(c: &mut Criterion) {
                 sess.run(circle::train_step { X: black_box(&x), Y: black_box(&y) }).unwrap()
             })
         });
+        group.bench_with_input(BenchmarkId::new("output_layer", n), &n, |b, _| {
+            b.iter(|| sess.run(circle::output_layer { X: black_box(&x) }).unwrap())
+        });
     }
     group.finish();
 }

@@ -206,3 +206,16 @@ fn static_and_dynamic_feeds_agree() {
     let got = dynamic.run(ops::counted { L: &l }).unwrap();
     assert_eq!(want.bits(), got.bits(), "`counted`");
 }
+
+/// A layer of many rows gives each row the bits that row gives in a batch of its own (views of ten
+/// thousand rows, at different offsets).
+#[test]
+fn a_large_batch_gives_each_row_its_own_bits() {
+    let (x, _) = points(100_000, 5);
+    let mut sess = circle::Session::new();
+    let whole = sess.run(circle::output_layer { X: &x }).unwrap();
+    for start in (0..100_000).step_by(10_000) {
+        let part = sess.run(circle::output_layer { X: &x.rows(start, 10_000) }).unwrap();
+        assert_eq!(part.bits(), whole.rows(start, 10_000).bits(), "rows {start}..");
+    }
+}
