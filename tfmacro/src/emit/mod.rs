@@ -836,8 +836,7 @@ fn dynamic_fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, has_slots: 
     let p = quote!(::tfcore::__private);
     // Bind every feed; then read the `None` dimensions off the first feed having each, and check
     // every other dimension against the placeholder's or the first feed's.
-    let field_names: Vec<Ident> =
-        feeds.iter().map(|&p| graph.nodes[p].name.clone().expect("placeholders are named")).collect();
+    let field_names: Vec<Ident> = feeds.iter().map(|&p| graph.nodes[p].name.clone()).collect::<Option<_>>()?;
     let locals: Vec<Ident> = feeds.iter().map(|&p| body.local(p)).collect();
     let mut checks = TokenStream::new();
     let mut first: Vec<(usize, String, usize, Ident)> = Vec::new();
