@@ -9,7 +9,7 @@
 //! emission code the expansion tests and the trybuild suite compile in full, and parsing them all
 //! would triple the run). The cases run on every core.
 //!
-//! `TFGRAPH_FUZZ_CASES` sets how many cases run (20,000 by default; CI runs 100,000) and
+//! `TFGRAPH_FUZZ_CASES` sets how many cases run (20,000 by default; CI runs 50,000) and
 //! `TFGRAPH_FUZZ_SEED` the seed. An input that once failed goes into `fuzz_regressions.txt`, which
 //! is checked every run.
 
