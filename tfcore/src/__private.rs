@@ -14,6 +14,7 @@ pub use crate::export::{RustConst, ToRust};
 pub use crate::feed::{dynamic_matrix, dynamic_vector, split};
 pub use crate::feed::{FeedError, Workspace};
 pub use crate::fetch::Fetch;
+pub use crate::gemm::{matmul, Lines, PACKED_LINES, PANEL};
 pub use crate::math::{expf, max_of, sigmoidf, window_argmax, window_count, window_max};
 #[cfg(feature = "std")]
 pub use crate::npy;
@@ -170,9 +171,8 @@ pub fn sum<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
         }
         k += 8;
     }
-    let [a, b, c, d, e, g, h, i] = lanes;
     let mut total = if full > 0 {
-        a.add(b).add(c.add(d)).add(e.add(g).add(h.add(i)))
+        combine(lanes)
     } else if n > 0 {
         f(0)
     } else {
@@ -184,6 +184,13 @@ pub fn sum<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
         k += 1;
     }
     total
+}
+
+/// The eight partial sums of [`sum`] combined pairwise: `((a + b) + (c + d)) + ((e + f) + (g + h))`.
+#[inline]
+pub(crate) fn combine<T: Elem>(lanes: [T; 8]) -> T {
+    let [a, b, c, d, e, f, g, h] = lanes;
+    a.add(b).add(c.add(d)).add(e.add(f).add(g.add(h)))
 }
 
 /// `a[a_at] · b[b_at] + a[a_at + a_step] · b[b_at + b_step] + ...` over `n` terms, summed in
@@ -206,12 +213,7 @@ pub fn dot<T: Float>(n: usize, a: &[T], a_at: usize, a_step: usize, b: &[T], b_a
 fn dot_lines<T: Float>(a: &[T], b: &[T]) -> T {
     let ((a8, a_rest), (b8, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
     let mut rest = a_rest.iter().zip(b_rest).map(|(&x, &y)| x * y);
-    let mut total = if !a8.is_empty() {
-        let [a, b, c, d, e, g, h, i] = lanes(a8, b8);
-        a.add(b).add(c.add(d)).add(e.add(g).add(h.add(i)))
-    } else {
-        rest.next().unwrap_or(T::ZERO)
-    };
+    let mut total = if !a8.is_empty() { combine(lanes(a8, b8)) } else { rest.next().unwrap_or(T::ZERO) };
     for t in rest {
         total = total.add(t);
     }

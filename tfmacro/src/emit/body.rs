@@ -60,6 +60,9 @@ pub struct Body<'g> {
     in_place: Vec<Option<NodeId>>,
     /// While a tensor is written over its input, that input, whose element is then `__out[__at]`.
     overwriting: Cell<Option<NodeId>>,
+    /// A matrix product computed whole into the caller's value, which the root (an elementwise
+    /// chain over it, `relu(x W + b)`) is then written over in place: no storage of its own.
+    into_out: Option<NodeId>,
     /// The position (in `order`) of the last computed local whose code reads each node.
     last_read: Vec<usize>,
     fresh: Cell<usize>,
@@ -141,6 +144,7 @@ impl<'g> Body<'g> {
             buffers: Vec::new(),
             in_place: vec![None; n],
             overwriting: Cell::new(None),
+            into_out: None,
             last_read: Vec::new(),
             fresh: Cell::new(0),
             dynamic,
@@ -150,6 +154,7 @@ impl<'g> Body<'g> {
             let root = roots.contains(&id);
             body.form[id] = body.plan(id, root, uses[id], &consumers[id]);
         }
+        body.into_out = body.order.iter().copied().find(|&id| body.blocked(id) && body.is_written_over_in_out(id));
         body.plan_slots();
         body
     }
@@ -164,7 +169,7 @@ impl<'g> Body<'g> {
             Op::Const { data: Data::Splat(_), .. } => return if root { Form::Local } else { Form::Inline },
             Op::Const { .. } | Op::RandomUniform { .. } | Op::Tuple | Op::Assign(_) => return Form::Local,
             op => match op.rules() {
-                Some(rules) if rules.reads() == Reads::Whole => return Form::Local,
+                Some(rules) if rules.reads() == Reads::Whole || rules.blocked(self, id) => return Form::Local,
                 // An op of no inputs whose element is as cheap as a literal (a count).
                 Some(rules) if node.inputs.is_empty() && rules.cheap() => {
                     return if root { Form::Local } else { Form::Inline }
@@ -340,9 +345,18 @@ impl<'g> Body<'g> {
                 continue;
             }
             let local = self.local(id);
+            if self.into_out == Some(id) && into.is_some() {
+                // Computed with the root, below.
+                continue;
+            }
             if into == Some(id) {
-                let fill = self.fill(id).unwrap_or_default();
-                out.extend(quote!(let mut #local = __out; #fill));
+                out.extend(match self.into_out {
+                    Some(product) => self.over_product_in_out(id, product),
+                    None => {
+                        let fill = self.fill(id).unwrap_or_default();
+                        quote!(let mut #local = __out; #fill)
+                    }
+                });
                 continue;
             }
             if let (Some(k), Some(fill)) = (self.slot[id], self.fill(id)) {
@@ -378,6 +392,30 @@ impl<'g> Body<'g> {
             });
         }
         out
+    }
+
+    /// The statements of root `root` written into the caller's `out` over `product`: the product
+    /// computed whole into `out`, then the root's elements written over it in place, in the
+    /// matrix's column-major order, reading the product as `__out[__at]`.
+    fn over_product_in_out(&self, root: NodeId, product: NodeId) -> TokenStream {
+        let local = self.local(root);
+        let rules = self.graph.nodes[product].op.rules();
+        let compute = rules.and_then(|r| r.materialise_flat(self, product, &quote!(#local.as_mut_slice())));
+        self.overwriting.set(Some(product));
+        let (idx, e) = self.element_code(root, 2);
+        self.overwriting.set(None);
+        let shape = self.shape(root);
+        let (rows, cols) = (self.names.dim(shape[0]), self.names.dim(shape[1]));
+        let (i, j) = (&idx[0], &idx[1]);
+        quote! {
+            let mut #local = __out;
+            #compute
+            {
+                let __out = #local.as_mut_slice();
+                let mut __at = 0usize;
+                for #j in 0..#cols { for #i in 0..#rows { __out[__at] = #e; __at += 1; } }
+            }
+        }
     }
 
     /// The materialised nodes that are locals (not statics, not tuples, which `value` builds).
@@ -424,7 +462,7 @@ impl<'g> Body<'g> {
         self.plan_buffers(&last_read);
         let mut slots: Vec<(crate::ir::TensorType, Option<NodeId>)> = Vec::new();
         for (pos, &id) in self.order.iter().enumerate() {
-            if !self.is_computed_local(id) || self.flat[id].is_some() {
+            if !self.is_computed_local(id) || self.flat[id].is_some() || self.into_out == Some(id) {
                 continue;
             }
             let Some(t) = self.graph.tensor(id).filter(|t| !t.shape.is_empty()).cloned() else { continue };
@@ -477,10 +515,11 @@ impl<'g> Body<'g> {
                 self.is_computed_local(id)
             } else {
                 self.is_computed_local(id)
+                    && self.into_out != Some(id)
                     && !read_whole[id]
                     && last_read[id] != usize::MAX
                     && !self.roots.contains(&id)
-                    && self.by_element(id)
+                    && (self.by_element(id) || self.blocked(id))
             };
             let Some(t) = self.graph.tensor(id).filter(|t| eligible && !t.shape.is_empty()).cloned() else { continue };
             let size = size_of(&t.shape);
@@ -574,7 +613,9 @@ impl<'g> Body<'g> {
             .order
             .iter()
             .enumerate()
-            .filter(|&(_, &id)| self.is_computed_local(id))
+            // A product computed into the caller's value and the root written over it are one
+            // tensor, from the product on.
+            .filter(|&(_, &id)| self.is_computed_local(id) && !(self.into_out.is_some() && self.roots == [id]))
             .filter_map(|(pos, &id)| {
                 let t = self.graph.tensor(id).filter(|t| !t.shape.is_empty())?;
                 Some((pos, id, bytes(t)))
@@ -584,7 +625,13 @@ impl<'g> Body<'g> {
         if computed.is_empty() {
             return None;
         }
-        let end = |id: NodeId| if self.roots.contains(&id) { usize::MAX } else { self.last_read[id] };
+        let end = |id: NodeId| {
+            if self.roots.contains(&id) || self.into_out == Some(id) {
+                usize::MAX
+            } else {
+                self.last_read[id]
+            }
+        };
         let bound = (0..self.order.len())
             .map(|pos| {
                 computed.iter().filter(|&&(def, id, _)| def <= pos && pos <= end(id)).map(|x| x.2).sum::<usize>()
@@ -618,7 +665,60 @@ impl<'g> Body<'g> {
     /// Whether node `id` is computed element by element (the `from_fn` of
     /// [`Body::materialise`]).
     fn by_element(&self, id: NodeId) -> bool {
-        self.graph.nodes[id].op.rules().is_some_and(|r| r.reads() != Reads::Whole && r.materialise(self, id).is_none())
+        self.graph.nodes[id]
+            .op
+            .rules()
+            .is_some_and(|r| r.reads() != Reads::Whole && !r.blocked(self, id) && r.materialise(self, id).is_none())
+    }
+
+    /// Whether node `id` is computed whole by a kernel at its size ([`crate::ops::Rules::blocked`]).
+    fn blocked(&self, id: NodeId) -> bool {
+        self.graph.nodes[id].op.rules().is_some_and(|r| r.blocked(self, id))
+    }
+
+    /// Whether node `id`'s value is held in memory (a local, a feed, a variable, a `static`)
+    /// rather than computed where it is read.
+    pub fn is_stored(&self, id: NodeId) -> bool {
+        matches!(self.form[id], Form::Local | Form::Feed | Form::Variable)
+    }
+
+    /// Whether a root reads node `id`, directly or through a chain of elementwise ops of its shape
+    /// each read once (`relu(x + b)`), so that the root could be computed over it in the caller's
+    /// value.
+    pub fn is_read_by_root(&self, id: NodeId) -> bool {
+        let (end, last) = self.chain_from(id);
+        end.is_some() || self.roots.iter().any(|&r| self.graph.nodes[r].inputs.contains(&last))
+    }
+
+    /// Whether node `id`, a matrix, can be computed into the caller's value and the fetch's one
+    /// root written over it there (`run_into`): the root is an elementwise chain over it of one
+    /// shape, and the fetch writes nothing to the session.
+    pub fn is_written_over_in_out(&self, id: NodeId) -> bool {
+        let (end, _) = self.chain_from(id);
+        end.is_some_and(|root| self.roots == [root]) && self.shape(id).len() == 2 && !self.dynamic && !self.writes()
+    }
+
+    /// The root that reads `id` through single readers that are elementwise ops of `id`'s shape
+    /// (or `None`), and the last node of that chain.
+    fn chain_from(&self, id: NodeId) -> (Option<NodeId>, NodeId) {
+        let mut at = id;
+        loop {
+            let mut readers = self.order.iter().copied().filter(|&c| self.graph.nodes[c].inputs.contains(&at));
+            let (Some(next), None) = (readers.next(), readers.next()) else { return (None, at) };
+            let elementwise = self.graph.nodes[next].op.rules().is_some_and(|r| r.reads() == Reads::Elementwise);
+            if !elementwise || self.shape(next) != self.shape(at) {
+                return (None, at);
+            }
+            if self.roots.contains(&next) {
+                return (Some(next), at);
+            }
+            at = next;
+        }
+    }
+
+    /// Whether `None` dimensions are run-time sizes in this computation.
+    pub fn is_dynamic(&self) -> bool {
+        self.dynamic
     }
 
     /// The statements computing node `id` into its buffer, element by element in row-major
@@ -631,7 +731,9 @@ impl<'g> Body<'g> {
         if !self.by_element(id) {
             let out = quote!(&mut #buffer #(#flatten)* [..#count]);
             let rules = self.graph.nodes[id].op.rules();
-            return rules.and_then(|r| r.materialise_flat(self, id, &out)).unwrap_or_default();
+            if let Some(code) = rules.and_then(|r| r.materialise_flat(self, id, &out)) {
+                return code;
+            }
         }
         let (idx, e) = self.element_code(id, shape.len());
         let mut body = quote!(__out[__at] = #e; __at += 1;);
@@ -661,7 +763,7 @@ impl<'g> Body<'g> {
     pub fn flat_steps(&self, id: NodeId) -> (TokenStream, TokenStream) {
         let shape = self.shape(id);
         match shape[..] {
-            [rows, _] if self.column_major(id) => (quote!(1usize), self.names.dim(rows)),
+            [rows, _] if self.column_major(id) || self.into_out == Some(id) => (quote!(1usize), self.names.dim(rows)),
             [.., last] => (self.names.dim(last), quote!(1usize)),
             [] => (quote!(1usize), quote!(1usize)),
         }
@@ -859,39 +961,55 @@ impl<'g> Body<'g> {
         fixed: &TokenStream,
         along: usize,
     ) -> Option<(TokenStream, TokenStream, TokenStream)> {
+        let Some(lines) = self.lines(id, along) else {
+            // A feed of run-time size: its columns are slices (rows one element apart).
+            let fed = self.dynamic && self.form[id] == Form::Feed && self.shape(id).len() == 2;
+            let local = self.local(id);
+            return (fed && along == 0)
+                .then(|| (quote!(#local.column(#fixed).as_slice()), quote!(0usize), quote!(1usize)));
+        };
+        let start = match lines.line_step {
+            Some(d) => {
+                let d = self.names.dim(d);
+                quote!((#fixed) * #d)
+            }
+            None => quote!(#fixed),
+        };
+        let step = lines.step.map_or_else(|| quote!(1usize), |d| self.names.dim(d));
+        Some((lines.slice, start, step))
+    }
+
+    /// Every line of rank-2 tensor `id` along axis `along` (each fixing the other axis) as its
+    /// storage holds them, for [`Body::line`] and the matrix kernel. `None` where `line` says, and
+    /// for a feed of run-time size (whose storage has no one slice).
+    pub fn lines(&self, id: NodeId, along: usize) -> Option<Lines> {
         let shape = self.shape(id);
         if shape.len() != 2 || self.overwriting.get() == Some(id) {
             return None;
         }
-        let (rows, cols) = (self.names.dim(shape[0]), self.names.dim(shape[1]));
-        let one = quote!(1usize);
+        let (rows, cols) = (shape[0], shape[1]);
+        let lines =
+            |slice: TokenStream, line_step: Option<Dim>, step: Option<Dim>| Some(Lines { slice, line_step, step });
         if let Some(k) = self.flat[id] {
             let buffer = format_ident!("__f{}", k);
             let flatten = self.flattens(k).map(|_| quote!(.as_flattened()));
             let slice = quote!(&#buffer #(#flatten)* [..]);
-            return Some(match (along, self.column_major(id)) {
-                (0, false) => (slice, quote!(#fixed), cols),
-                (_, false) => (slice, quote!((#fixed) * #cols), one),
-                (0, true) => (slice, quote!((#fixed) * #rows), one),
-                (_, true) => (slice, quote!(#fixed), rows),
-            });
+            return match (along, self.column_major(id)) {
+                (0, false) => lines(slice, None, Some(cols)),
+                (_, false) => lines(slice, Some(cols), None),
+                (0, true) => lines(slice, Some(rows), None),
+                (_, true) => lines(slice, None, Some(rows)),
+            };
         }
-        if self.form[id] == Form::Inline {
+        if self.form[id] == Form::Inline || (self.dynamic && shape.iter().any(|d| matches!(d, Dim::Sym(_)))) {
             return None;
         }
         let local = self.local(id);
-        if self.dynamic && shape.iter().any(|d| matches!(d, Dim::Sym(_))) {
-            // A feed of run-time size: its columns are slices (rows one element apart).
-            return match (along, self.form[id]) {
-                (0, Form::Feed) => Some((quote!(#local.column(#fixed).as_slice()), quote!(0usize), one)),
-                _ => None,
-            };
-        }
         let slice = quote!(#local.as_slice());
-        Some(match along {
-            0 => (slice, quote!((#fixed) * #rows), one),
-            _ => (slice, quote!(#fixed), rows),
-        })
+        match along {
+            0 => lines(slice, Some(rows), None),
+            _ => lines(slice, None, Some(rows)),
+        }
     }
 
     /// The element of `id` at `idx` (one index per dimension).
@@ -990,6 +1108,21 @@ impl<'g> Body<'g> {
                 quote!(::tfcore::__private::sum(#count, |#k| #body))
             }
         }
+    }
+}
+
+/// The lines of a stored rank-2 tensor ([`Body::lines`]): line `i`'s term `t` at
+/// `slice[i * line_step + t * step]`, a step of `None` being 1.
+pub struct Lines {
+    pub slice: TokenStream,
+    pub line_step: Option<Dim>,
+    pub step: Option<Dim>,
+}
+
+impl Lines {
+    /// Whether each line's terms are one element apart.
+    pub fn contiguous(&self) -> bool {
+        matches!(self.step, None | Some(Dim::Known(1)))
     }
 }
 

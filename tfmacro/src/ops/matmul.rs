@@ -2,6 +2,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
+use crate::emit::body::literal;
 use crate::emit::body::Body;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
@@ -10,6 +11,7 @@ use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, Shape, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
+use quote::quote;
 
 /// `tf.matmul`. Inputs: `[a, b]`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -146,6 +148,45 @@ impl Rules for MatMul {
         Reads::Repeatedly
     }
 
+    // Large products of stored operands go through `tfcore::__private::matmul`, which tiles the
+    // outputs; smaller ones stay one fused dot product per element. Same bits either way. A
+    // product a root reads (an inference fetch's last layer) is computed into the caller's value
+    // and the root written over it there (`run_into`), with no buffer of its size; where that
+    // cannot be (the fetch also trains), it stays fused with the root.
+    fn blocked(&self, body: &Body, id: NodeId) -> bool {
+        let inputs = &body.graph.nodes[id].inputs;
+        let (a, b) = (inputs[0], inputs[1]);
+        let Some(&k) = body.shape(a).get(if self.transpose_a { 0 } else { 1 }) else { return false };
+        // A `None` dimension (a const generic) counts as 1: the known sizes alone decide.
+        let size = |d: Dim| if let Dim::Known(n) = d { n } else { 1 };
+        let work = body.shape(id).into_iter().chain([k]).map(size).fold(1usize, usize::saturating_mul);
+        body.dtype(id).is_float()
+            && !body.is_dynamic()
+            && (!body.is_read_by_root(id) || body.is_written_over_in_out(id))
+            && body.is_stored(a)
+            && body.is_stored(b)
+            && !matches!(k, Dim::Known(k) if k < 8)
+            && work >= BLOCKED_FROM
+    }
+
+    fn materialise(&self, body: &Body, id: NodeId) -> Option<TokenStream> {
+        if !self.blocked(body, id) {
+            return None;
+        }
+        let t = body.graph.tensor(id)?;
+        let (ty, rows) = (body.names.rust_type(t), body.names.dim(*t.shape.first()?));
+        let call = self.kernel(body, id, &quote!(__c.as_mut_slice()), (&quote!(1usize), &rows))?;
+        Some(quote!({ let mut __c: #ty = ::tfcore::__private::zeros2(); #call __c }))
+    }
+
+    fn materialise_flat(&self, body: &Body, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+        if !self.blocked(body, id) {
+            return None;
+        }
+        let (row_step, column_step) = body.flat_steps(id);
+        self.kernel(body, id, out, (&row_step, &column_step))
+    }
+
     // One dot product per element (a sum written out under 8 terms).
     fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         let (a, b) = (body.graph.nodes[id].inputs[0], body.graph.nodes[id].inputs[1]);
@@ -160,7 +201,7 @@ impl Rules for MatMul {
         let long = !matches!(inner, Dim::Known(n) if n < 8);
         if let (true, Some((a, a_at, a_step)), Some((b, b_at, b_step))) = (dtype.is_float() && long, a_line, b_line) {
             let n = body.names.dim(inner);
-            return quote::quote!(::tfcore::__private::dot(#n, #a, #a_at, #a_step, #b, #b_at, #b_step));
+            return quote!(::tfcore::__private::dot(#n, #a, #a_at, #a_step, #b, #b_at, #b_step));
         }
         let term = |k: TokenStream| {
             let x = if self.transpose_a {
@@ -172,6 +213,49 @@ impl Rules for MatMul {
             Binary::Mul.emit(dtype, x, y)
         };
         body.sum(dtype, inner, &term)
+    }
+}
+
+/// The fewest multiply-adds (`m · n · k`, a `None` dimension counting as 1) of a product computed
+/// by the tiled kernel; smaller products are computed one fused dot product per element.
+const BLOCKED_FROM: usize = 4096;
+
+impl MatMul {
+    /// The statement computing blocked product `id` into `out`, a `&mut [T]` whose element
+    /// `(i, j)` is at `i * steps.0 + j * steps.1`. Operands whose lines may not be contiguous are
+    /// packed, a few lines at a time, into a scratch array on the stack (with tfcore's `std`). `None` if an operand has
+    /// no lines (never for the stored operands `blocked` asks for): the product is then computed
+    /// element by element, to the same bits.
+    fn kernel(
+        &self,
+        body: &Body,
+        id: NodeId,
+        out: &TokenStream,
+        steps: (&TokenStream, &TokenStream),
+    ) -> Option<TokenStream> {
+        let inputs = &body.graph.nodes[id].inputs;
+        let (a, b) = (inputs[0], inputs[1]);
+        let [rows, cols] = body.shape(id)[..] else { return None };
+        let inner = *body.shape(a).get(if self.transpose_a { 0 } else { 1 })?;
+        let a_lines = body.lines(a, if self.transpose_a { 0 } else { 1 })?;
+        let b_lines = body.lines(b, if self.transpose_b { 1 } else { 0 })?;
+        let (m, n, k) = (body.names.dim(rows), body.names.dim(cols), body.names.dim(inner));
+        let zero = literal(Scalar::I(0), body.dtype(id));
+        let scratch = if a_lines.contiguous() && b_lines.contiguous() {
+            quote!(&mut [])
+        } else {
+            // `[[T; K]; PACKED_LINES]`: an array length may be a const generic `K`, not a product.
+            quote!([[#zero; #k]; ::tfcore::__private::PACKED_LINES].as_flattened_mut())
+        };
+        let operand = |lines: crate::emit::body::Lines| {
+            let slice = lines.slice;
+            let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| body.names.dim(d));
+            let (line_step, step) = (step(lines.line_step), step(lines.step));
+            quote!(::tfcore::__private::Lines { data: #slice, line_step: #line_step, step: #step })
+        };
+        let (a, b) = (operand(a_lines), operand(b_lines));
+        let (c_rs, c_cs) = steps;
+        Some(quote!(::tfcore::__private::matmul(#m, #n, #k, #a, #b, #out, #c_rs, #c_cs, #scratch);))
     }
 }
 

@@ -101,6 +101,14 @@ pub trait Rules {
         None
     }
 
+    /// Whether node `id` is computed whole at its size, by a kernel writing its storage (a slot
+    /// or a buffer of either layout) through [`Rules::materialise`] and
+    /// [`Rules::materialise_flat`], though the op reads its inputs element by element at other
+    /// sizes: a large matrix product. Its inputs are then stored, never inlined.
+    fn blocked(&self, _body: &Body, _id: NodeId) -> bool {
+        false
+    }
+
     /// For ops computed whole, the statement writing node `id`'s elements in row-major order into
     /// `out`, a `&mut [T]` of exactly its size: how a tensor of run-time size is computed into the
     /// session's workspace. `None` if the op has no such form (the fetch then takes only

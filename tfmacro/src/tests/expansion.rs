@@ -127,6 +127,41 @@ fn elementwise_chains_are_fused_into_one_loop() {
 }
 
 #[test]
+fn large_products_go_through_the_tiled_kernel() {
+    let file = expand_ok(quote! {
+        pub mod mlp {
+            let W1 = tf.Variable(tf.random_uniform([784, 128], -0.08, 0.08));
+            let b1 = tf.Variable(tf.zeros([128]));
+            let W2 = tf.Variable(tf.random_uniform([128, 10], -0.2, 0.2));
+            let b2 = tf.Variable(tf.zeros([10]));
+            let X = tf.placeholder(tf.float32, [None, 784]);
+            let Y = tf.placeholder(tf.float32, [None, 10]);
+            let hidden = tf.nn.relu(tf.matmul(X, W1) + b1);
+            let logits = tf.matmul(hidden, W2) + b2;
+            let loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels = Y, logits = logits));
+            let train_step = tf.train.AdamOptimizer(0.001).minimize(loss);
+        }
+    });
+    let step = run_body(&file, "train_step");
+    // `X · W1` and its gradient `Xᵀ · dZ1` (784 · 128 multiply-adds per row of the batch): the
+    // kernel. The products with the ten outputs (128 · 10 or 10 · 128 per row, below the
+    // threshold with the batch counted as 1) stay one fused dot product per element.
+    assert_eq!(step.matches("__private :: matmul (").count(), 2, "{step}");
+    assert_eq!(step.matches("__private :: dot (").count(), 3, "{step}");
+    // Lines that are not contiguous are packed into a scratch on the stack: the rows of the fed
+    // `X` (column-major, 784 terms), and the columns of `dZ1` (a row-major buffer, a batch of
+    // terms, so the scratch is sized with the batch's const generic).
+    assert!(step.contains("[[0f32 ; 784] ; :: tfcore :: __private :: PACKED_LINES]"), "{step}");
+    assert!(step.contains("[[0f32 ; N] ; :: tfcore :: __private :: PACKED_LINES]"), "{step}");
+    assert!(!step.contains("unsafe"), "{step}");
+    // A product the fetched value reads is computed into the caller's value, and the bias and
+    // ReLU written over it there: no buffer of its size.
+    let hidden = run_body(&file, "hidden");
+    assert_eq!(hidden.matches("__private :: matmul (").count(), 1, "{hidden}");
+    assert!(hidden.contains("__v_hidden . as_mut_slice ()") && !hidden.contains("let mut __f"), "{hidden}");
+}
+
+#[test]
 fn generated_code_stays_in_core_and_private_api() {
     let text = expand_ok(bond()).to_token_stream().to_string();
     for forbidden in ["unsafe", ":: std ::", "Vec", "Box", "alloc"] {
