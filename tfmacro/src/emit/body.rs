@@ -63,6 +63,8 @@ pub struct Body<'g> {
     /// A matrix product computed whole into the caller's value, which the root (an elementwise
     /// chain over it, `relu(x W + b)`) is then written over in place: no storage of its own.
     into_out: Option<NodeId>,
+    /// The blocked products stored column-major in a static plan ([`Body::column_major`]).
+    by_columns: Vec<bool>,
     /// The position (in `order`) of the last computed local whose code reads each node.
     last_read: Vec<usize>,
     fresh: Cell<usize>,
@@ -145,6 +147,7 @@ impl<'g> Body<'g> {
             in_place: vec![None; n],
             overwriting: Cell::new(None),
             into_out: None,
+            by_columns: vec![false; n],
             last_read: Vec::new(),
             fresh: Cell::new(0),
             dynamic,
@@ -156,6 +159,7 @@ impl<'g> Body<'g> {
         }
         body.into_out = body.order.iter().copied().find(|&id| body.blocked(id) && body.is_written_over_in_out(id));
         body.plan_slots();
+        body.plan_columns();
         body
     }
 
@@ -753,9 +757,26 @@ impl<'g> Body<'g> {
     /// Whether stored tensor `id` is a column-major matrix: with feeds of run-time size, a
     /// matrix in the workspace is stored as nalgebra stores one, so that a layer is computed a
     /// column at a time (eight rows per vector instruction where the static `from_fn` would be) and
-    /// a fetched `DMatrix` is a copy of it. Every other stored tensor is row-major.
+    /// a fetched `DMatrix` is a copy of it; and a product the kernel writes into a buffer that only
+    /// `SMatrix`es read (a weight's gradient, read by its optimiser's update), so that they read
+    /// it in their own order. Every other stored tensor is row-major.
     fn column_major(&self, id: NodeId) -> bool {
-        self.dynamic && self.flat[id].is_some() && self.shape(id).len() == 2
+        self.flat[id].is_some() && self.shape(id).len() == 2 && (self.dynamic || self.by_columns[id])
+    }
+
+    /// Which blocked products [`Body::column_major`] stores column-major in static plans: those no
+    /// tensor is written over in place (which would follow the product's layout) and that no
+    /// tensor in a buffer (row-major, filled row by row) reads.
+    fn plan_columns(&mut self) {
+        for &id in &self.order {
+            if self.dynamic || self.flat[id].is_none() || !self.blocked(id) || self.shape(id).len() != 2 {
+                continue;
+            }
+            let written_over = self.order.iter().any(|&x| self.in_place[x] == Some(id));
+            let read_by_buffer =
+                self.order.iter().any(|&x| self.flat[x].is_some() && self.graph.nodes[x].inputs.contains(&id));
+            self.by_columns[id] = !written_over && !read_by_buffer;
+        }
     }
 
     /// The steps between consecutive elements of stored tensor `id` along its second-to-last
