@@ -17,9 +17,6 @@
 //!
 //! [`dot`]: crate::__private::dot
 
-// Without `std` only `matmul`'s element-by-element form is used; the tiles stay in this one file.
-#![cfg_attr(not(feature = "std"), allow(dead_code))]
-
 #[cfg(doc)]
 use crate::__private::combine;
 use crate::__private::{dot, Float};
@@ -91,9 +88,12 @@ fn last_index(count: usize, outer: usize, k: usize, inner: usize) -> Option<usiz
 ///
 /// Out-of-range storage (or too small a scratch) is computed element by element through [`dot`]
 /// instead (the same bits), which panics at the first index outside its slice, as indexing does.
-/// Without `std` every product is (see the other `matmul`).
-#[cfg(feature = "std")]
+///
+/// Without `std` (firmware) every product is computed so, as generated code computed them before
+/// this kernel: the tiles' frames cost the anomaly detector 128 bytes of a Cortex-M's stack (over
+/// TensorFlow Lite Micro's arena), for a speed-up there that is not measured (QEMU does not time).
 #[allow(clippy::too_many_arguments)]
+#[cfg_attr(not(feature = "std"), inline)]
 pub fn matmul<T: Float>(
     m: usize,
     n: usize,
@@ -105,6 +105,9 @@ pub fn matmul<T: Float>(
     c_cs: usize,
     scratch: &mut [T],
 ) {
+    if cfg!(not(feature = "std")) {
+        return by_element(m, n, k, a, b, c, c_rs, c_cs);
+    }
     // With only the left operand strided, compute the transpose: the right operand is the one
     // packed (once per panel of its lines, where a left line would be packed once per tile).
     // Swapping the factors of each product changes no bit.
@@ -120,6 +123,7 @@ pub fn matmul<T: Float>(
     // in single precision (two in double, or two 128-bit ones). (A row of eight outputs for a
     // matrix-vector product measured slower than the tiles' rows of four: the anomaly detector at
     // batch 1, 23.2 µs against 17.1, its weights streamed from beyond L2 eight columns at once.)
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
     let single = core::mem::size_of::<T>() == 4;
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if let Some(isa) = Avx512::detect() {
@@ -133,27 +137,6 @@ pub fn matmul<T: Float>(
     }
     // SSE2's sixteen 128-bit registers: 2 × 2 outputs in eight of them.
     p.grid::<2, 2>(Portable, c, scratch)
-}
-
-/// [`matmul`] without `std` (firmware): one [`dot`] per element, what generated code computed
-/// before the kernel. The tiles are left out there: their frames cost the anomaly detector's
-/// stack on a Cortex-M 128 bytes (over TensorFlow Lite Micro's arena), for a speed-up there that
-/// is not measured (QEMU does not time).
-#[cfg(not(feature = "std"))]
-#[allow(clippy::too_many_arguments)]
-#[inline]
-pub fn matmul<T: Float>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: Lines<'_, T>,
-    b: Lines<'_, T>,
-    c: &mut [T],
-    c_rs: usize,
-    c_cs: usize,
-    _scratch: &mut [T],
-) {
-    by_element(m, n, k, a, b, c, c_rs, c_cs)
 }
 
 /// Every element of [`matmul`] through [`dot`].
@@ -338,64 +321,56 @@ impl Isa for Portable {
     }
 }
 
-/// The CPU has AVX2: only [`Avx2::detect`] makes one, after asking the CPU.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[derive(Clone, Copy)]
-struct Avx2(());
+/// An instruction set of x86-64 that the CPU is asked about: a type only `detect` makes, once
+/// `is_x86_feature_detected!` has said that this CPU executes every feature named, and its
+/// [`Isa::sums`] compiled for those features.
+macro_rules! x86_instruction_set {
+    ($(#[$doc:meta])* $name:ident, $lanes:ident, $combined:ident, $features:literal, $($feature:tt),+) => {
+        $(#[$doc])*
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        #[derive(Clone, Copy)]
+        struct $name(());
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-compiled_for!(avx2_lanes, avx2_combined, "avx2");
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        compiled_for!($lanes, $combined, $features);
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-impl Avx2 {
-    fn detect() -> Option<Avx2> {
-        std::is_x86_feature_detected!("avx2").then_some(Avx2(()))
-    }
-}
-
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-impl Isa for Avx2 {
-    #[inline]
-    fn sums<T: Float, const MR: usize, const NR: usize>(self, a: [&[[T; 8]]; MR], b: [&[[T; 8]]; NR]) -> [[T; NR]; MR] {
-        // SAFETY: an `Avx2` exists only once `is_x86_feature_detected!("avx2")` has said that this
-        // CPU executes AVX2 instructions, the one requirement of calling functions compiled with
-        // `#[target_feature(enable = "avx2")]`.
-        #[allow(unsafe_code)]
-        unsafe {
-            avx2_combined(avx2_lanes(a, b))
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        impl $name {
+            fn detect() -> Option<$name> {
+                ($(std::is_x86_feature_detected!($feature))&&+).then_some($name(()))
+            }
         }
-    }
-}
 
-/// The CPU has AVX-512 with its 256-bit forms (`avx512vl`): sixteen more vector registers. Only
-/// [`Avx512::detect`] makes one, after asking the CPU.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[derive(Clone, Copy)]
-struct Avx512(());
-
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-compiled_for!(avx512_lanes, avx512_combined, "avx512f,avx512vl");
-
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-impl Avx512 {
-    fn detect() -> Option<Avx512> {
-        (std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")).then_some(Avx512(()))
-    }
-}
-
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-impl Isa for Avx512 {
-    #[inline]
-    fn sums<T: Float, const MR: usize, const NR: usize>(self, a: [&[[T; 8]]; MR], b: [&[[T; 8]]; NR]) -> [[T; NR]; MR] {
-        // SAFETY: an `Avx512` exists only once `is_x86_feature_detected!` has said that this CPU
-        // executes AVX-512F and AVX-512VL instructions, the requirement of calling functions
-        // compiled with `#[target_feature(enable = "avx512f,avx512vl")]`.
-        #[allow(unsafe_code)]
-        unsafe {
-            avx512_combined(avx512_lanes(a, b))
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        impl Isa for $name {
+            #[inline]
+            fn sums<T: Float, const MR: usize, const NR: usize>(
+                self,
+                a: [&[[T; 8]]; MR],
+                b: [&[[T; 8]]; NR],
+            ) -> [[T; NR]; MR] {
+                // SAFETY: a value of this type exists only once `detect` has seen
+                // `is_x86_feature_detected!` say that this CPU executes every feature these two
+                // functions are compiled with (`#[target_feature(enable = ...)]`), the one
+                // requirement of calling them.
+                #[allow(unsafe_code)]
+                unsafe {
+                    $combined($lanes(a, b))
+                }
+            }
         }
-    }
+    };
 }
+
+x86_instruction_set!(
+    /// The CPU has AVX2: sixteen 256-bit registers.
+    Avx2, avx2_lanes, avx2_combined, "avx2", "avx2"
+);
+
+x86_instruction_set!(
+    /// The CPU has AVX-512 with its 256-bit forms (`avx512vl`): sixteen more vector registers.
+    Avx512, avx512_lanes, avx512_combined, "avx512f,avx512vl", "avx512f", "avx512vl"
+);
 
 #[cfg(test)]
 mod tests {

@@ -143,11 +143,11 @@ fn large_products_go_through_the_tiled_kernel() {
         }
     });
     let step = run_body(&file, "train_step");
-    // `X · W1` and its gradient `Xᵀ · dZ1` (784 · 128 multiply-adds per row of the batch): the
-    // kernel. The products with the ten outputs (128 · 10 or 10 · 128 per row, below the
-    // threshold with the batch counted as 1) stay one fused dot product per element.
-    assert_eq!(step.matches("__private :: matmul (").count(), 2, "{step}");
-    assert_eq!(step.matches("__private :: dot (").count(), 3, "{step}");
+    // All five products (the forward two, `X · W1` and `H · W2`, and the backward three, 784 · 128
+    // or 128 · 10 multiply-adds per row of the batch, the batch counted as 1) go through the
+    // kernel.
+    assert_eq!(step.matches("__private :: matmul (").count(), 5, "{step}");
+    assert_eq!(step.matches("__private :: dot (").count(), 0, "{step}");
     // Lines that are not contiguous are packed into a scratch on the stack: the rows of the fed
     // `X` (column-major, 784 terms), and the columns of `dZ1` (a row-major buffer, a batch of
     // terms, so the scratch is sized with the batch's const generic).

@@ -1,0 +1,58 @@
+//! Where the tiled matrix kernel starts to pay: `tfcore::__private::matmul` beside one
+//! `tfcore::__private::dot` per element (the code `graph!` emits for a product under its
+//! threshold), on `m × k` by `k × n` products of contiguous lines, in one criterion group per
+//! size, so that the crossover comes from one run on one machine. The two give the same bits
+//! (checked before timing).
+//!
+//! ```text
+//! cargo bench --bench products
+//! ```
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use tfcore::__private::{dot, matmul, Lines};
+
+/// One product both ways: `(m, n, k)`, `a`'s rows and `b`'s columns contiguous, `c` column-major.
+fn bench_size(c: &mut Criterion, (m, n, k): (usize, usize, usize)) {
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.01).collect();
+    let b: Vec<f32> = (0..n * k).map(|i| ((i * 53 % 97) as f32 - 48.0) * 0.02).collect();
+    let mut tiled = vec![0.0f32; m * n];
+    let mut by_dot = vec![0.0f32; m * n];
+    let lines = |data| Lines { data, line_step: k, step: 1 };
+    matmul(m, n, k, lines(&a), lines(&b), &mut tiled, 1, m, &mut []);
+    for j in 0..n {
+        for i in 0..m {
+            by_dot[i + j * m] = dot(k, &a, i * k, 1, &b, j * k, 1);
+        }
+    }
+    assert!(tiled.iter().zip(&by_dot).all(|(x, y)| x.to_bits() == y.to_bits()), "the two disagree at {m}x{n}x{k}");
+
+    let mut group = c.benchmark_group(format!("product_{m}x{n}x{k}_{}", m * n * k));
+    group.bench_function("tiled", |bench| {
+        bench.iter(|| matmul(m, n, k, lines(black_box(&a)), lines(black_box(&b)), &mut tiled, 1, m, &mut []))
+    });
+    group.bench_function("dot_per_element", |bench| {
+        bench.iter(|| {
+            let (a, b) = (black_box(&a), black_box(&b));
+            for j in 0..n {
+                for i in 0..m {
+                    by_dot[i + j * m] = dot(k, a, i * k, 1, b, j * k, 1);
+                }
+            }
+            black_box(&by_dot);
+        })
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    // Multiply-adds from 512 to 32,768 around the threshold (4,096), in the shapes of a batch of
+    // one (a matrix-vector product) and of a batch of a few rows.
+    for size in [(1, 8, 64), (1, 32, 64), (1, 64, 64), (1, 128, 128), (4, 8, 16), (4, 16, 32), (8, 16, 32), (8, 32, 64)]
+    {
+        bench_size(c, size);
+    }
+}
+
+criterion_group!(products, benches);
+criterion_main!(products);
