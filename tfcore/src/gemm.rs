@@ -105,20 +105,23 @@ pub fn matmul<T: Float>(
     c_cs: usize,
     scratch: &mut [T],
 ) {
+    let p = Product { m, n, k, a, b, c_rs, c_cs };
     if cfg!(not(feature = "std")) {
-        return by_element(m, n, k, a, b, c, c_rs, c_cs);
+        return p.by_element(c);
     }
     // With only the left operand strided, compute the transpose: the right operand is the one
     // packed (once per panel of its lines, where a left line would be packed once per tile).
     // Swapping the factors of each product changes no bit.
-    let (m, n, a, b, c_rs, c_cs) =
-        if !a.contiguous() && b.contiguous() { (n, m, b, a, c_cs, c_rs) } else { (m, n, a, b, c_rs, c_cs) };
-    let needed = if a.contiguous() && b.contiguous() { 0 } else { 2 * PANEL * k };
-    let c_fits = last_index(m, c_rs, n, c_cs).is_none_or(|last| last < c.len());
-    if !(a.holds(m, k) && b.holds(n, k) && c_fits && scratch.len() >= needed && k > 0) {
-        return by_element(m, n, k, a, b, c, c_rs, c_cs);
+    let p = if !a.contiguous() && b.contiguous() {
+        Product { m: n, n: m, k, a: b, b: a, c_rs: c_cs, c_cs: c_rs }
+    } else {
+        p
+    };
+    let needed = if p.a.contiguous() && p.b.contiguous() { 0 } else { 2 * PANEL * k };
+    let c_fits = last_index(p.m, p.c_rs, p.n, p.c_cs).is_none_or(|last| last < c.len());
+    if !(p.a.holds(p.m, k) && p.b.holds(p.n, k) && c_fits && scratch.len() >= needed && k > 0) {
+        return p.by_element(c);
     }
-    let p = Product { m, n, k, a, b, c_rs, c_cs };
     // Tiles as large as the registers hold: each output's eight lanes take one 256-bit register
     // in single precision (two in double, or two 128-bit ones). (A row of eight outputs for a
     // matrix-vector product measured slower than the tiles' rows of four: the anomaly detector at
@@ -139,26 +142,6 @@ pub fn matmul<T: Float>(
     p.grid::<2, 2>(Portable, c, scratch)
 }
 
-/// Every element of [`matmul`] through [`dot`].
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn by_element<T: Float>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: Lines<'_, T>,
-    b: Lines<'_, T>,
-    c: &mut [T],
-    c_rs: usize,
-    c_cs: usize,
-) {
-    for i in 0..m {
-        for j in 0..n {
-            c[i * c_rs + j * c_cs] = dot(k, a.data, i * a.line_step, a.step, b.data, j * b.line_step, b.step);
-        }
-    }
-}
-
 /// The sizes and operands of one [`matmul`].
 struct Product<'a, T> {
     m: usize,
@@ -171,6 +154,18 @@ struct Product<'a, T> {
 }
 
 impl<T: Float> Product<'_, T> {
+    /// Every element through [`dot`].
+    #[inline]
+    fn by_element(&self, c: &mut [T]) {
+        let (a, b) = (&self.a, &self.b);
+        for i in 0..self.m {
+            for j in 0..self.n {
+                c[i * self.c_rs + j * self.c_cs] =
+                    dot(self.k, a.data, i * a.line_step, a.step, b.data, j * b.line_step, b.step);
+            }
+        }
+    }
+
     /// Every output, a panel of `NR` lines of `b` at a time (packed once if strided), each against
     /// every `MR` lines of `a`; the panels and tiles left at the edges one line at a time.
     /// `MR` and `NR` are at most [`PANEL`], which the scratch is sized by.
