@@ -40,7 +40,8 @@
 //! ```
 //!
 //! The crate is `#![no_std]` and needs no allocator: the same graph runs on a laptop and on a
-//! Cortex-M. All floating-point math goes through [`libm`], so both give the same bits.
+//! Cortex-M. All floating-point math is the crate's own or [`libm`]'s (the square root, correctly
+//! rounded everywhere, is the compiler's with `std`), so both give the same bits.
 #![no_std]
 // One `unsafe` block in the crate: calling the AVX2 build of the matrix kernel once the CPU has
 // said it has AVX2 (`gemm.rs`). Generated code has none.
