@@ -128,20 +128,7 @@ fn elementwise_chains_are_fused_into_one_loop() {
 
 #[test]
 fn large_products_go_through_the_tiled_kernel() {
-    let file = expand_ok(quote! {
-        pub mod mlp {
-            let W1 = tf.Variable(tf.random_uniform([784, 128], -0.08, 0.08));
-            let b1 = tf.Variable(tf.zeros([128]));
-            let W2 = tf.Variable(tf.random_uniform([128, 10], -0.2, 0.2));
-            let b2 = tf.Variable(tf.zeros([10]));
-            let X = tf.placeholder(tf.float32, [None, 784]);
-            let Y = tf.placeholder(tf.float32, [None, 10]);
-            let hidden = tf.nn.relu(tf.matmul(X, W1) + b1);
-            let logits = tf.matmul(hidden, W2) + b2;
-            let loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels = Y, logits = logits));
-            let train_step = tf.train.AdamOptimizer(0.001).minimize(loss);
-        }
-    });
+    let file = model("mlp.rs");
     let step = run_body(&file, "train_step");
     // All five products (the forward two, `X · W1` and `H · W2`, and the backward three, 784 · 128
     // or 128 · 10 multiply-adds per row of the batch, the batch counted as 1) go through the
