@@ -216,3 +216,32 @@ fn comparisons_selection_one_hot_and_casts() {
     assert_eq!(both!(cast_int(m)), matrix![1, -2, 3; 0, 4, -1]);
     assert_eq!(both!(cast_bool(m)), matrix![1.0, 0.0, 1.0; 1.0, 1.0, 0.0]);
 }
+
+graph! {
+    pub mod chain {
+        let x = tf.placeholder(tf.float32, [None, 3]);
+        let W = tf.Variable(tf.constant([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [-2.0, 1.0, 0.125]]));
+        let h0 = tf.matmul(x, W);
+        let h1 = tf.sigmoid(h0);
+        let h2 = tf.nn.relu(tf.tanh(h1 - 0.5));
+        let h3 = tf.exp(tf.negative(h2));
+        // Not a unary chain: computed whole, fused, from the feed (doubling changes no bit but
+        // the exponent's).
+        let doubled = tf.exp(tf.negative(h2)) * 2.0;
+    }
+}
+
+/// A fetch that is a chain of unary ops over another fetch (`h3` over `h2`) calls that fetch and
+/// writes the chain over its value: the bits of computing the whole subgraph in one expression.
+#[test]
+fn a_chain_over_another_fetch_gives_the_fused_bits() {
+    let x = SMatrix::<f32, 5, 3>::from_fn(|i, j| (i as f32 - 2.0) * 0.7 + j as f32 * 0.3);
+    let mut sess = chain::Session::new();
+    let h3 = sess.run(chain::h3 { x: &x });
+    let doubled = sess.run(chain::doubled { x: &x });
+    assert_eq!(bits(&(h3 * 2.0)), bits(&doubled));
+    let dynamic = sess.run(chain::h3 { x: &tfcore::nalgebra::DMatrix::from_column_slice(5, 3, x.as_slice()) });
+    assert_eq!(dynamic.expect("the right shape").as_slice(), h3.as_slice());
+    let wrong = sess.run(chain::h3 { x: &tfcore::nalgebra::DMatrix::<f32>::zeros(5, 2) });
+    assert!(wrong.expect_err("a wrong shape").to_string().contains("`x`"));
+}

@@ -1,6 +1,7 @@
 //! How long `graph!` takes to expand a graph of 10, 100 and 1,000 nodes: a chain of activations
 //! after a product with a variable, each `let` a fetch (so each fetch's code, its memory plan and
-//! its ONNX model are built), ending in a loss and a gradient-descent step over the chain.
+//! its ONNX model are built), ending in a loss and a gradient-descent step over the chain; and the
+//! graphs of `examples/models/` (the MLPerf Tiny models with their weights).
 //!
 //! ```text
 //! cargo bench -p tfmacro --bench expand
@@ -83,5 +84,27 @@ fn expansion(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, expansion);
+/// The graphs the root package runs (`examples/models/`), as `graph!` receives them: the MLPerf
+/// Tiny models read their weights from `tests/data/models/` when they expand.
+fn models(c: &mut Criterion) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    // Where `np.load` paths start (see `files.rs`), set before anything expands.
+    std::env::set_var("TFGRAPH_NPY_ROOT", root);
+    let mut group = c.benchmark_group("expand model");
+    group.sample_size(10);
+    for model in ["mlp", "kws", "resnet8", "autoencoder"] {
+        let text = std::fs::read_to_string(format!("{root}/examples/models/{model}.rs")).expect("the model's file");
+        let start = text.find("graph! {").expect("a graph! block") + "graph! {".len();
+        let end = text.rfind('}').expect("its closing brace");
+        let tokens: TokenStream = text[start..end].parse().expect("the graph's tokens");
+        let out = expand::expand(tokens.clone()).to_string();
+        assert!(!out.contains("compile_error"), "{model} does not compile");
+        group.bench_with_input(BenchmarkId::from_parameter(model), &tokens, |b, tokens| {
+            b.iter(|| expand::expand(black_box(tokens.clone())))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, expansion, models);
 criterion_main!(benches);

@@ -67,6 +67,8 @@ pub struct Body<'g> {
     by_columns: Vec<bool>,
     /// The position (in `order`) of the last computed local whose code reads each node.
     last_read: Vec<usize>,
+    /// The nodes of `order` that take each node as an input, each once, in `order`'s order.
+    readers: Vec<Vec<NodeId>>,
     fresh: Cell<usize>,
     /// Whether `None` dimensions are run-time sizes (feeds of run-time size): then every computed
     /// tensor of such a shape is stored flat in the session's workspace, and the `None`
@@ -126,7 +128,13 @@ impl<'g> Body<'g> {
         let n = graph.nodes.len();
         let mut uses = vec![0usize; n];
         let mut consumers: Vec<Vec<(NodeId, usize)>> = vec![Vec::new(); n];
+        let mut readers: Vec<Vec<NodeId>> = vec![Vec::new(); n];
         for &id in &order {
+            for &input in &graph.nodes[id].inputs {
+                if readers[input].last() != Some(&id) {
+                    readers[input].push(id);
+                }
+            }
             for (k, &input) in graph.nodes[id].inputs.iter().enumerate() {
                 if reads_value(&graph.nodes[id].op, k) {
                     uses[input] += 1;
@@ -149,6 +157,7 @@ impl<'g> Body<'g> {
             into_out: None,
             by_columns: vec![false; n],
             last_read: Vec::new(),
+            readers,
             fresh: Cell::new(0),
             dynamic,
         };
@@ -314,13 +323,12 @@ impl<'g> Body<'g> {
         }
         for &id in &self.order {
             if self.is_static(id) {
-                // A constant tensor is a `static`, read in place (from flash on a microcontroller):
-                // no copy of it is made on the stack.
+                // A constant tensor is a `static` of the graph's module, one for every fetch that
+                // reads it ([`Names::use_static`]), read in place (from flash on a
+                // microcontroller): no copy of it is made on the stack.
                 let local = self.local(id);
-                let value = self.materialise(id, context);
-                let name = format_ident!("__C{}", id);
-                let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
-                out.extend(quote!(static #name: #ty = #value; let #local = &#name;));
+                let name = self.names.use_static(id);
+                out.extend(quote!(let #local = &#name;));
             }
         }
         let mut declared = vec![false; self.reused.len()];
@@ -707,8 +715,7 @@ impl<'g> Body<'g> {
     fn chain_from(&self, id: NodeId) -> (Option<NodeId>, NodeId) {
         let mut at = id;
         loop {
-            let mut readers = self.order.iter().copied().filter(|&c| self.graph.nodes[c].inputs.contains(&at));
-            let (Some(next), None) = (readers.next(), readers.next()) else { return (None, at) };
+            let [next] = self.readers[at][..] else { return (None, at) };
             let elementwise = self.graph.nodes[next].op.rules().is_some_and(|r| r.reads() == Reads::Elementwise);
             if !elementwise || self.shape(next) != self.shape(at) {
                 return (None, at);
@@ -884,24 +891,7 @@ impl<'g> Body<'g> {
         let elem = ident(t.dtype.rust());
         let ty = self.names.rust_type(t);
         match &node.op {
-            Op::Const { data: Data::Dense(values), shape, .. } if shape.len() > 2 => {
-                // Nested arrays, row-major: `Array4([[[[a, b], ...]]])`.
-                let array = format_ident!("Array{}", shape.len());
-                let nested = nested_literal(values, shape, t.dtype);
-                quote!(::tfcore::__private::#array(#nested))
-            }
-            Op::Const { data: Data::Dense(values), shape, .. } => {
-                let (rows, cols) = match shape[..] {
-                    [n] => (n, 1),
-                    [r, c] => (r, c),
-                    _ => (1, 1),
-                };
-                let columns = (0..cols).map(|j| {
-                    let column = (0..rows).map(|i| literal(values[i * cols + j], t.dtype));
-                    quote!([#(#column),*])
-                });
-                quote!(<#ty>::from_array_storage(::tfcore::__private::ArrayStorage([#(#columns),*])))
-            }
+            Op::Const { data: Data::Dense(values), shape, .. } => dense_value(values, shape, t.dtype, &ty),
             Op::RandomUniform { lo, hi, .. } => {
                 let rng = if context == Context::Init { quote!(__rng) } else { quote!(&mut __session.rng) };
                 let lo = literal(crate::resolve::convert_number(*lo, t.dtype).unwrap_or(Scalar::I(0)), t.dtype);
@@ -933,6 +923,35 @@ impl<'g> Body<'g> {
                 }
             }
         }
+    }
+
+    /// The nodes below `root` along a chain of unary elementwise ops (`tf.tanh`, `tf.nn.relu`...)
+    /// of its dtype and shape, each but the last computed inline, nearest first: for
+    /// `tanh(sigmoid(h))`, `sigmoid(h)` and `h`. Any of them can be computed first, whole, and
+    /// `root` written over it ([`Body::over`]).
+    pub fn unary_chain(&self, root: NodeId) -> Vec<NodeId> {
+        let mut chain = Vec::new();
+        let mut at = root;
+        while let (Op::Unary(_), [input]) = (&self.graph.nodes[at].op, &self.graph.nodes[at].inputs[..]) {
+            if self.graph.tensor(*input).is_none() || self.graph.tensor(*input) != self.graph.tensor(at) {
+                break;
+            }
+            chain.push(*input);
+            if self.form[*input] != Form::Inline {
+                break;
+            }
+            at = *input;
+        }
+        chain
+    }
+
+    /// The element of `root` where that of `input`, one of its [`Body::unary_chain`], is
+    /// `__out[__at]`: the expression that writes `root` over `input` in place.
+    pub fn over(&self, input: NodeId, root: NodeId) -> TokenStream {
+        self.overwriting.set(Some(input));
+        let (_, e) = self.element_code(root, self.shape(root).len());
+        self.overwriting.set(None);
+        e
     }
 
     /// The index variables of a tensor of rank `rank` (`__i`, `__j`, `__k`, `__l`) and the code of
@@ -1186,6 +1205,26 @@ pub fn ident(name: &str) -> Ident {
 }
 
 /// Nested array literals of `values` (row-major, of `shape`): `[[1f32, 2f32], [3f32, 4f32]]`.
+/// The expression of a dense constant of Rust type `ty`: nested arrays for rank 3 and 4
+/// (`Array4([[[[a, b], ...]]])`, row-major), nalgebra's column-major storage otherwise.
+pub fn dense_value(values: &[Scalar], shape: &[usize], dtype: DType, ty: &TokenStream) -> TokenStream {
+    if shape.len() > 2 {
+        let array = format_ident!("Array{}", shape.len());
+        let nested = nested_literal(values, shape, dtype);
+        return quote!(::tfcore::__private::#array(#nested));
+    }
+    let (rows, cols) = match shape[..] {
+        [n] => (n, 1),
+        [r, c] => (r, c),
+        _ => (1, 1),
+    };
+    let columns = (0..cols).map(|j| {
+        let column = (0..rows).map(|i| literal(values[i * cols + j], dtype));
+        quote!([#(#column),*])
+    });
+    quote!(<#ty>::from_array_storage(::tfcore::__private::ArrayStorage([#(#columns),*])))
+}
+
 fn nested_literal(values: &[Scalar], shape: &[usize], dtype: DType) -> TokenStream {
     match shape.split_first() {
         None => literal(values[0], dtype),

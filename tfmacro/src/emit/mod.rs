@@ -14,11 +14,15 @@ use crate::ir::{Dim, Graph, NodeId, Op, Storage, TensorType, Type};
 use body::{Body, Context};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
-/// The names generated code gives to `None` dimensions and to variables' storage.
+/// The names generated code gives to `None` dimensions, to variables' storage and to the
+/// constants' `static`s.
 pub struct Names {
     syms: HashMap<usize, Ident>,
+    /// The constant tensors some body reads from a `static` ([`Names::use_static`]).
+    statics: RefCell<BTreeSet<NodeId>>,
 }
 
 impl Names {
@@ -49,7 +53,33 @@ impl Names {
             }
             syms.insert(*s, Ident::new(&name, Span::call_site()));
         }
-        Names { syms }
+        Names { syms, statics: RefCell::default() }
+    }
+
+    /// The `static` holding constant tensor `id`, which [`Names::statics`] then defines once in
+    /// the graph's module for every body that reads it (each fetch defining its own copy wrote
+    /// the anomaly detector's weights out 40 times: 65 MB of tokens, and as many copies in a
+    /// binary that runs several fetches).
+    pub fn use_static(&self, id: NodeId) -> Ident {
+        self.statics.borrow_mut().insert(id);
+        format_ident!("__C{}", id)
+    }
+
+    /// The `static` items of every constant [`Names::use_static`] was asked for.
+    pub fn statics(&self, graph: &Graph) -> TokenStream {
+        let mut out = TokenStream::new();
+        for &id in self.statics.borrow().iter() {
+            let (Op::Const { data: crate::ir::Data::Dense(values), shape, .. }, Some(t)) =
+                (&graph.nodes[id].op, graph.tensor(id))
+            else {
+                continue;
+            };
+            let ty = self.rust_type(t);
+            let value = body::dense_value(values, shape, t.dtype, &ty);
+            let name = format_ident!("__C{}", id);
+            out.extend(quote!(#[allow(clippy::all)] static #name: #ty = #value;));
+        }
+        out
     }
 
     /// A dimension as a `usize` expression: a literal, or the fetch's const generic.
@@ -163,7 +193,15 @@ pub fn emit(graph: &Graph) -> TokenStream {
     });
     let state = state(graph, &names);
     let bodies: Vec<Body> = graph.fetches.iter().map(|f| Body::new(graph, &names, &[f.node])).collect();
-    let fetches = graph.fetches.iter().zip(&bodies).map(|(f, body)| fetch(graph, &names, f, body));
+    let mut done: Vec<Emitted> = Vec::new();
+    let mut fetches: Vec<TokenStream> = Vec::new();
+    for (f, body) in graph.fetches.iter().zip(&bodies) {
+        let (code, dynamic) = fetch(graph, &names, f, body, &done);
+        fetches.push(code);
+        done.push(Emitted { node: f.node, name: f.name.clone(), feeds: f.feeds.clone(), dynamic });
+    }
+    // After every body has named the constants it reads.
+    let statics = names.statics(graph);
     let feeds = feeds_module(graph, &names);
     let onnx = onnx::items(graph);
     let dot = dot::graph_dot(graph);
@@ -182,6 +220,7 @@ pub fn emit(graph: &Graph) -> TokenStream {
             #(#files)*
             #(#consts)*
             #state
+            #statics
             #onnx
             #feeds
             #(#fetches)*
@@ -661,7 +700,17 @@ fn feed_param(name: &Ident, taken: &mut Vec<String>) -> Ident {
 }
 
 /// The fetch type of a named node, and the code running it.
-fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> TokenStream {
+/// A fetch already emitted, which later fetches may call.
+struct Emitted {
+    node: NodeId,
+    name: Ident,
+    feeds: Vec<NodeId>,
+    /// Whether it has an implementation for feeds of run-time size.
+    dynamic: bool,
+}
+
+/// A fetch's type and its implementations; and whether one is for feeds of run-time size.
+fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body, done: &[Emitted]) -> (TokenStream, bool) {
     let name = &f.name;
     let root = f.node;
     let feeds = f.feeds.clone();
@@ -765,6 +814,86 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
     let value = body.value(root);
     let session = if body.uses_session() { quote!(__session) } else { quote!(_) };
     let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
+    // A root that is a chain of unary elementwise ops over another fetch's node (`let h2 =
+    // tf.tanh(h1)`) calls that fetch into the caller's value and writes the chain over it in
+    // place: the same operations in the same order, so the same bits as computing the whole
+    // subgraph again, and code whose size does not grow with the depth of the chain (a
+    // thousand such `let`s otherwise write out half a million nodes' code).
+    let rank = graph.tensor(root).map_or(0, |t| t.shape.len());
+    let callee = body
+        .unary_chain(root)
+        .into_iter()
+        .find_map(|j| done.iter().find(|d| d.node == j && d.feeds.iter().all(|p| feeds.contains(p))).map(|d| (j, d)));
+    if let (Some((j, callee)), 1..=2, true) = (callee, rank, writes.is_empty()) {
+        let over = body.over(j, root);
+        let (callee_name, callee_fields) = (&callee.name, callee.feeds.iter().map(|&p| &graph.nodes[p].name));
+        let callee_locals: Vec<Ident> = callee.feeds.iter().map(|&p| body.local(p)).collect();
+        let locals = feeds.iter().map(|&p| {
+            let local = body.local(p);
+            if callee.feeds.contains(&p) {
+                quote!(#local)
+            } else {
+                quote!(_)
+            }
+        });
+        let bind = quote!(let #name { #(#field_names: #locals),* } = self;);
+        let call = quote!(#callee_name { #(#callee_fields: #callee_locals),* });
+        let zeros = format_ident!("zeros{}", rank.max(2));
+        let methods = quote! {
+            #allow
+            fn run(self, __session: &mut Session) -> Self::Output {
+                let mut __out: Self::Output = ::tfcore::__private::#zeros();
+                ::tfcore::__private::Fetch::run_into(self, __session, &mut __out);
+                __out
+            }
+
+            #allow
+            fn run_into(self, __session: &mut Session, __out: &mut Self::Output) {
+                #bind
+                ::tfcore::__private::Fetch::run_into(#call, __session, __out);
+                let __out = __out.as_mut_slice();
+                for __at in 0..__out.len() {
+                    __out[__at] = #over;
+                }
+            }
+        };
+        let span = name.span();
+        let header = quote_spanned!(span=> impl #params ::tfcore::__private::Fetch<Session> for #self_type);
+        let dynamic = dynamic_feed_types(graph, names, &feeds).filter(|_| callee.dynamic).map(|(types, params)| {
+            let p = quote!(::tfcore::__private);
+            let output = graph.nodes[root].ty.as_ref().map(|t| names.dynamic_type_of(t));
+            let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
+            quote! {
+                #p::with_alloc! {
+                    #header {
+                        type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                        #allow
+                        fn run(self, __session: &mut Session) -> Self::Output {
+                            #bind
+                            let mut __value = #p::Fetch::run(#call, __session)?;
+                            let __out = __value.as_mut_slice();
+                            for __at in 0..__out.len() {
+                                __out[__at] = #over;
+                            }
+                            ::core::result::Result::Ok(__value)
+                        }
+                    }
+                }
+            }
+        });
+        let has_dynamic = dynamic.is_some();
+        let code = quote! {
+            #definition
+            #header {
+                type Output = #output;
+
+                #methods
+            }
+            #dynamic
+        };
+        return (code, has_dynamic);
+    }
     // A root written element by element with nothing after it is computed by `run_into`, straight
     // into the caller's `out`; `run` is that over zeros of its own. Any other root is computed by
     // `run`, and `run_into` assigns what it returns (the trait's default).
@@ -816,11 +945,13 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> Tok
     );
     body.set_span(span);
     let dynamic = dynamic_fetch(graph, names, f, has_slots);
-    quote! {
+    let has_dynamic = dynamic.is_some();
+    let code = quote! {
         #definition
         #header #body
         #dynamic
-    }
+    };
+    (code, has_dynamic)
 }
 
 /// The fetch's implementation for feeds of run-time size (behind tfcore's `alloc` feature), if

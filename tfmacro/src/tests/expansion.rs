@@ -90,7 +90,10 @@ fn constants_are_folded() {
         }
     });
     let total = run_body(&file, "total");
-    assert!(total.contains("5.5f32") && total.contains("8f32") && !total.contains("+"), "{total}");
+    // The folded value is a `static` of the module, which the fetch reads.
+    let text = file.to_token_stream().to_string();
+    assert!(text.contains("5.5f32") && text.contains("8f32") && !total.contains("+"), "{total}");
+    assert!(total.contains("& __C"), "{total}");
 }
 
 #[test]
@@ -261,7 +264,12 @@ fn weights_from_files_become_statics_and_the_files_are_tracked() {
     assert!(text.contains("include_bytes !"), "the file is not tracked: {text}");
     assert_eq!(text.matches("include_bytes !").count(), 1, "one file, named once");
     let body = run_body(&file, "logits");
-    assert!(body.contains("static __C"), "the kernel is not a static: {body}");
+    assert!(body.contains("& __C") && !body.contains("static"), "the kernel is not the module's static: {body}");
+    // Each constant once in the module, however many fetches (here `logits` and, fed a run-time
+    // size, its second impl) read it.
+    let statics = text.matches("static __C").count();
+    assert!((1..=2).contains(&statics), "{statics} statics: {text}");
+    assert_eq!(text.matches(" 64 , 12 > =").count(), 1, "the kernel is written once: {text}");
 }
 
 #[test]
@@ -412,4 +420,30 @@ fn dynamic_feeds_compute_in_the_workspace() {
     ), "{body}");
     assert!(!body.contains("SMatrix < f32 , N"), "no tensor of a `None` dimension outside the workspace: {body}");
     assert!(body.contains("softmax_by"), "{body}");
+}
+
+#[test]
+fn a_unary_chain_over_another_fetch_calls_it() {
+    let file = expand_ok(quote! {
+        pub mod chain {
+            let x = tf.placeholder(tf.float32, [None, 4]);
+            let W = tf.Variable(tf.ones([4, 4]));
+            let h0 = tf.matmul(x, W);
+            let h1 = tf.sigmoid(h0);
+            let h2 = tf.tanh(h1);
+            let doubled = h2 * 2.0;
+        }
+    });
+    // `h2` computes `h1` through `h1`'s fetch and writes its tanh over it: no product, no sigmoid.
+    let h2 = run_body(&file, "h2");
+    assert!(h2.contains("Fetch :: run_into (h1 {"), "{h2}");
+    assert!(h2.contains("tanhf") && !h2.contains("sigmoidf") && !h2.contains("__v_W"), "{h2}");
+    let h1 = run_body(&file, "h1");
+    assert!(h1.contains("Fetch :: run_into (h0 {") && !h1.contains("__v_W"), "{h1}");
+    // A root that is not a unary op computes its whole chain, fused.
+    let doubled = run_body(&file, "doubled");
+    assert!(!doubled.contains("run_into (h") && doubled.contains("sigmoidf") && doubled.contains("tanhf"), "{doubled}");
+    // Fed a run-time size, the same: `h1`'s value, then the tanh over it.
+    let text = file.to_token_stream().to_string();
+    assert!(text.contains("Fetch :: run (h1 {"), "{text}");
 }
