@@ -58,8 +58,8 @@ impl Names {
 
     /// The `static` holding constant tensor `id`, which [`Names::statics`] then defines once in
     /// the graph's module for every body that reads it (each fetch defining its own copy wrote
-    /// the anomaly detector's weights out 40 times: 65 MB of tokens, and as many copies in a
-    /// binary that runs several fetches).
+    /// the anomaly detector's 20 weight tensors out as 259 statics, 65 MB of tokens, and as many
+    /// copies into a binary that runs several fetches).
     pub fn use_static(&self, id: NodeId) -> Ident {
         self.statics.borrow_mut().insert(id);
         format_ident!("__C{}", id)
