@@ -266,3 +266,39 @@ fn tract_run_all(model: &[u8], floats: &[(&[usize], &[f32])], labels: &[i32]) ->
     let outputs = model.run(inputs).unwrap_or_else(|e| panic!("tract runs it: {e:?}"));
     outputs[0].to_plain_array_view::<f32>().expect("float32").iter().copied().collect()
 }
+
+#[test]
+fn a_fetch_s_model_holds_only_what_the_fetch_reads() {
+    // The macro writes one model of every fetch; `to_onnx` cuts it to the fetch asked for.
+    let mut sess = every_op::Session::with_seed(5);
+    let graph = |sess: &every_op::Session, fetch: &str| {
+        let bytes = sess.to_onnx(fetch).unwrap_or_else(|e| panic!("{e}"));
+        let model = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).expect("an ONNX model");
+        let graph = model.graph.expect("a graph");
+        let names =
+            |values: &[tract_onnx::pb::ValueInfoProto]| values.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+        let initializers: Vec<String> = graph.initializer.iter().map(|i| i.name.clone()).collect();
+        (names(&graph.input), names(&graph.output), initializers, graph.node.len(), bytes)
+    };
+    let (inputs, outputs, initializers, _, _) = graph(&sess, "conv");
+    assert_eq!((inputs, outputs), (vec!["x".to_string()], vec!["conv".to_string()]));
+    for variable in ["filter", "bias"] {
+        assert!(initializers.iter().any(|i| i == variable), "conv reads `{variable}`: {initializers:?}");
+    }
+    for variable in ["depthwise", "w"] {
+        assert!(!initializers.iter().any(|i| i == variable), "conv does not read `{variable}`: {initializers:?}");
+    }
+    let (inputs, outputs, initializers, _, _) = graph(&sess, "squeezed");
+    assert_eq!((inputs, outputs), (vec!["m".to_string()], vec!["squeezed".to_string()]));
+    assert!(
+        initializers.iter().all(|i| !["filter", "bias", "depthwise", "w"].contains(&i.as_str())),
+        "{initializers:?}"
+    );
+    // A fetch of a variable is its initializer, with no node; of a placeholder, its input.
+    let (inputs, outputs, initializers, nodes, bytes) = graph(&sess, "w");
+    assert_eq!((inputs.len(), outputs, initializers, nodes), (0, vec!["w".to_string()], vec!["w".to_string()], 0));
+    let want = row_major(&sess.run(every_op::w {}));
+    assert_eq!(tract_run_all(&bytes, &[], &[]), want);
+    let (inputs, outputs, _, nodes, _) = graph(&sess, "m");
+    assert_eq!((inputs, outputs, nodes), (vec!["m".to_string()], vec!["m".to_string()], 0));
+}

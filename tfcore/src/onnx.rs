@@ -26,6 +26,7 @@
 use crate::npy::{Dtype, NpyError, Npz};
 use crate::onnx_proto::{data_type, ModelProto, TensorProto};
 use prost::Message;
+use std::collections::BTreeSet;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
@@ -71,20 +72,42 @@ impl From<NpyError> for OnnxError {
     }
 }
 
-/// The model `template` (what the macro wrote) with the data of its large constants (`blobs`, by
-/// initializer name) filled in and the variables `names`, read from the session's variables as an
-/// `.npz` archive, added as initializers. Not public API.
+/// The model of the fetch `fetch`, cut from `template` (what the macro wrote: every fetch's
+/// output and the nodes they need), with the data of its large constants (`blobs`, by
+/// initializer name) filled in and the variables of `names` it reads, taken from the session's
+/// variables as an `.npz` archive, added as initializers. Not public API.
 #[doc(hidden)]
-pub fn model(template: &[u8], blobs: &[(&str, &[u8])], variables: &[u8], names: &[&str]) -> Result<Vec<u8>, OnnxError> {
+pub fn model(
+    template: &[u8],
+    blobs: &[(&str, &[u8])],
+    variables: &[u8],
+    names: &[&str],
+    fetch: &str,
+) -> Result<Vec<u8>, OnnxError> {
     let mut model = ModelProto::decode(template).map_err(|e| OnnxError::Io(NpyError::NotNpy(e.to_string())))?;
     let npz = Npz::parse(variables)?;
     let graph = model.graph.get_or_insert_with(Default::default);
+    graph.name = fetch.to_string();
+    graph.output.retain(|output| output.name == fetch);
+    // The nodes are in topological order: walking back from the output keeps what it reads.
+    let mut needed = BTreeSet::from([fetch.to_string()]);
+    let mut kept = Vec::new();
+    for node in core::mem::take(&mut graph.node).into_iter().rev() {
+        if node.output.iter().any(|output| needed.contains(output)) {
+            needed.extend(node.input.iter().cloned());
+            kept.push(node);
+        }
+    }
+    kept.reverse();
+    graph.node = kept;
+    graph.input.retain(|input| needed.contains(&input.name));
+    graph.initializer.retain(|init| needed.contains(&init.name));
     for init in &mut graph.initializer {
         if let Some((_, data)) = blobs.iter().find(|(name, _)| *name == init.name) {
             init.raw_data = data.to_vec();
         }
     }
-    for name in names {
+    for name in names.iter().filter(|name| needed.contains(**name)) {
         let array = npz.get(name)?;
         // ONNX's `raw_data`: the elements little-endian, a bool as one byte.
         fn raw<T: crate::npy::Element, const N: usize>(

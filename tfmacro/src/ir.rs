@@ -531,6 +531,11 @@ impl Graph {
     /// The ids of every node `roots` reads, transitively, in an order where each node follows
     /// its inputs. A variable's initial value is not read by reading the variable.
     pub fn topo_order(&self, roots: &[NodeId]) -> Vec<NodeId> {
+        self.topo_order_until(roots, &[])
+    }
+
+    /// [`Graph::topo_order`], with the nodes of `stop` in it but not their inputs.
+    pub fn topo_order_until(&self, roots: &[NodeId], stop: &[NodeId]) -> Vec<NodeId> {
         let mut seen = vec![false; self.nodes.len()];
         let mut order = Vec::new();
         for &root in roots {
@@ -540,7 +545,8 @@ impl Graph {
             }
             seen[root] = true;
             while let Some((id, next)) = stack.pop() {
-                if let Some(&input) = self.nodes[id].inputs.get(next) {
+                let inputs: &[NodeId] = if stop.contains(&id) { &[] } else { &self.nodes[id].inputs };
+                if let Some(&input) = inputs.get(next) {
                     stack.push((id, next + 1));
                     if !seen[input] {
                         seen[input] = true;

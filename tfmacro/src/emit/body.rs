@@ -79,7 +79,13 @@ pub struct Body<'g> {
 impl<'g> Body<'g> {
     /// Plans the computation of `roots`, each of which is returned materialised.
     pub fn new(graph: &'g Graph, names: &'g Names, roots: &[NodeId]) -> Body<'g> {
-        Body::planned(graph, names, roots, false)
+        Body::planned(graph, names, roots, &[], false)
+    }
+
+    /// Plans the nodes from `root` down to `input` (not those below it), whose value is
+    /// computed elsewhere: for [`Body::over`].
+    pub fn until(graph: &'g Graph, names: &'g Names, root: NodeId, input: NodeId) -> Body<'g> {
+        Body::planned(graph, names, &[root], &[input], false)
     }
 
     /// Plans the computation of `roots` for feeds of run-time size: every computed tensor with a
@@ -87,7 +93,7 @@ impl<'g> Body<'g> {
     /// that has no such form (a random tensor of run-time shape, a result of rank 3 or more with a
     /// `None` dimension), or a `None` dimension no feed gives.
     pub fn new_dynamic(graph: &'g Graph, names: &'g Names, roots: &[NodeId], feeds: &[NodeId]) -> Option<Body<'g>> {
-        let body = Body::planned(graph, names, roots, true);
+        let body = Body::planned(graph, names, roots, &[], true);
         let mut given = Vec::new();
         for &p in feeds {
             given.extend(body.shape(p).iter().filter_map(|d| match d {
@@ -123,8 +129,8 @@ impl<'g> Body<'g> {
         Some(body)
     }
 
-    fn planned(graph: &'g Graph, names: &'g Names, roots: &[NodeId], dynamic: bool) -> Body<'g> {
-        let order = graph.topo_order(roots);
+    fn planned(graph: &'g Graph, names: &'g Names, roots: &[NodeId], stop: &[NodeId], dynamic: bool) -> Body<'g> {
+        let order = graph.topo_order_until(roots, stop);
         let n = graph.nodes.len();
         let mut uses = vec![0usize; n];
         let mut consumers: Vec<Vec<(NodeId, usize)>> = vec![Vec::new(); n];
@@ -164,7 +170,8 @@ impl<'g> Body<'g> {
         for i in 0..body.order.len() {
             let id = body.order[i];
             let root = roots.contains(&id);
-            body.form[id] = body.plan(id, root, uses[id], &consumers[id]);
+            body.form[id] =
+                if stop.contains(&id) { Form::Local } else { body.plan(id, root, uses[id], &consumers[id]) };
         }
         body.into_out = body.order.iter().copied().find(|&id| body.blocked(id) && body.is_written_over_in_out(id));
         body.plan_slots();
@@ -925,28 +932,9 @@ impl<'g> Body<'g> {
         }
     }
 
-    /// The nodes below `root` along a chain of unary elementwise ops (`tf.tanh`, `tf.nn.relu`...)
-    /// of its dtype and shape, each but the last computed inline, nearest first: for
-    /// `tanh(sigmoid(h))`, `sigmoid(h)` and `h`. Any of them can be computed first, whole, and
-    /// `root` written over it ([`Body::over`]).
-    pub fn unary_chain(&self, root: NodeId) -> Vec<NodeId> {
-        let mut chain = Vec::new();
-        let mut at = root;
-        while let (Op::Unary(_), [input]) = (&self.graph.nodes[at].op, &self.graph.nodes[at].inputs[..]) {
-            if self.graph.tensor(*input).is_none() || self.graph.tensor(*input) != self.graph.tensor(at) {
-                break;
-            }
-            chain.push(*input);
-            if self.form[*input] != Form::Inline {
-                break;
-            }
-            at = *input;
-        }
-        chain
-    }
-
-    /// The element of `root` where that of `input`, one of its [`Body::unary_chain`], is
-    /// `__out[__at]`: the expression that writes `root` over `input` in place.
+    /// The element of `root` where that of `input`, a node below it along a chain of unary
+    /// elementwise ops ([`Body::until`]), is `__out[__at]`: the expression that writes `root`
+    /// over `input` in place.
     pub fn over(&self, input: NodeId, root: NodeId) -> TokenStream {
         self.overwriting.set(Some(input));
         let (_, e) = self.element_code(root, self.shape(root).len());

@@ -192,13 +192,20 @@ pub fn emit(graph: &Graph) -> TokenStream {
         quote!(#(#attrs)* pub const #name: #ty = #value;)
     });
     let state = state(graph, &names);
-    let bodies: Vec<Body> = graph.fetches.iter().map(|f| Body::new(graph, &names, &[f.node])).collect();
     let mut done: Vec<Emitted> = Vec::new();
+    // Where each node's first fetch is in `done`.
+    let mut emitted: HashMap<NodeId, usize> = HashMap::new();
     let mut fetches: Vec<TokenStream> = Vec::new();
-    for (f, body) in graph.fetches.iter().zip(&bodies) {
-        let (code, dynamic) = fetch(graph, &names, f, body, &done);
+    for f in &graph.fetches {
+        // Planned one at a time: a plan's tables are as long as the graph. A fetch that calls
+        // another plans only the nodes above it.
+        let (code, fetched) = match callee(graph, f, &done, &emitted) {
+            Some((j, callee)) => calling_fetch(graph, &names, f, &Body::until(graph, &names, f.node, j), j, callee),
+            None => fetch(graph, &names, f, &Body::new(graph, &names, &[f.node])),
+        };
         fetches.push(code);
-        done.push(Emitted { node: f.node, name: f.name.clone(), feeds: f.feeds.clone(), dynamic });
+        emitted.entry(f.node).or_insert(done.len());
+        done.push(fetched);
     }
     // After every body has named the constants it reads.
     let statics = names.statics(graph);
@@ -699,22 +706,48 @@ fn feed_param(name: &Ident, taken: &mut Vec<String>) -> Ident {
     Ident::new(&camel, name.span())
 }
 
-/// The fetch type of a named node, and the code running it.
 /// A fetch already emitted, which later fetches may call.
 struct Emitted {
-    node: NodeId,
     name: Ident,
     feeds: Vec<NodeId>,
+    /// The feeds its computation reads (after optimisation), and through which nodes.
+    reads: Vec<NodeId>,
+    through: Vec<(NodeId, Vec<String>)>,
+    /// Whether it writes to the session (assigns or re-initialises).
+    writes: bool,
+    /// Its type's paragraph on memory ([`Body::memory_doc`]).
+    memory: Option<String>,
     /// Whether it has an implementation for feeds of run-time size.
     dynamic: bool,
 }
 
-/// A fetch's type and its implementations; and whether one is for feeds of run-time size.
-fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body, done: &[Emitted]) -> (TokenStream, bool) {
+/// A fetch's type, and what its implementations need of it.
+struct Definition {
+    /// The type with its documentation.
+    definition: TokenStream,
+    /// The type with its parameters (the feeds' types).
+    self_type: TokenStream,
+    /// The generics of the `Fetch` impl.
+    params: TokenStream,
+    /// `Fetch::Output`.
+    output: TokenStream,
+    /// The feeds' fields, named as their placeholders.
+    field_names: Vec<Ident>,
+}
+
+/// The type of fetch `f`, whose computation reads the feeds `read` through the nodes of
+/// `through` ([`needed_through`], by feed).
+fn definition(
+    graph: &Graph,
+    names: &Names,
+    f: &crate::ir::Fetch,
+    read: &[NodeId],
+    through: &[(NodeId, Vec<String>)],
+    memory: Option<String>,
+) -> Definition {
     let name = &f.name;
     let root = f.node;
-    let feeds = f.feeds.clone();
-    let read = body.feeds();
+    let feeds = &f.feeds;
     let mut generics = Vec::new();
     let mut lifetime = false;
     let feed_types: Vec<TokenStream> = feeds
@@ -738,8 +771,8 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body, done: 
         }
     }
     let params = impl_generics(lifetime, &generics);
-    let doc = fetch_doc(graph, f, &feeds);
-    let memory = body.memory_doc().map(|m| quote!(#[doc = ""] #[doc = #m]));
+    let doc = fetch_doc(graph, f, feeds);
+    let memory = memory.map(|m| quote!(#[doc = ""] #[doc = #m]));
     let user_docs = &f.attrs;
     let field_names: Vec<Ident> =
         feeds.iter().map(|&p| graph.nodes[p].name.clone().expect("placeholders are named")).collect();
@@ -761,7 +794,7 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body, done: 
             let span = graph.nodes[p].op_loc.start;
             quote_spanned!(span=> #param: feeds::#placeholder)
         });
-        let agreement = shared_dims(graph, names, f, &feeds).map(|agreement| {
+        let agreement = shared_dims(graph, names, f, feeds).map(|agreement| {
             let (span, trait_name) = (name.span(), agreement.name);
             quote_spanned!(span=> where (#(#type_params,)*): feeds::#trait_name)
         });
@@ -774,7 +807,7 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body, done: 
                 crate::ir::ShapeDisplay(&t.shape),
                 feed_type_text(names, t),
                 if read.contains(&p) {
-                    needed_through(graph, root, p)
+                    through_doc(through.iter().find(|(q, _)| *q == p).map_or(&[], |(_, chain)| chain))
                 } else {
                     " The graph as written reads it; the computation as optimised does not (a simplification or the gradient made it unneeded), so its value does not matter.".to_string()
                 }
@@ -792,6 +825,168 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body, done: 
         };
         (definition, quote!(#name<#(#feed_types),*>))
     };
+    Definition { definition, self_type, params, output, field_names }
+}
+
+/// The fetch that fetch `f` can call: one whose node is below `f`'s along a chain of unary
+/// elementwise ops (`tf.tanh`, `tf.nn.relu`...) of its dtype and shape, nearest first, that
+/// writes nothing and needs only feeds `f` has; with that node.
+fn callee<'d>(
+    graph: &Graph,
+    f: &crate::ir::Fetch,
+    done: &'d [Emitted],
+    emitted: &HashMap<NodeId, usize>,
+) -> Option<(NodeId, &'d Emitted)> {
+    let ty = graph.tensor(f.node)?;
+    if !(1..=2).contains(&ty.shape.len()) {
+        return None;
+    }
+    let mut at = f.node;
+    while let (Op::Unary(_), [input]) = (&graph.nodes[at].op, &graph.nodes[at].inputs[..]) {
+        if graph.tensor(*input) != Some(ty) {
+            return None;
+        }
+        let callee = emitted.get(input).map(|&k| &done[k]);
+        if let Some(callee) = callee.filter(|c| !c.writes && c.feeds.iter().all(|p| f.feeds.contains(p))) {
+            return Some((*input, callee));
+        }
+        at = *input;
+    }
+    None
+}
+
+/// Fetch `f`, whose node is a chain of unary elementwise ops over node `j`, fetched by `callee`
+/// ([`callee`]): it calls that fetch into the caller's value and writes the chain over it in
+/// place. The same operations in the same order, so the same bits as computing the whole
+/// subgraph again, and code whose size does not grow with the depth of the chain (a thousand
+/// such `let`s otherwise write out half a million nodes' code). `body` plans the nodes above `j`.
+fn calling_fetch(
+    graph: &Graph,
+    names: &Names,
+    f: &crate::ir::Fetch,
+    body: &Body,
+    j: NodeId,
+    callee: &Emitted,
+) -> (TokenStream, Emitted) {
+    let (name, root, feeds) = (&f.name, f.node, &f.feeds);
+    // The nodes above `j` are the chain, which reads nothing else.
+    let mut above = Vec::new();
+    let mut at = root;
+    while at != j {
+        above.push(at);
+        match graph.nodes[at].inputs.first() {
+            Some(&input) => at = input,
+            None => break,
+        }
+    }
+    let mut through = callee.through.clone();
+    for (_, chain) in &mut through {
+        for &id in above.iter().rev() {
+            if let Some(name) = &graph.nodes[id].name {
+                push_through(chain, name);
+            }
+        }
+    }
+    let Definition { definition, self_type, params, output, field_names } =
+        definition(graph, names, f, &callee.reads, &through, callee.memory.clone());
+    let rank = graph.tensor(root).map_or(2, |t| t.shape.len());
+    let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
+    let over = body.over(j, root);
+    let (callee_name, callee_fields) = (&callee.name, callee.feeds.iter().map(|&p| &graph.nodes[p].name));
+    let callee_locals: Vec<Ident> = callee.feeds.iter().map(|&p| body.local(p)).collect();
+    let locals = feeds.iter().map(|&p| {
+        let local = body.local(p);
+        if callee.feeds.contains(&p) {
+            quote!(#local)
+        } else {
+            quote!(_)
+        }
+    });
+    let bind = quote!(let #name { #(#field_names: #locals),* } = self;);
+    let call = quote!(#callee_name { #(#callee_fields: #callee_locals),* });
+    let run = run_over_zeros(rank);
+    let methods = quote! {
+        #run
+
+        #allow
+        fn run_into(self, __session: &mut Session, __out: &mut Self::Output) {
+            #bind
+            ::tfcore::__private::Fetch::run_into(#call, __session, __out);
+            let __out = __out.as_mut_slice();
+            for __at in 0..__out.len() {
+                __out[__at] = #over;
+            }
+        }
+    };
+    let span = name.span();
+    let header = quote_spanned!(span=> impl #params ::tfcore::__private::Fetch<Session> for #self_type);
+    let dynamic = dynamic_feed_types(graph, names, feeds).filter(|_| callee.dynamic).map(|(types, params)| {
+        let p = quote!(::tfcore::__private);
+        let output = graph.nodes[root].ty.as_ref().map(|t| names.dynamic_type_of(t));
+        let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
+        quote! {
+            #p::with_alloc! {
+                #header {
+                    type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                    #allow
+                    fn run(self, __session: &mut Session) -> Self::Output {
+                        #bind
+                        let mut __value = #p::Fetch::run(#call, __session)?;
+                        let __out = __value.as_mut_slice();
+                        for __at in 0..__out.len() {
+                            __out[__at] = #over;
+                        }
+                        ::core::result::Result::Ok(__value)
+                    }
+                }
+            }
+        }
+    });
+    let emitted = Emitted {
+        name: name.clone(),
+        feeds: feeds.clone(),
+        reads: callee.reads.clone(),
+        through,
+        writes: false,
+        memory: callee.memory.clone(),
+        dynamic: dynamic.is_some(),
+    };
+    let code = quote! {
+        #definition
+        #header {
+            type Output = #output;
+
+            #methods
+        }
+        #dynamic
+    };
+    (code, emitted)
+}
+
+/// `Fetch::run` for a fetch computed by its `run_into`: into zeros of its own.
+fn run_over_zeros(rank: usize) -> TokenStream {
+    let zeros = format_ident!("zeros{}", rank.max(2));
+    quote! {
+        #[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]
+        fn run(self, __session: &mut Session) -> Self::Output {
+            let mut __out: Self::Output = ::tfcore::__private::#zeros();
+            ::tfcore::__private::Fetch::run_into(self, __session, &mut __out);
+            __out
+        }
+    }
+}
+
+/// Fetch `f`'s type and its implementations, computed by `body`.
+fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> (TokenStream, Emitted) {
+    let name = &f.name;
+    let root = f.node;
+    let feeds = f.feeds.clone();
+    let read = body.feeds();
+    let memory = body.memory_doc();
+    let through: Vec<(NodeId, Vec<String>)> = read.iter().map(|&p| (p, needed_through(graph, root, p))).collect();
+    let Definition { definition, self_type, params, output, field_names } =
+        definition(graph, names, f, &read, &through, memory.clone());
     let bind = if feeds.is_empty() {
         quote!(let _ = self;)
     } else {
@@ -814,99 +1009,14 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body, done: 
     let value = body.value(root);
     let session = if body.uses_session() { quote!(__session) } else { quote!(_) };
     let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
-    // A root that is a chain of unary elementwise ops over another fetch's node (`let h2 =
-    // tf.tanh(h1)`) calls that fetch into the caller's value and writes the chain over it in
-    // place: the same operations in the same order, so the same bits as computing the whole
-    // subgraph again, and code whose size does not grow with the depth of the chain (a
-    // thousand such `let`s otherwise write out half a million nodes' code).
-    let rank = graph.tensor(root).map_or(0, |t| t.shape.len());
-    let callee = body
-        .unary_chain(root)
-        .into_iter()
-        .find_map(|j| done.iter().find(|d| d.node == j && d.feeds.iter().all(|p| feeds.contains(p))).map(|d| (j, d)));
-    if let (Some((j, callee)), 1..=2, true) = (callee, rank, writes.is_empty()) {
-        let over = body.over(j, root);
-        let (callee_name, callee_fields) = (&callee.name, callee.feeds.iter().map(|&p| &graph.nodes[p].name));
-        let callee_locals: Vec<Ident> = callee.feeds.iter().map(|&p| body.local(p)).collect();
-        let locals = feeds.iter().map(|&p| {
-            let local = body.local(p);
-            if callee.feeds.contains(&p) {
-                quote!(#local)
-            } else {
-                quote!(_)
-            }
-        });
-        let bind = quote!(let #name { #(#field_names: #locals),* } = self;);
-        let call = quote!(#callee_name { #(#callee_fields: #callee_locals),* });
-        let zeros = format_ident!("zeros{}", rank.max(2));
-        let methods = quote! {
-            #allow
-            fn run(self, __session: &mut Session) -> Self::Output {
-                let mut __out: Self::Output = ::tfcore::__private::#zeros();
-                ::tfcore::__private::Fetch::run_into(self, __session, &mut __out);
-                __out
-            }
-
-            #allow
-            fn run_into(self, __session: &mut Session, __out: &mut Self::Output) {
-                #bind
-                ::tfcore::__private::Fetch::run_into(#call, __session, __out);
-                let __out = __out.as_mut_slice();
-                for __at in 0..__out.len() {
-                    __out[__at] = #over;
-                }
-            }
-        };
-        let span = name.span();
-        let header = quote_spanned!(span=> impl #params ::tfcore::__private::Fetch<Session> for #self_type);
-        let dynamic = dynamic_feed_types(graph, names, &feeds).filter(|_| callee.dynamic).map(|(types, params)| {
-            let p = quote!(::tfcore::__private);
-            let output = graph.nodes[root].ty.as_ref().map(|t| names.dynamic_type_of(t));
-            let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
-            quote! {
-                #p::with_alloc! {
-                    #header {
-                        type Output = ::core::result::Result<#output, #p::FeedError>;
-
-                        #allow
-                        fn run(self, __session: &mut Session) -> Self::Output {
-                            #bind
-                            let mut __value = #p::Fetch::run(#call, __session)?;
-                            let __out = __value.as_mut_slice();
-                            for __at in 0..__out.len() {
-                                __out[__at] = #over;
-                            }
-                            ::core::result::Result::Ok(__value)
-                        }
-                    }
-                }
-            }
-        });
-        let has_dynamic = dynamic.is_some();
-        let code = quote! {
-            #definition
-            #header {
-                type Output = #output;
-
-                #methods
-            }
-            #dynamic
-        };
-        return (code, has_dynamic);
-    }
     // A root written element by element with nothing after it is computed by `run_into`, straight
     // into the caller's `out`; `run` is that over zeros of its own. Any other root is computed by
     // `run`, and `run_into` assigns what it returns (the trait's default).
     let methods = match body.statements_into(root) {
         Some(into) if writes.is_empty() => {
-            let zeros = format_ident!("zeros{}", graph.tensor(root).map_or(2, |t| t.shape.len().max(2)));
+            let run = run_over_zeros(graph.tensor(root).map_or(2, |t| t.shape.len()));
             quote! {
-                #allow
-                fn run(self, __session: &mut Session) -> Self::Output {
-                    let mut __out: Self::Output = ::tfcore::__private::#zeros();
-                    ::tfcore::__private::Fetch::run_into(self, __session, &mut __out);
-                    __out
-                }
+                #run
 
                 #allow
                 fn run_into(self, #session: &mut Session, __out: &mut Self::Output) {
@@ -945,13 +1055,21 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body, done: 
     );
     body.set_span(span);
     let dynamic = dynamic_fetch(graph, names, f, has_slots);
-    let has_dynamic = dynamic.is_some();
+    let emitted = Emitted {
+        name: name.clone(),
+        feeds: feeds.clone(),
+        reads: read,
+        through,
+        writes: !writes.is_empty(),
+        memory,
+        dynamic: dynamic.is_some(),
+    };
     let code = quote! {
         #definition
         #header #body
         #dynamic
     };
-    (code, has_dynamic)
+    (code, emitted)
 }
 
 /// The fetch's implementation for feeds of run-time size (behind tfcore's `alloc` feature), if
@@ -1037,11 +1155,11 @@ fn dynamic_fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, has_slots: 
     })
 }
 
-/// " Needed by `a_` through `v_guess`.": the named nodes between the fetch's node and a
-/// placeholder it needs, for the field's documentation.
-fn needed_through(graph: &Graph, root: NodeId, placeholder: NodeId) -> String {
+/// The named nodes between the fetch's node and a placeholder it needs, nearest the placeholder
+/// first, for the field's documentation: " Needed through `a_` → `v_guess`." ([`through_doc`]).
+fn needed_through(graph: &Graph, root: NodeId, placeholder: NodeId) -> Vec<String> {
     // The shortest path from the root down to the placeholder, by breadth-first search.
-    let mut parent: std::collections::HashMap<NodeId, NodeId> = std::collections::HashMap::new();
+    let mut parent: HashMap<NodeId, NodeId> = HashMap::new();
     let mut queue = std::collections::VecDeque::from([root]);
     while let Some(id) = queue.pop_front() {
         if id == placeholder {
@@ -1058,10 +1176,26 @@ fn needed_through(graph: &Graph, root: NodeId, placeholder: NodeId) -> String {
     let mut at = placeholder;
     while let Some(&up) = parent.get(&at) {
         if let Some(name) = &graph.nodes[up].name {
-            chain.push(format!("`{name}`"));
+            push_through(&mut chain, name);
         }
         at = up;
     }
+    chain
+}
+
+/// Adds the name of the next node up to a [`needed_through`] chain. A long chain is shortened
+/// to its ends, so that a deep graph's documentation does not grow with the square of its depth.
+fn push_through(chain: &mut Vec<String>, name: &Ident) {
+    const SHOWN: usize = 4;
+    chain.push(format!("`{name}`"));
+    if chain.len() > SHOWN {
+        chain.drain(SHOWN - 2..chain.len() - 1);
+        chain.insert(SHOWN - 2, "…".into());
+    }
+}
+
+/// A field's sentence on the nodes that read its placeholder ([`needed_through`]).
+fn through_doc(chain: &[String]) -> String {
     if chain.len() <= 1 {
         String::new()
     } else {

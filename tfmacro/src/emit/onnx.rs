@@ -1,58 +1,52 @@
-//! `Session::to_onnx` and `save_onnx` (with `std`): each fetch's ONNX model, written by
-//! [`crate::onnx::export`] when the graph compiles, completed at run time with the session's
-//! variables. Large constants are kept once for all fetches.
+//! `Session::to_onnx` and `save_onnx` (with `std`): one ONNX model of every fetch, written by
+//! [`crate::onnx::export`] when the graph compiles, cut to the fetch asked for and completed with
+//! the session's variables at run time. Each node, and each large constant, is written once
+//! however many fetches read it.
 
 use crate::ir::Graph;
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
-use std::collections::BTreeMap;
+use quote::quote;
 
 pub fn items(graph: &Graph) -> TokenStream {
-    let mut blobs: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    let fetches: Vec<_> = graph.fetches.iter().map(|f| (f.node, crate::ast::unraw(&f.name))).collect();
+    let written = crate::onnx::export::model(graph, &fetches);
+    let npz = if written.variables.is_empty() {
+        quote!(&::tfcore::__private::npy::NpzWriter::new().finish())
+    } else {
+        quote!(&self.variables().to_npz())
+    };
     let mut arms = Vec::new();
-    let mut names = Vec::new();
-    for f in &graph.fetches {
-        let name = crate::ast::unraw(&f.name);
-        let arm = match crate::onnx::export::model(graph, f.node, &name) {
-            Ok(written) => {
-                let template = Literal::byte_string(&written.bytes);
-                let variables: Vec<String> = written
-                    .variables
-                    .iter()
-                    .filter_map(|&v| graph.nodes[v].name.as_ref().map(crate::ast::unraw))
-                    .collect();
-                let shared = written.blobs.iter().map(|(id, _)| {
-                    let (key, data) = (format!("c{id}"), format_ident!("__ONNX_C{}", id));
-                    quote!((#key, #data))
-                });
-                let shared: Vec<TokenStream> = shared.collect();
-                for (id, data) in written.blobs {
-                    blobs.entry(id).or_insert(data);
-                }
-                let npz = if variables.is_empty() {
-                    quote!(&::tfcore::__private::npy::NpzWriter::new().finish())
-                } else {
-                    quote!(&self.variables().to_npz())
-                };
-                quote!(#name => ::tfcore::__private::onnx::model(#template, &[#(#shared),*], #npz, &[#(#variables),*]))
-            }
+    for ((_, name), result) in fetches.iter().zip(&written.fetches) {
+        arms.push(match result {
+            Ok(()) => quote! {
+                #name => ::tfcore::__private::onnx::model(__ONNX_MODEL, __ONNX_BLOBS, #npz, __ONNX_VARIABLES, #name)
+            },
             Err(why) => quote! {
                 #name => ::core::result::Result::Err(::tfcore::__private::onnx::OnnxError::NotExportable {
                     fetch: fetch.into(),
                     why: #why,
                 })
             },
-        };
-        arms.push(arm);
-        names.push(name);
+        });
     }
-    let statics = blobs.iter().map(|(id, data)| {
-        let (name, data) = (format_ident!("__ONNX_C{}", id), Literal::byte_string(data));
-        quote!(static #name: &[u8] = #data;)
+    let names = fetches.iter().map(|(_, name)| name);
+    // The model is written only if a fetch reads it.
+    let statics = written.fetches.iter().any(Result::is_ok).then(|| {
+        let template = Literal::byte_string(&written.bytes);
+        let blobs = written.blobs.iter().map(|(id, data)| {
+            let (key, data) = (format!("c{id}"), Literal::byte_string(data));
+            quote!((#key, #data))
+        });
+        let variables = written.variables.iter().filter_map(|&v| graph.nodes[v].name.as_ref().map(crate::ast::unraw));
+        quote! {
+            static __ONNX_MODEL: &[u8] = #template;
+            static __ONNX_BLOBS: &[(&str, &[u8])] = &[#(#blobs),*];
+            static __ONNX_VARIABLES: &[&str] = &[#(#variables),*];
+        }
     });
     quote! {
         ::tfcore::__private::with_std! {
-            #(#statics)*
+            #statics
 
             impl Session {
                 /// The model computing the fetch named `fetch` as ONNX (opset 17), the session's

@@ -18,23 +18,27 @@ use std::collections::HashMap;
 /// The opset the written models import.
 pub const OPSET: i64 = 17;
 
-/// A model of one fetch: its encoded bytes without the variables' values and without the data
-/// of its large constants, which the generated code keeps once for every fetch.
+/// The model of every fetch that computes a value: its encoded bytes without the variables' values
+/// and without the data of its large constants. The generated code keeps it once and cuts it to
+/// the fetch asked for when it writes a model (`tfcore`'s `__private::onnx::model`), so a graph
+/// of many fetches writes each node once, not once per fetch that reads it.
 pub struct Written {
     pub bytes: Vec<u8>,
     /// The variables it reads, whose values the session adds as initializers named after them.
     pub variables: Vec<NodeId>,
     /// The constant nodes whose data is left out (initializer `c<id>`), with that data.
     pub blobs: Vec<(NodeId, Vec<u8>)>,
+    /// For each fetch asked for, in order: `Ok` if the model has it as the output named after
+    /// it, or why it has no ONNX form (the first node without one: an assignment, a
+    /// gradient-only op).
+    pub fetches: Vec<Result<(), String>>,
 }
 
 /// Constants of more bytes than this are stored once for all fetches.
 const SHARED: usize = 256;
 
-/// The model computing node `root`, named `name` in it; `Err` names the first node that has no
-/// ONNX form (an assignment, a gradient-only op).
-pub fn model(graph: &Graph, root: NodeId, name: &str) -> Result<Written, String> {
-    let ty = graph.tensor(root).ok_or("it computes no value (it is an assignment, a group or a training step)")?;
+/// The model computing each of `fetches` (a node and the name of its output).
+pub fn model(graph: &Graph, fetches: &[(NodeId, String)]) -> Written {
     let mut e = Export {
         graph,
         nodes: Vec::new(),
@@ -45,24 +49,18 @@ pub fn model(graph: &Graph, root: NodeId, name: &str) -> Result<Written, String>
         blobs: Vec::new(),
         fresh: 0,
     };
-    for id in order(graph, root) {
-        let output = e.write(id)?;
-        e.names.insert(id, output);
+    let mut outputs = Vec::new();
+    let mut results = Vec::new();
+    for (root, name) in fetches {
+        let result = e.fetch(*root, name).map(|ty| outputs.push(value_info(name, &ty)));
+        results.push(result);
     }
-    let last = e.names[&root].clone();
-    e.nodes.push(NodeProto {
-        input: vec![last],
-        output: vec![name.to_string()],
-        op_type: "Identity".into(),
-        ..Default::default()
-    });
-    let output = value_info(name, ty);
     let graph_proto = GraphProto {
         node: e.nodes,
-        name: name.to_string(),
+        name: "tfgraph".into(),
         initializer: e.initializers,
         input: e.inputs,
-        output: vec![output],
+        output: outputs,
         value_info: Vec::new(),
     };
     let model = ModelProto {
@@ -72,11 +70,12 @@ pub fn model(graph: &Graph, root: NodeId, name: &str) -> Result<Written, String>
         producer_version: env!("CARGO_PKG_VERSION").into(),
         graph: Some(graph_proto),
     };
-    Ok(Written { bytes: prost::Message::encode_to_vec(&model), variables: e.variables, blobs: e.blobs })
+    Written { bytes: prost::Message::encode_to_vec(&model), variables: e.variables, blobs: e.blobs, fetches: results }
 }
 
-/// The nodes `root` needs, inputs before the nodes that read them.
-fn order(graph: &Graph, root: NodeId) -> Vec<NodeId> {
+/// The nodes `root` needs that are not written yet, inputs before the nodes that read them. A
+/// node written is a leaf of the walk: its inputs were written before it.
+fn order(graph: &Graph, root: NodeId, written: &HashMap<NodeId, String>) -> Vec<NodeId> {
     let mut seen = vec![false; graph.nodes.len()];
     let mut out = Vec::new();
     // Depth first, without recursion (graphs can be deep).
@@ -86,7 +85,7 @@ fn order(graph: &Graph, root: NodeId) -> Vec<NodeId> {
             out.push(id);
             continue;
         }
-        if seen[id] {
+        if seen[id] || written.contains_key(&id) {
             continue;
         }
         seen[id] = true;
@@ -114,6 +113,30 @@ pub struct Export<'g> {
 }
 
 impl Export<'_> {
+    /// Writes what fetch `root` needs and its output, `name` (an `Identity` of its value); its
+    /// type.
+    fn fetch(&mut self, root: NodeId, name: &str) -> Result<TensorType, String> {
+        let ty =
+            self.graph.tensor(root).ok_or("it computes no value (it is an assignment, a group or a training step)")?;
+        for id in order(self.graph, root, &self.names) {
+            let output = self.write(id)?;
+            self.names.insert(id, output);
+        }
+        let last = self.names.get(&root).cloned().ok_or("its value was not written")?;
+        // A fetch of a placeholder or a variable is that input or initializer itself (an
+        // `Identity` to its own name would assign the name twice).
+        if last == name {
+            return Ok(ty.clone());
+        }
+        self.nodes.push(NodeProto {
+            input: vec![last],
+            output: vec![name.to_string()],
+            op_type: "Identity".into(),
+            ..Default::default()
+        });
+        Ok(ty.clone())
+    }
+
     /// Writes node `id`; its value's name.
     fn write(&mut self, id: NodeId) -> Result<String, String> {
         let node = &self.graph.nodes[id];
