@@ -14,7 +14,7 @@ pub use crate::export::{RustConst, ToRust};
 pub use crate::feed::{dynamic_matrix, dynamic_vector, split};
 pub use crate::feed::{FeedError, Workspace};
 pub use crate::fetch::Fetch;
-pub use crate::gemm::{matmul, Lines, PACKED_LINES, PANEL};
+pub use crate::gemm::{dispatch, matmul, Compute, Lines, PACKED_LINES, PANEL};
 pub use crate::math::{expf, max_of, sigmoidf, window_argmax, window_count, window_max};
 #[cfg(feature = "std")]
 pub use crate::npy;

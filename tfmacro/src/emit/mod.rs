@@ -10,7 +10,7 @@ pub mod body;
 mod dot;
 mod onnx;
 
-use crate::ir::{Dim, Graph, NodeId, Op, Storage, TensorType, Type};
+use crate::ir::{DType, Dim, Graph, NodeId, Op, Storage, TensorType, Type};
 use body::{Body, Context};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -727,8 +727,9 @@ struct Definition {
     definition: TokenStream,
     /// The type with its parameters (the feeds' types).
     self_type: TokenStream,
-    /// The generics of the `Fetch` impl.
+    /// The generics of the `Fetch` impl, with their brackets and without.
     params: TokenStream,
+    params_inner: TokenStream,
     /// `Fetch::Output`.
     output: TokenStream,
     /// The feeds' fields, named as their placeholders.
@@ -771,6 +772,8 @@ fn definition(
         }
     }
     let params = impl_generics(lifetime, &generics);
+    let lt = lifetime.then(|| quote!('a,));
+    let params_inner = quote!(#lt #(const #generics: usize,)*);
     let doc = fetch_doc(graph, f, feeds);
     let memory = memory.map(|m| quote!(#[doc = ""] #[doc = #m]));
     let user_docs = &f.attrs;
@@ -825,7 +828,7 @@ fn definition(
         };
         (definition, quote!(#name<#(#feed_types),*>))
     };
-    Definition { definition, self_type, params, output, field_names }
+    Definition { definition, self_type, params, params_inner, output, field_names }
 }
 
 /// The fetch that fetch `f` can call: one whose node is below `f`'s along a chain of unary
@@ -887,11 +890,12 @@ fn calling_fetch(
             }
         }
     }
-    let Definition { definition, self_type, params, output, field_names } =
+    let Definition { definition, self_type, params, output, field_names, .. } =
         definition(graph, names, f, &callee.reads, &through, callee.memory.clone());
     let rank = graph.tensor(root).map_or(2, |t| t.shape.len());
     let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
     let over = body.over(j, root);
+    let elem = Ident::new(graph.tensor(root).map_or(DType::Float32, |t| t.dtype).rust(), Span::call_site());
     let (callee_name, callee_fields) = (&callee.name, callee.feeds.iter().map(|&p| &graph.nodes[p].name));
     let callee_locals: Vec<Ident> = callee.feeds.iter().map(|&p| body.local(p)).collect();
     let locals = feeds.iter().map(|&p| {
@@ -905,6 +909,22 @@ fn calling_fetch(
     let bind = quote!(let #name { #(#field_names: #locals),* } = self;);
     let call = quote!(#callee_name { #(#callee_fields: #callee_locals),* });
     let run = run_over_zeros(rank);
+    // The chain over the callee's value, through `__private::dispatch` (see `fetch`).
+    let over_fn = quote! {
+        struct __Over;
+
+        impl ::tfcore::__private::Compute<&mut [#elem]> for __Over {
+            type Output = ();
+
+            #[inline(always)]
+            #allow
+            fn compute(self, __out: &mut [#elem]) {
+                for __at in 0..__out.len() {
+                    __out[__at] = #over;
+                }
+            }
+        }
+    };
     let methods = quote! {
         #run
 
@@ -912,10 +932,8 @@ fn calling_fetch(
         fn run_into(self, __session: &mut Session, __out: &mut Self::Output) {
             #bind
             ::tfcore::__private::Fetch::run_into(#call, __session, __out);
-            let __out = __out.as_mut_slice();
-            for __at in 0..__out.len() {
-                __out[__at] = #over;
-            }
+            #over_fn
+            ::tfcore::__private::dispatch(__Over, __out.as_mut_slice())
         }
     };
     let span = name.span();
@@ -933,10 +951,8 @@ fn calling_fetch(
                     fn run(self, __session: &mut Session) -> Self::Output {
                         #bind
                         let mut __value = #p::Fetch::run(#call, __session)?;
-                        let __out = __value.as_mut_slice();
-                        for __at in 0..__out.len() {
-                            __out[__at] = #over;
-                        }
+                        #over_fn
+                        #p::dispatch(__Over, __value.as_mut_slice());
                         ::core::result::Result::Ok(__value)
                     }
                 }
@@ -985,7 +1001,7 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> (To
     let read = body.feeds();
     let memory = body.memory_doc();
     let through: Vec<(NodeId, Vec<String>)> = read.iter().map(|&p| (p, needed_through(graph, root, p))).collect();
-    let Definition { definition, self_type, params, output, field_names } =
+    let Definition { definition, self_type, params, params_inner, output, field_names } =
         definition(graph, names, f, &read, &through, memory.clone());
     let bind = if feeds.is_empty() {
         quote!(let _ = self;)
@@ -1012,31 +1028,63 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> (To
     // A root written element by element with nothing after it is computed by `run_into`, straight
     // into the caller's `out`; `run` is that over zeros of its own. Any other root is computed by
     // `run`, and `run_into` assigns what it returns (the trait's default).
-    let methods = match body.statements_into(root) {
+    // The body is an `#[inline(always)]` method of the fetch's type, which `run` (or `run_into`)
+    // calls through `__private::dispatch`: inlined there twice, once compiled for AVX2.
+    let (methods, computed) = match body.statements_into(root) {
         Some(into) if writes.is_empty() => {
             let run = run_over_zeros(graph.tensor(root).map_or(2, |t| t.shape.len()));
-            quote! {
+            let methods = quote! {
                 #run
 
                 #allow
-                fn run_into(self, #session: &mut Session, __out: &mut Self::Output) {
+                fn run_into(self, __session: &mut Session, __out: &mut Self::Output) {
+                    ::tfcore::__private::dispatch(self, (__session, __out))
+                }
+            };
+            let computed = quote! {
+                type Output = ();
+
+                #[inline(always)]
+                #allow
+                fn compute(self, (#session, __out): (&mut Session, &mut #output)) {
                     #bind
                     #into
                 }
-            }
+            };
+            let computed = quote! {
+                impl<'__s, #params_inner> ::tfcore::__private::Compute<(&'__s mut Session, &'__s mut #output)> for #self_type {
+                    #computed
+                }
+            };
+            (methods, computed)
         }
         _ => {
             let statements = body.statements(Context::Run);
-            quote! {
+            let methods = quote! {
                 #allow
-                fn run(self, #session: &mut Session) -> Self::Output {
+                fn run(self, __session: &mut Session) -> Self::Output {
+                    ::tfcore::__private::dispatch(self, __session)
+                }
+            };
+            let computed = quote! {
+                type Output = #output;
+
+                #[inline(always)]
+                #allow
+                fn compute(self, #session: &mut Session) -> #output {
                     #bind
                     #statements
                     let __result = #value;
                     #writes
                     __result
                 }
-            }
+            };
+            let computed = quote! {
+                impl<'__s, #params_inner> ::tfcore::__private::Compute<&'__s mut Session> for #self_type {
+                    #computed
+                }
+            };
+            (methods, computed)
         }
     };
     // The impl's header and its braces are spanned on the node's name, so that rustc's notes about
@@ -1067,6 +1115,7 @@ fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &Body) -> (To
     let code = quote! {
         #definition
         #header #body
+        #computed
         #dynamic
     };
     (code, emitted)
@@ -1141,8 +1190,17 @@ fn dynamic_fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, has_slots: 
             #header {
                 type Output = ::core::result::Result<#output, #p::FeedError>;
 
-                #[allow(non_snake_case, unused_parens, unused_braces, unused_variables, clippy::all)]
                 fn run(self, __session: &mut Session) -> Self::Output {
+                    #p::dispatch(self, __session)
+                }
+            }
+
+            impl<'__s, 'a, #(#params),*> #p::Compute<&'__s mut Session> for #name<#(#types),*> {
+                type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                #[inline(always)]
+                #[allow(non_snake_case, unused_parens, unused_braces, unused_variables, clippy::all)]
+                fn compute(self, __session: &mut Session) -> Self::Output {
                     let #name { #(#field_names: #locals),* } = self;
                     #checks
                     #statements

@@ -23,19 +23,31 @@ fn errors_of(tokens: TokenStream) -> Vec<String> {
     errors.messages()
 }
 
-/// The body of the `run` of fetch type `fetch`, as text.
+/// The methods of fetch type `fetch` for feeds of static size, as text: its `Fetch` impl's and
+/// those of the `Compute` impl they call through `dispatch`, which computes the value.
 fn run_body(file: &syn::File, fetch: &str) -> String {
     let syn::Item::Mod(module) = &file.items[0] else { panic!("expected a module") };
+    let mut text = String::new();
+    let mut found = false;
     for item in &module.content.as_ref().expect("inline module").1 {
         if let syn::Item::Impl(imp) = item {
             let self_ty = imp.self_ty.to_token_stream().to_string();
-            let is_fetch = imp.trait_.as_ref().is_some_and(|t| t.1.to_token_stream().to_string().contains("Fetch"));
-            if is_fetch && (self_ty == fetch || self_ty.starts_with(&format!("{fetch} <"))) {
-                return imp.items.iter().map(|i| i.to_token_stream().to_string()).collect();
+            if !(self_ty == fetch || self_ty.starts_with(&format!("{fetch} <"))) {
+                continue;
+            }
+            let trait_is =
+                |name: &str| imp.trait_.as_ref().is_some_and(|t| t.1.to_token_stream().to_string().contains(name));
+            let is_fetch = trait_is("Fetch");
+            // The body for feeds of run-time size returns a `Result` of a `FeedError`.
+            let computes = trait_is("Compute") && !imp.to_token_stream().to_string().contains("FeedError");
+            if (is_fetch && !found) || computes {
+                found |= is_fetch;
+                text.extend(imp.items.iter().map(|i| i.to_token_stream().to_string()));
             }
         }
     }
-    panic!("no fetch `{fetch}`")
+    assert!(found, "no fetch `{fetch}`");
+    text
 }
 
 fn bond() -> TokenStream {
