@@ -187,6 +187,12 @@ fn benches(c: &mut Criterion) {
     time(&mut group, "std", &arguments, &mut results, f32::exp);
     time(&mut group, "libm", &arguments, &mut results, libm::expf);
     group.finish();
+    // The same loop over `tanh` (the generated code's `tf.tanh` is tfcore's).
+    let mut group = c.benchmark_group("tanh_5000");
+    time(&mut group, "tfcore", &arguments, &mut results, tfcore::math::tanhf);
+    time(&mut group, "std", &arguments, &mut results, f32::tanh);
+    time(&mut group, "libm", &arguments, &mut results, libm::tanhf);
+    group.finish();
 }
 
 criterion_group!(train, benches);

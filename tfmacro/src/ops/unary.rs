@@ -294,7 +294,7 @@ impl Unary {
                     Unary::Square => x * x,
                     Unary::Abs => libm::fabsf(x),
                     Unary::Sigmoid => crate::math::sigmoidf(x),
-                    Unary::Tanh => libm::tanhf(x),
+                    Unary::Tanh => crate::math::tanhf(x),
                     // Exact in float64 too: computed once, below.
                     Unary::Relu | Unary::Relu6 | Unary::Sign => return self.apply(DType::Float64, Scalar::F(x as f64)),
                 };
