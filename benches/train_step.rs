@@ -193,6 +193,13 @@ fn benches(c: &mut Criterion) {
     time(&mut group, "std", &arguments, &mut results, f32::tanh);
     time(&mut group, "libm", &arguments, &mut results, libm::tanhf);
     group.finish();
+    // And over `log` (the circle's loss, cross-entropies), on 5000 positive values from 0.01 to 100.
+    let arguments: Vec<f32> = (0..5000).map(|k| (k as f32 + 0.5) / 50.0).collect();
+    let mut group = c.benchmark_group("log_5000");
+    time(&mut group, "tfcore", &arguments, &mut results, tfcore::math::logf);
+    time(&mut group, "std", &arguments, &mut results, f32::ln);
+    time(&mut group, "libm", &arguments, &mut results, libm::logf);
+    group.finish();
 }
 
 criterion_group!(train, benches);

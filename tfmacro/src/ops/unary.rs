@@ -288,7 +288,7 @@ impl Unary {
                 let r = match self {
                     Unary::Neg => -x,
                     Unary::Exp => crate::math::expf(x),
-                    Unary::Log => libm::logf(x),
+                    Unary::Log => crate::math::logf(x),
                     Unary::Sqrt => libm::sqrtf(x),
                     Unary::Rsqrt => 1.0 / libm::sqrtf(x),
                     Unary::Square => x * x,
