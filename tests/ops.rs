@@ -245,3 +245,33 @@ fn a_chain_over_another_fetch_gives_the_fused_bits() {
     let wrong = sess.run(chain::h3 { x: &tfcore::nalgebra::DMatrix::<f32>::zeros(5, 2) });
     assert!(wrong.expect_err("a wrong shape").to_string().contains("`x`"));
 }
+
+graph! {
+    mod updates {
+        let a = tf.Variable(tf.constant([1.0, 2.0, 3.0]));
+        let b = tf.Variable(tf.constant([10.0, 20.0, 30.0]));
+        let w = tf.Variable(tf.constant([[1.0, 2.0], [3.0, 4.0]]));
+        let g = tf.placeholder(tf.float32, [2, 2]);
+        // Each reads the other's value from before the run.
+        let swap = tf.group(a.assign(b * 2.0), b.assign(a * 2.0));
+        // A new value reading its own variable at other indices (the transpose), and a sum of
+        // the new value read after it.
+        let turn = w.assign(tf.transpose(w) + g);
+        let steps = tf.group(a.assign_sub(b), b.assign_add(tf.ones([3])));
+    }
+}
+
+#[test]
+fn assignments_read_the_values_from_before_the_run() {
+    // Assignments the macro computes straight into the variable's storage (where nothing reads
+    // the old value afterwards) give what computing them aside and writing at the end gives.
+    let mut sess = updates::Session::new();
+    sess.run(updates::swap);
+    assert_eq!(sess.variables().a, vector![20.0, 40.0, 60.0]);
+    assert_eq!(sess.variables().b, vector![2.0, 4.0, 6.0]);
+    sess.run(updates::steps);
+    assert_eq!(sess.variables().a, vector![18.0, 36.0, 54.0]);
+    assert_eq!(sess.variables().b, vector![3.0, 5.0, 7.0]);
+    sess.run(updates::turn { g: &matrix![0.5, 0.5; 0.5, 0.5] });
+    assert_eq!(sess.variables().w, matrix![1.5, 3.5; 2.5, 4.5]);
+}

@@ -459,3 +459,31 @@ fn a_unary_chain_over_another_fetch_calls_it() {
     let text = file.to_token_stream().to_string();
     assert!(text.contains("Fetch :: run (h1 {"), "{text}");
 }
+
+#[test]
+fn an_optimiser_updates_its_variables_in_place() {
+    let file = model("mlp.rs");
+    let step = run_body(&file, "train_step");
+    // Adam's three updates of each weight (its two moments, then the weight, reading them) are
+    // each written over the variable's storage in the session, once: no local of their size, no
+    // copy into the assignment and no move into the session at the end.
+    for place in ["vars . W1", "slots . W1_adam_m_1", "slots . W1_adam_v_1", "vars . b2", "slots . b2_adam_v_1"] {
+        assert!(step.contains(&format!("__session . {place} . as_mut_slice ()")), "{place}: {step}");
+        assert!(!step.contains(&format!("__session . {place} =")), "{place}: {step}");
+    }
+    assert!(!step.contains("SMatrix < f32 , 784 , 128 > > :: from_fn"), "{step}");
+    // The scalar beta powers are still written at the end.
+    assert!(step.contains("__session . slots . beta1_power_1 ="), "{step}");
+    // A variable read after its new value is computed is not written over: `a.assign(b)`
+    // beside `b.assign(a)` swaps them.
+    let file = expand_ok(quote! {
+        mod swap {
+            let a = tf.Variable(tf.zeros([3]));
+            let b = tf.Variable(tf.ones([3]));
+            let swap = tf.group(a.assign(b * 1.0), b.assign(a * 1.0));
+        }
+    });
+    let swap = run_body(&file, "swap");
+    assert!(!swap.contains("__session . vars . a . as_mut_slice"), "{swap}");
+    assert!(swap.contains("__session . vars . a ="), "{swap}");
+}
