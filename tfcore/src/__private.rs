@@ -9,12 +9,13 @@ pub use crate::__with_alloc as with_alloc;
 pub use crate::__with_serde as with_serde;
 pub use crate::__with_std as with_std;
 pub use crate::array::{Array3, Array4};
+pub use crate::dispatch::{dispatch, Compute};
 pub use crate::export::{RustConst, ToRust};
 #[cfg(feature = "alloc")]
 pub use crate::feed::{dynamic_matrix, dynamic_vector, split};
 pub use crate::feed::{FeedError, Workspace};
 pub use crate::fetch::Fetch;
-pub use crate::gemm::{dispatch, matmul, Compute, Lines, PACKED_LINES, PANEL};
+pub use crate::gemm::{matmul, Lines, PACKED_LINES, PANEL};
 pub use crate::math::{expf, logf, max_of, sigmoidf, tanhf, window_argmax, window_count, window_max};
 #[cfg(feature = "std")]
 pub use crate::npy;

@@ -324,14 +324,14 @@ macro_rules! x86_instruction_set {
         $(#[$doc])*
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         #[derive(Clone, Copy)]
-        struct $name(());
+        pub(crate) struct $name(());
 
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         compiled_for!($lanes, $combined, $features);
 
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         impl $name {
-            fn detect() -> Option<$name> {
+            pub(crate) fn detect() -> Option<$name> {
                 ($(std::is_x86_feature_detected!($feature))&&+).then_some($name(()))
             }
         }
@@ -366,40 +366,6 @@ x86_instruction_set!(
     /// The CPU has AVX-512 with its 256-bit forms (`avx512vl`): sixteen more vector registers.
     Avx512, avx512_lanes, avx512_combined, "avx512f,avx512vl", "avx512f", "avx512vl"
 );
-
-/// A computation that [`dispatch`] runs: a generated fetch's body, given what it reads
-/// besides the fetch (the session, the caller's output). Its `compute` is `#[inline(always)]`,
-/// so that it is compiled into each of `dispatch`'s paths.
-pub trait Compute<A> {
-    /// What it computes.
-    type Output;
-    /// Computes it.
-    fn compute(self, args: A) -> Self::Output;
-}
-
-/// `c.compute(args)`, compiled for AVX2 as well where `std` can ask the CPU (x86-64) and the CPU
-/// has it: a generated fetch runs its body through this, so that its fused elementwise loops take
-/// eight lanes at a time on the CPU the user has, with no `RUSTFLAGS`. The same operations in the
-/// same order (no fused multiply-add: Rust never contracts), so the same bits on either path, and
-/// on a Cortex-M, which computes `c` as it is.
-#[inline(always)]
-pub fn dispatch<A, C: Compute<A>>(c: C, args: A) -> C::Output {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if Avx2::detect().is_some() {
-        // SAFETY: `detect` has seen `is_x86_feature_detected!` say that this CPU executes AVX2,
-        // the one feature `with_avx2` is compiled with, the one requirement of calling it.
-        #[allow(unsafe_code)]
-        return unsafe { with_avx2(c, args) };
-    }
-    c.compute(args)
-}
-
-/// `c.compute(args)`, inlined here and so compiled for AVX2.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
-fn with_avx2<A, C: Compute<A>>(c: C, args: A) -> C::Output {
-    c.compute(args)
-}
 
 #[cfg(test)]
 mod tests {
