@@ -568,11 +568,6 @@ impl<'g> Body<'g> {
                 .filter(|&&a| matches!(graph.nodes[a].op, Op::Assign(_)) && graph.nodes[a].inputs[0] == v)
                 .count()
         };
-        let value_readers = |id: NodeId| {
-            self.readers[id].iter().copied().filter(move |&c| {
-                graph.nodes[c].inputs.iter().enumerate().any(|(k, &i)| i == id && reads_value(&graph.nodes[c].op, k))
-            })
-        };
         let mut planned = Vec::new();
         for &a in &self.order {
             let Op::Assign(kind) = graph.nodes[a].op else { continue };
@@ -584,7 +579,7 @@ impl<'g> Body<'g> {
             let ok = assigns_of(v) == 1
                 && !self.roots.contains(&a)
                 && !self.roots.contains(&x)
-                && value_readers(a).next().is_none()
+                && self.value_readers(a).next().is_none()
                 && (1..=2).contains(&self.shape(x).len())
                 && graph.tensor(x).is_some()
                 && graph.tensor(x) == graph.tensor(v)
@@ -592,9 +587,9 @@ impl<'g> Body<'g> {
                 && !self.is_static(x)
                 && elementwise
                 && !planned.contains(&x)
-                && value_readers(x).all(|c| c == a || (self.by_element(c) && !self.roots.contains(&c)))
+                && self.value_readers(x).all(|c| c == a || (self.by_element(c) && !self.roots.contains(&c)))
                 && !self.roots.contains(&v)
-                && !value_readers(v).any(|c| c != x && self.read_at(c, position) > position[x])
+                && !self.value_readers(v).any(|c| c != x && self.read_at(c, position) > position[x])
                 && self.reads_only_at_own_index(v, x);
             if ok {
                 planned.push(x);
@@ -602,6 +597,14 @@ impl<'g> Body<'g> {
                 self.assigned_in_place[a] = true;
             }
         }
+    }
+
+    /// The nodes of `order` that read `id`'s value (not a group's or an assignment's target).
+    fn value_readers(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.readers[id].iter().copied().filter(move |&c| {
+            let node = &self.graph.nodes[c];
+            node.inputs.iter().enumerate().any(|(k, &i)| i == id && reads_value(&node.op, k))
+        })
     }
 
     /// When node `c`'s code reads its inputs: where it is computed, for an inlined node where its
@@ -617,7 +620,9 @@ impl<'g> Body<'g> {
     }
 
     /// Whether `x`'s code (it and the inlined nodes it computes) reads `v` only at the index it
-    /// writes: every path up from `v` runs through inlined elementwise ops of `v`'s shape.
+    /// writes: every path up from `v` runs through inlined elementwise ops of `v`'s shape. Unlike
+    /// [`Body::reads_at_own_index`], which follows a single chain up from its input (as a buffer
+    /// written over needs), any number of paths: `m + (g - m) * 0.1` reads `m` twice.
     fn reads_only_at_own_index(&self, v: NodeId, x: NodeId) -> bool {
         let shape = self.shape(v);
         let reaches = |from: NodeId| {
@@ -671,11 +676,7 @@ impl<'g> Body<'g> {
             _ => quote!(::core::unreachable!()),
         };
         // Bound only if a later node reads it (not the assignment, which has nothing left to do).
-        let read = self.readers[x].iter().any(|&c| {
-            let node = &self.graph.nodes[c];
-            !matches!(node.op, Op::Assign(_))
-                && node.inputs.iter().enumerate().any(|(k, &i)| i == x && reads_value(&node.op, k))
-        });
+        let read = self.value_readers(x).any(|c| !matches!(self.graph.nodes[c].op, Op::Assign(_)));
         let bind = read.then(|| quote!(let #local = &__session.#place;));
         quote! {
             {
@@ -841,6 +842,10 @@ impl<'g> Body<'g> {
         let mut planned: usize = self.buffers.iter().map(|t| bytes(t).1).sum();
         let mut slots_seen = std::collections::HashSet::new();
         for &(_, id, b) in &computed {
+            if self.into_variable[id].is_some() || self.assigned_in_place[id] {
+                // Computed in the variable's storage in the session.
+                continue;
+            }
             match (self.flat[id], self.slot[id]) {
                 (Some(_), _) => {}
                 (None, Some(k)) if self.reused[k] => {
@@ -859,7 +864,7 @@ impl<'g> Body<'g> {
             return None;
         }
         Some(format!(
-            " Memory: the tensors it computes (intermediates and result) need at least {bound}{times} bytes alive at once when no op writes over its input; its plan, computed with the graph, holds {planned}{times} bytes (shared buffers, written in place where an activation or a residual add allows, and slots). Its inputs are the caller's; its constants are `static`s."
+            " Memory: the tensors it computes (intermediates and result) need at least {bound}{times} bytes alive at once when no op writes over its input; its plan, computed with the graph, holds {planned}{times} bytes (shared buffers, written in place where an activation, a residual add or an assignment allows, and slots). Its inputs are the caller's; its constants are `static`s."
         ))
     }
 
