@@ -10,6 +10,13 @@
 //! different outputs hide each other's latency. The order of each output is the same whatever the
 //! tile size or the vector width, so choosing them per CPU changes no bit.
 //!
+//! A constant weight (the right operand) is stored by the macro in panels ([`panel_at`]): eight
+//! of its lines side by side, term by term. [`matmul_panels`] reads it so: a vector holds one
+//! partial sum of eight outputs rather than eight partial sums of one, so an output's lanes are
+//! never combined across a register, and a matrix-vector product reads the weight once, as one
+//! stream, in the order it is stored (the anomaly detector at batch 1: 0.65× the time of the
+//! tiles over its columns, measured; the README says more).
+//!
 //! With `std` on x86-64 the same code is also compiled for AVX2 and chosen at run time when the
 //! CPU has it (wider registers, twice the partial sums in flight). No fused multiply-add is ever
 //! used (Rust never contracts `a * b + c`), so the AVX2 path, the portable one and a Cortex-M
@@ -142,6 +149,198 @@ pub fn matmul<T: Float>(
     p.grid::<2, 2>(Portable, c, scratch)
 }
 
+/// How many lines of a right operand stored in panels ([`matmul_panels`]) lie side by side.
+pub const PANEL_WIDTH: usize = 8;
+
+/// Where term `term` of line `line` lies in a right operand of `n` lines of `k` terms stored in
+/// panels: the lines in groups of [`PANEL_WIDTH`] (the last group the `n % PANEL_WIDTH` left, if
+/// any), each group term by term, its lines' terms side by side. A constant weight is stored so
+/// when the graph compiles, for [`matmul_panels`].
+#[inline]
+pub const fn panel_at(n: usize, k: usize, line: usize, term: usize) -> usize {
+    let first = line / PANEL_WIDTH * PANEL_WIDTH;
+    first * k + term * panel_step(n, line) + (line - first)
+}
+
+/// How far apart consecutive terms of line `line` are in [`panel_at`]'s layout: the width of its
+/// panel.
+#[inline]
+pub const fn panel_step(n: usize, line: usize) -> usize {
+    let first = line / PANEL_WIDTH * PANEL_WIDTH;
+    if n - first < PANEL_WIDTH {
+        n - first
+    } else {
+        PANEL_WIDTH
+    }
+}
+
+/// [`matmul`] with the right operand `b` stored in panels ([`panel_at`]), as the generated code
+/// stores a constant weight: `c = a · bᵀ`, element `(i, j)` at `c[i * c_rs + j * c_cs]` the dot
+/// product of line `i` of `a` and line `j` of `b`, with [`dot`]'s bits. `scratch` as for
+/// [`matmul`] (`MR * k` elements, `MR` at most [`PANEL`], where the lines of `a` are strided).
+///
+/// A tile is a few lines of `a` against one panel: the panel's eight outputs side by side in each
+/// vector, and the eight partial sums of [`dot`]'s order in eight such vectors per line of `a`,
+/// so that no output's lanes are combined across a register and the weight is read once per
+/// tile, as one stream, in the order it is stored (a matrix-vector product reads it once in all).
+/// Out-of-range storage is computed element by element, as [`matmul`] does.
+#[allow(clippy::too_many_arguments)]
+#[cfg_attr(not(feature = "std"), inline)]
+pub fn matmul_panels<T: Float>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: Lines<'_, T>,
+    b: &[T],
+    c: &mut [T],
+    c_rs: usize,
+    c_cs: usize,
+    scratch: &mut [T],
+) {
+    let p = Panels { m, n, k, a, b, c_rs, c_cs };
+    let c_fits = last_index(m, c_rs, n, c_cs).is_none_or(|last| last < c.len());
+    let b_fits = n.checked_mul(k).is_some_and(|len| len <= b.len());
+    let packs = !a.contiguous() && scratch.len() < PANEL * k;
+    if cfg!(not(feature = "std")) || !(a.holds(m, k) && b_fits && c_fits && k > 0) || packs {
+        return p.by_element(c, 0..n);
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    let single = core::mem::size_of::<T>() == 4;
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if let Some(isa) = Avx512::detect() {
+        // Thirty-two registers: sixteen sums of eight single-precision outputs.
+        return if single { p.rows::<4, 4>(isa, c, scratch) } else { p.rows::<2, 4>(isa, c, scratch) };
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if let Some(isa) = Avx2::detect() {
+        return if single { p.rows::<2, 4>(isa, c, scratch) } else { p.rows::<1, 4>(isa, c, scratch) };
+    }
+    // SSE2's sixteen 128-bit registers: four sums of eight outputs in eight of them.
+    p.rows::<1, 4>(Portable, c, scratch)
+}
+
+/// The sizes and operands of one [`matmul_panels`].
+struct Panels<'a, T> {
+    m: usize,
+    n: usize,
+    k: usize,
+    a: Lines<'a, T>,
+    b: &'a [T],
+    c_rs: usize,
+    c_cs: usize,
+}
+
+impl<T: Float> Panels<'_, T> {
+    /// Outputs `0..m × lines` through [`dot`].
+    fn by_element(&self, c: &mut [T], lines: core::ops::Range<usize>) {
+        let (a, n, k) = (&self.a, self.n, self.k);
+        for i in 0..self.m {
+            for j in lines.clone() {
+                c[i * self.c_rs + j * self.c_cs] =
+                    dot(k, a.data, i * a.line_step, a.step, self.b, panel_at(n, k, j, 0), panel_step(n, j));
+            }
+        }
+    }
+
+    /// Every output, `MR` lines of `a` at a time (packed once if strided) against every full
+    /// panel, `PASS` of each line's partial sums in each pass over a panel; the lines of `a` left
+    /// one at a time, the last, narrower panel's lines one dot product at a time.
+    fn rows<const MR: usize, const PASS: usize>(&self, isa: impl Isa, c: &mut [T], scratch: &mut [T]) {
+        let full = self.n / PANEL_WIDTH;
+        let mut i = 0;
+        while i + MR <= self.m {
+            self.tiles::<MR, PASS>(isa, i, full, c, scratch);
+            i += MR;
+        }
+        while i < self.m {
+            self.tiles::<1, PASS>(isa, i, full, c, scratch);
+            i += 1;
+        }
+        self.by_element(c, full * PANEL_WIDTH..self.n);
+    }
+
+    /// The outputs of lines `i..i + MR` of `a` against the first `full` panels.
+    fn tiles<const MR: usize, const PASS: usize>(
+        &self,
+        isa: impl Isa,
+        i: usize,
+        full: usize,
+        c: &mut [T],
+        scratch: &mut [T],
+    ) {
+        let k = self.k;
+        if !self.a.contiguous() {
+            self.a.pack(i, MR, k, scratch);
+        }
+        let scratch = &*scratch;
+        let lines: [&[T]; MR] =
+            core::array::from_fn(|r| if self.a.contiguous() { self.a.line(i + r, k) } else { &scratch[r * k..][..k] });
+        for p in 0..full {
+            let start = p * PANEL_WIDTH;
+            let panel = self.b[start * k..(start + PANEL_WIDTH) * k].as_chunks::<PANEL_WIDTH>().0;
+            let out = isa.panel::<T, MR, PASS>(lines, panel);
+            for (r, row) in out.iter().enumerate() {
+                for (s, &value) in row.iter().enumerate() {
+                    c[(i + r) * self.c_rs + (start + s) * self.c_cs] = value;
+                }
+            }
+        }
+    }
+}
+
+/// [`Isa::panel`], written once for every instruction set: each line of `a`, eight terms at a
+/// time, against the panel's rows of [`PANEL_WIDTH`] outputs. Lane `l` of [`dot`]'s order is a
+/// vector of the panel's outputs, summing term `l`, `l + 8`... of the line (broadcast) times the
+/// panel's rows `l`, `l + 8`...; `PASS` such vectors per line are summed in one pass over the
+/// panel (all eight in one pass, LLVM's vectoriser turns the loop the other way and shuffles
+/// lanes on every step: 29.4 µs against 12.3 for the anomaly detector at batch 1, measured).
+#[inline(always)]
+fn panel_of<T: Float, const MR: usize, const PASS: usize>(
+    a: [&[T]; MR],
+    panel: &[[T; PANEL_WIDTH]],
+) -> [[T; PANEL_WIDTH]; MR] {
+    let (rows8, rows_rest) = panel.as_chunks::<8>();
+    // Every line cut to the panel's length, so that indexing by `q` needs no bounds check.
+    let a = a.map(|line| &line[..panel.len().min(line.len())]);
+    let a8 = a.map(|line| line.as_chunks::<8>().0);
+    let full = a8.iter().map(|line| line.len()).min().unwrap_or(0).min(rows8.len());
+    let (a8, rows8) = (a8.map(|line| &line[..full]), &rows8[..full]);
+    let mut lanes = [[[T::ZERO; PANEL_WIDTH]; 8]; MR];
+    for first in (0..8).step_by(PASS) {
+        let mut sums = [[[T::ZERO; PANEL_WIDTH]; PASS]; MR];
+        for q in 0..full {
+            let rows = &rows8[q];
+            for (sums_r, a_r) in sums.iter_mut().zip(&a8) {
+                for (d, sum) in sums_r.iter_mut().enumerate() {
+                    let (x, row) = (a_r[q][first + d], &rows[first + d]);
+                    for (s, &w) in sum.iter_mut().zip(row) {
+                        *s = s.add(x * w);
+                    }
+                }
+            }
+        }
+        for (lanes_r, sums_r) in lanes.iter_mut().zip(&sums) {
+            lanes_r[first..first + PASS].copy_from_slice(sums_r);
+        }
+    }
+    core::array::from_fn(|r| {
+        core::array::from_fn(|s| {
+            // The terms after the last eight, left to right, as `dot` adds them.
+            let mut rest = a[r][full * 8..].iter().zip(rows_rest).map(|(&x, row)| x * row[s]);
+            let mut total = if full > 0 {
+                let l = |l: usize| lanes[r][l][s];
+                l(0).add(l(1)).add(l(2).add(l(3))).add(l(4).add(l(5)).add(l(6).add(l(7))))
+            } else {
+                rest.next().unwrap_or(T::ZERO)
+            };
+            for t in rest {
+                total = total.add(t);
+            }
+            total
+        })
+    })
+}
+
 /// The sizes and operands of one [`matmul`].
 struct Product<'a, T> {
     m: usize,
@@ -244,6 +443,14 @@ trait Isa: Copy {
     /// `l` of output `(r, s)` sums the products of terms `l`, `l + 8`, `l + 16`... of line `r`
     /// of `a` and line `s` of `b`, and the lanes are combined as [`combine`] does.
     fn sums<T: Float, const MR: usize, const NR: usize>(self, a: [&[[T; 8]]; MR], b: [&[[T; 8]]; NR]) -> [[T; NR]; MR];
+
+    /// The outputs of one panel of a right operand stored in panels against `MR` lines of `a`,
+    /// each with [`dot`]'s bits: [`panel_of`].
+    fn panel<T: Float, const MR: usize, const PASS: usize>(
+        self,
+        a: [&[T]; MR],
+        panel: &[[T; PANEL_WIDTH]],
+    ) -> [[T; PANEL_WIDTH]; MR];
 }
 
 /// [`Isa::sums`]' partial sums, written once for every instruction set.
@@ -281,11 +488,11 @@ fn combined<T: Float, const MR: usize, const NR: usize>(acc: [[[T; 8]; NR]; MR])
 }
 
 /// [`lanes_of`] and [`combined`] compiled (for `$feature`, if given) as two functions that are
-/// never inlined: in one function, LLVM vectorises the loop for the combination's layout and
+/// never inlined, and [`panel_of`] as a third: in one function, LLVM vectorises the loop for the combination's layout and
 /// shuffles the lanes on every step (five times slower on the MLP's step, measured), as
 /// `__private::lanes` notes for `dot`.
 macro_rules! compiled_for {
-    ($lanes:ident, $combine:ident $(, $feature:literal)?) => {
+    ($lanes:ident, $combine:ident, $panel:ident $(, $feature:literal)?) => {
         $(#[target_feature(enable = $feature)])?
         #[inline(never)]
         fn $lanes<T: Float, const MR: usize, const NR: usize>(
@@ -300,6 +507,15 @@ macro_rules! compiled_for {
         fn $combine<T: Float, const MR: usize, const NR: usize>(acc: [[[T; 8]; NR]; MR]) -> [[T; NR]; MR] {
             combined(acc)
         }
+
+        $(#[target_feature(enable = $feature)])?
+        #[inline(never)]
+        fn $panel<T: Float, const MR: usize, const PASS: usize>(
+            a: [&[T]; MR],
+            panel: &[[T; PANEL_WIDTH]],
+        ) -> [[T; PANEL_WIDTH]; MR] {
+            panel_of::<T, MR, PASS>(a, panel)
+        }
     };
 }
 
@@ -307,12 +523,21 @@ macro_rules! compiled_for {
 #[derive(Clone, Copy)]
 struct Portable;
 
-compiled_for!(portable_lanes, portable_combined);
+compiled_for!(portable_lanes, portable_combined, portable_panel);
 
 impl Isa for Portable {
     #[inline]
     fn sums<T: Float, const MR: usize, const NR: usize>(self, a: [&[[T; 8]]; MR], b: [&[[T; 8]]; NR]) -> [[T; NR]; MR] {
         portable_combined(portable_lanes(a, b))
+    }
+
+    #[inline]
+    fn panel<T: Float, const MR: usize, const PASS: usize>(
+        self,
+        a: [&[T]; MR],
+        panel: &[[T; PANEL_WIDTH]],
+    ) -> [[T; PANEL_WIDTH]; MR] {
+        portable_panel::<T, MR, PASS>(a, panel)
     }
 }
 
@@ -320,14 +545,14 @@ impl Isa for Portable {
 /// `is_x86_feature_detected!` has said that this CPU executes every feature named, and its
 /// [`Isa::sums`] compiled for those features.
 macro_rules! x86_instruction_set {
-    ($(#[$doc:meta])* $name:ident, $lanes:ident, $combined:ident, $features:literal, $($feature:tt),+) => {
+    ($(#[$doc:meta])* $name:ident, $lanes:ident, $combined:ident, $panel:ident, $features:literal, $($feature:tt),+) => {
         $(#[$doc])*
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         #[derive(Clone, Copy)]
         pub(crate) struct $name(());
 
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        compiled_for!($lanes, $combined, $features);
+        compiled_for!($lanes, $combined, $panel, $features);
 
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         impl $name {
@@ -353,18 +578,31 @@ macro_rules! x86_instruction_set {
                     $combined($lanes(a, b))
                 }
             }
+
+            #[inline]
+            fn panel<T: Float, const MR: usize, const PASS: usize>(
+                self,
+                a: [&[T]; MR],
+                panel: &[[T; PANEL_WIDTH]],
+            ) -> [[T; PANEL_WIDTH]; MR] {
+                // SAFETY: as for `sums`: this CPU executes every feature `$panel` is compiled with.
+                #[allow(unsafe_code)]
+                unsafe {
+                    $panel::<T, MR, PASS>(a, panel)
+                }
+            }
         }
     };
 }
 
 x86_instruction_set!(
     /// The CPU has AVX2: sixteen 256-bit registers.
-    Avx2, avx2_lanes, avx2_combined, "avx2", "avx2"
+    Avx2, avx2_lanes, avx2_combined, avx2_panel, "avx2", "avx2"
 );
 
 x86_instruction_set!(
     /// The CPU has AVX-512 with its 256-bit forms (`avx512vl`): sixteen more vector registers.
-    Avx512, avx512_lanes, avx512_combined, "avx512f,avx512vl", "avx512f", "avx512vl"
+    Avx512, avx512_lanes, avx512_combined, avx512_panel, "avx512f,avx512vl", "avx512f", "avx512vl"
 );
 
 #[cfg(test)]
@@ -442,6 +680,91 @@ mod tests {
                 check_tiles::<_, 4, 4>(isa);
             }
         }
+    }
+
+    /// `b`'s lines (`n` lines of `k` terms, line `j`'s term `t` at `b[j * k + t]`) laid out in
+    /// panels, as the macro lays out a constant.
+    fn in_panels(b: &[f32], n: usize, k: usize) -> [f32; 4096] {
+        let mut out = [f32::NAN; 4096];
+        for j in 0..n {
+            for t in 0..k {
+                out[panel_at(n, k, j, t)] = b[j * k + t];
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn products_with_panels_have_dots_bits() {
+        let (a, b) = (values(17), values(19));
+        for (m, n, k) in [(1, 8, 8), (1, 16, 640 / 10), (1, 13, 17), (2, 24, 9), (5, 9, 40), (7, 17, 3), (9, 8, 65)] {
+            let panels = in_panels(&b, n, k);
+            for (a_ls, a_s) in [(k, 1), (1, m)] {
+                let mut c = [f32::NAN; 256];
+                let mut scratch = [0.0f32; 2 * PANEL * 65];
+                let al = Lines { data: &a, line_step: a_ls, step: a_s };
+                matmul_panels(m, n, k, al, &panels, &mut c, 1, m, &mut scratch);
+                let mut unchecked = [f32::NAN; 256];
+                matmul_panels(m, n, k, al, &panels, &mut unchecked, 1, m, &mut []);
+                for i in 0..m {
+                    for j in 0..n {
+                        let expected = dot(k, &a, i * a_ls, a_s, &b, j * k, 1);
+                        let at = (m, n, k, a_ls, a_s, i, j);
+                        assert_eq!(c[i + j * m].to_bits(), expected.to_bits(), "{at:?}");
+                        assert_eq!(unchecked[i + j * m].to_bits(), expected.to_bits(), "no scratch: {at:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// `isa`'s tiles of `MR` lines against panels, `PASS` sums a pass, against `dot`.
+    fn check_panel_tiles<I: Isa, const MR: usize, const PASS: usize>(isa: I) {
+        let (a, b) = (values(23), values(29));
+        for (m, n, k) in [(9, 16, 8), (5, 8, 31), (1, 24, 64), (8, 11, 19)] {
+            let panels = in_panels(&b, n, k);
+            let mut c = [f32::NAN; 256];
+            let mut scratch = [0.0f32; PANEL * 64];
+            let al = Lines { data: &a, line_step: 1, step: m };
+            Panels { m, n, k, a: al, b: &panels, c_rs: n, c_cs: 1 }.rows::<MR, PASS>(isa, &mut c, &mut scratch);
+            for i in 0..m {
+                for j in 0..n {
+                    let expected = dot(k, &a, i, m, &b, j * k, 1);
+                    assert_eq!(c[i * n + j].to_bits(), expected.to_bits(), "({m}, {n}, {k}) panels {MR} × {PASS}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_instruction_set_gives_panels_the_same_bits() {
+        check_panel_tiles::<_, 1, 4>(Portable);
+        check_panel_tiles::<_, 2, 2>(Portable);
+        check_panel_tiles::<_, 3, 8>(Portable);
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            if let Some(isa) = Avx2::detect() {
+                check_panel_tiles::<_, 2, 4>(isa);
+            }
+            if let Some(isa) = Avx512::detect() {
+                check_panel_tiles::<_, 4, 4>(isa);
+            }
+        }
+    }
+
+    #[test]
+    fn panels_are_laid_out_line_by_line_eight_at_a_time() {
+        // 10 lines of 3 terms: a panel of 8 lines, then one of 2.
+        assert_eq!((panel_at(10, 3, 0, 0), panel_at(10, 3, 7, 0), panel_at(10, 3, 0, 1)), (0, 7, 8));
+        assert_eq!((panel_at(10, 3, 8, 0), panel_at(10, 3, 9, 0), panel_at(10, 3, 8, 1)), (24, 25, 26));
+        assert_eq!((panel_step(10, 7), panel_step(10, 9)), (8, 2));
+        let mut seen = [false; 30];
+        for j in 0..10 {
+            for t in 0..3 {
+                seen[panel_at(10, 3, j, t)] = true;
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
     }
 
     #[test]

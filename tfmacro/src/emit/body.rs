@@ -262,6 +262,14 @@ impl<'g> Body<'g> {
             && matches!(&self.graph.nodes[id].op, Op::Const { data: Data::Dense(_), shape, .. } if !shape.is_empty())
     }
 
+    /// The axis the lines of constant `id` run along, if its `static` is stored in panels
+    /// ([`crate::ops::matmul::panelled`]), with its number of lines and their length.
+    pub fn panels(&self, id: NodeId) -> Option<(usize, TokenStream, TokenStream)> {
+        let along = self.names.panelled(id).filter(|_| self.is_static(id))?;
+        let shape = self.shape(id);
+        Some((along, self.names.dim(shape[1 - along]), self.names.dim(shape[along])))
+    }
+
     /// The shape of node `id`.
     pub fn shape(&self, id: NodeId) -> Vec<Dim> {
         self.graph.tensor(id).map(|t| t.shape.clone()).unwrap_or_default()
@@ -1072,6 +1080,12 @@ impl<'g> Body<'g> {
                 quote!((#(#parts,)*))
             }
             (Form::Feed | Form::Variable, _) if !self.shape(id).is_empty() => quote!(*#local),
+            _ if self.panels(id).is_some() => {
+                // Its `SMatrix` unpacked from the panels.
+                let e = self.elem(id, &[quote!(__i), quote!(__j)]);
+                let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
+                quote!(<#ty>::from_fn(|__i, __j| #e))
+            }
             _ if self.is_static(id) => quote!(*#local),
             (Form::Local | Form::Feed | Form::Variable, _) => quote!(#local),
             _ => self.materialise(id, Context::Run),
@@ -1176,6 +1190,13 @@ impl<'g> Body<'g> {
         fixed: &TokenStream,
         along: usize,
     ) -> Option<(TokenStream, TokenStream, TokenStream)> {
+        if let Some((panelled, n, k)) = self.panels(id) {
+            let local = self.local(id);
+            return (along == panelled).then(|| {
+                let start = quote!(::tfcore::__private::panel_at(#n, #k, #fixed, 0));
+                (quote!(&#local[..]), start, quote!(::tfcore::__private::panel_step(#n, #fixed)))
+            });
+        }
         let Some(lines) = self.lines(id, along) else {
             // A feed of run-time size: its columns are slices (rows one element apart).
             let fed = self.dynamic && self.form[id] == Form::Feed && self.shape(id).len() == 2;
@@ -1199,7 +1220,7 @@ impl<'g> Body<'g> {
     /// for a feed of run-time size (whose storage has no one slice).
     pub fn lines(&self, id: NodeId, along: usize) -> Option<Lines> {
         let shape = self.shape(id);
-        if shape.len() != 2 || self.overwriting.get() == Some(id) {
+        if shape.len() != 2 || self.overwriting.get() == Some(id) || self.panels(id).is_some() {
             return None;
         }
         let (rows, cols) = (shape[0], shape[1]);
@@ -1247,6 +1268,11 @@ impl<'g> Body<'g> {
                 flat = quote!((#flat) * #d + #i);
             }
             return quote!(#buffer #(#flatten)* [#flat]);
+        }
+        if let (Some((along, n, k)), [_, _]) = (self.panels(id), idx) {
+            let (line, term) = (&idx[1 - along], &idx[along]);
+            let local = self.local(id);
+            return quote!(#local[::tfcore::__private::panel_at(#n, #k, #line, #term)]);
         }
         match self.form[id] {
             Form::Inline => self.compute(id, idx),

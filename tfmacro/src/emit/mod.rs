@@ -23,6 +23,9 @@ pub struct Names {
     syms: HashMap<usize, Ident>,
     /// The constant tensors some body reads from a `static` ([`Names::use_static`]).
     statics: RefCell<BTreeSet<NodeId>>,
+    /// The constant weights stored in panels, each with the axis its products' lines run along
+    /// ([`crate::ops::matmul::panelled`]).
+    panelled: HashMap<NodeId, usize>,
 }
 
 impl Names {
@@ -53,7 +56,7 @@ impl Names {
             }
             syms.insert(*s, Ident::new(&name, Span::call_site()));
         }
-        Names { syms, statics: RefCell::default() }
+        Names { syms, statics: RefCell::default(), panelled: crate::ops::matmul::panelled(graph) }
     }
 
     /// The `static` holding constant tensor `id`, which [`Names::statics`] then defines once in
@@ -74,12 +77,31 @@ impl Names {
             else {
                 continue;
             };
-            let ty = self.rust_type(t);
-            let value = body::dense_value(values, shape, t.dtype, &ty);
+            let (ty, value) = match (self.panelled(id), &shape[..]) {
+                (Some(along), &[rows, cols]) => {
+                    let elem = Ident::new(t.dtype.rust(), Span::call_site());
+                    let len = Literal::usize_unsuffixed(values.len());
+                    (quote!([#elem; #len]), crate::ops::matmul::panels_value(values, rows, cols, along, t.dtype))
+                }
+                _ => {
+                    let ty = self.rust_type(t);
+                    let value = body::dense_value(values, shape, t.dtype, &ty);
+                    (ty, value)
+                }
+            };
             let name = format_ident!("__C{}", id);
             out.extend(quote!(#[allow(clippy::all)] static #name: #ty = #value;));
         }
+        if self.statics.borrow().iter().any(|&id| self.panelled(id).is_some()) {
+            out.extend(crate::ops::matmul::panels_check());
+        }
         out
+    }
+
+    /// The axis the lines of constant `id` run along, if it is stored in panels (a flat array in
+    /// [`tfcore::__private::panel_at`]'s order) rather than as its `SMatrix`.
+    pub fn panelled(&self, id: NodeId) -> Option<usize> {
+        self.panelled.get(&id).copied()
     }
 
     /// A dimension as a `usize` expression: a literal, or the fetch's const generic.

@@ -7,11 +7,12 @@ use crate::emit::body::Body;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{dim_text, known, Operand, Pass, Ty};
-use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, Shape, TensorType};
+use crate::ir::{Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, Shape, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
+use std::collections::HashMap;
 
 /// `tf.matmul`. Inputs: `[a, b]`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -149,7 +150,8 @@ impl Rules for MatMul {
     }
 
     // Large products of stored operands go through `tfcore::__private::matmul`, which tiles the
-    // outputs; smaller ones stay one fused dot product per element. Same bits either way. A
+    // outputs (or `matmul_panels`, for a constant weight stored in panels: see [`panelled`]);
+    // smaller ones stay one fused dot product per element. Same bits either way. A
     // product a root reads (an inference fetch's last layer) is computed into the caller's value
     // and the root written over it there (`run_into`), with no buffer of its size; where that
     // cannot be (the fetch also trains), it stays fused with the root.
@@ -241,25 +243,113 @@ impl MatMul {
         let [rows, cols] = body.shape(id)[..] else { return None };
         let inner = *body.shape(a).get(if self.transpose_a { 0 } else { 1 })?;
         let a_lines = body.lines(a, if self.transpose_a { 0 } else { 1 })?;
-        let b_lines = body.lines(b, if self.transpose_b { 1 } else { 0 })?;
         let (m, n, k) = (body.names.dim(rows), body.names.dim(cols), body.names.dim(inner));
-        let zero = literal(Scalar::I(0), body.dtype(id));
-        let scratch = if a_lines.contiguous() && b_lines.contiguous() {
-            quote!(&mut [])
-        } else {
-            // `[[T; K]; PACKED_LINES]`: an array length may be a const generic `K`, not a product.
-            quote!([[#zero; #k]; ::tfcore::__private::PACKED_LINES].as_flattened_mut())
+        let (elem, zero) = (crate::emit::body::ident(body.dtype(id).rust()), literal(Scalar::I(0), body.dtype(id)));
+        let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| body.names.dim(d));
+        // Scratch for lines that are not contiguous (`[[T; K]; PACKED_LINES]`: an array length may
+        // be a const generic `K`, not a product), left unwritten where the lines turn out to be
+        // contiguous when the fetch runs (a batch of one row).
+        let scratch = |contiguous: TokenStream| {
+            quote! {
+                let mut __packed;
+                let __scratch: &mut [#elem] = if #contiguous {
+                    &mut []
+                } else {
+                    __packed = [[#zero; #k]; ::tfcore::__private::PACKED_LINES];
+                    __packed.as_flattened_mut()
+                };
+            }
         };
+        let a_step = step(a_lines.step);
         let operand = |lines: crate::emit::body::Lines| {
             let slice = lines.slice;
-            let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| body.names.dim(d));
             let (line_step, step) = (step(lines.line_step), step(lines.step));
             quote!(::tfcore::__private::Lines { data: #slice, line_step: #line_step, step: #step })
         };
-        let (a, b) = (operand(a_lines), operand(b_lines));
         let (c_rs, c_cs) = steps;
-        Some(quote!(::tfcore::__private::matmul(#m, #n, #k, #a, #b, #out, #c_rs, #c_cs, #scratch);))
+        if body.panels(b).is_some() {
+            // Stored in panels: only strided lines of `a` are copied.
+            let (a, b) = (operand(a_lines), body.local(b));
+            let scratch = scratch(quote!(#a_step == 1));
+            return Some(quote!({
+                #scratch
+                ::tfcore::__private::matmul_panels(#m, #n, #k, #a, &#b[..], #out, #c_rs, #c_cs, __scratch);
+            }));
+        }
+        let b_lines = body.lines(b, if self.transpose_b { 1 } else { 0 })?;
+        let scratch = if a_lines.contiguous() && b_lines.contiguous() {
+            quote!(let __scratch: &mut [#elem] = &mut [];)
+        } else {
+            let b_step = step(b_lines.step);
+            scratch(quote!(#a_step == 1 && #b_step == 1))
+        };
+        let (a, b) = (operand(a_lines), operand(b_lines));
+        Some(quote!({
+            #scratch
+            ::tfcore::__private::matmul(#m, #n, #k, #a, #b, #out, #c_rs, #c_cs, __scratch);
+        }))
     }
+}
+
+/// How many lines of a constant weight stored in panels lie side by side: tfcore's
+/// `__private::PANEL_WIDTH`, which the generated module asserts is the same ([`panels_check`]).
+const PANEL_WIDTH: usize = 8;
+
+/// The constant weights stored in panels, in the order of `tfcore::__private::panel_at`: the
+/// lines a product reads from them (columns of `b`, or rows with `transpose_b`) eight at a time,
+/// term by term, so that a matrix-vector product reads the weight as one stream, in the order it
+/// uses it (`tfcore::__private::matmul_panels`). Each with the axis its lines run along: a
+/// float constant of rank 2 whose every reader is a product reading it as `b`, all along the same
+/// axis, at least 8 terms long (a shorter product is never blocked) and 8 lines wide.
+pub fn panelled(graph: &Graph) -> HashMap<NodeId, usize> {
+    let mut along: HashMap<NodeId, Option<usize>> = HashMap::new();
+    for node in &graph.nodes {
+        for (k, &input) in node.inputs.iter().enumerate() {
+            let fits = match &node.op {
+                Op::MatMul(m) if k == 1 && node.inputs[0] != input => Some(usize::from(m.transpose_b)),
+                _ => None,
+            };
+            let seen = along.entry(input).or_insert(fits);
+            if *seen != fits {
+                *seen = None;
+            }
+        }
+    }
+    along
+        .into_iter()
+        .filter_map(|(id, along)| {
+            let along = along?;
+            let Op::Const { data: Data::Dense(_), shape, .. } = &graph.nodes[id].op else { return None };
+            let float = graph.tensor(id).is_some_and(|t| t.dtype.is_float());
+            let long = matches!(shape[..], [_, _] if shape[along] >= 8 && shape[1 - along] >= PANEL_WIDTH);
+            (float && long).then_some((id, along))
+        })
+        .collect()
+}
+
+/// The `static`'s value of a constant stored in panels ([`panelled`]): a flat array of its
+/// `values` (row-major, `rows × cols`), line `j`'s term `t` at `panel_at(n, k, j, t)`.
+pub fn panels_value(values: &[Scalar], rows: usize, cols: usize, along: usize, dtype: DType) -> TokenStream {
+    let (n, k) = if along == 0 { (cols, rows) } else { (rows, cols) };
+    let at =
+        |line: usize, term: usize| if along == 0 { values[term * cols + line] } else { values[line * cols + term] };
+    let mut ordered = Vec::with_capacity(values.len());
+    for first in (0..n).step_by(PANEL_WIDTH) {
+        let width = PANEL_WIDTH.min(n - first);
+        for term in 0..k {
+            ordered.extend((first..first + width).map(|line| literal(at(line, term), dtype)));
+        }
+    }
+    quote!([#(#ordered),*])
+}
+
+/// The item a module with constants stored in panels holds: a compile-time check that tfcore
+/// lays panels out as the macro stores them.
+pub fn panels_check() -> TokenStream {
+    let width = Literal::usize_unsuffixed(PANEL_WIDTH);
+    quote!(
+        const _: () = ::core::assert!(::tfcore::__private::PANEL_WIDTH == #width, "tfmacro and tfcore differ in their panels' width: use the same version of both");
+    )
 }
 
 /// A product node `a · b`, transposed as asked.

@@ -281,7 +281,27 @@ fn weights_from_files_become_statics_and_the_files_are_tracked() {
     // size, its second impl) read it.
     let statics = text.matches("static __C").count();
     assert!((1..=2).contains(&statics), "{statics} statics: {text}");
-    assert_eq!(text.matches(" 64 , 12 > =").count(), 1, "the kernel is written once: {text}");
+    // The kernel, 64 terms for each of 12 outputs, is written once, in panels of eight outputs
+    // (a flat array), which the product reads through the panel kernel; the module checks that
+    // tfcore lays panels out the same way.
+    assert_eq!(text.matches(": [f32 ; 768] =").count(), 1, "the kernel is written once: {text}");
+    assert!(text.contains("__private :: PANEL_WIDTH == 8"), "{text}");
+    let body = run_body(&file, "logits");
+    assert!(body.contains("__private :: matmul_panels (N , 12 , 64 ,"), "{body}");
+}
+
+#[test]
+fn a_batch_of_one_reads_constant_weights_in_panels() {
+    let file = model("autoencoder.rs");
+    let fc9 = run_body(&file, "fc9");
+    // All ten layers through the panel kernel, none through the kernel of two stored operands.
+    assert_eq!(fc9.matches("__private :: matmul_panels (").count(), 10, "{fc9}");
+    assert_eq!(fc9.matches("__private :: matmul (").count(), 0, "{fc9}");
+    // The fed rows are copied aside only when they are strided: not for a batch of one.
+    assert!(fc9.contains("if N == 1 { & mut [] }"), "{fc9}");
+    // A fetch of a weight itself unpacks it into its `SMatrix`.
+    let kernel = run_body(&file, "fc0_kernel");
+    assert!(kernel.contains("from_fn") && kernel.contains("panel_at (128 , 640 ,"), "{kernel}");
 }
 
 #[test]
