@@ -2,7 +2,8 @@
 //! `tfcore::__private::dot` per element (the code `graph!` emits for a product under its
 //! threshold), on `m × k` by `k × n` products of contiguous lines, in one criterion group per
 //! size, so that the crossover comes from one run on one machine. The two give the same bits
-//! (checked before timing).
+//! (checked before timing). Then where copying `b` into panels pays (`PANELS_BELOW`): the tiles
+//! beside `matmul_via_panels` on 784 × 128 outputs (the MLP's weight gradient) of 16 to 192 terms.
 //!
 //! ```text
 //! cargo bench --bench products
@@ -10,7 +11,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
-use tfcore::__private::{dot, matmul, Lines};
+use tfcore::__private::{dot, matmul, matmul_via_panels, Lines, PACKED_LINES};
 
 /// One product both ways: `(m, n, k)`, `a`'s rows and `b`'s columns contiguous, `c` column-major.
 fn bench_size(c: &mut Criterion, (m, n, k): (usize, usize, usize)) {
@@ -45,6 +46,32 @@ fn bench_size(c: &mut Criterion, (m, n, k): (usize, usize, usize)) {
     group.finish();
 }
 
+/// `(m, n, k)` through the tiles and through panels copied from `b`, both operands' lines
+/// contiguous (so the tiles need no scratch, and without one `matmul` copies no panel), `c`
+/// column-major.
+fn bench_panels(c: &mut Criterion, (m, n, k): (usize, usize, usize)) {
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.01).collect();
+    let b: Vec<f32> = (0..n * k).map(|i| ((i * 53 % 97) as f32 - 48.0) * 0.02).collect();
+    let lines = |data| Lines { data, line_step: k, step: 1 };
+    let (mut tiled, mut panels) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
+    let mut scratch = vec![0.0f32; PACKED_LINES * k];
+    matmul(m, n, k, lines(&a), lines(&b), &mut tiled, 1, m, &mut []);
+    matmul_via_panels(m, n, k, lines(&a), lines(&b), &mut panels, 1, m, &mut scratch);
+    assert!(tiled.iter().zip(&panels).all(|(x, y)| x.to_bits() == y.to_bits()), "the two disagree at {m}x{n}x{k}");
+
+    let mut group = c.benchmark_group(format!("panels_{m}x{n}x{k}"));
+    group.bench_function("tiled", |bench| {
+        bench.iter(|| matmul(m, n, k, lines(black_box(&a)), lines(black_box(&b)), &mut tiled, 1, m, &mut []))
+    });
+    group.bench_function("panels", |bench| {
+        bench.iter(|| {
+            let (a, b) = (lines(black_box(&a)), lines(black_box(&b)));
+            matmul_via_panels(m, n, k, a, b, &mut panels, 1, m, &mut scratch)
+        })
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     // Multiply-adds from 512 to 32,768 around the threshold (4,096), in the shapes of a batch of
     // one (a matrix-vector product) and of a batch of a few rows.
@@ -52,6 +79,12 @@ fn benches(c: &mut Criterion) {
     {
         bench_size(c, size);
     }
+    for k in [16, 32, 64, 96, 128, 192, 256, 384, 784] {
+        bench_panels(c, (784, 128, k));
+    }
+    // The MLP's `X · W1` as `matmul` computes it (its transpose), and a square product.
+    bench_panels(c, (128, 64, 784));
+    bench_panels(c, (256, 256, 256));
 }
 
 criterion_group!(products, benches);

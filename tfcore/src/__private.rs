@@ -15,7 +15,10 @@ pub use crate::export::{RustConst, ToRust};
 pub use crate::feed::{dynamic_matrix, dynamic_vector, split};
 pub use crate::feed::{FeedError, Workspace};
 pub use crate::fetch::Fetch;
-pub use crate::gemm::{matmul, matmul_panels, panel_at, panel_step, Lines, PACKED_LINES, PANEL, PANEL_WIDTH};
+pub use crate::gemm::{
+    matmul, matmul_panels, matmul_via_panels, packed_lines, panel_at, panel_step, Lines, PACKED_LINES, PANEL,
+    PANELS_BELOW, PANEL_WIDTH,
+};
 pub use crate::math::{expf, logf, max_of, sigmoidf, tanhf, window_argmax, window_count, window_max};
 #[cfg(feature = "std")]
 pub use crate::npy;

@@ -246,16 +246,21 @@ impl MatMul {
         let (m, n, k) = (body.names.dim(rows), body.names.dim(cols), body.names.dim(inner));
         let (elem, zero) = (crate::emit::body::ident(body.dtype(id).rust()), literal(Scalar::I(0), body.dtype(id)));
         let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| body.names.dim(d));
-        // Scratch for lines that are not contiguous (`[[T; K]; PACKED_LINES]`: an array length may
-        // be a const generic `K`, not a product), left unwritten where the lines turn out to be
-        // contiguous when the fetch runs (a batch of one row).
-        let scratch = |contiguous: TokenStream| {
+        // Scratch for lines that are not contiguous, and for the panels `matmul` copies `b` into
+        // when there are few terms (`[[T; K]; PACKED_LINES]`: an array length may be a const
+        // generic `K`, not a product; `packed_lines(K)` for a known `K`), left unwritten where
+        // the kernel will not use it when the fetch runs (a batch of one row).
+        let lines = match inner {
+            Dim::Known(k) => quote!(::tfcore::__private::packed_lines(#k)),
+            _ => quote!(::tfcore::__private::PACKED_LINES),
+        };
+        let scratch = |unused: TokenStream| {
             quote! {
                 let mut __packed;
-                let __scratch: &mut [#elem] = if #contiguous {
+                let __scratch: &mut [#elem] = if #unused {
                     &mut []
                 } else {
-                    __packed = [[#zero; #k]; ::tfcore::__private::PACKED_LINES];
+                    __packed = [[#zero; #k]; #lines];
                     __packed.as_flattened_mut()
                 };
             }
@@ -278,7 +283,8 @@ impl MatMul {
         }
         let b_lines = body.lines(b, if self.transpose_b { 1 } else { 0 })?;
         let scratch = if a_lines.contiguous() && b_lines.contiguous() {
-            quote!(let __scratch: &mut [#elem] = &mut [];)
+            // Only for panels: with lines of `a` enough and few terms.
+            scratch(quote!(#m < ::tfcore::__private::PANEL || #k >= ::tfcore::__private::PANELS_BELOW))
         } else {
             let b_step = step(b_lines.step);
             scratch(quote!(#a_step == 1 && #b_step == 1))

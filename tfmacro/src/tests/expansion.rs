@@ -151,10 +151,17 @@ fn large_products_go_through_the_tiled_kernel() {
     assert_eq!(step.matches("__private :: matmul (").count(), 5, "{step}");
     assert_eq!(step.matches("__private :: dot (").count(), 0, "{step}");
     // Lines that are not contiguous are packed into a scratch on the stack: the rows of the fed
-    // `X` (column-major, 784 terms), and the columns of `dZ1` (a row-major buffer, a batch of
-    // terms, so the scratch is sized with the batch's const generic).
-    assert!(step.contains("[[0f32 ; 784] ; :: tfcore :: __private :: PACKED_LINES]"), "{step}");
+    // `X` (column-major, 784 terms: room for the tiles' lines only), and the columns of `dZ1` (a
+    // row-major buffer, a batch of terms, so the scratch is sized with the batch's const generic,
+    // with room for a panel: few terms go through panels).
+    assert!(step.contains("[[0f32 ; 784] ; :: tfcore :: __private :: packed_lines (784usize)]"), "{step}");
     assert!(step.contains("[[0f32 ; N] ; :: tfcore :: __private :: PACKED_LINES]"), "{step}");
+    // `H · W2` (both operands contiguous, 128 terms) gets a scratch only for panels, which
+    // 128 terms do not use: the scratch is never written.
+    assert!(
+        step.contains("if N < :: tfcore :: __private :: PANEL || 128 >= :: tfcore :: __private :: PANELS_BELOW"),
+        "{step}"
+    );
     assert!(!step.contains("unsafe"), "{step}");
     // A product the fetched value reads is computed into the caller's value, and the bias and
     // ReLU written over it there: no buffer of its size.
