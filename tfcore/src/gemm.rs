@@ -454,6 +454,16 @@ impl<T: Float> Panels<'_, T> {
             let start = p * W;
             let panel = self.b[start * k..(start + W) * k].as_chunks::<W>().0;
             let out = isa.panel::<T, MR, PASS, W>(lines, panel);
+            if self.c_rs == 1 {
+                // Column-major: each output's column holds the tile's `MR` rows side by side.
+                for s in 0..W {
+                    let column = &mut c[i + (start + s) * self.c_cs..][..MR];
+                    for (value, row) in column.iter_mut().zip(&out) {
+                        *value = row[s];
+                    }
+                }
+                continue;
+            }
             for (r, row) in out.iter().enumerate() {
                 let at = (i + r) * self.c_rs + start * self.c_cs;
                 if self.c_cs == 1 {
