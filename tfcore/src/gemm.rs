@@ -295,6 +295,45 @@ pub fn matmul_panels<T: Float>(
 /// for every CPU: AVX-512's gain from 96 to 384 terms is left unused.
 pub const PANELS_BELOW: usize = 96;
 
+/// `$call` with the panel tiles' shape for the instruction set this CPU has (the best it has,
+/// asked once per product): `$isa` the instruction set, `$mr` the lines of `a` per tile and
+/// `$pass` the partial sums per pass over a panel of eight lines, as constants for `$call`'s
+/// const generics. Returns `$call`'s value from the enclosing function.
+macro_rules! panel_tiles {
+    ($t:ty, |$isa:ident, $mr:ident, $pass:ident| $call:expr) => {{
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        let single = core::mem::size_of::<$t>() == 4;
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if let Some($isa) = Avx512::detect() {
+            // Thirty-two registers: sixteen sums of eight single-precision outputs.
+            if single {
+                const $mr: usize = 4;
+                const $pass: usize = 4;
+                return $call;
+            }
+            const $mr: usize = 2;
+            const $pass: usize = 4;
+            return $call;
+        }
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if let Some($isa) = Avx2::detect() {
+            if single {
+                const $mr: usize = 2;
+                const $pass: usize = 4;
+                return $call;
+            }
+            const $mr: usize = 1;
+            const $pass: usize = 4;
+            return $call;
+        }
+        // SSE2's sixteen 128-bit registers: four sums of eight outputs in eight of them.
+        let $isa = Portable;
+        const $mr: usize = 1;
+        const $pass: usize = 4;
+        $call
+    }};
+}
+
 impl<T: Float> Product<'_, T> {
     /// Every output through [`matmul_panels`]' kernel, `b` copied into `scratch` one panel at a
     /// time (each panel then read by every tile of `a`, whose lines are contiguous): panels of
@@ -302,27 +341,13 @@ impl<T: Float> Product<'_, T> {
     /// half the broadcasts of `a`'s terms), [`PANEL_WIDTH`] otherwise.
     fn by_panels(&self, c: &mut [T], scratch: &mut [T]) {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        let single = core::mem::size_of::<T>() == 4;
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if let Some(isa) = Avx512::detect() {
-            if single && self.n >= 2 * PANEL_WIDTH && scratch.len() >= 2 * PANEL_WIDTH * self.k {
+            let wide = self.n >= 2 * PANEL_WIDTH && scratch.len() >= 2 * PANEL_WIDTH * self.k;
+            if core::mem::size_of::<T>() == 4 && wide {
                 return self.panel_by_panel::<4, 4, { 2 * PANEL_WIDTH }>(isa, c, scratch);
             }
-            return if single {
-                self.panel_by_panel::<4, 4, PANEL_WIDTH>(isa, c, scratch)
-            } else {
-                self.panel_by_panel::<2, 4, PANEL_WIDTH>(isa, c, scratch)
-            };
         }
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if let Some(isa) = Avx2::detect() {
-            return if single {
-                self.panel_by_panel::<2, 4, PANEL_WIDTH>(isa, c, scratch)
-            } else {
-                self.panel_by_panel::<1, 4, PANEL_WIDTH>(isa, c, scratch)
-            };
-        }
-        self.panel_by_panel::<1, 4, PANEL_WIDTH>(Portable, c, scratch)
+        panel_tiles!(T, |isa, MR, PASS| self.panel_by_panel::<MR, PASS, PANEL_WIDTH>(isa, c, scratch))
     }
 
     /// [`Product::by_panels`] with panels of `W` lines; the last `n % W` lines of `b` through the
@@ -377,20 +402,7 @@ impl<T: Float> Panels<'_, T> {
     /// Every output through the panel tiles of the instruction set this CPU has, the storage
     /// checked by the caller.
     fn tiled(&self, c: &mut [T], scratch: &mut [T]) {
-        let p = self;
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        let single = core::mem::size_of::<T>() == 4;
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if let Some(isa) = Avx512::detect() {
-            // Thirty-two registers: sixteen sums of eight single-precision outputs.
-            return if single { p.rows::<4, 4>(isa, c, scratch) } else { p.rows::<2, 4>(isa, c, scratch) };
-        }
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if let Some(isa) = Avx2::detect() {
-            return if single { p.rows::<2, 4>(isa, c, scratch) } else { p.rows::<1, 4>(isa, c, scratch) };
-        }
-        // SSE2's sixteen 128-bit registers: four sums of eight outputs in eight of them.
-        p.rows::<1, 4>(Portable, c, scratch)
+        panel_tiles!(T, |isa, MR, PASS| self.rows::<MR, PASS>(isa, c, scratch))
     }
 }
 
