@@ -44,6 +44,35 @@ fn dynamic_feeds_give_the_bits_static_feeds_give() {
     }
 }
 
+/// A training step and a loss over more rows than one chunk (`tfcore::__private::CHUNK_ROWS`,
+/// 1024: these run in chunks of rows, the static feed over all its rows at once) give the same
+/// bits, with a last chunk that is not a multiple of 8 rows.
+#[test]
+fn chunks_of_rows_give_the_bits_of_one_pass() {
+    const N: usize = 2 * 1024 + 453;
+    let (x, y) = points(N, 11);
+    let xs = Box::new(SMatrix::<f32, N, 2>::from_fn(|i, j| x[(i, j)]));
+    let ys = Box::new(SVector::<u8, N>::from_fn(|i, _| y[i]));
+    let mut fixed = circle::Session::new();
+    let mut dynamic = circle::Session::new();
+    let loss = fixed.run(circle::loss { X: &*xs, Y: &*ys });
+    assert_eq!(loss.to_bits(), dynamic.run(circle::loss { X: &x, Y: &y }).unwrap().to_bits());
+    // One step: at this learning rate, a sum over 2,501 rows takes the weights far.
+    fixed.run(circle::train_step { X: &*xs, Y: &*ys });
+    dynamic.run(circle::train_step { X: &x, Y: &y }).unwrap();
+    assert!(fixed.variables().W1.iter().all(|w| w.is_finite()));
+    assert_eq!(fixed.variables(), dynamic.variables());
+    // Row ranges of it, one chunk and a few rows: the same as copies of them.
+    for rows in [1024, 1031, 7] {
+        let mut viewed = circle::Session::from_variables(*fixed.variables());
+        let mut copied = circle::Session::from_variables(*fixed.variables());
+        viewed.run(circle::train_step { X: &x.rows(5, rows), Y: &y.rows(5, rows) }).unwrap();
+        let (cx, cy) = (x.rows(5, rows).clone_owned(), y.rows(5, rows).clone_owned());
+        copied.run(circle::train_step { X: &cx, Y: &cy }).unwrap();
+        assert_eq!(viewed.variables(), copied.variables(), "{rows} rows");
+    }
+}
+
 #[test]
 fn views_and_row_ranges_feed_mini_batches() {
     let (x, y) = points(1000, 3);

@@ -239,26 +239,117 @@ pub fn dot<T: Float>(n: usize, a: &[T], a_at: usize, a_step: usize, b: &[T], b_a
 fn dot_lines<T: Float>(a: &[T], b: &[T]) -> T {
     let ((a8, a_rest), (b8, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
     let mut rest = a_rest.iter().zip(b_rest).map(|(&x, &y)| x * y);
-    let mut total = if !a8.is_empty() { combine(lanes(a8, b8)) } else { rest.next().unwrap_or(T::ZERO) };
+    let mut total = if !a8.is_empty() { combine(lanes([T::ZERO; 8], a8, b8)) } else { rest.next().unwrap_or(T::ZERO) };
     for t in rest {
         total = total.add(t);
     }
     total
 }
 
-/// The eight partial sums of [`dot_lines`]: lane `l` sums the products of the terms `l`, `l + 8`,
-/// `l + 16`... Never inlined: inlined, LLVM vectorises this loop and the lanes' pairwise
-/// combination together and shuffles the lanes on every iteration (4.6× slower, measured on a
-/// 640 × 128 matrix-vector product).
+/// The eight partial sums of [`dot_lines`], from `lanes` on: lane `l` adds the products of the
+/// terms `l`, `l + 8`, `l + 16`... Never inlined: inlined, LLVM vectorises this loop and the
+/// lanes' pairwise combination together and shuffles the lanes on every iteration (4.6× slower,
+/// measured on a 640 × 128 matrix-vector product).
 #[inline(never)]
-fn lanes<T: Float>(a8: &[[T; 8]], b8: &[[T; 8]]) -> [T; 8] {
-    let mut lanes = [T::ZERO; 8];
+fn lanes<T: Float>(mut lanes: [T; 8], a8: &[[T; 8]], b8: &[[T; 8]]) -> [T; 8] {
     for (x, y) in a8.iter().zip(b8) {
         for l in 0..8 {
             lanes[l] = lanes[l].add(x[l] * y[l]);
         }
     }
     lanes
+}
+
+/// How many rows of its feeds a fetch of run-time size computes at a time, when it runs in chunks
+/// of rows (its every tensor of a `None` dimension a function of the same rows of its feeds, and
+/// its results sums over them or computed from such sums: a training step). The chunk's tensors
+/// then stay in the cache, and the workspace holds one chunk. A multiple of 8, so that
+/// [`Partial`] sums in [`sum`]'s order.
+pub const CHUNK_ROWS: usize = 1024;
+
+const _: () = assert!(CHUNK_ROWS.is_multiple_of(8));
+
+/// A sum in [`sum`]'s order whose terms come in runs (the chunks of rows of a fetch run in
+/// chunks), every run but the last a multiple of 8 terms long: [`Partial::total`] has the bits of
+/// `sum` over all the terms at once. The eight lanes carry over from run to run; the last run's
+/// terms beyond a multiple of 8 wait in `tail` to be added after the lanes are combined.
+#[derive(Clone, Copy, Debug)]
+pub struct Partial<T> {
+    lanes: [T; 8],
+    /// Whether any run had 8 terms or more (`sum`'s `full > 0`).
+    full: bool,
+    tail: [T; 8],
+    tail_len: usize,
+}
+
+impl<T: Elem> Default for Partial<T> {
+    fn default() -> Self {
+        Partial { lanes: [T::ZERO; 8], full: false, tail: [T::ZERO; 8], tail_len: 0 }
+    }
+}
+
+impl<T: Elem> Partial<T> {
+    /// Adds the next `n` terms, `f(0)` to `f(n - 1)`.
+    #[inline]
+    pub fn add(&mut self, n: usize, mut f: impl FnMut(usize) -> T) {
+        let full = n / 8 * 8;
+        let mut k = 0;
+        while k < full {
+            for (l, lane) in self.lanes.iter_mut().enumerate() {
+                *lane = lane.add(f(k + l));
+            }
+            k += 8;
+        }
+        self.full |= full > 0;
+        while k < n {
+            self.push(f(k));
+            k += 1;
+        }
+    }
+
+    /// A term beyond the last multiple of 8. Only the last run has any, fewer than 8: a ninth
+    /// (which a caller keeping to the runs' rule never adds) is dropped rather than indexed out of
+    /// bounds.
+    #[inline]
+    fn push(&mut self, term: T) {
+        debug_assert!(self.tail_len < 8, "only the last run of a Partial may end off a multiple of 8");
+        if let Some(slot) = self.tail.get_mut(self.tail_len) {
+            *slot = term;
+            self.tail_len += 1;
+        }
+    }
+
+    /// The sum of every term added, with `sum`'s bits.
+    pub fn total(&self) -> T {
+        let mut rest = self.tail[..self.tail_len].iter().copied();
+        let mut total = if self.full { combine(self.lanes) } else { rest.next().unwrap_or(T::ZERO) };
+        for t in rest {
+            total = total.add(t);
+        }
+        total
+    }
+}
+
+impl<T: Float> Partial<T> {
+    /// Adds the next `n` terms of a [`dot`] product, as `dot` reads them (and with its arguments).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn dot(&mut self, n: usize, a: &[T], a_at: usize, a_step: usize, b: &[T], b_at: usize, b_step: usize) {
+        if a_step == 1 && b_step == 1 {
+            if let (Some(a), Some(b)) = (a.get(a_at..a_at + n), b.get(b_at..b_at + n)) {
+                let ((a8, a_rest), (b8, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+                if !a8.is_empty() {
+                    self.lanes = lanes(self.lanes, a8, b8);
+                    self.full = true;
+                }
+                for (&x, &y) in a_rest.iter().zip(b_rest) {
+                    self.push(x * y);
+                }
+                return;
+            }
+        }
+        self.add(n, |k| a[a_at + k * a_step] * b[b_at + k * b_step]);
+    }
 }
 
 /// The floating-point element types.
@@ -541,6 +632,33 @@ mod tests {
         let lane = |l: usize| terms[l] + terms[l + 8];
         let lanes = ((lane(0) + lane(1)) + (lane(2) + lane(3))) + ((lane(4) + lane(5)) + (lane(6) + lane(7)));
         assert_eq!(sum(19, |k| terms[k]), ((lanes + terms[16]) + terms[17]) + terms[18]);
+    }
+
+    #[test]
+    fn partial_sums_in_runs_have_sums_bits() {
+        let terms: [f32; 45] = core::array::from_fn(|k| 1.0 / (k as f32 + 1.0) - 0.3);
+        let other: [f32; 45] = core::array::from_fn(|k| (k as f32).sin());
+        let spread: [f32; 90] = core::array::from_fn(|k| if k % 2 == 0 { terms[k / 2] } else { f32::NAN });
+        for n in [0, 1, 5, 8, 13, 16, 40, 45] {
+            let whole = sum(n, |k| terms[k]);
+            let products = dot(n, &terms, 0, 1, &other, 0, 1);
+            for run in [8, 16, 24] {
+                let (mut by_add, mut by_dot, mut strided) =
+                    (Partial::default(), Partial::default(), Partial::default());
+                for first in (0..n).step_by(run) {
+                    let len = run.min(n - first);
+                    by_add.add(len, |k| terms[first + k]);
+                    by_dot.dot(len, &terms, first, 1, &other, first, 1);
+                    strided.dot(len, &spread, 2 * first, 2, &other, first, 1);
+                }
+                assert_eq!(by_add.total().to_bits(), whole.to_bits(), "{n} terms in runs of {run}");
+                assert_eq!(by_dot.total().to_bits(), products.to_bits(), "{n} products in runs of {run}");
+                assert_eq!(strided.total().to_bits(), products.to_bits(), "{n} products in runs of {run}");
+            }
+        }
+        let mut one = Partial::default();
+        one.add(1, |_| -0.0f32);
+        assert_eq!(one.total().to_bits(), (-0.0f32).to_bits());
     }
 
     #[test]

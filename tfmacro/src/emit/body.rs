@@ -10,6 +10,7 @@
 //! temporary matrix in between. Materialised tensors are built with nalgebra's `from_fn`; sums use
 //! `tfcore::__private::sum` (or, under 8 terms, the same sum written out).
 
+use super::chunks::Phase;
 use super::Names;
 use crate::ir::{AssignKind, Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, Type};
 use crate::ops::Reads;
@@ -81,6 +82,8 @@ pub struct Body<'g> {
     /// tensor of such a shape is stored flat in the session's workspace, and the `None`
     /// dimensions are locals rather than const generics.
     dynamic: bool,
+    /// For a fetch of run-time size that runs in chunks of rows, the phase of every node.
+    chunks: Option<super::chunks::Chunks>,
 }
 
 impl<'g> Body<'g> {
@@ -137,7 +140,18 @@ impl<'g> Body<'g> {
     }
 
     fn planned(graph: &'g Graph, names: &'g Names, roots: &[NodeId], stop: &[NodeId], dynamic: bool) -> Body<'g> {
-        let order = graph.topo_order_until(roots, stop);
+        let mut order = graph.topo_order_until(roots, stop);
+        // Run in chunks of rows: the nodes computed once before the chunks first, then those of
+        // every chunk, then those after the last (still inputs first), so that the plans below
+        // follow the order the code runs in.
+        let chunks = if dynamic { super::chunks::plan(graph, &order, roots) } else { None };
+        if let Some(c) = &chunks {
+            order.sort_by_key(|&id| match c.phase[id] {
+                Phase::Before => 0,
+                Phase::Rows | Phase::Sums => 1,
+                Phase::After => 2,
+            });
+        }
         let n = graph.nodes.len();
         let mut uses = vec![0usize; n];
         let mut consumers: Vec<Vec<(NodeId, usize)>> = vec![Vec::new(); n];
@@ -175,6 +189,7 @@ impl<'g> Body<'g> {
             readers,
             fresh: Cell::new(0),
             dynamic,
+            chunks,
         };
         for i in 0..body.order.len() {
             let id = body.order[i];
@@ -206,7 +221,7 @@ impl<'g> Body<'g> {
                 _ => {}
             },
         }
-        if root {
+        if root || (uses > 0 && self.phase(id) == Some(Phase::Sums)) {
             return Form::Local;
         }
         if uses == 0 {
@@ -374,7 +389,16 @@ impl<'g> Body<'g> {
         // The buffers first, as large as their largest tensor: `[[0.0; N]; 65536]`, the `None`
         // dimensions innermost, so that the repeat expression zeroes it in place (repeating a
         // large inner array would build it first, a temporary of its size).
-        if self.dynamic {
+        if let Some(chunks) = &self.chunks {
+            let n = self.names.dim(Dim::Sym(chunks.rows));
+            let buffers = self.workspace_buffers();
+            out.extend(quote! {
+                let __rows = #n;
+                let #n = ::core::cmp::min(__rows, ::tfcore::__private::CHUNK_ROWS);
+                #buffers
+                let #n = __rows;
+            });
+        } else if self.dynamic {
             out.extend(self.workspace_buffers());
         }
         for (k, t) in self.buffers.iter().enumerate().filter(|_| !self.dynamic) {
@@ -387,69 +411,161 @@ impl<'g> Body<'g> {
             let known = size_of(&t.shape).1;
             out.extend(quote!(let mut #buffer = [#zeros; #known];));
         }
+        if let Some(chunks) = &self.chunks {
+            out.extend(self.chunked_statements(chunks, context, &mut declared));
+            return out;
+        }
         for &id in &self.order {
-            if !self.is_computed_local(id) {
-                continue;
-            }
-            if let Some(v) = self.into_variable[id] {
-                out.extend(self.fill_variable(id, v));
-                continue;
-            }
-            if self.assigned_in_place[id] {
-                continue;
-            }
-            if let Some(k) = self.flat[id] {
-                out.extend(self.fill_buffer_in_place(id, k));
-                continue;
-            }
-            let local = self.local(id);
-            if self.into_out == Some(id) && into.is_some() {
-                // Computed with the root, below.
-                continue;
-            }
-            if into == Some(id) {
-                out.extend(match self.into_out {
-                    Some(product) => self.over_product_in_out(id, product),
-                    None => {
-                        let fill = self.fill(id).unwrap_or_default();
-                        quote!(let mut #local = __out; #fill)
-                    }
-                });
-                continue;
-            }
-            if let (Some(k), Some(fill)) = (self.slot[id], self.fill(id)) {
-                if self.reused[k] {
-                    // A shared slot starts as zeros built in place, and each tensor it holds is
-                    // written over it element by element: no temporary of its size.
-                    if !declared[k] {
-                        declared[k] = true;
-                        let zeros = format_ident!("zeros{}", self.shape(id).len().max(2));
-                        let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
-                        out.extend(quote!(let mut #local: #ty = ::tfcore::__private::#zeros();));
-                    }
-                    out.extend(fill);
-                    continue;
-                }
-            }
-            let value = self.materialise(id, context);
-            out.extend(match (self.slot[id], self.graph.tensor(id)) {
-                (Some(k), _) if declared[k] => quote!(#local = #value;),
-                (Some(k), _) => {
-                    declared[k] = true;
-                    if self.reused[k] {
-                        quote!(let mut #local = #value;)
-                    } else {
-                        quote!(let #local = #value;)
-                    }
-                }
-                (None, Some(t)) if t.shape.is_empty() => {
-                    let elem = ident(t.dtype.rust());
-                    quote!(let #local: #elem = #value;)
-                }
-                _ => quote!(let #local = #value;),
-            });
+            out.extend(self.statement(id, context, into, &mut declared));
         }
         out
+    }
+
+    /// The statement computing node `id`, if it is a computed local: over `__out` if it is `into`,
+    /// into its slot (`declared` says which slots are declared so far), buffer or variable.
+    fn statement(&self, id: NodeId, context: Context, into: Option<NodeId>, declared: &mut [bool]) -> TokenStream {
+        if !self.is_computed_local(id) {
+            return TokenStream::new();
+        }
+        if let Some(v) = self.into_variable[id] {
+            return self.fill_variable(id, v);
+        }
+        if self.assigned_in_place[id] || (self.into_out == Some(id) && into.is_some()) {
+            // Nothing left to compute, or computed with the root (below).
+            return TokenStream::new();
+        }
+        if let Some(k) = self.flat[id] {
+            return self.fill_buffer_in_place(id, k);
+        }
+        let local = self.local(id);
+        if into == Some(id) {
+            return match self.into_out {
+                Some(product) => self.over_product_in_out(id, product),
+                None => {
+                    let fill = self.fill(id).unwrap_or_default();
+                    quote!(let mut #local = __out; #fill)
+                }
+            };
+        }
+        if let (Some(k), Some(fill)) = (self.slot[id], self.fill(id)) {
+            if self.reused[k] {
+                // A shared slot starts as zeros built in place, and each tensor it holds is
+                // written over it element by element: no temporary of its size.
+                if declared[k] {
+                    return fill;
+                }
+                declared[k] = true;
+                let zeros = format_ident!("zeros{}", self.shape(id).len().max(2));
+                let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
+                return quote!(let mut #local: #ty = ::tfcore::__private::#zeros(); #fill);
+            }
+        }
+        let value = self.materialise(id, context);
+        match (self.slot[id], self.graph.tensor(id)) {
+            (Some(k), _) if declared[k] => quote!(#local = #value;),
+            (Some(k), _) => {
+                declared[k] = true;
+                if self.reused[k] {
+                    quote!(let mut #local = #value;)
+                } else {
+                    quote!(let #local = #value;)
+                }
+            }
+            (None, Some(t)) if t.shape.is_empty() => {
+                let elem = ident(t.dtype.rust());
+                quote!(let #local: #elem = #value;)
+            }
+            _ => quote!(let #local = #value;),
+        }
+    }
+
+    /// [`Body::computed_statements`] after the workspace, for a fetch run in chunks of rows: the
+    /// nodes computed before the chunks; for each chunk of rows `__first..__first + N`, the feeds
+    /// cut to it (`N` is then the chunk's length), its tensors and the sums' terms; then the sums'
+    /// values and the nodes computed from them. The workspace is as large as one chunk.
+    fn chunked_statements(
+        &self,
+        chunks: &super::chunks::Chunks,
+        context: Context,
+        declared: &mut [bool],
+    ) -> TokenStream {
+        let n = self.names.dim(Dim::Sym(chunks.rows));
+        let p = quote!(::tfcore::__private);
+        let in_phase = |phase: Phase| self.order.iter().copied().filter(move |&id| chunks.phase[id] == phase);
+        let sums: Vec<NodeId> = in_phase(Phase::Sums).filter(|&id| self.form[id] == Form::Local).collect();
+        let mut before = TokenStream::new();
+        for id in in_phase(Phase::Before) {
+            before.extend(self.statement(id, context, None, declared));
+        }
+        let mut partials = TokenStream::new();
+        for &id in &sums {
+            let (acc, count) = (format_ident!("__acc{}", id), self.names.count(&self.shape(id)));
+            let elem = ident(self.dtype(id).rust());
+            partials.extend(quote!(let mut #acc = [#p::Partial::<#elem>::default(); #count];));
+        }
+        let mut chunk = TokenStream::new();
+        for &id in &self.order {
+            match chunks.phase[id] {
+                Phase::Rows if self.form[id] == Form::Feed => {
+                    let local = self.local(id);
+                    chunk.extend(quote!(let #local = #local.rows(__first, #n);));
+                }
+                Phase::Rows => chunk.extend(self.statement(id, context, None, declared)),
+                Phase::Sums if sums.contains(&id) => chunk.extend(self.accumulate(id)),
+                _ => {}
+            }
+        }
+        let mut after = TokenStream::new();
+        for id in sums.iter().copied().chain(in_phase(Phase::After)) {
+            after.extend(self.statement(id, context, None, declared));
+        }
+        quote! {
+            #before
+            #partials
+            let mut __first = 0usize;
+            while __first < __rows {
+                let #n = ::core::cmp::min(#p::CHUNK_ROWS, __rows - __first);
+                #chunk
+                __first += #n;
+            }
+            let #n = __rows;
+            #after
+        }
+    }
+
+    /// The statement adding the current chunk's terms of every element of sum `id` to its
+    /// partial sums, `__acc{id}` (row-major).
+    fn accumulate(&self, id: NodeId) -> TokenStream {
+        let shape = self.shape(id);
+        let idx: Vec<Ident> = (0..shape.len()).map(|k| format_ident!("__o{}", k)).collect();
+        let idx_code: Vec<TokenStream> = idx.iter().map(|i| quote!(#i)).collect();
+        let acc = format_ident!("__acc{}", id);
+        let flat = self.flat_index(&shape, &idx_code);
+        let rules = self.graph.nodes[id].op.rules();
+        let Some(add) = rules.and_then(|r| r.accumulate(self, id, &quote!(#acc[#flat]), &idx_code)) else {
+            return quote!(::core::unreachable!(););
+        };
+        let mut code = add;
+        for (i, d) in idx.iter().zip(&shape).rev() {
+            let d = self.names.dim(*d);
+            code = quote!(for #i in 0..#d { #code });
+        }
+        code
+    }
+
+    /// The row-major position of `idx` in a tensor of `shape`.
+    fn flat_index(&self, shape: &[Dim], idx: &[TokenStream]) -> TokenStream {
+        let mut flat = idx.first().cloned().unwrap_or_else(|| quote!(0usize));
+        for (i, d) in idx.iter().zip(shape).skip(1) {
+            let d = self.names.dim(*d);
+            flat = quote!((#flat) * #d + #i);
+        }
+        flat
+    }
+
+    /// The phase of node `id` in a fetch run in chunks of rows.
+    fn phase(&self, id: NodeId) -> Option<Phase> {
+        self.chunks.as_ref().map(|c| c.phase[id])
     }
 
     /// The statements of root `root` written into the caller's `out` over `product`: the product
@@ -1316,6 +1432,11 @@ impl<'g> Body<'g> {
         let shape = self.shape(id);
         let dtype = self.dtype(id);
         let arg = |k: usize| self.operand(node.inputs[k], &shape, idx);
+        if self.phase(id) == Some(Phase::Sums) {
+            // After the last chunk: the total of its partial sums.
+            let (acc, flat) = (format_ident!("__acc{}", id), self.flat_index(&shape, idx));
+            return quote!(#acc[#flat].total());
+        }
         match &node.op {
             Op::Const { data: Data::Splat(s), .. } => literal(*s, dtype),
             Op::Assign(kind) => match kind {

@@ -7,6 +7,7 @@
 //! through `::tfcore::__private`, uses no heap, no `std` and no `unsafe`.
 
 pub mod body;
+pub mod chunks;
 mod dot;
 mod onnx;
 

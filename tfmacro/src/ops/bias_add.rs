@@ -39,6 +39,10 @@ impl Rules for BiasAdd {
         "tf.nn.bias_add".into()
     }
 
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        super::rows_elementwise(graph, id)
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let (x, bias) = (e.input(id, 0), e.input(id, 1));
         Ok(e.node("Add", vec![x, bias], vec![]))

@@ -60,6 +60,10 @@ impl Rules for Binary {
         format!("tf.{}", self.spellings()[0])
     }
 
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        super::rows_elementwise(graph, id)
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let op = match self {
             Binary::Add => "Add",

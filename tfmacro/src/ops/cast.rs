@@ -42,6 +42,10 @@ impl Rules for Cast {
         "tf.cast".into()
     }
 
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        super::rows_elementwise(graph, id)
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let x = e.input(id, 0);
         Ok(e.node(

@@ -52,6 +52,10 @@ impl Rules for Compare {
         format!("tf.{}", self.spellings()[0])
     }
 
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        super::rows_elementwise(graph, id)
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let (x, y) = (e.input(id, 0), e.input(id, 1));
         // Booleans as `Xor`, which every engine has (tract's `Equal` takes numbers only).

@@ -34,6 +34,10 @@ impl Rules for Identity {
         if self.stop_gradient { "tf.stop_gradient" } else { "tf.identity" }.into()
     }
 
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        super::rows_elementwise(graph, id)
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let x = e.input(id, 0);
         Ok(e.node("Identity", vec![x], vec![]))

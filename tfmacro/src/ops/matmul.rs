@@ -49,6 +49,34 @@ impl Rules for MatMul {
         "tf.matmul".into()
     }
 
+    // `X · W` (or `X · Wᵀ`) by a weight of no `None` dimension is a row of `X` at a time; `Xᵀ · dZ`
+    // over the rows of both is a sum over them (a weight's gradient).
+    fn by_rows(&self, graph: &Graph, id: NodeId) -> super::ByRows {
+        let (a, b) = (graph.nodes[id].inputs[0], graph.nodes[id].inputs[1]);
+        let shape = |n: NodeId| graph.tensor(n).map(|t| t.shape.clone()).unwrap_or_default();
+        let (out, a, b) = (shape(id), shape(a), shape(b));
+        let rows = super::rows_of;
+        match (self.transpose_a, super::has_rows(&out)) {
+            (false, true) if rows(&out).is_some() && rows(&a) == rows(&out) && !super::has_rows(&b) => {
+                super::ByRows::Rows
+            }
+            (true, false) if !self.transpose_b && rows(&a).is_some() && rows(&a) == rows(&b) => super::ByRows::Sums,
+            _ => super::ByRows::No,
+        }
+    }
+
+    fn accumulate(&self, body: &Body, id: NodeId, acc: &TokenStream, idx: &[TokenStream]) -> Option<TokenStream> {
+        let (a, b) = (body.graph.nodes[id].inputs[0], body.graph.nodes[id].inputs[1]);
+        let (i, j) = (&idx[0], &idx[1]);
+        let n = body.names.dim(*body.shape(a).first()?);
+        if let (Some((a, a_at, a_step)), Some((b, b_at, b_step))) = (body.line(a, i, 0), body.line(b, j, 0)) {
+            return Some(quote!(#acc.dot(#n, #a, #a_at, #a_step, #b, #b_at, #b_step);));
+        }
+        let (x, y) = (body.elem(a, &[quote!(__k), i.clone()]), body.elem(b, &[quote!(__k), j.clone()]));
+        let term = Binary::Mul.emit(body.dtype(id), x, y);
+        Some(quote!(#acc.add(#n, |__k: usize| #term);))
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let (mut a, mut b) = (e.input(id, 0), e.input(id, 1));
         if self.transpose_a {

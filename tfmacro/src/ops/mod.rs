@@ -46,7 +46,7 @@ use crate::emit::body::Body;
 use crate::error::Loc;
 use crate::eval::Tensor;
 use crate::infer::{Pass, Ty};
-use crate::ir::{DType, Data, Graph, NodeId, Op, Scalar};
+use crate::ir::{DType, Data, Dim, Graph, NodeId, Op, Scalar};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use proc_macro2::TokenStream;
@@ -117,12 +117,69 @@ pub trait Rules {
         None
     }
 
+    /// How node `id` follows the rows of its inputs (their first axis, a `None` dimension), which
+    /// decides whether a fetch of run-time size runs in chunks of rows ([`crate::emit::chunks`]).
+    /// Asked of nodes of a `None` dimension and of nodes reading one; the default, [`ByRows::No`],
+    /// runs the fetch over all the rows at once.
+    fn by_rows(&self, _graph: &Graph, _id: NodeId) -> ByRows {
+        ByRows::No
+    }
+
+    /// For a node that [`ByRows::Sums`], the statement adding one chunk's terms of its element at
+    /// `idx` to `acc`, a `tfcore::__private::Partial` (the chunk's rows are `0..N`), in the order
+    /// [`Rules::element`] sums them: so the total has the bits of the fetch run at once.
+    fn accumulate(&self, _body: &Body, _id: NodeId, _acc: &TokenStream, _idx: &[TokenStream]) -> Option<TokenStream> {
+        None
+    }
+
     /// Writes node `id` as ONNX nodes (opset 17) into `e`, its inputs already written
     /// ([`Export::input`]); the name of its value. `Err` says why it has no ONNX form (the
     /// gradient-only ops, which no inference graph holds).
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let _ = (e, id);
         Err(format!("`{}` has no ONNX form", self.name()))
+    }
+}
+
+/// How a node's value follows the rows of its inputs ([`Rules::by_rows`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ByRows {
+    /// Its first axis is a `None` dimension, and its row `r` is a function of row `r` of each input
+    /// of that dimension (and of inputs of none): an elementwise op, a product by a weight.
+    Rows,
+    /// It has no `None` dimension and is a sum over the rows of its inputs, whose terms
+    /// [`Rules::accumulate`] adds a chunk at a time: a weight's gradient `Xᵀ · dZ`, a bias's.
+    Sums,
+    /// Neither (a softmax over the rows, a transpose): the fetch runs over all the rows at once.
+    No,
+}
+
+/// The `None` dimension of a shape whose first axis, and no other, is one.
+pub fn rows_of(shape: &[Dim]) -> Option<usize> {
+    match shape.split_first() {
+        Some((Dim::Sym(s), rest)) if rest.iter().all(|d| matches!(d, Dim::Known(_))) => Some(*s),
+        _ => None,
+    }
+}
+
+/// Whether a shape has a `None` dimension.
+pub fn has_rows(shape: &[Dim]) -> bool {
+    shape.iter().any(|d| matches!(d, Dim::Sym(_)))
+}
+
+/// [`Rules::by_rows`] for an op whose element reads its inputs at the same index (broadcast):
+/// [`ByRows::Rows`] if its first axis is its one `None` dimension and each input either has that
+/// first axis at its own rank or has no `None` dimension (a weight, a bias, a constant).
+pub fn rows_elementwise(graph: &Graph, id: NodeId) -> ByRows {
+    let Some(t) = graph.tensor(id) else { return ByRows::No };
+    let Some(s) = rows_of(&t.shape) else { return ByRows::No };
+    let fits = graph.nodes[id].inputs.iter().all(|&x| {
+        graph.tensor(x).is_none_or(|x| !has_rows(&x.shape) || (x.rank() == t.rank() && rows_of(&x.shape) == Some(s)))
+    });
+    if fits {
+        ByRows::Rows
+    } else {
+        ByRows::No
     }
 }
 

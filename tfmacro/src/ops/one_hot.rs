@@ -70,6 +70,17 @@ impl Rules for OneHot {
         "tf.one_hot".into()
     }
 
+    // The depth is a new last axis: row `r` is the one-hot of index `r`.
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        let x = graph.nodes[id].inputs[0];
+        let rows = |n: NodeId| graph.tensor(n).and_then(|t| super::rows_of(&t.shape));
+        if rows(id).is_some() && rows(x) == rows(id) {
+            super::ByRows::Rows
+        } else {
+            super::ByRows::No
+        }
+    }
+
     // As `indices[..., None] == range(depth)`, chosen between the two values: an index out of
     // range (negative, or `depth` and above) gives a row of `off_value`, as in TensorFlow (ONNX's
     // `OneHot` counts negative indices from the end, and engines disagree on the rest).

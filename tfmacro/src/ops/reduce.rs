@@ -78,6 +78,46 @@ impl Rules for Reduce {
         .into()
     }
 
+    // A sum over the rows (and maybe other axes: the rows are the outer sum) is a sum a chunk
+    // of rows at a time; a reduction over other axes is a row at a time. Means and integer sums
+    // (widened) run over all the rows at once.
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        let x = graph.nodes[id].inputs[0];
+        let Some(t) = graph.tensor(x) else { return super::ByRows::No };
+        if super::rows_of(&t.shape).is_none() {
+            return super::ByRows::No;
+        }
+        let over_rows = self.axes().contains(&0);
+        match graph.tensor(id) {
+            Some(out) if over_rows && !super::has_rows(&out.shape) && !self.mean && !self.max && t.dtype.is_float() => {
+                super::ByRows::Sums
+            }
+            Some(out) if !over_rows && super::rows_of(&out.shape).is_some() => super::ByRows::Rows,
+            _ => super::ByRows::No,
+        }
+    }
+
+    fn accumulate(&self, body: &Body, id: NodeId, acc: &TokenStream, idx: &[TokenStream]) -> Option<TokenStream> {
+        let x = body.graph.nodes[id].inputs[0];
+        let input = body.shape(x);
+        let reduced = self.axes();
+        let (&first, rest) = reduced.split_first().filter(|(&a, _)| a == 0)?;
+        let mut base: Vec<Option<TokenStream>> = Vec::new();
+        let mut o = 0;
+        for k in 0..input.len() {
+            if reduced.contains(&k) {
+                base.push((k == first).then(|| quote!(__k)));
+                o += usize::from(self.keepdims);
+            } else {
+                base.push(Some(idx[o].clone()));
+                o += 1;
+            }
+        }
+        let term = emit_nested_sum(body, x, body.dtype(id), &input, rest, base, false);
+        let n = body.names.dim(input[0]);
+        Some(quote!(#acc.add(#n, |__k: usize| #term);))
+    }
+
     // Opset 17: `ReduceSum` takes its axes as an input, `ReduceMean` and `ReduceMax` as an
     // attribute.
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {

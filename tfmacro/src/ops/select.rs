@@ -38,6 +38,10 @@ impl Rules for Where {
         "tf.where".into()
     }
 
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        super::rows_elementwise(graph, id)
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let inputs = (0..3).map(|k| e.input(id, k)).collect();
         Ok(e.node("Where", inputs, vec![]))

@@ -34,6 +34,10 @@ impl Rules for BroadcastTo {
         "tf.broadcast_to".into()
     }
 
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        super::rows_elementwise(graph, id)
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let x = e.input(id, 0);
         let shape: Vec<i64> = e.known_shape(id)?.iter().map(|&n| n as i64).collect();

@@ -40,6 +40,14 @@ impl Rules for Softmax {
         "tf.nn.softmax".into()
     }
 
+    // Over the last axis: a row at a time, unless the rows are that axis (a vector).
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        match graph.tensor(id) {
+            Some(t) if t.rank() >= 2 => super::rows_elementwise(graph, id),
+            _ => super::ByRows::No,
+        }
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let x = e.input(id, 0);
         Ok(e.node("Softmax", vec![x], vec![crate::onnx::export::int("axis", -1)]))

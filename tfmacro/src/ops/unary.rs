@@ -100,6 +100,10 @@ impl Rules for Unary {
         format!("tf.{}", self.spellings().0[0])
     }
 
+    fn by_rows(&self, graph: &crate::ir::Graph, id: NodeId) -> super::ByRows {
+        super::rows_elementwise(graph, id)
+    }
+
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
         let x = e.input(id, 0);
         let simple = |e: &mut Export, op: &str, x: String| e.node(op, vec![x], vec![]);

@@ -445,7 +445,9 @@ fn onnx_mistakes_name_the_file_the_node_and_what_is_supported() {
 
 /// Fed with run-time sizes, the circle's training step keeps every tensor of a `None` dimension in
 /// the session's workspace (nine floats per row in four buffers, where the statically fed step
-/// holds thirteen), reads its `None` dimension off `X` and checks `Y` against it.
+/// holds thirteen), reads its `None` dimension off `X` and checks `Y` against it. It runs in chunks
+/// of rows (the workspace one chunk long), its weights' gradients partial sums over the chunks;
+/// the output layer, a result of a `None` dimension, is computed over all the rows at once.
 #[test]
 fn dynamic_feeds_compute_in_the_workspace() {
     let text = model("circle.rs").to_token_stream().to_string();
@@ -459,6 +461,13 @@ fn dynamic_feeds_compute_in_the_workspace() {
     ), "{body}");
     assert!(!body.contains("SMatrix < f32 , N"), "no tensor of a `None` dimension outside the workspace: {body}");
     assert!(body.contains("softmax_by"), "{body}");
+    assert!(body.contains("let N = :: core :: cmp :: min (__rows , :: tfcore :: __private :: CHUNK_ROWS) ;"), "{body}");
+    assert!(body.contains("while __first < __rows {"), "{body}");
+    assert!(body.contains("let __v_X = __v_X . rows (__first , N) ;"), "{body}");
+    assert!(body.matches("] . dot (N ,").count() == 2 && body.matches("] . add (N ,").count() == 2, "{body}");
+    let at = text.find("for output_layer < & 'a :: tfcore :: __private :: Matrix").expect("the dynamic output_layer");
+    let end = text[at..].find("__result }").map_or(text.len(), |e| at + e);
+    assert!(!text[at..end].contains("CHUNK_ROWS"), "{}", &text[at..end]);
 }
 
 #[test]
