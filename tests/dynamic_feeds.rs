@@ -248,3 +248,31 @@ fn a_large_batch_gives_each_row_its_own_bits() {
         assert_eq!(part.bits(), whole.rows(start, 10_000).bits(), "rows {start}..");
     }
 }
+
+/// With the `parallel` feature, rows beyond `RANGE_ROWS` are split into ranges on threads, and a
+/// sum over the rows is the ranges' sums added in order: a loss over four ranges is exactly the
+/// four ranges' losses added, and a training step gives the same bits run after run.
+#[cfg(feature = "parallel")]
+#[test]
+fn ranges_on_threads_add_the_ranges_sums_in_order() {
+    use tfcore::__private::RANGE_ROWS;
+    let n = 3 * RANGE_ROWS + 5;
+    let (x, y) = points(n, 13);
+    let mut sess = circle::Session::new();
+    let loss = sess.run(circle::loss { X: &x, Y: &y }).unwrap();
+    let mut by_ranges = 0.0f32;
+    for (k, first) in (0..n).step_by(RANGE_ROWS).enumerate() {
+        let len = RANGE_ROWS.min(n - first);
+        let part = sess.run(circle::loss { X: &x.rows(first, len), Y: &y.rows(first, len) }).unwrap();
+        by_ranges = if k == 0 { part } else { by_ranges + part };
+    }
+    assert_eq!(loss.to_bits(), by_ranges.to_bits());
+    let start = *sess.variables();
+    let mut steps = Vec::new();
+    for _ in 0..4 {
+        let mut s = circle::Session::from_variables(start);
+        s.run(circle::train_step { X: &x, Y: &y }).unwrap();
+        steps.push(*s.variables());
+    }
+    assert!(steps.iter().all(|v| *v == steps[0]));
+}

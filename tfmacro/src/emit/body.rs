@@ -390,16 +390,11 @@ impl<'g> Body<'g> {
         // dimensions innermost, so that the repeat expression zeroes it in place (repeating a
         // large inner array would build it first, a temporary of its size).
         if let Some(chunks) = &self.chunks {
+            // The workspace is split for each range of rows (`chunked_statements`).
             let n = self.names.dim(Dim::Sym(chunks.rows));
-            let buffers = self.workspace_buffers();
-            out.extend(quote! {
-                let __rows = #n;
-                let #n = ::core::cmp::min(__rows, ::tfcore::__private::CHUNK_ROWS);
-                #buffers
-                let #n = __rows;
-            });
+            out.extend(quote!(let __rows = #n;));
         } else if self.dynamic {
-            out.extend(self.workspace_buffers());
+            out.extend(self.workspace_buffers(&quote!(__session.ws)));
         }
         for (k, t) in self.buffers.iter().enumerate().filter(|_| !self.dynamic) {
             let buffer = format_ident!("__f{}", k);
@@ -479,10 +474,12 @@ impl<'g> Body<'g> {
         }
     }
 
-    /// [`Body::computed_statements`] after the workspace, for a fetch run in chunks of rows: the
-    /// nodes computed before the chunks; for each chunk of rows `__first..__first + N`, the feeds
-    /// cut to it (`N` is then the chunk's length), its tensors and the sums' terms; then the sums'
-    /// values and the nodes computed from them. The workspace is as large as one chunk.
+    /// [`Body::computed_statements`] after the statics, for a fetch run in chunks of rows: the
+    /// nodes computed before the chunks; then, through `tfcore::__private::sums_over_rows` (which
+    /// may split the rows into ranges on threads), for each chunk of rows `__first..__first + N`
+    /// of a range, the feeds cut to it (`N` is then the chunk's length), its tensors in a
+    /// workspace one chunk long, and the sums' terms added to `__acc`; then the nodes computed
+    /// from the sums' totals, `__sums`.
     fn chunked_statements(
         &self,
         chunks: &super::chunks::Chunks,
@@ -492,57 +489,78 @@ impl<'g> Body<'g> {
         let n = self.names.dim(Dim::Sym(chunks.rows));
         let p = quote!(::tfcore::__private);
         let in_phase = |phase: Phase| self.order.iter().copied().filter(move |&id| chunks.phase[id] == phase);
-        let sums: Vec<NodeId> = in_phase(Phase::Sums).filter(|&id| self.form[id] == Form::Local).collect();
         let mut before = TokenStream::new();
         for id in in_phase(Phase::Before) {
             before.extend(self.statement(id, context, None, declared));
         }
-        let mut partials = TokenStream::new();
-        for &id in &sums {
-            let (acc, count) = (format_ident!("__acc{}", id), self.names.count(&self.shape(id)));
-            let elem = ident(self.dtype(id).rust());
-            partials.extend(quote!(let mut #acc = [#p::Partial::<#elem>::default(); #count];));
-        }
+        // Feeds as views: shared by the ranges' threads whatever storage they were fed in.
+        let mut views = TokenStream::new();
         let mut chunk = TokenStream::new();
         for &id in &self.order {
             match chunks.phase[id] {
                 Phase::Rows if self.form[id] == Form::Feed => {
                     let local = self.local(id);
+                    views.extend(quote!(let #local = #local.rows(0, __rows);));
                     chunk.extend(quote!(let #local = #local.rows(__first, #n);));
                 }
                 Phase::Rows => chunk.extend(self.statement(id, context, None, declared)),
-                Phase::Sums if sums.contains(&id) => chunk.extend(self.accumulate(id)),
+                Phase::Sums if self.form[id] == Form::Local => chunk.extend(self.accumulate(id)),
                 _ => {}
             }
         }
         let mut after = TokenStream::new();
-        for id in sums.iter().copied().chain(in_phase(Phase::After)) {
+        let sums = in_phase(Phase::Sums).filter(|&id| self.form[id] == Form::Local);
+        for id in sums.chain(in_phase(Phase::After)) {
             after.extend(self.statement(id, context, None, declared));
         }
+        let buffers = self.workspace_buffers(&quote!(__ws));
+        let (elem, count) = (ident(chunks.dtype.rust()), self.sums_offset(None));
         quote! {
             #before
-            #partials
-            let mut __first = 0usize;
-            while __first < __rows {
-                let #n = ::core::cmp::min(#p::CHUNK_ROWS, __rows - __first);
-                #chunk
-                __first += #n;
-            }
+            #views
+            let __sums = #p::sums_over_rows::<#elem, #count, _>(
+                __rows,
+                &mut __session.ws,
+                |__begin: usize, __end: usize, __ws: &mut #p::Workspace, __acc: &mut [#p::Partial<#elem>; #count]| {
+                    let #n = ::core::cmp::min(__end - __begin, #p::CHUNK_ROWS);
+                    #buffers
+                    let mut __first = __begin;
+                    while __first < __end {
+                        let #n = ::core::cmp::min(#p::CHUNK_ROWS, __end - __first);
+                        #chunk
+                        __first += #n;
+                    }
+                },
+            );
             let #n = __rows;
             #after
         }
     }
 
+    /// Where the elements of sum `id` start among the partial sums of a fetch run in chunks of
+    /// rows (the sums one after another, each row-major, in order); with `None`, how many there
+    /// are in all.
+    fn sums_offset(&self, id: Option<NodeId>) -> usize {
+        let chunks = self.chunks.as_ref();
+        let sums = self
+            .order
+            .iter()
+            .copied()
+            .filter(|&s| chunks.is_some_and(|c| c.phase[s] == Phase::Sums) && self.form[s] == Form::Local);
+        let count =
+            |s: NodeId| self.shape(s).iter().map(|d| if let Dim::Known(n) = d { *n } else { 1 }).product::<usize>();
+        sums.take_while(|&s| Some(s) != id).map(count).sum()
+    }
+
     /// The statement adding the current chunk's terms of every element of sum `id` to its
-    /// partial sums, `__acc{id}` (row-major).
+    /// partial sums in `__acc` ([`Body::sums_offset`]).
     fn accumulate(&self, id: NodeId) -> TokenStream {
         let shape = self.shape(id);
         let idx: Vec<Ident> = (0..shape.len()).map(|k| format_ident!("__o{}", k)).collect();
         let idx_code: Vec<TokenStream> = idx.iter().map(|i| quote!(#i)).collect();
-        let acc = format_ident!("__acc{}", id);
-        let flat = self.flat_index(&shape, &idx_code);
+        let (offset, flat) = (self.sums_offset(Some(id)), self.flat_index(&shape, &idx_code));
         let rules = self.graph.nodes[id].op.rules();
-        let Some(add) = rules.and_then(|r| r.accumulate(self, id, &quote!(#acc[#flat]), &idx_code)) else {
+        let Some(add) = rules.and_then(|r| r.accumulate(self, id, &quote!(__acc[#offset + #flat]), &idx_code)) else {
             return quote!(::core::unreachable!(););
         };
         let mut code = add;
@@ -835,7 +853,10 @@ impl<'g> Body<'g> {
         let end = |id: NodeId| if self.roots.contains(&id) { usize::MAX } else { last_read[id] };
         for (pos, &id) in self.order.iter().enumerate() {
             let sym = self.shape(id).iter().any(|d| matches!(d, Dim::Sym(_)));
-            let eligible = if self.into_variable[id].is_some() || self.assigned_in_place[id] {
+            // Run in chunks of rows, the workspace holds a chunk's tensors; the others, computed
+            // once, are locals.
+            let once = self.phase(id).is_some_and(|p| p != Phase::Rows);
+            let eligible = if self.into_variable[id].is_some() || self.assigned_in_place[id] || once {
                 false
             } else if self.dynamic && sym {
                 self.is_computed_local(id)
@@ -1124,7 +1145,7 @@ impl<'g> Body<'g> {
 
     /// The buffers of a computation fed with run-time sizes, as slices of the session's workspace,
     /// one split per element type: `let [__f0, __f2] = split(&mut __session.ws.f32, [N * 3, N * 2]);`.
-    fn workspace_buffers(&self) -> TokenStream {
+    fn workspace_buffers(&self, ws: &TokenStream) -> TokenStream {
         let mut out = TokenStream::new();
         for dtype in [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt8, DType::Bool] {
             let ks: Vec<usize> = (0..self.buffers.len()).filter(|&k| self.buffers[k].dtype == dtype).collect();
@@ -1134,7 +1155,7 @@ impl<'g> Body<'g> {
             let names = ks.iter().map(|k| format_ident!("__f{}", k));
             let sizes = ks.iter().map(|&k| self.names.count(&self.buffers[k].shape));
             let pool = ident(dtype.rust());
-            out.extend(quote!(let [#(#names),*] = ::tfcore::__private::split(&mut __session.ws.#pool, [#(#sizes),*]);));
+            out.extend(quote!(let [#(#names),*] = ::tfcore::__private::split(&mut #ws.#pool, [#(#sizes),*]);));
         }
         out
     }
@@ -1434,8 +1455,8 @@ impl<'g> Body<'g> {
         let arg = |k: usize| self.operand(node.inputs[k], &shape, idx);
         if self.phase(id) == Some(Phase::Sums) {
             // After the last chunk: the total of its partial sums.
-            let (acc, flat) = (format_ident!("__acc{}", id), self.flat_index(&shape, idx));
-            return quote!(#acc[#flat].total());
+            let (offset, flat) = (self.sums_offset(Some(id)), self.flat_index(&shape, idx));
+            return quote!(__sums[#offset + #flat]);
         }
         match &node.op {
             Op::Const { data: Data::Splat(s), .. } => literal(*s, dtype),

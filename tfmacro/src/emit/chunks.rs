@@ -12,7 +12,7 @@
 //! The sums keep `tfcore::__private::sum`'s order across chunks (`Partial`), so a fetch run in
 //! chunks gives the bits of the same fetch run over all its rows at once, fed statically or not.
 
-use crate::ir::{Dim, Graph, NodeId, Op};
+use crate::ir::{DType, Dim, Graph, NodeId, Op};
 use crate::ops::{has_rows, rows_of, ByRows};
 
 /// When a node is computed in a fetch run in chunks of rows.
@@ -35,6 +35,8 @@ pub struct Chunks {
     pub phase: Vec<Phase>,
     /// The `None` dimension the chunks divide: the rows.
     pub rows: usize,
+    /// The dtype of every sum over the rows (a float).
+    pub dtype: DType,
 }
 
 /// Fewest sums' elements a fetch may keep between chunks (each a `Partial` of 18 elements on the
@@ -50,6 +52,7 @@ pub fn plan(graph: &Graph, order: &[NodeId], roots: &[NodeId]) -> Option<Chunks>
     let mut phase = vec![Phase::Before; graph.nodes.len()];
     let mut rows = None;
     let mut sums = 0usize;
+    let mut dtype = None;
     for &id in order {
         let node = &graph.nodes[id];
         let shape = graph.tensor(id).map(|t| t.shape.clone()).unwrap_or_default();
@@ -71,7 +74,10 @@ pub fn plan(graph: &Graph, order: &[NodeId], roots: &[NodeId]) -> Option<Chunks>
                 let by_rows = if has_rows(&shape) || reads_rows { op.rules()?.by_rows(graph, id) } else { ByRows::No };
                 match by_rows {
                     ByRows::Rows if !after_sums => Phase::Rows,
-                    ByRows::Sums if !after_sums => {
+                    ByRows::Sums
+                        if !after_sums
+                            && graph.tensor(id).is_some_and(|t| *dtype.get_or_insert(t.dtype) == t.dtype) =>
+                    {
                         sums += shape.iter().map(|d| if let Dim::Known(n) = d { *n } else { 1 }).product::<usize>();
                         Phase::Sums
                     }
@@ -84,5 +90,6 @@ pub fn plan(graph: &Graph, order: &[NodeId], roots: &[NodeId]) -> Option<Chunks>
     }
     let results_fixed = roots.iter().all(|&r| phase[r] != Phase::Rows);
     let rows = rows?;
-    (results_fixed && sums <= MOST_SUMS && phase.contains(&Phase::Sums)).then_some(Chunks { phase, rows })
+    let dtype = dtype.filter(|d: &DType| d.is_float())?;
+    (results_fixed && sums <= MOST_SUMS).then_some(Chunks { phase, rows, dtype })
 }

@@ -55,12 +55,15 @@ impl Rules for MatMul {
         let (a, b) = (graph.nodes[id].inputs[0], graph.nodes[id].inputs[1]);
         let shape = |n: NodeId| graph.tensor(n).map(|t| t.shape.clone()).unwrap_or_default();
         let (out, a, b) = (shape(id), shape(a), shape(b));
+        let float = graph.tensor(id).is_some_and(|t| t.dtype.is_float());
         let rows = super::rows_of;
         match (self.transpose_a, super::has_rows(&out)) {
             (false, true) if rows(&out).is_some() && rows(&a) == rows(&out) && !super::has_rows(&b) => {
                 super::ByRows::Rows
             }
-            (true, false) if !self.transpose_b && rows(&a).is_some() && rows(&a) == rows(&b) => super::ByRows::Sums,
+            (true, false) if !self.transpose_b && rows(&a).is_some() && rows(&a) == rows(&b) && float => {
+                super::ByRows::Sums
+            }
             _ => super::ByRows::No,
         }
     }

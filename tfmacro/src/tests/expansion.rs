@@ -457,12 +457,16 @@ fn dynamic_feeds_compute_in_the_workspace() {
     assert!(body.contains("let N : usize = __v_X . nrows () ;"), "{body}");
     assert!(body.contains("if __v_Y . nrows () != N"), "{body}");
     assert!(body.contains(
-        "let [__f0 , __f1 , __f2 , __f3] = :: tfcore :: __private :: split (& mut __session . ws . f32 , [(1usize * N * 3) , (1usize * N * 2) , (1usize * N * 3) , (1usize * N * 1)]) ;"
+        "let [__f0 , __f1 , __f2 , __f3] = :: tfcore :: __private :: split (& mut __ws . f32 , [(1usize * N * 3) , (1usize * N * 2) , (1usize * N * 3) , (1usize * N * 1)]) ;"
     ), "{body}");
     assert!(!body.contains("SMatrix < f32 , N"), "no tensor of a `None` dimension outside the workspace: {body}");
     assert!(body.contains("softmax_by"), "{body}");
-    assert!(body.contains("let N = :: core :: cmp :: min (__rows , :: tfcore :: __private :: CHUNK_ROWS) ;"), "{body}");
-    assert!(body.contains("while __first < __rows {"), "{body}");
+    assert!(body.contains("sums_over_rows :: < f32 , 17usize , _ >"), "{body}");
+    assert!(
+        body.contains("let N = :: core :: cmp :: min (__end - __begin , :: tfcore :: __private :: CHUNK_ROWS) ;"),
+        "{body}"
+    );
+    assert!(body.contains("while __first < __end {"), "{body}");
     assert!(body.contains("let __v_X = __v_X . rows (__first , N) ;"), "{body}");
     assert!(body.matches("] . dot (N ,").count() == 2 && body.matches("] . add (N ,").count() == 2, "{body}");
     let at = text.find("for output_layer < & 'a :: tfcore :: __private :: Matrix").expect("the dynamic output_layer");
