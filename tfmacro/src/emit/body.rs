@@ -1399,11 +1399,7 @@ impl<'g> Body<'g> {
                 let rows = self.names.dim(shape[0]);
                 return quote!(#buffer #(#flatten)* [(#j) * #rows + #i]);
             }
-            let mut flat = idx.first().cloned().unwrap_or_else(|| quote!(0usize));
-            for (i, d) in idx.iter().zip(&shape).skip(1) {
-                let d = self.names.dim(*d);
-                flat = quote!((#flat) * #d + #i);
-            }
+            let flat = self.flat_index(&shape, idx);
             return quote!(#buffer #(#flatten)* [#flat]);
         }
         if let (Some((along, n, k)), [_, _]) = (self.panels(id), idx) {

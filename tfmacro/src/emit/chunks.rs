@@ -5,12 +5,14 @@
 //! so the step runs at the speed of memory. When every tensor of the `None` dimension is a function
 //! of the same rows of the feeds ([`ByRows::Rows`]) and what the fetch returns or assigns is made
 //! from sums over those rows ([`ByRows::Sums`]: the weights' gradients), the fetch instead runs
-//! the whole row-wise part on [`CHUNK_ROWS`](../../tfcore/__private/constant.CHUNK_ROWS.html) rows at a
-//! time, adding each chunk's terms to the sums, and computes the rest once after the last chunk.
-//! The chunk's tensors stay in the cache, and the session's workspace holds one chunk.
+//! the whole row-wise part on `tfcore::__private::CHUNK_ROWS` rows at a time, adding each
+//! chunk's terms to the sums, and computes the rest once after the last chunk. The chunk's
+//! tensors stay in the cache, and the session's workspace holds one chunk.
 //!
 //! The sums keep `tfcore::__private::sum`'s order across chunks (`Partial`), so a fetch run in
 //! chunks gives the bits of the same fetch run over all its rows at once, fed statically or not.
+//! With tfcore's `parallel` feature, `sums_over_rows` may run ranges of chunks on threads and add
+//! the ranges' totals in order.
 
 use crate::ir::{DType, Dim, Graph, NodeId, Op};
 use crate::ops::{has_rows, rows_of, ByRows};
