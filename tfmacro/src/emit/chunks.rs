@@ -41,9 +41,9 @@ pub struct Chunks {
     pub dtype: DType,
 }
 
-/// Fewest sums' elements a fetch may keep between chunks (each a `Partial` of 18 elements on the
-/// stack): a larger gradient (784 × 128) is computed by the matrix kernel over all the rows at
-/// once.
+/// The most sums' elements a fetch run in chunks keeps between chunks (each a `Partial`, seventeen
+/// elements and a count, on the stack): a fetch with a larger gradient (784 × 128) runs over all
+/// its rows at once.
 const MOST_SUMS: usize = 256;
 
 /// The phases of the nodes of `order` (the fetch's nodes, inputs first), if the fetch can run in
