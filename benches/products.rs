@@ -4,9 +4,12 @@
 //! size, so that the crossover comes from one run on one machine. The two give the same bits
 //! (checked before timing). Then where copying `b` into panels pays (`PANELS_BELOW`): the tiles
 //! beside `matmul_via_panels` on 784 × 128 outputs (the MLP's weight gradient) of 16 to 192 terms.
+//! Then `matmul` alone on products of 0.5 to 17 million multiply-adds, for the `parallel`
+//! feature's threads (run with it, and again under `RAYON_NUM_THREADS=1`).
 //!
 //! ```text
 //! cargo bench --bench products
+//! cargo bench --bench products --features parallel -- threads_
 //! ```
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -72,6 +75,23 @@ fn bench_panels(c: &mut Criterion, (m, n, k): (usize, usize, usize)) {
     group.finish();
 }
 
+/// `(m, n, k)` through `matmul` alone, `c` column-major: with the `parallel` feature, where a
+/// product starts to pay on threads (`SPLIT_WORK`), run beside the same binary under
+/// `RAYON_NUM_THREADS=1` (which keeps every product on one thread).
+fn bench_threads(c: &mut Criterion, (m, n, k): (usize, usize, usize)) {
+    let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.01).collect();
+    let b: Vec<f32> = (0..n * k).map(|i| ((i * 53 % 97) as f32 - 48.0) * 0.02).collect();
+    let lines = |data| Lines { data, line_step: k, step: 1 };
+    let mut out = vec![0.0f32; m * n];
+    let mut scratch = vec![0.0f32; PACKED_LINES * k];
+    c.bench_function(&format!("threads_{m}x{n}x{k}_{}", m * n * k), |bench| {
+        bench.iter(|| {
+            let (a, b) = (lines(black_box(&a)), lines(black_box(&b)));
+            matmul(m, n, k, a, b, &mut out, 1, m, &mut scratch)
+        })
+    });
+}
+
 fn benches(c: &mut Criterion) {
     // Multiply-adds from 512 to 32,768 around the threshold (4,096), in the shapes of a batch of
     // one (a matrix-vector product) and of a batch of a few rows.
@@ -85,6 +105,10 @@ fn benches(c: &mut Criterion) {
     // The MLP's `X · W1` as `matmul` computes it (its transpose), and a square product.
     bench_panels(c, (128, 64, 784));
     bench_panels(c, (256, 256, 256));
+    // Half a million to 17 million multiply-adds, for the `parallel` feature's threshold.
+    for size in [(64, 64, 128), (64, 64, 256), (128, 64, 256), (128, 128, 256), (128, 64, 784), (256, 256, 256)] {
+        bench_threads(c, size);
+    }
 }
 
 criterion_group!(products, benches);

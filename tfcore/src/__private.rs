@@ -15,6 +15,8 @@ pub use crate::export::{RustConst, ToRust};
 pub use crate::feed::{dynamic_matrix, dynamic_vector, split};
 pub use crate::feed::{FeedError, Workspace};
 pub use crate::fetch::Fetch;
+#[cfg(feature = "parallel")]
+pub use crate::gemm::SPLIT_WORK;
 pub use crate::gemm::{
     matmul, matmul_panels, matmul_via_panels, packed_lines, panel_at, panel_step, Lines, PACKED_LINES, PANEL,
     PANELS_BELOW, PANEL_WIDTH,
@@ -431,7 +433,7 @@ impl<F> RangesSync for F {}
 
 /// The floating-point element types.
 pub trait Float:
-    Elem + nalgebra::Scalar + PartialOrd + core::ops::Sub<Output = Self> + core::ops::Mul<Output = Self>
+    Elem + nalgebra::Scalar + PartialOrd + core::ops::Sub<Output = Self> + core::ops::Mul<Output = Self> + Send + Sync
 {
     /// 1.
     const ONE: Self;

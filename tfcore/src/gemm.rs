@@ -31,6 +31,11 @@
 use crate::__private::combine;
 use crate::__private::{dot, Float};
 
+#[cfg(feature = "parallel")]
+mod threads;
+#[cfg(feature = "parallel")]
+pub use threads::SPLIT_WORK;
+
 /// The most lines of one operand a tile reads.
 pub const PANEL: usize = 4;
 
@@ -143,7 +148,7 @@ pub fn matmul<T: Float>(
     c_cs: usize,
     scratch: &mut [T],
 ) {
-    Product { m, n, k, a, b, c_rs, c_cs }.compute(c, scratch, PANELS_BELOW);
+    Product { m, n, k, a, b, c_rs, c_cs }.on_threads(c, scratch, PANELS_BELOW);
 }
 
 /// [`matmul`] with `b` copied into panels whatever the number of terms (where `a`'s lines, or
@@ -162,10 +167,39 @@ pub fn matmul_via_panels<T: Float>(
     c_cs: usize,
     scratch: &mut [T],
 ) {
-    Product { m, n, k, a, b, c_rs, c_cs }.compute(c, scratch, usize::MAX);
+    Product { m, n, k, a, b, c_rs, c_cs }.on_threads(c, scratch, usize::MAX);
 }
 
 impl<T: Float> Product<'_, T> {
+    /// [`Product::compute`], with the `parallel` feature a block of the outputs on each of
+    /// rayon's threads where the product is large enough to pay (`threads.rs`) and its operands
+    /// lie inside their storage (else as one block, where the checks decide what to do).
+    #[cfg_attr(not(feature = "std"), inline)]
+    fn on_threads(self, c: &mut [T], scratch: &mut [T], panels_below: usize) {
+        #[cfg(feature = "parallel")]
+        if self.a.holds(self.m, self.k) && self.b.holds(self.n, self.k) {
+            let split = threads::on_threads(
+                (self.m, self.n, self.k),
+                c,
+                self.c_rs,
+                self.c_cs,
+                2 * PANEL_WIDTH,
+                scratch,
+                |block, c, scratch| {
+                    let p = match block.along {
+                        threads::Along::Rows => Product { m: block.count, a: self.a.from(block.first), ..self },
+                        threads::Along::Columns => Product { n: block.count, b: self.b.from(block.first), ..self },
+                    };
+                    p.compute(c, scratch, panels_below)
+                },
+            );
+            if split {
+                return;
+            }
+        }
+        self.compute(c, scratch, panels_below)
+    }
+
     /// [`matmul`], through panels below `panels_below` terms.
     #[cfg_attr(not(feature = "std"), inline)]
     fn compute(self, c: &mut [T], scratch: &mut [T], panels_below: usize) {
@@ -281,6 +315,18 @@ pub fn matmul_panels<T: Float>(
     let packs = !a.contiguous() && scratch.len() < PANEL * k;
     if cfg!(not(feature = "std")) || !(a.holds(m, k) && b_fits && c_fits && k > 0) || packs {
         return p.by_element(c, 0..n);
+    }
+    // A block of the outputs on each of rayon's threads where it pays (`threads.rs`): blocks of
+    // whole panels, the narrower last panel in the last block.
+    #[cfg(feature = "parallel")]
+    if threads::on_threads((m, n, k), c, c_rs, c_cs, PANEL_WIDTH, scratch, |block, c, scratch| {
+        let p = match block.along {
+            threads::Along::Rows => Panels { m: block.count, a: a.from(block.first), ..p },
+            threads::Along::Columns => Panels { n: block.count, b: &b[block.first * k..], ..p },
+        };
+        p.tiled(c, scratch)
+    }) {
+        return;
     }
     p.tiled(c, scratch);
 }
