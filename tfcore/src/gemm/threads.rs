@@ -1,7 +1,8 @@
 //! Large products on rayon's threads (the `parallel` feature): [`matmul`](super::matmul) and
 //! [`matmul_panels`](super::matmul_panels) cut a product of at least [`SPLIT_WORK`]
 //! multiply-adds per thread into blocks of whole lines of the output, one block per thread, each
-//! computed by the same kernel as the whole product would be, with a scratch of its own.
+//! computed by the same kernel as the whole product would be: the first on the calling thread in
+//! the caller's scratch, the others on rayon's threads, each with a scratch of its own.
 //!
 //! Every output is still the dot product of one line of `a` and one line of `b` in [`dot`]'s
 //! order, whichever block computes it, so a product on threads has the bits of the product on
@@ -81,7 +82,7 @@ pub(super) fn on_threads<T: Float>(
     let per = lines.div_ceil(parts).next_multiple_of(align.max(1));
     // The first block's outputs, then the others' on rayon's threads, cut off one by one.
     let (own, mut rest) = c.split_at_mut(per.min(lines).saturating_mul(step).min(c.len()));
-    let part = &part;
+    let (part, scratch_len) = (&part, scratch.len());
     // In place: the calling thread computes its block rather than wait for a worker to wake.
     rayon::in_place_scope(|threads| {
         let mut first = per;
@@ -90,7 +91,6 @@ pub(super) fn on_threads<T: Float>(
             let cut = if first + count < lines { count.saturating_mul(step).min(rest.len()) } else { rest.len() };
             let (c, tail) = core::mem::take(&mut rest).split_at_mut(cut);
             let block = Block { along, first, count };
-            let scratch_len = scratch.len();
             threads.spawn(move |_| part(block, c, &mut alloc::vec![T::ZERO; scratch_len]));
             (rest, first) = (tail, first + count);
         }
