@@ -400,20 +400,38 @@ struct Tally {
     failures: Vec<String>,
 }
 
+/// Case `k` of a run: every fourth a generated graph, the others a corpus graph mutated one to
+/// three times.
+pub fn random_case(k: u64, rng: &mut Rng, corpus: &[Vec<String>]) -> String {
+    if k.is_multiple_of(4) {
+        generate(rng)
+    } else {
+        let mut tokens = corpus[rng.below(corpus.len())].clone();
+        for _ in 0..1 + rng.below(3) {
+            mutate(&mut tokens, rng);
+        }
+        tokens.join(" ")
+    }
+}
+
+/// The valid graphs the mutations start from, as flat token lists.
+pub fn corpus_tokens() -> Vec<Vec<String>> {
+    CORPUS
+        .iter()
+        .map(|source| {
+            let mut tokens = Vec::new();
+            flatten(TokenStream::from_str(source).expect("the corpus lexes"), &mut tokens);
+            tokens
+        })
+        .collect()
+}
+
 /// Runs `cases` random cases from `seed`.
 fn run_cases(cases: u64, seed: u64, corpus: &[Vec<String>]) -> Tally {
     let mut rng = Rng(seed.max(1));
     let mut tally = Tally::default();
     for k in 0..cases {
-        let input = if k % 4 == 0 {
-            generate(&mut rng)
-        } else {
-            let mut tokens = corpus[rng.below(corpus.len())].clone();
-            for _ in 0..1 + rng.below(3) {
-                mutate(&mut tokens, &mut rng);
-            }
-            tokens.join(" ")
-        };
+        let input = random_case(k, &mut rng, corpus);
         match check(&input, k % 8 == 1) {
             Ok(true) => tally.expanded += 1,
             Ok(false) => {}
@@ -437,14 +455,7 @@ fn run_cases(cases: u64, seed: u64, corpus: &[Vec<String>]) -> Tally {
 fn no_input_makes_the_macro_panic() {
     let cases = env_number("TFGRAPH_FUZZ_CASES", 20_000);
     let seed = env_number("TFGRAPH_FUZZ_SEED", 0x7f_5eed);
-    let corpus: Vec<Vec<String>> = CORPUS
-        .iter()
-        .map(|source| {
-            let mut tokens = Vec::new();
-            flatten(TokenStream::from_str(source).expect("the corpus lexes"), &mut tokens);
-            tokens
-        })
-        .collect();
+    let corpus = corpus_tokens();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let tallies: Vec<Tally> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)

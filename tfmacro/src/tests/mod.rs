@@ -3,3 +3,4 @@
 mod expansion;
 mod fuzz;
 mod fuzz_onnx;
+mod snapshot;
