@@ -1,10 +1,37 @@
-//! A generated fetch's body compiled for the instruction set the CPU has: [`dispatch`] runs it
-//! as an AVX2 build where `std` can ask the CPU (x86-64) and the CPU has it, else as the target
-//! promises. The matrix kernel picks its own instruction set the same way (`gemm.rs`, which
-//! holds the detection both use).
+//! The CPU's instruction sets, asked at run time, and a generated fetch's body compiled for
+//! them: [`dispatch`] runs it as an AVX2 build where `std` can ask the CPU (x86-64) and the CPU
+//! has it, else as the target promises. The matrix kernels (`gemm`) pick their tiles' builds by
+//! the same types, `Avx2` and `Avx512`.
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-use crate::gemm::Avx2;
+/// An instruction set of x86-64 that the CPU is asked about: a type only its `detect` makes,
+/// once `is_x86_feature_detected!` has said that this CPU executes every feature named. Code
+/// compiled for those features may be called once a value of the type exists.
+macro_rules! x86_instruction_set {
+    ($(#[$doc:meta])* $name:ident, $($feature:tt),+) => {
+        $(#[$doc])*
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        #[derive(Clone, Copy)]
+        pub(crate) struct $name(());
+
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        impl $name {
+            /// The instruction set, if this CPU executes it.
+            pub(crate) fn detect() -> Option<$name> {
+                ($(std::is_x86_feature_detected!($feature))&&+).then_some($name(()))
+            }
+        }
+    };
+}
+
+x86_instruction_set!(
+    /// The CPU has AVX2: sixteen 256-bit registers.
+    Avx2, "avx2"
+);
+
+x86_instruction_set!(
+    /// The CPU has AVX-512 with its 256-bit forms (`avx512vl`): sixteen more vector registers.
+    Avx512, "avx512f", "avx512vl"
+);
 
 /// A computation that [`dispatch`] runs: a generated fetch's body, given what it reads
 /// besides the fetch (the session, the caller's output). Its `compute` is `#[inline(always)]`,

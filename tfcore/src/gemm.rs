@@ -25,11 +25,14 @@
 //! used (Rust never contracts `a * b + c`), so the AVX2 path, the portable one and a Cortex-M
 //! give the same bits.
 //!
-//! [`dot`]: crate::__private::dot
+//! [`dot`]: crate::sum::dot
 
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+use crate::dispatch::{Avx2, Avx512};
+use crate::elem::Float;
 #[cfg(doc)]
-use crate::__private::combine;
-use crate::__private::{dot, Float};
+use crate::sum::combine;
+use crate::sum::dot;
 
 #[cfg(feature = "parallel")]
 mod threads;
@@ -748,7 +751,7 @@ fn combined<T: Float, const MR: usize, const NR: usize>(acc: [[[T; 8]; NR]; MR])
 /// [`lanes_of`] and [`combined`] compiled (for `$feature`, if given) as two functions that are
 /// never inlined, and [`panel_of`] as a third: in one function, LLVM vectorises the loop for the combination's layout and
 /// shuffles the lanes on every step (five times slower on the MLP's step, measured), as
-/// `__private::lanes` notes for `dot`.
+/// `sum::lanes` notes for `dot`.
 macro_rules! compiled_for {
     ($lanes:ident, $combine:ident, $panel:ident $(, $feature:literal)?) => {
         $(#[target_feature(enable = $feature)])?
@@ -799,25 +802,13 @@ impl Isa for Portable {
     }
 }
 
-/// An instruction set of x86-64 that the CPU is asked about: a type only `detect` makes, once
-/// `is_x86_feature_detected!` has said that this CPU executes every feature named, and its
-/// [`Isa::sums`] compiled for those features.
+/// [`Isa`] for an instruction set of x86-64 that `dispatch` asks the CPU about (a type only its
+/// `detect` makes, once `is_x86_feature_detected!` has said that this CPU executes every feature
+/// named): its sums compiled for those features.
 macro_rules! x86_instruction_set {
-    ($(#[$doc:meta])* $name:ident, $lanes:ident, $combined:ident, $panel:ident, $features:literal, $($feature:tt),+) => {
-        $(#[$doc])*
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        #[derive(Clone, Copy)]
-        pub(crate) struct $name(());
-
+    ($name:ident, $lanes:ident, $combined:ident, $panel:ident, $features:literal) => {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         compiled_for!($lanes, $combined, $panel, $features);
-
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        impl $name {
-            pub(crate) fn detect() -> Option<$name> {
-                ($(std::is_x86_feature_detected!($feature))&&+).then_some($name(()))
-            }
-        }
 
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         impl Isa for $name {
@@ -853,15 +844,8 @@ macro_rules! x86_instruction_set {
     };
 }
 
-x86_instruction_set!(
-    /// The CPU has AVX2: sixteen 256-bit registers.
-    Avx2, avx2_lanes, avx2_combined, avx2_panel, "avx2", "avx2"
-);
-
-x86_instruction_set!(
-    /// The CPU has AVX-512 with its 256-bit forms (`avx512vl`): sixteen more vector registers.
-    Avx512, avx512_lanes, avx512_combined, avx512_panel, "avx512f,avx512vl", "avx512f", "avx512vl"
-);
+x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_panel, "avx2");
+x86_instruction_set!(Avx512, avx512_lanes, avx512_combined, avx512_panel, "avx512f,avx512vl");
 
 #[cfg(test)]
 mod tests {

@@ -138,13 +138,21 @@ pub mod __private;
 mod array;
 mod dispatch;
 mod display;
+mod elem;
 mod export;
 mod feed;
 mod fetch;
+mod fill;
 mod gemm;
 #[doc(hidden)]
 pub mod math;
+#[cfg(test)]
+mod math_tests;
 mod pcg;
+mod random;
+mod rows;
+mod softmax;
+mod sum;
 mod unknown;
 
 pub use array::{Array3, Array4};

@@ -46,8 +46,10 @@ mod ops;
 mod optimise;
 #[path = "../src/parse.rs"]
 mod parse;
-#[path = "../src/resolve.rs"]
+#[path = "../src/resolve/mod.rs"]
 mod resolve;
+#[path = "../src/values.rs"]
+mod values;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use proc_macro2::TokenStream;

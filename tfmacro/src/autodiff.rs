@@ -21,7 +21,7 @@ use crate::ir::{
 use crate::ops::cast::Cast;
 use crate::ops::reduce::Reduce;
 use crate::ops::shape::{BroadcastTo, Reshape};
-use crate::resolve::convert_number;
+use crate::values::convert_number;
 use std::collections::HashMap;
 
 /// Replaces every `tf.gradients` and `minimize` node of a checked graph.

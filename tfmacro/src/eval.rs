@@ -6,7 +6,7 @@
 //! `tfcore::__private::sum`, so folding a node never changes a result by a bit.
 
 use crate::ir::{Binary, DType, Data, Number, Op, Scalar};
-use crate::resolve::convert_number;
+use crate::values::convert_number;
 
 /// A constant tensor: dtype, shape and row-major elements.
 #[derive(Clone, Debug, PartialEq)]

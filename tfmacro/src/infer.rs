@@ -17,7 +17,8 @@
 
 use crate::error::{with_help, Errors, Loc};
 use crate::ir::{AssignKind, DType, Dim, DimSpec, Graph, NodeId, Number, Op, Shape, ShapeDisplay, TensorType, Type};
-use crate::resolve::{convert_number, default_dtype};
+use crate::resolve::default_dtype;
+use crate::values::convert_number;
 use std::collections::{HashMap, HashSet};
 
 /// Fills in `node.ty` for every node of `graph`, reporting mistakes to `errors`.

@@ -34,6 +34,7 @@ mod ops;
 mod optimise;
 mod parse;
 mod resolve;
+mod values;
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@
 
 use crate::eval::{self, Tensor};
 use crate::ir::{Data, Dim, Graph, NodeId, Op, TensorType, Type};
-use crate::resolve::convert_number;
+use crate::values::convert_number;
 use std::collections::HashMap;
 
 /// The largest constant folding may create, in elements; larger results are computed at run time

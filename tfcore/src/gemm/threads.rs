@@ -8,7 +8,7 @@
 //! order, whichever block computes it, so a product on threads has the bits of the product on
 //! one thread, whatever the number of threads.
 //!
-//! [`dot`]: crate::__private::dot
+//! [`dot`]: crate::sum::dot
 
 use super::{Float, Lines};
 

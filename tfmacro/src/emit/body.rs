@@ -14,7 +14,8 @@ use super::chunks::Phase;
 use super::Names;
 use crate::ir::{AssignKind, Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, Type};
 use crate::ops::Reads;
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use crate::values::{convert_number, dense_value, ident, literal};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -1239,8 +1240,8 @@ impl<'g> Body<'g> {
             Op::Const { data: Data::Dense(values), shape, .. } => dense_value(values, shape, t.dtype, &ty),
             Op::RandomUniform { lo, hi, .. } => {
                 let rng = if context == Context::Init { quote!(__rng) } else { quote!(&mut __session.rng) };
-                let lo = literal(crate::resolve::convert_number(*lo, t.dtype).unwrap_or(Scalar::I(0)), t.dtype);
-                let hi = literal(crate::resolve::convert_number(*hi, t.dtype).unwrap_or(Scalar::I(1)), t.dtype);
+                let lo = literal(convert_number(*lo, t.dtype).unwrap_or(Scalar::I(0)), t.dtype);
+                let hi = literal(convert_number(*hi, t.dtype).unwrap_or(Scalar::I(1)), t.dtype);
                 let dims: Vec<TokenStream> = t.shape.iter().map(|d| self.names.dim(*d)).collect();
                 match &dims[..] {
                     [] => quote!(::tfcore::__private::random_uniform_scalar::<#elem>(#rng, #lo, #hi)),
@@ -1554,95 +1555,5 @@ pub fn local_name(graph: &Graph, id: NodeId) -> Ident {
     match &graph.nodes[id].name {
         Some(name) => format_ident!("__v_{}", name.to_string().trim_start_matches("r#")),
         None => format_ident!("__t{}", id),
-    }
-}
-
-pub fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::call_site())
-}
-
-/// Nested array literals of `values` (row-major, of `shape`): `[[1f32, 2f32], [3f32, 4f32]]`.
-/// The expression of a dense constant of Rust type `ty`: nested arrays for rank 3 and 4
-/// (`Array4([[[[a, b], ...]]])`, row-major), nalgebra's column-major storage otherwise.
-pub fn dense_value(values: &[Scalar], shape: &[usize], dtype: DType, ty: &TokenStream) -> TokenStream {
-    if shape.len() > 2 {
-        let array = format_ident!("Array{}", shape.len());
-        let nested = nested_literal(values, shape, dtype);
-        return quote!(::tfcore::__private::#array(#nested));
-    }
-    let (rows, cols) = match shape[..] {
-        [n] => (n, 1),
-        [r, c] => (r, c),
-        _ => (1, 1),
-    };
-    let columns = (0..cols).map(|j| {
-        let column = (0..rows).map(|i| literal(values[i * cols + j], dtype));
-        quote!([#(#column),*])
-    });
-    quote!(<#ty>::from_array_storage(::tfcore::__private::ArrayStorage([#(#columns),*])))
-}
-
-fn nested_literal(values: &[Scalar], shape: &[usize], dtype: DType) -> TokenStream {
-    match shape.split_first() {
-        None => literal(values[0], dtype),
-        Some((&outer, inner)) => {
-            let step = values.len() / outer.max(1);
-            let parts = (0..outer).map(|k| nested_literal(&values[k * step..(k + 1) * step], inner, dtype));
-            quote!([#(#parts),*])
-        }
-    }
-}
-
-/// A Rust literal for an element of `dtype`.
-pub fn literal(s: Scalar, dtype: DType) -> TokenStream {
-    match (dtype, s) {
-        (DType::Float32, Scalar::F(x)) => float_literal(x as f32 as f64, "f32"),
-        (DType::Float64, Scalar::F(x)) => float_literal(x, "f64"),
-        (DType::Bool, Scalar::B(b)) => quote!(#b),
-        (DType::Int32, Scalar::I(i)) => int_literal(i, "i32", i32::MIN as i64),
-        (DType::Int64, Scalar::I(i)) => int_literal(i, "i64", i64::MIN),
-        (DType::UInt8, Scalar::I(i)) => {
-            let l = Literal::u8_suffixed(i as u8);
-            quote!(#l)
-        }
-        (DType::Float32 | DType::Float64, Scalar::I(i)) => literal(Scalar::F(i as f64), dtype),
-        (_, Scalar::F(x)) => literal(Scalar::I(x as i64), dtype),
-        (_, Scalar::B(b)) => literal(Scalar::I(b as i64), dtype),
-        (DType::Bool, Scalar::I(i)) => {
-            let b = i != 0;
-            quote!(#b)
-        }
-    }
-}
-
-fn float_literal(x: f64, ty: &str) -> TokenStream {
-    let t = ident(ty);
-    if x.is_nan() {
-        return quote!(#t::NAN);
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { quote!(#t::INFINITY) } else { quote!(#t::NEG_INFINITY) };
-    }
-    let magnitude = if ty == "f32" { Literal::f32_suffixed(x.abs() as f32) } else { Literal::f64_suffixed(x.abs()) };
-    if x.is_sign_negative() {
-        quote!((-#magnitude))
-    } else {
-        quote!(#magnitude)
-    }
-}
-
-fn int_literal(i: i64, ty: &str, min: i64) -> TokenStream {
-    let t = ident(ty);
-    if i == min {
-        return quote!(#t::MIN);
-    }
-    let magnitude = match ty {
-        "i32" => Literal::i32_suffixed(i.unsigned_abs() as i32),
-        _ => Literal::i64_suffixed(i.unsigned_abs() as i64),
-    };
-    if i < 0 {
-        quote!((-#magnitude))
-    } else {
-        quote!(#magnitude)
     }
 }

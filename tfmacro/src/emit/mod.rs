@@ -86,7 +86,7 @@ impl Names {
                 }
                 _ => {
                     let ty = self.rust_type(t);
-                    let value = body::dense_value(values, shape, t.dtype, &ty);
+                    let value = crate::values::dense_value(values, shape, t.dtype, &ty);
                     (ty, value)
                 }
             };

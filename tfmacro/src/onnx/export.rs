@@ -176,7 +176,7 @@ impl Export<'_> {
             }
             Op::Literal(number) => {
                 let (number, ty) = (*number, self.ty(id)?);
-                let value = crate::resolve::convert_number(number, ty.dtype)?;
+                let value = crate::values::convert_number(number, ty.dtype)?;
                 Ok(self.constant(ty.dtype, &[], &[value]))
             }
             op => match op.rules() {

@@ -3,12 +3,13 @@
 
 use super::{same_type_input, Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::{ident, literal, Body};
+use crate::emit::body::Body;
 use crate::eval::{self, Tensor};
 use crate::infer::{known, Operand, Pass, Pending, Ty};
 use crate::ir::{DType, Graph, NodeId, Op, Scalar, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
+use crate::values::{ident, literal};
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -11,13 +11,14 @@
 use super::window::{self, Axis, Padding};
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::{literal, Body};
+use crate::emit::body::Body;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
+use crate::values::literal;
 use proc_macro2::TokenStream;
 use quote::quote;
 

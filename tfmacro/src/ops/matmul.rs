@@ -2,7 +2,6 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::literal;
 use crate::emit::body::Body;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
@@ -10,6 +9,7 @@ use crate::infer::{dim_text, known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, Shape, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
+use crate::values::literal;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use std::collections::HashMap;
@@ -275,7 +275,7 @@ impl MatMul {
         let inner = *body.shape(a).get(if self.transpose_a { 0 } else { 1 })?;
         let a_lines = body.lines(a, if self.transpose_a { 0 } else { 1 })?;
         let (m, n, k) = (body.names.dim(rows), body.names.dim(cols), body.names.dim(inner));
-        let (elem, zero) = (crate::emit::body::ident(body.dtype(id).rust()), literal(Scalar::I(0), body.dtype(id)));
+        let (elem, zero) = (crate::values::ident(body.dtype(id).rust()), literal(Scalar::I(0), body.dtype(id)));
         let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| body.names.dim(d));
         // Scratch for lines that are not contiguous, and for the panels `matmul` copies `b` into
         // when there are few terms (`[[T; K]; PACKED_LINES]`: an array length may be a const

@@ -11,13 +11,14 @@
 use super::window::{self, Axis, Padding};
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::{ident, literal, Body};
+use crate::emit::body::Body;
 use crate::eval::{float, indices, int, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
 use crate::math::{window_argmax, window_count, window_max};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
+use crate::values::{ident, literal};
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -5,12 +5,13 @@
 use super::{Call, Reads, Rules};
 use crate::ast::{Expr, ExprKind};
 use crate::autodiff::Builder;
-use crate::emit::body::{ident, Body};
+use crate::emit::body::Body;
 use crate::eval::{indices, mean_of, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Op, Scalar, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
+use crate::values::ident;
 use proc_macro2::TokenStream;
 use quote::quote;
 

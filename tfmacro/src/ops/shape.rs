@@ -5,11 +5,12 @@
 use super::identity::Identity;
 use super::{Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::{ident, Body};
+use crate::emit::body::Body;
 use crate::eval::Tensor;
 use crate::infer::{Pass, Ty};
 use crate::ir::{DType, Dim, Graph, NodeId, Scalar};
 use crate::onnx::export::Export;
+use crate::values::ident;
 use proc_macro2::TokenStream;
 use quote::quote;
 

@@ -7,13 +7,14 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::{ident, literal, Body};
+use crate::emit::body::Body;
 use crate::eval::{self, Tensor};
 use crate::infer::{with_shape, Operand, Pass, Ty};
 use crate::ir::Number;
 use crate::ir::{Binary, Compare, DType, Graph, NodeId, Op, Scalar, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::Resolver;
+use crate::values::{ident, literal};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -123,8 +124,8 @@ impl Rules for Unary {
             Unary::Relu => simple(e, "Relu", x),
             Unary::Relu6 => {
                 let dtype = e.ty(id)?.dtype;
-                let lo = crate::resolve::convert_number(Number::Int(0), dtype)?;
-                let hi = crate::resolve::convert_number(Number::Int(6), dtype)?;
+                let lo = crate::values::convert_number(Number::Int(0), dtype)?;
+                let hi = crate::values::convert_number(Number::Int(6), dtype)?;
                 let (lo, hi) = (e.constant(dtype, &[], &[lo]), e.constant(dtype, &[], &[hi]));
                 e.node("Clip", vec![x, lo, hi], vec![])
             }

@@ -1,0 +1,83 @@
+//! Files read when the crate compiles: `np.load` arrays and `onnx.load` models.
+
+use super::*;
+
+impl Resolver<'_> {
+    // `tf.constant(np.load(...)[...], dtype = ..., shape = ...)`: the array has that dtype and
+    // shape (TensorFlow would convert and reshape; here a mismatch is more likely a mistake).
+    //   tf.constant(np.load("w.npz")["fc0/kernel"], shape = [12, 64])  // error if it is [64, 12]
+    pub(super) fn loaded_constant(
+        &mut self,
+        value: &Expr,
+        dtype: Option<(DType, Option<&Expr>)>,
+        shape: Option<&Expr>,
+    ) -> NodeId {
+        let node = self.lower(value);
+        let Op::Const { dtype: found, shape: found_shape, .. } = &self.graph.nodes[node].op else { return node };
+        let (found, found_shape) = (*found, found_shape.clone());
+        let what = self.graph.describe(node);
+        if let Some((want, Some(at))) = dtype {
+            if want != found {
+                return self
+                    .error(at.loc, format_args!("{what} is `{found}`, not `{want}`: convert it with `tf.cast`"));
+            }
+        }
+        if let Some(given) = shape {
+            let Some(dims) = self.shape(given, false) else { return self.poison(given.loc) };
+            let dims: Vec<usize> = dims.iter().map(|d| if let DimSpec::Known(n) = d { *n } else { 0 }).collect();
+            if dims != found_shape {
+                let message = format!("{what} has shape {found_shape:?}, not {dims:?}: reshape it with `tf.reshape`");
+                return self.error(given.loc, message);
+            }
+        }
+        node
+    }
+
+    /// `np.load("file.npy")` (`key` `None`) or `np.load("file.npz")["key"]`: the file's array as a
+    /// constant, read now. `call` is the `np.load(...)` call.
+    pub(super) fn load(&mut self, call: &Expr, key: Option<&Expr>, loc: Loc) -> NodeId {
+        let ExprKind::Call { args, path_loc, .. } = &call.kind else { return self.poison(loc) };
+        let Some(b) = self.bind("np.load", call.loc, args, &["file"], 1) else { return self.poison(loc) };
+        let Some(Expr { kind: ExprKind::Str(file), loc: file_loc }) = b[0] else {
+            let at = b[0].map_or(*path_loc, |e| e.loc);
+            return self.error(at, "`np.load` takes the file's path as a string, relative to the crate's `Cargo.toml`");
+        };
+        let key = match key {
+            None => None,
+            Some(Expr { kind: ExprKind::Str(k), loc }) => Some((k.as_str(), *loc)),
+            Some(other) => {
+                return self.error(other.loc, "an archive's array is named by a string: `[\"conv0/filter\"]`")
+            }
+        };
+        match self.files.load(file, key.map(|(k, _)| k)) {
+            Ok(array) => {
+                let op = Op::Const { dtype: array.dtype, shape: array.shape, data: array.data };
+                let node = self.graph.add(op, Vec::new(), loc, loc);
+                self.graph.nodes[node].label = Some(match key {
+                    Some((k, _)) => format!("np.load(\"{file}\")[\"{k}\"]"),
+                    None => format!("np.load(\"{file}\")"),
+                });
+                node
+            }
+            Err(LoadError::File(message)) => self.error(*file_loc, message),
+            Err(LoadError::Key(message)) => self.error(key.map_or(*file_loc, |(_, at)| at), message),
+            Err(LoadError::Reported) => self.poison(loc),
+        }
+    }
+}
+
+/// The `np.load(...)` call `expr` is, if it is one.
+pub(super) fn np_load(expr: &Expr) -> Option<&Expr> {
+    match &expr.kind {
+        ExprKind::Call { path, .. } if path.len() == 2 && path[0] == "np" && path[1] == "load" => Some(expr),
+        _ => None,
+    }
+}
+
+/// The `onnx.load(...)` call `expr` is, if it is one.
+pub(super) fn onnx_load(expr: &Expr) -> Option<&Expr> {
+    match &expr.kind {
+        ExprKind::Call { path, .. } if path.len() == 2 && path[0] == "onnx" && path[1] == "load" => Some(expr),
+        _ => None,
+    }
+}
