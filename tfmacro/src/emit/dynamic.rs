@@ -1,0 +1,101 @@
+//! A fetch's implementation for feeds of run-time size: the feeds' shapes checked, temporaries
+//! in the session's workspace, values of a `None` dimension returned as `DMatrix`/`DVector`.
+
+use super::*;
+
+/// The fetch's implementation for feeds of run-time size (behind tfcore's `alloc` feature), if
+/// any of its placeholders has a `None` dimension and its computation has a form for them: the
+/// feeds' shapes are checked first (an `Err(FeedError)` names the placeholder and both shapes),
+/// every computed tensor of a `None` dimension lives in the session's workspace, and values of a
+/// `None` dimension come back as `DMatrix` or `DVector`.
+pub(super) fn dynamic_fetch(
+    graph: &Graph,
+    names: &Names,
+    f: &crate::ir::Fetch,
+    has_slots: bool,
+) -> Option<TokenStream> {
+    let name = &f.name;
+    let feeds = &f.feeds;
+    let (types, params) = dynamic_feed_types(graph, names, feeds)?;
+    let body = Body::new_dynamic(graph, names, &[f.node], feeds)?;
+    let p = quote!(::tfcore::__private);
+    // Bind every feed; then read the `None` dimensions off the first feed having each, and check
+    // every other dimension against the placeholder's or the first feed's.
+    let field_names: Vec<Ident> = feeds.iter().map(|&p| graph.nodes[p].name.clone()).collect::<Option<_>>()?;
+    let locals: Vec<Ident> = feeds.iter().map(|&p| body.local(p)).collect();
+    let mut checks = TokenStream::new();
+    let mut first: Vec<(usize, String, usize, Ident)> = Vec::new();
+    for (&id, local) in feeds.iter().zip(&locals) {
+        let t = graph.tensor(id)?;
+        if !has_sym(t) {
+            continue;
+        }
+        let placeholder = graph.nodes[id].name.as_ref()?.to_string();
+        let expected = crate::ir::ShapeDisplay(&t.shape).to_string();
+        let rank = t.shape.len();
+        let sizes = [quote!(#local.nrows()), quote!(#local.ncols())];
+        let fed = if rank == 1 { quote!([#local.nrows(), 0]) } else { quote!([#local.nrows(), #local.ncols()]) };
+        for (k, d) in t.shape.iter().enumerate() {
+            let size = &sizes[k];
+            match d {
+                Dim::Known(n) => checks.extend(quote! {
+                    if #size != #n {
+                        return ::core::result::Result::Err(#p::FeedError::Shape {
+                            placeholder: #placeholder, fed: #fed, rank: #rank, expected: #expected,
+                        });
+                    }
+                }),
+                Dim::Sym(s) => match first.iter().find(|f| f.0 == *s) {
+                    None => {
+                        let n = match names.dim(*d).into_iter().next() {
+                            Some(proc_macro2::TokenTree::Ident(n)) => n,
+                            _ => return None,
+                        };
+                        checks.extend(quote!(let #n: usize = #size;));
+                        first.push((*s, placeholder.clone(), k, n));
+                    }
+                    Some((_, by, at, n)) => checks.extend(quote! {
+                        if #size != #n {
+                            return ::core::result::Result::Err(#p::FeedError::Disagree {
+                                placeholder: #placeholder, dim: #k, size: #size,
+                                first: #by, first_dim: #at, first_size: #n,
+                            });
+                        }
+                    }),
+                },
+            }
+        }
+    }
+    let output = graph.nodes[f.node].ty.as_ref().map(|t| names.dynamic_type_of(t)).unwrap_or_else(|| quote!(()));
+    let statements = body.statements(Context::Run);
+    let value = body.value(f.node);
+    let writes = body.writes_to_session(has_slots);
+    let span = name.span();
+    let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
+    Some(quote! {
+        #p::with_alloc! {
+            #header {
+                type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                fn run(self, __session: &mut Session) -> Self::Output {
+                    #p::dispatch(self, __session)
+                }
+            }
+
+            impl<'__s, 'a, #(#params),*> #p::Compute<&'__s mut Session> for #name<#(#types),*> {
+                type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                #[inline(always)]
+                #[allow(non_snake_case, unused_parens, unused_braces, unused_variables, clippy::all)]
+                fn compute(self, __session: &mut Session) -> Self::Output {
+                    let #name { #(#field_names: #locals),* } = self;
+                    #checks
+                    #statements
+                    let __result = #value;
+                    #writes
+                    ::core::result::Result::Ok(__result)
+                }
+            }
+        }
+    })
+}
