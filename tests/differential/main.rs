@@ -10,7 +10,7 @@
 //! and 1: the graphs compute on values of order 1, so a result that cancels to near zero
 //! (`v - tanh(v)`, the gradient of `reduce_sum(softmax(x))`) carries their rounding, and the two
 //! sides' `exp` and `tanh` differ in the last bits. (This also absorbs TensorFlow's flushing of
-//! subnormals to zero; see the README.) NaN must meet NaN, infinities their sign, integers and
+//! subnormals to zero; see docs/reference/differences.md.) NaN must meet NaN, infinities their sign, integers and
 //! bools exactly. Every difference found is listed, with its graph.
 
 mod cases;

@@ -15,7 +15,7 @@
 //! partial sum of eight outputs rather than eight partial sums of one, so an output's lanes are
 //! never combined across a register, and a matrix-vector product reads the weight once, as one
 //! stream, in the order it is stored (the anomaly detector at batch 1: 0.65× the time of the
-//! tiles over its columns, measured; the README says more). A product of few terms
+//! tiles over its columns, measured; docs/internals/speed.md says more). A product of few terms
 //! ([`PANELS_BELOW`]) copies its right operand into panels when it runs, a panel at a time, and
 //! goes through the same kernel: there the tiles would spend more combining each output's lanes
 //! than summing its terms (784 × 128 outputs of 64 terms: 0.73× the tiles' time, measured).

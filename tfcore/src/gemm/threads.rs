@@ -14,7 +14,7 @@ use super::{Float, Lines};
 
 /// The fewest multiply-adds per thread a product is split for: a product of less than twice this
 /// stays on the calling thread. Measured (`cargo bench --bench products --features parallel`,
-/// against the same binary with `RAYON_NUM_THREADS=1`; see the README's "Threads").
+/// against the same binary with `RAYON_NUM_THREADS=1`; see docs/guide/feeds.md, "Threads").
 pub const SPLIT_WORK: usize = 1 << 21;
 
 /// Which lines of a product one block of its outputs covers.
