@@ -15,6 +15,7 @@ mod feeds;
 mod fetch;
 mod names;
 mod onnx;
+pub mod plan;
 mod session;
 
 pub use names::Names;

@@ -3,6 +3,7 @@
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
 use crate::emit::body::Body;
+use crate::emit::plan::Plan;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{dim_text, known, Operand, Pass, Ty};
@@ -186,7 +187,11 @@ impl Rules for MatMul {
     // product a root reads (an inference fetch's last layer) is computed into the caller's value
     // and the root written over it there (`run_into`), with no buffer of its size; where that
     // cannot be (the fetch also trains), it stays fused with the root.
-    fn blocked(&self, body: &Body, id: NodeId) -> bool {
+    fn has_flat_form(&self, plan: &Plan, id: NodeId) -> bool {
+        self.blocked(plan, id)
+    }
+
+    fn blocked(&self, body: &Plan, id: NodeId) -> bool {
         let inputs = &body.graph.nodes[id].inputs;
         let (a, b) = (inputs[0], inputs[1]);
         let Some(&k) = body.shape(a).get(if self.transpose_a { 0 } else { 1 }) else { return false };

@@ -43,6 +43,7 @@ pub mod window;
 use crate::ast::Arg;
 use crate::autodiff::Builder;
 use crate::emit::body::Body;
+use crate::emit::plan::Plan;
 use crate::error::Loc;
 use crate::eval::Tensor;
 use crate::infer::{Pass, Ty};
@@ -105,7 +106,14 @@ pub trait Rules {
     /// or a buffer of either layout) through [`Rules::materialise`] and
     /// [`Rules::materialise_flat`], though the op reads its inputs element by element at other
     /// sizes: a large matrix product. Its inputs are then stored, never inlined.
-    fn blocked(&self, _body: &Body, _id: NodeId) -> bool {
+    fn blocked(&self, _plan: &Plan, _id: NodeId) -> bool {
+        false
+    }
+
+    /// Whether node `id` has a form computed whole into a flat slice ([`Rules::materialise_flat`]
+    /// gives its code), as feeds of run-time size need of every op computed whole: a planning
+    /// question, answered before any code is written.
+    fn has_flat_form(&self, _plan: &Plan, _id: NodeId) -> bool {
         false
     }
 

@@ -4,6 +4,7 @@
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
 use crate::emit::body::Body;
+use crate::emit::plan::Plan;
 use crate::eval::{sum, Tensor};
 use crate::infer::{Operand, Pass, Ty};
 use crate::ir::{Binary, Compare, DType, NodeId, Number, Op, Scalar, TensorType, Type, Unary};
@@ -116,6 +117,10 @@ impl Rules for Softmax {
             3 => quote!(::tfcore::__private::softmax3(#place)),
             _ => quote!(::tfcore::__private::softmax4(#place)),
         })
+    }
+
+    fn has_flat_form(&self, plan: &Plan, id: NodeId) -> bool {
+        !plan.shape(id).is_empty()
     }
 
     fn materialise_flat(&self, body: &Body, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
