@@ -29,12 +29,11 @@ pub enum Context {
     Init,
 }
 
-/// Lowering, the second half of emission: the code computing the nodes of a [`Plan`], which it
-/// only reads. Ops write their elements and kernel calls through it ([`crate::ops::Rules::element`]).
+/// A planned computation, ready to be lowered: its [`Plan`], and the counter that names its
+/// temporaries. The phases that assemble the module build one per fetch (and one for the initial
+/// values) and ask it for the code, through [`Body::lower`].
 pub struct Body<'g> {
     plan: Plan<'g>,
-    /// While a tensor is written over its input, that input, whose element is then `__out[__at]`.
-    overwriting: Cell<Option<NodeId>>,
     fresh: Cell<usize>,
 }
 
@@ -53,7 +52,7 @@ impl<'g> Body<'g> {
     }
 
     /// Plans the nodes from `root` down to `input` (not those below it), whose value is
-    /// computed elsewhere: for [`Body::over`].
+    /// computed elsewhere: for [`Lower::over`].
     pub fn until(graph: &'g Graph, names: &'g Names, root: NodeId, input: NodeId) -> Body<'g> {
         Body::lowering(Plan::until(graph, names, root, input))
     }
@@ -64,7 +63,44 @@ impl<'g> Body<'g> {
     }
 
     fn lowering(plan: Plan<'g>) -> Body<'g> {
-        Body { plan, overwriting: Cell::new(None), fresh: Cell::new(0) }
+        Body { plan, fresh: Cell::new(0) }
+    }
+
+    /// The lowering context of this computation.
+    pub fn lower(&self) -> Lower<'_, 'g> {
+        Lower { plan: &self.plan, fresh: &self.fresh, overwriting: None }
+    }
+}
+
+/// Lowering, the second half of emission: writes the code computing the nodes of a [`Plan`],
+/// which it only reads. The ops write their elements and kernel calls through it
+/// ([`crate::ops::Rules::element`], [`crate::ops::Rules::materialise`]): the element of an input
+/// ([`Lower::elem`], [`Lower::input`]), a sum in tfgraph's order ([`Lower::sum`]), a stored
+/// operand's lines for a kernel ([`Lower::line`], [`Lower::lines`]), and the plan's answers
+/// (through `Deref`: shapes, dtypes, names, what is stored).
+///
+/// A value, copied into a new context where a tensor is written over its input in place
+/// ([`Lower::over_input`]): no state changes behind a caller's back.
+#[derive(Clone, Copy)]
+pub struct Lower<'b, 'g> {
+    plan: &'b Plan<'g>,
+    fresh: &'b Cell<usize>,
+    /// Where a tensor is written over its input, that input, whose element is then `__out[__at]`.
+    overwriting: Option<NodeId>,
+}
+
+impl<'g> std::ops::Deref for Lower<'_, 'g> {
+    type Target = Plan<'g>;
+
+    fn deref(&self) -> &Plan<'g> {
+        self.plan
+    }
+}
+
+impl<'b, 'g> Lower<'b, 'g> {
+    /// This context, where the tensor being written is written over `input` (or over nothing).
+    fn over_input(self, input: Option<NodeId>) -> Lower<'b, 'g> {
+        Lower { overwriting: input, ..self }
     }
 
     /// The local a node's value is bound to.
@@ -128,10 +164,10 @@ impl<'g> Body<'g> {
         for &id in &self.order {
             if self.is_static(id) {
                 // A constant tensor is a `static` of the graph's module, one for every fetch that
-                // reads it ([`Names::use_static`]), read in place (from flash on a
+                // reads it ([`Plan::statics`], [`Names::statics`]), read in place (from flash on a
                 // microcontroller): no copy of it is made on the stack.
                 let local = self.local(id);
-                let name = self.names.use_static(id);
+                let name = Names::static_name(id);
                 out.extend(quote!(let #local = &#name;));
             }
         }
@@ -323,9 +359,7 @@ impl<'g> Body<'g> {
         let local = self.local(root);
         let rules = self.graph.nodes[product].op.rules();
         let compute = rules.and_then(|r| r.materialise_flat(self, product, &quote!(#local.as_mut_slice())));
-        self.overwriting.set(Some(product));
-        let (idx, e) = self.element_code(root, 2);
-        self.overwriting.set(None);
+        let (idx, e) = self.over_input(Some(product)).element_code(root, 2);
         let shape = self.shape(root);
         let (rows, cols) = (self.names.dim(shape[0]), self.names.dim(shape[1]));
         let (i, j) = (&idx[0], &idx[1]);
@@ -346,9 +380,7 @@ impl<'g> Body<'g> {
     fn fill_variable(&self, x: NodeId, v: NodeId) -> TokenStream {
         let place = self.names.storage(self.graph, v);
         let local = self.local(x);
-        self.overwriting.set(Some(v));
-        let (idx, e) = self.element_code(x, self.shape(x).len());
-        self.overwriting.set(None);
+        let (idx, e) = self.over_input(Some(v)).element_code(x, self.shape(x).len());
         let dims: Vec<TokenStream> = self.shape(x).iter().map(|d| self.names.dim(*d)).collect();
         let loops = match (&idx[..], &dims[..]) {
             ([i], [n]) => quote!(for #i in 0..#n { __out[__at] = #e; __at += 1; }),
@@ -429,10 +461,7 @@ impl<'g> Body<'g> {
 
     /// [`Body::fill_buffer`], reading the input `id` is written over as `__out[__at]`.
     fn fill_buffer_in_place(&self, id: NodeId, k: usize) -> TokenStream {
-        self.overwriting.set(self.in_place[id]);
-        let code = self.fill_buffer(id, k);
-        self.overwriting.set(None);
-        code
+        self.over_input(self.in_place[id]).fill_buffer(id, k)
     }
 
     /// The writes to the session, after every value has been computed: re-initialisation first,
@@ -541,9 +570,7 @@ impl<'g> Body<'g> {
     /// elementwise ops ([`Body::until`]), is `__out[__at]`: the expression that writes `root`
     /// over `input` in place.
     pub fn over(&self, input: NodeId, root: NodeId) -> TokenStream {
-        self.overwriting.set(Some(input));
-        let (_, e) = self.element_code(root, self.shape(root).len());
-        self.overwriting.set(None);
+        let (_, e) = self.over_input(Some(input)).element_code(root, self.shape(root).len());
         e
     }
 
@@ -624,7 +651,7 @@ impl<'g> Body<'g> {
     /// for a feed of run-time size (whose storage has no one slice).
     pub fn lines(&self, id: NodeId, along: usize) -> Option<Lines> {
         let shape = self.shape(id);
-        if shape.len() != 2 || self.overwriting.get() == Some(id) || self.panels(id).is_some() {
+        if shape.len() != 2 || self.overwriting == Some(id) || self.panels(id).is_some() {
             return None;
         }
         let (rows, cols) = (shape[0], shape[1]);
@@ -654,7 +681,7 @@ impl<'g> Body<'g> {
 
     /// The element of `id` at `idx` (one index per dimension).
     pub fn elem(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        if self.overwriting.get() == Some(id) {
+        if self.overwriting == Some(id) {
             return quote!(__out[__at]);
         }
         if let Some(k) = self.flat[id] {

@@ -66,12 +66,12 @@ pub(super) fn calling_fetch(
         definition(graph, names, f, &callee.reads, &through, callee.memory.clone());
     let rank = graph.tensor(root).map_or(2, |t| t.shape.len());
     let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
-    let over = body.over(j, root);
+    let over = body.lower().over(j, root);
     let elem = Ident::new(graph.tensor(root).map_or(DType::Float32, |t| t.dtype).rust(), Span::call_site());
     let (callee_name, callee_fields) = (&callee.name, callee.feeds.iter().map(|&p| &graph.nodes[p].name));
-    let callee_locals: Vec<Ident> = callee.feeds.iter().map(|&p| body.local(p)).collect();
+    let callee_locals: Vec<Ident> = callee.feeds.iter().map(|&p| body.lower().local(p)).collect();
     let locals = feeds.iter().map(|&p| {
-        let local = body.local(p);
+        let local = body.lower().local(p);
         if callee.feeds.contains(&p) {
             quote!(#local)
         } else {
@@ -139,6 +139,8 @@ pub(super) fn calling_fetch(
         writes: false,
         memory: callee.memory.clone(),
         dynamic: dynamic.is_some(),
+        // The chain above the callee's node reads no constant tensor: the callee reads them.
+        statics: Vec::new(),
     };
     let code = quote! {
         #definition

@@ -7,13 +7,14 @@ use super::*;
 /// any of its placeholders has a `None` dimension and its computation has a form for them: the
 /// feeds' shapes are checked first (an `Err(FeedError)` names the placeholder and both shapes),
 /// every computed tensor of a `None` dimension lives in the session's workspace, and values of a
-/// `None` dimension come back as `DMatrix` or `DVector`.
+/// `None` dimension come back as `DMatrix` or `DVector`. With the constants it reads from
+/// `static`s.
 pub(super) fn dynamic_fetch(
     graph: &Graph,
     names: &Names,
     f: &crate::ir::Fetch,
     has_slots: bool,
-) -> Option<TokenStream> {
+) -> Option<(TokenStream, Vec<NodeId>)> {
     let name = &f.name;
     let feeds = &f.feeds;
     let (types, params) = dynamic_feed_types(graph, names, feeds)?;
@@ -22,7 +23,7 @@ pub(super) fn dynamic_fetch(
     // Bind every feed; then read the `None` dimensions off the first feed having each, and check
     // every other dimension against the placeholder's or the first feed's.
     let field_names: Vec<Ident> = feeds.iter().map(|&p| graph.nodes[p].name.clone()).collect::<Option<_>>()?;
-    let locals: Vec<Ident> = feeds.iter().map(|&p| body.local(p)).collect();
+    let locals: Vec<Ident> = feeds.iter().map(|&p| body.lower().local(p)).collect();
     let mut checks = TokenStream::new();
     let mut first: Vec<(usize, String, usize, Ident)> = Vec::new();
     for (&id, local) in feeds.iter().zip(&locals) {
@@ -67,12 +68,12 @@ pub(super) fn dynamic_fetch(
         }
     }
     let output = graph.nodes[f.node].ty.as_ref().map(|t| names.dynamic_type_of(t)).unwrap_or_else(|| quote!(()));
-    let statements = body.statements(Context::Run);
-    let value = body.value(f.node);
-    let writes = body.writes_to_session(has_slots);
+    let statements = body.lower().statements(Context::Run);
+    let value = body.lower().value(f.node);
+    let writes = body.lower().writes_to_session(has_slots);
     let span = name.span();
     let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
-    Some(quote! {
+    let code = quote! {
         #p::with_alloc! {
             #header {
                 type Output = ::core::result::Result<#output, #p::FeedError>;
@@ -97,5 +98,6 @@ pub(super) fn dynamic_fetch(
                 }
             }
         }
-    })
+    };
+    Some((code, body.statics()))
 }

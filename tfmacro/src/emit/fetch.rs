@@ -16,6 +16,8 @@ pub(super) struct Emitted {
     pub(super) memory: Option<String>,
     /// Whether it has an implementation for feeds of run-time size.
     pub(super) dynamic: bool,
+    /// The constants its computations read from `static`s ([`super::plan::Plan::statics`]).
+    pub(super) statics: Vec<NodeId>,
 }
 
 /// A fetch's type, and what its implementations need of it.
@@ -148,6 +150,7 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
     let feeds = f.feeds.clone();
     let read = body.feeds();
     let memory = body.memory_doc();
+    let mut statics = body.statics();
     let through: Vec<(NodeId, Vec<String>)> = read.iter().map(|&p| (p, needed_through(graph, root, p))).collect();
     let Definition { definition, self_type, params, params_inner, output, field_names } =
         definition(graph, names, f, &read, &through, memory.clone());
@@ -156,7 +159,7 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
     } else {
         // A feed the optimised computation does not read is still a field; it binds to `_`.
         let locals = feeds.iter().map(|&p| {
-            let local = body.local(p);
+            let local = body.lower().local(p);
             if read.contains(&p) {
                 quote!(#local)
             } else {
@@ -169,8 +172,8 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
         .variables()
         .iter()
         .any(|&v| matches!(&graph.nodes[v].op, Op::Variable(var) if var.storage != Storage::User));
-    let writes = body.writes_to_session(has_slots);
-    let value = body.value(root);
+    let writes = body.lower().writes_to_session(has_slots);
+    let value = body.lower().value(root);
     let session = if body.uses_session() { quote!(__session) } else { quote!(_) };
     let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
     // A root written element by element with nothing after it is computed by `run_into`, straight
@@ -178,7 +181,7 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
     // `run`, and `run_into` assigns what it returns (the trait's default).
     // The body is an `#[inline(always)]` method of the fetch's type, which `run` (or `run_into`)
     // calls through `__private::dispatch`: inlined there twice, once compiled for AVX2.
-    let (methods, computed) = match body.statements_into(root) {
+    let (methods, computed) = match body.lower().statements_into(root) {
         Some(into) if writes.is_empty() => {
             let run = run_over_zeros(graph.tensor(root).map_or(2, |t| t.shape.len()));
             let methods = quote! {
@@ -207,7 +210,7 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
             (methods, computed)
         }
         _ => {
-            let statements = body.statements(Context::Run);
+            let statements = body.lower().statements(Context::Run);
             let methods = quote! {
                 #allow
                 fn run(self, __session: &mut Session) -> Self::Output {
@@ -250,7 +253,10 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
         },
     );
     body.set_span(span);
-    let dynamic = dynamic_fetch(graph, names, f, has_slots);
+    let dynamic = dynamic_fetch(graph, names, f, has_slots).map(|(code, read)| {
+        statics.extend(read);
+        code
+    });
     let emitted = Emitted {
         name: name.clone(),
         feeds: feeds.clone(),
@@ -259,6 +265,7 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
         writes: !writes.is_empty(),
         memory,
         dynamic: dynamic.is_some(),
+        statics,
     };
     let code = quote! {
         #definition

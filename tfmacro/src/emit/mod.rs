@@ -24,7 +24,6 @@ use crate::ir::{DType, Dim, Graph, NodeId, Op, Storage, TensorType, Type};
 use body::{Body, Context};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use calling::*;
@@ -42,7 +41,9 @@ pub fn emit(graph: &Graph) -> TokenStream {
         let (attrs, name, ty, value) = (&c.attrs, &c.name, &c.ty, &c.value_tokens);
         quote!(#(#attrs)* pub const #name: #ty = #value;)
     });
-    let state = state(graph, &names);
+    // The constant tensors some plan reads, each a `static` of the module.
+    let mut statics = BTreeSet::new();
+    let state = state(graph, &names, &mut statics);
     let mut done: Vec<Emitted> = Vec::new();
     // Where each node's first fetch is in `done`.
     let mut emitted: HashMap<NodeId, usize> = HashMap::new();
@@ -55,11 +56,11 @@ pub fn emit(graph: &Graph) -> TokenStream {
             None => fetch(graph, &names, f, &Body::new(graph, &names, &[f.node])),
         };
         fetches.push(code);
+        statics.extend(fetched.statics.iter().copied());
         emitted.entry(f.node).or_insert(done.len());
         done.push(fetched);
     }
-    // After every body has named the constants it reads.
-    let statics = names.statics(graph);
+    let statics = names.statics(graph, &statics);
     let feeds = feeds_module(graph, &names);
     let onnx = onnx::items(graph);
     let dot = dot::graph_dot(graph);

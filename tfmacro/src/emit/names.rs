@@ -7,8 +7,6 @@ use super::*;
 /// constants' `static`s.
 pub struct Names {
     syms: HashMap<usize, Ident>,
-    /// The constant tensors some body reads from a `static` ([`Names::use_static`]).
-    statics: RefCell<BTreeSet<NodeId>>,
     /// The constant weights stored in panels, each with the axis its products' lines run along
     /// ([`crate::ops::matmul::panelled`]).
     panelled: HashMap<NodeId, usize>,
@@ -42,22 +40,22 @@ impl Names {
             }
             syms.insert(*s, Ident::new(&name, Span::call_site()));
         }
-        Names { syms, statics: RefCell::default(), panelled: crate::ops::matmul::panelled(graph) }
+        Names { syms, panelled: crate::ops::matmul::panelled(graph) }
     }
 
-    /// The `static` holding constant tensor `id`, which [`Names::statics`] then defines once in
-    /// the graph's module for every body that reads it (each fetch defining its own copy wrote
-    /// the anomaly detector's 20 weight tensors out as 259 statics, 65 MB of tokens, and as many
+    /// The `static` holding constant tensor `id`, which [`Names::statics`] defines once in the
+    /// graph's module for every body that reads it (each fetch defining its own copy wrote the
+    /// anomaly detector's 20 weight tensors out as 259 statics, 65 MB of tokens, and as many
     /// copies into a binary that runs several fetches).
-    pub fn use_static(&self, id: NodeId) -> Ident {
-        self.statics.borrow_mut().insert(id);
+    pub fn static_name(id: NodeId) -> Ident {
         format_ident!("__C{}", id)
     }
 
-    /// The `static` items of every constant [`Names::use_static`] was asked for.
-    pub fn statics(&self, graph: &Graph) -> TokenStream {
+    /// The `static` items of the constants `statics` (what the module's plans read,
+    /// [`super::plan::Plan::statics`]).
+    pub fn statics(&self, graph: &Graph, statics: &BTreeSet<NodeId>) -> TokenStream {
         let mut out = TokenStream::new();
-        for &id in self.statics.borrow().iter() {
+        for &id in statics {
             let (Op::Const { data: crate::ir::Data::Dense(values), shape, .. }, Some(t)) =
                 (&graph.nodes[id].op, graph.tensor(id))
             else {
@@ -78,7 +76,7 @@ impl Names {
             let name = format_ident!("__C{}", id);
             out.extend(quote!(#[allow(clippy::all)] static #name: #ty = #value;));
         }
-        if self.statics.borrow().iter().any(|&id| self.panelled(id).is_some()) {
+        if statics.iter().any(|&id| self.panelled(id).is_some()) {
             out.extend(crate::ops::matmul::panels_check());
         }
         out

@@ -278,6 +278,12 @@ impl<'g> Plan<'g> {
         Some((along, self.names.dim(shape[1 - along]), self.names.dim(shape[along])))
     }
 
+    /// The constant tensors this computation reads from the module's `static`s, each once
+    /// ([`Names::statics`] defines them).
+    pub fn statics(&self) -> Vec<NodeId> {
+        self.order.iter().copied().filter(|&id| self.is_static(id)).collect()
+    }
+
     /// The shape of node `id`.
     pub fn shape(&self, id: NodeId) -> Vec<Dim> {
         self.graph.tensor(id).map(|t| t.shape.clone()).unwrap_or_default()

@@ -24,7 +24,7 @@ impl Fields {
 }
 
 /// `Variables`, the optimisers' state, `Session` and the functions computing initial values.
-pub(super) fn state(graph: &Graph, names: &Names) -> TokenStream {
+pub(super) fn state(graph: &Graph, names: &Names, statics: &mut BTreeSet<NodeId>) -> TokenStream {
     let all = graph.variables();
     let (user, slots): (Vec<NodeId>, Vec<NodeId>) =
         all.iter().partition(|&&v| matches!(&graph.nodes[v].op, Op::Variable(var) if var.storage == Storage::User));
@@ -32,8 +32,8 @@ pub(super) fn state(graph: &Graph, names: &Names) -> TokenStream {
     let slots = Fields::of(graph, names, slots);
     let npz = npz_items(graph, names, &user);
     let variables = variables_items(graph, &user);
-    let slots_items = slots_items(graph, names, &slots);
-    let session = session_items(graph, names, &user, !slots.ids.is_empty());
+    let slots_items = slots_items(graph, names, &slots, statics);
+    let session = session_items(graph, names, &user, !slots.ids.is_empty(), statics);
     quote! {
         #npz
         #variables
@@ -43,8 +43,13 @@ pub(super) fn state(graph: &Graph, names: &Names) -> TokenStream {
 }
 
 /// The statements computing the initial values of `vars`, the values, and whether they draw at
-/// random.
-fn initial_values(graph: &Graph, names: &Names, vars: &[NodeId]) -> (TokenStream, Vec<TokenStream>, bool) {
+/// random; adds the constants they read to `statics`.
+fn initial_values(
+    graph: &Graph,
+    names: &Names,
+    vars: &[NodeId],
+    statics: &mut BTreeSet<NodeId>,
+) -> (TokenStream, Vec<TokenStream>, bool) {
     let roots: Vec<NodeId> = vars
         .iter()
         .map(|&v| match &graph.nodes[v].op {
@@ -53,8 +58,9 @@ fn initial_values(graph: &Graph, names: &Names, vars: &[NodeId]) -> (TokenStream
         })
         .collect();
     let body = Body::new(graph, names, &roots);
-    let statements = body.statements(Context::Init);
-    let values: Vec<TokenStream> = roots.iter().map(|&r| body.value(r)).collect();
+    statics.extend(body.statics());
+    let statements = body.lower().statements(Context::Init);
+    let values: Vec<TokenStream> = roots.iter().map(|&r| body.lower().value(r)).collect();
     (statements, values, body.uses_rng())
 }
 
@@ -166,12 +172,12 @@ fn variables_items(graph: &Graph, user: &Fields) -> TokenStream {
 
 /// The optimisers' state, `__Slots`, and the function computing its initial value; nothing if
 /// the graph has no optimiser with state.
-fn slots_items(graph: &Graph, names: &Names, slots: &Fields) -> Option<TokenStream> {
+fn slots_items(graph: &Graph, names: &Names, slots: &Fields, statics: &mut BTreeSet<NodeId>) -> Option<TokenStream> {
     if slots.ids.is_empty() {
         return None;
     }
     let (slot_names, slot_types) = (&slots.names, &slots.types);
-    let (slot_init, slot_values, _) = initial_values(graph, names, &slots.ids);
+    let (slot_init, slot_values, _) = initial_values(graph, names, &slots.ids, statics);
     Some(quote! {
         /// The optimisers' state: velocities, moments and step counts.
         #[derive(Clone, Copy, Debug, PartialEq)]
@@ -189,10 +195,16 @@ fn slots_items(graph: &Graph, names: &Names, slots: &Fields) -> Option<TokenStre
 }
 
 /// `Session`, its methods, and the function computing the user's variables' initial values.
-fn session_items(graph: &Graph, names: &Names, user: &Fields, has_slots: bool) -> TokenStream {
+fn session_items(
+    graph: &Graph,
+    names: &Names,
+    user: &Fields,
+    has_slots: bool,
+    statics: &mut BTreeSet<NodeId>,
+) -> TokenStream {
     let module = &graph.name;
     let user_names = &user.names;
-    let (user_init, user_values, uses_rng) = initial_values(graph, names, &user.ids);
+    let (user_init, user_values, uses_rng) = initial_values(graph, names, &user.ids, statics);
     let slots_field = has_slots.then(|| quote!(slots: __Slots,));
     let slots_new = has_slots.then(|| quote!(slots: __initial_slots(),));
     // Spanned on the module's name, so that rustc's notes about `run`'s bound point there.

@@ -4,7 +4,7 @@
 
 use super::{Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{indices, Tensor};
 use crate::infer::{dim_text, known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, NodeId, Op, Scalar};
@@ -105,7 +105,7 @@ impl Rules for BiasAdd {
         )
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        Binary::Add.emit(body.dtype(id), body.input(id, 0, idx), body.input(id, 1, idx))
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        Binary::Add.emit(cx.dtype(id), cx.input(id, 0, idx), cx.input(id, 1, idx))
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{same_type, splat, Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::error::with_help;
 use crate::eval::{self, indices, Tensor};
 use crate::infer::{with_shape, Pass, Ty};
@@ -135,8 +135,8 @@ impl Rules for Binary {
         }
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        self.emit(body.dtype(id), body.input(id, 0, idx), body.input(id, 1, idx))
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        self.emit(cx.dtype(id), cx.input(id, 0, idx), cx.input(id, 1, idx))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::{same_type_input, Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{self, Tensor};
 use crate::infer::{known, Operand, Pass, Pending, Ty};
 use crate::ir::{DType, Graph, NodeId, Op, Scalar, TensorType};
@@ -87,9 +87,9 @@ impl Rules for Cast {
         true
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let from = body.dtype(body.graph.nodes[id].inputs[0]);
-        let a = body.input(id, 0, idx);
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let from = cx.dtype(cx.graph.nodes[id].inputs[0]);
+        let a = cx.input(id, 0, idx);
         let to = self.to;
         if from == to {
             return a;

@@ -3,7 +3,7 @@
 
 use super::{Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{self, indices, Tensor};
 use crate::infer::{with_shape, Pass, Ty};
 use crate::ir::{DType, NodeId, Op, Scalar};
@@ -99,8 +99,8 @@ impl Rules for Compare {
         Some(indices(shape).iter().map(|i| Scalar::B(self.apply(x.dtype, x.at(shape, i), y.at(shape, i)))).collect())
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let (x, y) = (body.input(id, 0, idx), body.input(id, 1, idx));
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let (x, y) = (cx.input(id, 0, idx), cx.input(id, 1, idx));
         match self {
             Compare::Gt => quote!((#x > #y)),
             Compare::Lt => quote!((#x < #y)),

@@ -4,7 +4,7 @@
 use super::{Call, Reads, Rules};
 use crate::ast::ExprKind;
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Number, Op, Scalar};
@@ -155,23 +155,23 @@ impl Rules for Concat {
         Reads::Once
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         let axis = self.axis as usize;
-        let inputs = body.graph.nodes[id].inputs.clone();
+        let inputs = cx.graph.nodes[id].inputs.clone();
         let at = |x: NodeId, offset: usize| {
             let mut i = idx.to_vec();
             let a = &idx[axis];
             i[axis] = if offset == 0 { a.clone() } else { quote!((#a - #offset)) };
-            body.elem(x, &i)
+            cx.elem(x, &i)
         };
         if let Some(start) = self.piece {
             let mut i = idx.to_vec();
             let a = &idx[axis];
             i[axis] = quote!((#a + #start));
-            return body.elem(inputs[0], &i);
+            return cx.elem(inputs[0], &i);
         }
         // `if i < s0 { x0 } else if i < s0 + s1 { x1 } ... else { xn }`, built from the end.
-        let sizes: Vec<usize> = inputs.iter().map(|&x| known_size(&body.shape(x)[axis])).collect();
+        let sizes: Vec<usize> = inputs.iter().map(|&x| known_size(&cx.shape(x)[axis])).collect();
         let starts: Vec<usize> = sizes
             .iter()
             .scan(0, |s, n| {

@@ -11,7 +11,7 @@
 use super::window::{self, Axis, Padding};
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
@@ -271,10 +271,10 @@ impl Rules for Conv {
         Reads::Repeatedly
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let inputs = body.graph.nodes[id].inputs.clone();
-        let (input, filter) = self.shapes(id, &inputs, &|n| body.shape(n));
-        let dtype = body.dtype(id);
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let inputs = cx.graph.nodes[id].inputs.clone();
+        let (input, filter) = self.shapes(id, &inputs, &|n| cx.shape(n));
+        let dtype = cx.dtype(id);
         let Some(geo) = self.geometry(&input, &filter) else { return quote!(::core::unreachable!()) };
         let [ah, aw] = geo.axes;
         let zero = literal(Scalar::I(0), dtype);
@@ -290,7 +290,7 @@ impl Rules for Conv {
                     kw: &TokenStream,
                     ci: &TokenStream| {
             let (ih, iw) = (ah.emit_input_index(oh, kh), aw.emit_input_index(ow, kw));
-            let value = body.elem(x, &[n.clone(), ih.clone(), iw.clone(), ci.clone()]);
+            let value = cx.elem(x, &[n.clone(), ih.clone(), iw.clone(), ci.clone()]);
             let (h, w) = (ah.input, aw.input);
             match (ah.padded, aw.padded) {
                 (false, false) => value,
@@ -303,15 +303,15 @@ impl Rules for Conv {
             Role::Forward => {
                 let (x, f) = (inputs[0], inputs[1]);
                 let (n, oh, ow, co) = (&idx[0], &idx[1], &idx[2], &idx[3]);
-                body.sum(dtype, known_dim(ah.kernel), &|kh| {
-                    body.sum(dtype, known_dim(aw.kernel), &|kw| {
+                cx.sum(dtype, known_dim(ah.kernel), &|kh| {
+                    cx.sum(dtype, known_dim(aw.kernel), &|kw| {
                         if self.depthwise {
                             let (ci, j) = (quote!((#co / #m)), quote!((#co % #m)));
-                            mul(x_at(x, n, oh, ow, &kh, &kw, &ci), body.elem(f, &[kh.clone(), kw, ci, j]))
+                            mul(x_at(x, n, oh, ow, &kh, &kw, &ci), cx.elem(f, &[kh.clone(), kw, ci, j]))
                         } else {
-                            body.sum(dtype, known_dim(geo.channels), &|ci| {
+                            cx.sum(dtype, known_dim(geo.channels), &|ci| {
                                 let xv = x_at(x, n, oh, ow, &kh, &kw, &ci);
-                                mul(xv, body.elem(f, &[kh.clone(), kw.clone(), ci, co.clone()]))
+                                mul(xv, cx.elem(f, &[kh.clone(), kw.clone(), ci, co.clone()]))
                             })
                         }
                     })
@@ -320,18 +320,17 @@ impl Rules for Conv {
             Role::InputGradient => {
                 let (f, g) = (inputs[0], inputs[1]);
                 let (n, ih, iw, ci) = (&idx[0], &idx[1], &idx[2], &idx[3]);
-                body.sum(dtype, known_dim(ah.kernel), &|kh| {
-                    body.sum(dtype, known_dim(aw.kernel), &|kw| {
+                cx.sum(dtype, known_dim(ah.kernel), &|kh| {
+                    cx.sum(dtype, known_dim(aw.kernel), &|kw| {
                         let (ch, oh) = ah.emit_output_index(ih, &kh);
                         let (cw, ow) = aw.emit_output_index(iw, &kw);
-                        body.sum(dtype, known_dim(m), &|j| {
+                        cx.sum(dtype, known_dim(m), &|j| {
                             let (co, fi) = if self.depthwise {
                                 (quote!((#ci * #m + #j)), [kh.clone(), kw.clone(), ci.clone(), j])
                             } else {
                                 (j.clone(), [kh.clone(), kw.clone(), ci.clone(), j])
                             };
-                            let product =
-                                mul(body.elem(g, &[n.clone(), oh.clone(), ow.clone(), co]), body.elem(f, &fi));
+                            let product = mul(cx.elem(g, &[n.clone(), oh.clone(), ow.clone(), co]), cx.elem(f, &fi));
                             quote!(if #ch && #cw { #product } else { #zero })
                         })
                     })
@@ -341,11 +340,11 @@ impl Rules for Conv {
                 let (x, g) = (inputs[0], inputs[1]);
                 let (kh, kw, ci, j) = (&idx[0], &idx[1], &idx[2], &idx[3]);
                 let co = if self.depthwise { quote!((#ci * #m + #j)) } else { j.clone() };
-                body.sum(dtype, geo.batch, &|n| {
-                    body.sum(dtype, known_dim(ah.output), &|oh| {
-                        body.sum(dtype, known_dim(aw.output), &|ow| {
+                cx.sum(dtype, geo.batch, &|n| {
+                    cx.sum(dtype, known_dim(ah.output), &|oh| {
+                        cx.sum(dtype, known_dim(aw.output), &|ow| {
                             let xv = x_at(x, &n, &oh, &ow, kh, kw, ci);
-                            mul(xv, body.elem(g, &[n.clone(), oh.clone(), ow, co.clone()]))
+                            mul(xv, cx.elem(g, &[n.clone(), oh.clone(), ow, co.clone()]))
                         })
                     })
                 })

@@ -3,7 +3,7 @@
 
 use super::{same_type_input, Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{indices, Tensor};
 use crate::infer::{Operand, Pass, Ty};
 use crate::ir::{DType, Graph, NodeId, Op, Scalar, Type};
@@ -71,7 +71,7 @@ impl Rules for Identity {
         true
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        body.input(id, 0, idx)
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        cx.input(id, 0, idx)
     }
 }

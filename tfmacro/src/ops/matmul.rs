@@ -2,7 +2,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::emit::plan::Plan;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
@@ -69,15 +69,15 @@ impl Rules for MatMul {
         }
     }
 
-    fn accumulate(&self, body: &Body, id: NodeId, acc: &TokenStream, idx: &[TokenStream]) -> Option<TokenStream> {
-        let (a, b) = (body.graph.nodes[id].inputs[0], body.graph.nodes[id].inputs[1]);
+    fn accumulate(&self, cx: &Lower, id: NodeId, acc: &TokenStream, idx: &[TokenStream]) -> Option<TokenStream> {
+        let (a, b) = (cx.graph.nodes[id].inputs[0], cx.graph.nodes[id].inputs[1]);
         let (i, j) = (&idx[0], &idx[1]);
-        let n = body.names.dim(*body.shape(a).first()?);
-        if let (Some((a, a_at, a_step)), Some((b, b_at, b_step))) = (body.line(a, i, 0), body.line(b, j, 0)) {
+        let n = cx.names.dim(*cx.shape(a).first()?);
+        if let (Some((a, a_at, a_step)), Some((b, b_at, b_step))) = (cx.line(a, i, 0), cx.line(b, j, 0)) {
             return Some(quote!(#acc.dot(#n, #a, #a_at, #a_step, #b, #b_at, #b_step);));
         }
-        let (x, y) = (body.elem(a, &[quote!(__k), i.clone()]), body.elem(b, &[quote!(__k), j.clone()]));
-        let term = Binary::Mul.emit(body.dtype(id), x, y);
+        let (x, y) = (cx.elem(a, &[quote!(__k), i.clone()]), cx.elem(b, &[quote!(__k), j.clone()]));
+        let term = Binary::Mul.emit(cx.dtype(id), x, y);
         Some(quote!(#acc.add(#n, |__k: usize| #term);))
     }
 
@@ -191,66 +191,66 @@ impl Rules for MatMul {
         self.blocked(plan, id)
     }
 
-    fn blocked(&self, body: &Plan, id: NodeId) -> bool {
-        let inputs = &body.graph.nodes[id].inputs;
+    fn blocked(&self, plan: &Plan, id: NodeId) -> bool {
+        let inputs = &plan.graph.nodes[id].inputs;
         let (a, b) = (inputs[0], inputs[1]);
-        let Some(&k) = body.shape(a).get(if self.transpose_a { 0 } else { 1 }) else { return false };
+        let Some(&k) = plan.shape(a).get(if self.transpose_a { 0 } else { 1 }) else { return false };
         // A `None` dimension (a const generic) counts as 1: the known sizes alone decide.
         let size = |d: Dim| if let Dim::Known(n) = d { n } else { 1 };
-        let work = body.shape(id).into_iter().chain([k]).map(size).fold(1usize, usize::saturating_mul);
-        body.dtype(id).is_float()
-            && !body.is_dynamic()
-            && (!body.is_read_by_root(id) || body.is_written_over_in_out(id))
-            && body.is_stored(a)
-            && body.is_stored(b)
+        let work = plan.shape(id).into_iter().chain([k]).map(size).fold(1usize, usize::saturating_mul);
+        plan.dtype(id).is_float()
+            && !plan.is_dynamic()
+            && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id))
+            && plan.is_stored(a)
+            && plan.is_stored(b)
             && !matches!(k, Dim::Known(k) if k < 8)
             && work >= BLOCKED_FROM
     }
 
-    fn materialise(&self, body: &Body, id: NodeId) -> Option<TokenStream> {
-        if !self.blocked(body, id) {
+    fn materialise(&self, cx: &Lower, id: NodeId) -> Option<TokenStream> {
+        if !self.blocked(cx, id) {
             return None;
         }
-        let t = body.graph.tensor(id)?;
-        let (ty, rows) = (body.names.rust_type(t), body.names.dim(*t.shape.first()?));
-        let call = self.kernel(body, id, &quote!(__c.as_mut_slice()), (&quote!(1usize), &rows))?;
+        let t = cx.graph.tensor(id)?;
+        let (ty, rows) = (cx.names.rust_type(t), cx.names.dim(*t.shape.first()?));
+        let call = self.kernel(cx, id, &quote!(__c.as_mut_slice()), (&quote!(1usize), &rows))?;
         Some(quote!({ let mut __c: #ty = ::tfcore::__private::zeros2(); #call __c }))
     }
 
-    fn materialise_flat(&self, body: &Body, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
-        if !self.blocked(body, id) {
+    fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+        if !self.blocked(cx, id) {
             return None;
         }
-        let (row_step, column_step) = body.flat_steps(id);
-        self.kernel(body, id, out, (&row_step, &column_step))
+        let (row_step, column_step) = cx.flat_steps(id);
+        self.kernel(cx, id, out, (&row_step, &column_step))
     }
 
     // One dot product per element (a sum written out under 8 terms).
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let (a, b) = (body.graph.nodes[id].inputs[0], body.graph.nodes[id].inputs[1]);
-        let dtype = body.dtype(id);
-        let a_shape = body.shape(a);
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let (a, b) = (cx.graph.nodes[id].inputs[0], cx.graph.nodes[id].inputs[1]);
+        let dtype = cx.dtype(id);
+        let a_shape = cx.shape(a);
         let inner = if self.transpose_a { a_shape[0] } else { a_shape[1] };
         let (i, j) = (&idx[0], &idx[1]);
         // Stored operands of 8 terms or more are read as lines of their storage (row `i` of `a`,
         // column `j` of `b`), which vectorises; the terms and their order are the same.
-        let a_line = body.line(a, i, if self.transpose_a { 0 } else { 1 });
-        let b_line = body.line(b, j, if self.transpose_b { 1 } else { 0 });
+        let a_line = cx.line(a, i, if self.transpose_a { 0 } else { 1 });
+        let b_line = cx.line(b, j, if self.transpose_b { 1 } else { 0 });
         let long = !matches!(inner, Dim::Known(n) if n < 8);
         if let (true, Some((a, a_at, a_step)), Some((b, b_at, b_step))) = (dtype.is_float() && long, a_line, b_line) {
-            let n = body.names.dim(inner);
+            let n = cx.names.dim(inner);
             return quote!(::tfcore::__private::dot(#n, #a, #a_at, #a_step, #b, #b_at, #b_step));
         }
         let term = |k: TokenStream| {
             let x = if self.transpose_a {
-                body.elem(a, &[k.clone(), i.clone()])
+                cx.elem(a, &[k.clone(), i.clone()])
             } else {
-                body.elem(a, &[i.clone(), k.clone()])
+                cx.elem(a, &[i.clone(), k.clone()])
             };
-            let y = if self.transpose_b { body.elem(b, &[j.clone(), k]) } else { body.elem(b, &[k, j.clone()]) };
+            let y = if self.transpose_b { cx.elem(b, &[j.clone(), k]) } else { cx.elem(b, &[k, j.clone()]) };
             Binary::Mul.emit(dtype, x, y)
         };
-        body.sum(dtype, inner, &term)
+        cx.sum(dtype, inner, &term)
     }
 }
 
@@ -269,19 +269,19 @@ impl MatMul {
     /// element by element, to the same bits.
     fn kernel(
         &self,
-        body: &Body,
+        cx: &Lower,
         id: NodeId,
         out: &TokenStream,
         steps: (&TokenStream, &TokenStream),
     ) -> Option<TokenStream> {
-        let inputs = &body.graph.nodes[id].inputs;
+        let inputs = &cx.graph.nodes[id].inputs;
         let (a, b) = (inputs[0], inputs[1]);
-        let [rows, cols] = body.shape(id)[..] else { return None };
-        let inner = *body.shape(a).get(if self.transpose_a { 0 } else { 1 })?;
-        let a_lines = body.lines(a, if self.transpose_a { 0 } else { 1 })?;
-        let (m, n, k) = (body.names.dim(rows), body.names.dim(cols), body.names.dim(inner));
-        let (elem, zero) = (crate::values::ident(body.dtype(id).rust()), literal(Scalar::I(0), body.dtype(id)));
-        let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| body.names.dim(d));
+        let [rows, cols] = cx.shape(id)[..] else { return None };
+        let inner = *cx.shape(a).get(if self.transpose_a { 0 } else { 1 })?;
+        let a_lines = cx.lines(a, if self.transpose_a { 0 } else { 1 })?;
+        let (m, n, k) = (cx.names.dim(rows), cx.names.dim(cols), cx.names.dim(inner));
+        let (elem, zero) = (crate::values::ident(cx.dtype(id).rust()), literal(Scalar::I(0), cx.dtype(id)));
+        let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| cx.names.dim(d));
         // Scratch for lines that are not contiguous, and for the panels `matmul` copies `b` into
         // when there are few terms (`[[T; K]; PACKED_LINES]`: an array length may be a const
         // generic `K`, not a product; `packed_lines(K)` for a known `K`), left unwritten where
@@ -308,16 +308,16 @@ impl MatMul {
             quote!(::tfcore::__private::Lines { data: #slice, line_step: #line_step, step: #step })
         };
         let (c_rs, c_cs) = steps;
-        if body.panels(b).is_some() {
+        if cx.panels(b).is_some() {
             // Stored in panels: only strided lines of `a` are copied.
-            let (a, b) = (operand(a_lines), body.local(b));
+            let (a, b) = (operand(a_lines), cx.local(b));
             let scratch = scratch(quote!(#a_step == 1));
             return Some(quote!({
                 #scratch
                 ::tfcore::__private::matmul_panels(#m, #n, #k, #a, &#b[..], #out, #c_rs, #c_cs, __scratch);
             }));
         }
-        let b_lines = body.lines(b, if self.transpose_b { 1 } else { 0 })?;
+        let b_lines = cx.lines(b, if self.transpose_b { 1 } else { 0 })?;
         let scratch = if a_lines.contiguous() && b_lines.contiguous() {
             // Only for panels: with lines of `a` enough and few terms.
             scratch(quote!(#m < ::tfcore::__private::PANEL || #k >= ::tfcore::__private::PANELS_BELOW))

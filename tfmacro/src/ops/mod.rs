@@ -42,7 +42,7 @@ pub mod window;
 
 use crate::ast::Arg;
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::emit::plan::Plan;
 use crate::error::Loc;
 use crate::eval::Tensor;
@@ -94,11 +94,11 @@ pub trait Rules {
     }
 
     /// The expression computing the element of node `id` at `idx` (one index per dimension).
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream;
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream;
 
     /// The expression building node `id`'s whole value, for ops computed whole
     /// ([`Reads::Whole`]).
-    fn materialise(&self, _body: &Body, _id: NodeId) -> Option<TokenStream> {
+    fn materialise(&self, _cx: &Lower, _id: NodeId) -> Option<TokenStream> {
         None
     }
 
@@ -121,7 +121,7 @@ pub trait Rules {
     /// `out`, a `&mut [T]` of exactly its size: how a tensor of run-time size is computed into the
     /// session's workspace. `None` if the op has no such form (the fetch then takes only
     /// statically sized feeds).
-    fn materialise_flat(&self, _body: &Body, _id: NodeId, _out: &TokenStream) -> Option<TokenStream> {
+    fn materialise_flat(&self, _cx: &Lower, _id: NodeId, _out: &TokenStream) -> Option<TokenStream> {
         None
     }
 
@@ -136,7 +136,7 @@ pub trait Rules {
     /// For a node that [`ByRows::Sums`], the statement adding one chunk's terms of its element at
     /// `idx` to `acc`, a `tfcore::__private::Partial` (the chunk's rows are `0..N`), in the order
     /// [`Rules::element`] sums them: so the total has the bits of the fetch run at once.
-    fn accumulate(&self, _body: &Body, _id: NodeId, _acc: &TokenStream, _idx: &[TokenStream]) -> Option<TokenStream> {
+    fn accumulate(&self, _cx: &Lower, _id: NodeId, _acc: &TokenStream, _idx: &[TokenStream]) -> Option<TokenStream> {
         None
     }
 

@@ -7,7 +7,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Step, Ty};
@@ -163,11 +163,11 @@ impl Rules for OneHot {
         true
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let inputs = &body.graph.nodes[id].inputs;
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let inputs = &cx.graph.nodes[id].inputs;
         let (last, rest) = idx.split_last().expect("one_hot has rank 1 or more");
-        let index = body.elem(inputs[0], rest);
-        let (on, off) = (body.elem(inputs[1], &[]), body.elem(inputs[2], &[]));
+        let index = cx.elem(inputs[0], rest);
+        let (on, off) = (cx.elem(inputs[1], &[]), cx.elem(inputs[2], &[]));
         quote!(if (#index) as i64 == #last as i64 { #on } else { #off })
     }
 }

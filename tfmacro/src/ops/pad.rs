@@ -9,7 +9,7 @@
 use super::{Call, Reads, Rules};
 use crate::ast::{Expr, ExprKind};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
@@ -223,8 +223,8 @@ impl Rules for Pad {
         Reads::Once
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let inputs = &body.graph.nodes[id].inputs;
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let inputs = &cx.graph.nodes[id].inputs;
         let x = inputs[0];
         if self.slice {
             let at: Vec<TokenStream> = idx
@@ -232,9 +232,9 @@ impl Rules for Pad {
                 .zip(&self.paddings)
                 .map(|(i, [before, _])| if *before == 0 { i.clone() } else { quote!((#i + #before)) })
                 .collect();
-            return body.elem(x, &at);
+            return cx.elem(x, &at);
         }
-        let sizes = body.shape(x);
+        let sizes = cx.shape(x);
         let mut inside = Vec::new();
         let mut at = Vec::new();
         for ((i, [before, after]), size) in idx.iter().zip(&self.paddings).zip(&sizes) {
@@ -247,11 +247,11 @@ impl Rules for Pad {
             }
             at.push(if *before == 0 { i.clone() } else { quote!((#i - #before)) });
         }
-        let value = body.elem(x, &at);
+        let value = cx.elem(x, &at);
         if inside.is_empty() {
             return value;
         }
-        let fill = body.elem(inputs[1], &[]);
+        let fill = cx.elem(inputs[1], &[]);
         quote!(if #(#inside)&&* { #value } else { #fill })
     }
 }

@@ -11,7 +11,7 @@
 use super::window::{self, Axis, Padding};
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{float, indices, int, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
@@ -227,11 +227,11 @@ impl Rules for Pool {
         Reads::Repeatedly
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let inputs = body.graph.nodes[id].inputs.clone();
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let inputs = cx.graph.nodes[id].inputs.clone();
         let x = inputs[0];
-        let dtype = body.dtype(id);
-        let Some([ah, aw]) = self.axes(&body.shape(x)) else { return quote!(::core::unreachable!()) };
+        let dtype = cx.dtype(id);
+        let Some([ah, aw]) = self.axes(&cx.shape(x)) else { return quote!(::core::unreachable!()) };
         let (n, p, q, c) = (&idx[0], &idx[1], &idx[2], &idx[3]);
         let zero = literal(Scalar::I(0), dtype);
         let elem = ident(dtype.rust());
@@ -244,7 +244,7 @@ impl Rules for Pool {
         let window = |oh: &TokenStream, ow: &TokenStream| {
             let (a, b) = (quote!(__a), quote!(__b));
             let (h, w) = (ah.emit_input_index(oh, &a), aw.emit_input_index(ow, &b));
-            let value = body.elem(x, &[n.clone(), h.clone(), w.clone(), c.clone()]);
+            let value = cx.elem(x, &[n.clone(), h.clone(), w.clone(), c.clone()]);
             let (hn, wn) = (ah.input, aw.input);
             quote!(|__a: usize, __b: usize| if #h < #hn && #w < #wn { ::core::option::Option::Some(#value) } else { ::core::option::Option::None })
         };
@@ -263,10 +263,10 @@ impl Rules for Pool {
                 quote!(::tfcore::__private::window_max(#lowest, #ksize, #window))
             }
             (false, false) => {
-                let total = body.sum(dtype, Dim::Known(self.ksize[0]), &|a| {
-                    body.sum(dtype, Dim::Known(self.ksize[1]), &|b| {
+                let total = cx.sum(dtype, Dim::Known(self.ksize[0]), &|a| {
+                    cx.sum(dtype, Dim::Known(self.ksize[1]), &|b| {
                         let (h, w) = (ah.emit_input_index(p, &a), aw.emit_input_index(q, &b));
-                        let value = body.elem(x, &[n.clone(), h.clone(), w.clone(), c.clone()]);
+                        let value = cx.elem(x, &[n.clone(), h.clone(), w.clone(), c.clone()]);
                         let (hn, wn) = (ah.input, aw.input);
                         quote!(if #h < #hn && #w < #wn { #value } else { #zero })
                     })
@@ -275,11 +275,11 @@ impl Rules for Pool {
             }
             (true, _) => {
                 let g = inputs[1];
-                body.sum(dtype, Dim::Known(self.ksize[0]), &|a| {
-                    body.sum(dtype, Dim::Known(self.ksize[1]), &|b| {
+                cx.sum(dtype, Dim::Known(self.ksize[0]), &|a| {
+                    cx.sum(dtype, Dim::Known(self.ksize[1]), &|b| {
                         let (ch, oh) = ah.emit_output_index(p, &a);
                         let (cw, ow) = aw.emit_output_index(q, &b);
-                        let grad = body.elem(g, &[n.clone(), oh.clone(), ow.clone(), c.clone()]);
+                        let grad = cx.elem(g, &[n.clone(), oh.clone(), ow.clone(), c.clone()]);
                         let part = if self.max {
                             let window = window(&oh, &ow);
                             quote!(if ::tfcore::__private::window_argmax(#ksize, #window) == (#a, #b) { #grad } else { #zero })

@@ -5,7 +5,7 @@
 use super::{Call, Reads, Rules};
 use crate::ast::{Expr, ExprKind};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{indices, mean_of, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Op, Scalar, TensorType};
@@ -98,9 +98,9 @@ impl Rules for Reduce {
         }
     }
 
-    fn accumulate(&self, body: &Body, id: NodeId, acc: &TokenStream, idx: &[TokenStream]) -> Option<TokenStream> {
-        let x = body.graph.nodes[id].inputs[0];
-        let input = body.shape(x);
+    fn accumulate(&self, cx: &Lower, id: NodeId, acc: &TokenStream, idx: &[TokenStream]) -> Option<TokenStream> {
+        let x = cx.graph.nodes[id].inputs[0];
+        let input = cx.shape(x);
         let reduced = self.axes();
         let (&first, rest) = reduced.split_first().filter(|(&a, _)| a == 0)?;
         let mut base: Vec<Option<TokenStream>> = Vec::new();
@@ -114,8 +114,8 @@ impl Rules for Reduce {
                 o += 1;
             }
         }
-        let term = emit_nested_sum(body, x, body.dtype(id), &input, rest, base, false);
-        let n = body.names.dim(input[0]);
+        let term = emit_nested_sum(cx, x, cx.dtype(id), &input, rest, base, false);
+        let n = cx.names.dim(input[0]);
         Some(quote!(#acc.add(#n, |__k: usize| #term);))
     }
 
@@ -237,10 +237,10 @@ impl Rules for Reduce {
         Reads::Once
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let x = body.graph.nodes[id].inputs[0];
-        let dtype = body.dtype(id);
-        let input = body.shape(x);
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let x = cx.graph.nodes[id].inputs[0];
+        let dtype = cx.dtype(id);
+        let input = cx.shape(x);
         let reduced = self.axes();
         // The input index: summation variables on the reduced axes, `idx` elsewhere.
         let mut base: Vec<Option<TokenStream>> = Vec::new();
@@ -257,14 +257,14 @@ impl Rules for Reduce {
             }
         }
         if self.max {
-            return emit_nested_max(body, x, dtype, &input, &reduced, base);
+            return emit_nested_max(cx, x, dtype, &input, &reduced, base);
         }
         let widens = self.widens(dtype);
         let wide = if widens { DType::Int64 } else { dtype };
-        let total = emit_nested_sum(body, x, wide, &input, &reduced, base, widens);
+        let total = emit_nested_sum(cx, x, wide, &input, &reduced, base, widens);
         if self.mean {
             let dims: Vec<Dim> = reduced.iter().map(|&a| input[a]).collect();
-            let count = body.names.count(&dims);
+            let count = cx.names.count(&dims);
             let (elem, wide_elem) = (ident(dtype.rust()), ident(wide.rust()));
             let mean = quote!(<#wide_elem as ::tfcore::__private::Elem>::mean(#total, #count));
             if widens {
@@ -340,14 +340,14 @@ fn nested_max(x: &Tensor, dtype: DType, reduced: &[usize], base: &mut Vec<usize>
 
 /// The code of the element of `x` at `base`, whose reduced axes are all summed or maximised over
 /// by now.
-fn element_at(body: &Body, x: NodeId, base: Vec<Option<TokenStream>>) -> TokenStream {
+fn element_at(cx: &Lower, x: NodeId, base: Vec<Option<TokenStream>>) -> TokenStream {
     let idx: Vec<TokenStream> = base.into_iter().map(|i| i.unwrap_or_else(|| quote!(0usize))).collect();
-    body.elem(x, &idx)
+    cx.elem(x, &idx)
 }
 
 /// The code of the maximum over the `reduced` axes of `x`.
 fn emit_nested_max(
-    body: &Body,
+    cx: &Lower,
     x: NodeId,
     dtype: DType,
     shape: &[Dim],
@@ -355,15 +355,15 @@ fn emit_nested_max(
     base: Vec<Option<TokenStream>>,
 ) -> TokenStream {
     match reduced.split_first() {
-        None => element_at(body, x, base),
+        None => element_at(cx, x, base),
         Some((&axis, rest)) => {
             let elem = ident(dtype.rust());
             let lowest = if dtype.is_float() { quote!(#elem::NEG_INFINITY) } else { quote!(#elem::MIN) };
-            let count = body.names.dim(shape[axis]);
+            let count = cx.names.dim(shape[axis]);
             let k = proc_macro2::Ident::new(&format!("__m{axis}"), proc_macro2::Span::call_site());
             let mut inner = base.clone();
             inner[axis] = Some(quote!(#k));
-            let value = emit_nested_max(body, x, dtype, shape, rest, inner);
+            let value = emit_nested_max(cx, x, dtype, shape, rest, inner);
             quote!(::tfcore::__private::max_of(#lowest, #count, |#k: usize| #value))
         }
     }
@@ -372,7 +372,7 @@ fn emit_nested_max(
 /// The code of the sum in `dtype` over the `reduced` axes (outer first) of `x`, at the coordinates
 /// `base` gives; each element converted to `i64` first if `widen`.
 fn emit_nested_sum(
-    body: &Body,
+    cx: &Lower,
     x: NodeId,
     dtype: DType,
     shape: &[Dim],
@@ -382,7 +382,7 @@ fn emit_nested_sum(
 ) -> TokenStream {
     match reduced.split_first() {
         None => {
-            let element = element_at(body, x, base);
+            let element = element_at(cx, x, base);
             if widen {
                 quote!((#element as i64))
             } else {
@@ -393,9 +393,9 @@ fn emit_nested_sum(
             let term = |k: TokenStream| {
                 let mut inner = base.clone();
                 inner[axis] = Some(k);
-                emit_nested_sum(body, x, dtype, shape, rest, inner, widen)
+                emit_nested_sum(cx, x, dtype, shape, rest, inner, widen)
             };
-            body.sum(dtype, shape[axis], &term)
+            cx.sum(dtype, shape[axis], &term)
         }
     }
 }

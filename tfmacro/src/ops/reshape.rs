@@ -7,7 +7,7 @@ use super::shape::Reshape;
 use super::{Call, Reads, Rules};
 use crate::ast::{Expr, ExprKind};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::Tensor;
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Number, Op, Scalar, Shape};
@@ -139,8 +139,8 @@ impl Rules for ReshapeTo {
         Reshape.cheap()
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        Reshape.element(body, id, idx)
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        Reshape.element(cx, id, idx)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{same_type, splat, Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{with_shape, Pass, Ty};
@@ -93,8 +93,8 @@ impl Rules for Where {
         }
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let (c, x, y) = (body.input(id, 0, idx), body.input(id, 1, idx), body.input(id, 2, idx));
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let (c, x, y) = (cx.input(id, 0, idx), cx.input(id, 1, idx), cx.input(id, 2, idx));
         quote!(if #c { #x } else { #y })
     }
 }

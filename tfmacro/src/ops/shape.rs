@@ -5,7 +5,7 @@
 use super::identity::Identity;
 use super::{Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::Tensor;
 use crate::infer::{Pass, Ty};
 use crate::ir::{DType, Dim, Graph, NodeId, Scalar};
@@ -69,8 +69,8 @@ impl Rules for BroadcastTo {
         IDENTITY.cheap()
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        IDENTITY.element(body, id, idx)
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        IDENTITY.element(cx, id, idx)
     }
 }
 
@@ -107,13 +107,13 @@ impl Rules for Reshape {
     // Row-major order is kept. When only dimensions of size 1 come or go, the other indices carry
     // over in order; otherwise the element's row-major position is computed and split by the
     // input's dimensions.
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        let x = body.graph.nodes[id].inputs[0];
-        let shape = body.shape(id);
-        let input = body.shape(x);
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        let x = cx.graph.nodes[id].inputs[0];
+        let shape = cx.shape(id);
+        let input = cx.shape(x);
         let not_one = |s: &[Dim]| s.iter().copied().filter(|d| *d != Dim::Known(1)).collect::<Vec<_>>();
         if not_one(&shape) != not_one(&input) {
-            let dim = |d: Dim| body.names.dim(d);
+            let dim = |d: Dim| cx.names.dim(d);
             let mut position = quote!(0usize);
             for (d, i) in shape.iter().zip(idx) {
                 let d = dim(*d);
@@ -126,7 +126,7 @@ impl Rules for Reshape {
                     quote!((#position / (1usize #(* #inner)*) % #d))
                 })
                 .collect();
-            return body.elem(x, &mapped);
+            return cx.elem(x, &mapped);
         }
         let mut carried = shape.iter().zip(idx).filter(|(d, _)| **d != Dim::Known(1)).map(|(_, i)| i.clone());
         let mapped: Vec<TokenStream> =
@@ -140,7 +140,7 @@ impl Rules for Reshape {
                     }
                 })
                 .collect();
-        body.elem(x, &mapped)
+        cx.elem(x, &mapped)
     }
 }
 
@@ -161,9 +161,9 @@ impl Rules for Count {
         true
     }
 
-    fn element(&self, body: &Body, id: NodeId, _idx: &[TokenStream]) -> TokenStream {
-        let count = body.names.count(&self.0);
-        let elem = ident(body.dtype(id).rust());
+    fn element(&self, cx: &Lower, id: NodeId, _idx: &[TokenStream]) -> TokenStream {
+        let count = cx.names.count(&self.0);
+        let elem = ident(cx.dtype(id).rust());
         quote!((#count as #elem))
     }
 }

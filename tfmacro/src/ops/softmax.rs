@@ -3,7 +3,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::emit::plan::Plan;
 use crate::eval::{sum, Tensor};
 use crate::infer::{Operand, Pass, Ty};
@@ -105,13 +105,13 @@ impl Rules for Softmax {
         Reads::Whole
     }
 
-    fn element(&self, _body: &Body, _id: NodeId, _idx: &[TokenStream]) -> TokenStream {
+    fn element(&self, _cx: &Lower, _id: NodeId, _idx: &[TokenStream]) -> TokenStream {
         quote!(::core::unreachable!())
     }
 
-    fn materialise(&self, body: &Body, id: NodeId) -> Option<TokenStream> {
-        let place = body.place(body.graph.nodes[id].inputs[0]);
-        Some(match body.shape(id).len() {
+    fn materialise(&self, cx: &Lower, id: NodeId) -> Option<TokenStream> {
+        let place = cx.place(cx.graph.nodes[id].inputs[0]);
+        Some(match cx.shape(id).len() {
             1 => quote!(::tfcore::__private::softmax_vector(#place)),
             2 => quote!(::tfcore::__private::softmax_rows(#place)),
             3 => quote!(::tfcore::__private::softmax3(#place)),
@@ -123,15 +123,15 @@ impl Rules for Softmax {
         !plan.shape(id).is_empty()
     }
 
-    fn materialise_flat(&self, body: &Body, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+    fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
         // Row `__r` of the rows along the last axis, at index `__c` of it: the input's element at
         // the leading indices `__r` unravels to.
-        let shape = body.shape(id);
+        let shape = cx.shape(id);
         let (last, leading) = shape.split_last()?;
         let mut idx = Vec::new();
         let mut rest = quote!(__r);
         for d in leading.iter().skip(1).rev() {
-            let d = body.names.dim(*d);
+            let d = cx.names.dim(*d);
             idx.push(quote!((#rest % #d)));
             rest = quote!((#rest / #d));
         }
@@ -140,9 +140,9 @@ impl Rules for Softmax {
         }
         idx.reverse();
         idx.push(quote!(__c));
-        let x = body.elem(body.graph.nodes[id].inputs[0], &idx);
-        let c = body.names.dim(*last);
-        let (row_step, column_step) = body.flat_steps(id);
+        let x = cx.elem(cx.graph.nodes[id].inputs[0], &idx);
+        let c = cx.names.dim(*last);
+        let (row_step, column_step) = cx.flat_steps(id);
         Some(quote!(::tfcore::__private::softmax_by(#c, |__r, __c| #x, #out, #row_step, #column_step);))
     }
 }

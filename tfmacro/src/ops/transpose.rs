@@ -5,7 +5,7 @@
 use super::{Call, Reads, Rules};
 use crate::ast::ExprKind;
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{indices, Tensor};
 use crate::infer::{Operand, Pass, Step, Ty};
 use crate::ir::{DType, Graph, NodeId, Number, Op, Scalar, TensorType, Type};
@@ -163,8 +163,8 @@ impl Rules for Transpose {
         true
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        body.elem(body.graph.nodes[id].inputs[0], &self.source(idx))
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        cx.elem(cx.graph.nodes[id].inputs[0], &self.source(idx))
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Body;
+use crate::emit::body::Lower;
 use crate::eval::{self, Tensor};
 use crate::infer::{with_shape, Operand, Pass, Ty};
 use crate::ir::Number;
@@ -245,8 +245,8 @@ impl Rules for Unary {
         *self == Unary::Neg
     }
 
-    fn element(&self, body: &Body, id: NodeId, idx: &[TokenStream]) -> TokenStream {
-        self.emit(body.dtype(id), body.input(id, 0, idx))
+    fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        self.emit(cx.dtype(id), cx.input(id, 0, idx))
     }
 }
 
