@@ -44,24 +44,7 @@ pub(super) fn calling_fetch(
     callee: &Emitted,
 ) -> (TokenStream, Emitted) {
     let (name, root, feeds) = (&f.name, f.node, &f.feeds);
-    // The nodes above `j` are the chain, which reads nothing else.
-    let mut above = Vec::new();
-    let mut at = root;
-    while at != j {
-        above.push(at);
-        match graph.nodes[at].inputs.first() {
-            Some(&input) => at = input,
-            None => break,
-        }
-    }
-    let mut through = callee.through.clone();
-    for (_, chain) in &mut through {
-        for &id in above.iter().rev() {
-            if let Some(name) = &graph.nodes[id].name {
-                push_through(chain, name);
-            }
-        }
-    }
+    let through = through_chain(graph, root, j, callee);
     let Definition { definition, self_type, params, output, field_names, .. } =
         definition(graph, names, f, &callee.reads, &through, callee.memory.clone());
     let rank = graph.tensor(root).map_or(2, |t| t.shape.len());
@@ -81,22 +64,7 @@ pub(super) fn calling_fetch(
     let bind = quote!(let #name { #(#field_names: #locals),* } = self;);
     let call = quote!(#callee_name { #(#callee_fields: #callee_locals),* });
     let run = run_over_zeros(rank);
-    // The chain over the callee's value, through `__private::dispatch` (see `fetch`).
-    let over_fn = quote! {
-        struct __Over;
-
-        impl ::tfcore::__private::Compute<&mut [#elem]> for __Over {
-            type Output = ();
-
-            #[inline(always)]
-            #allow
-            fn compute(self, __out: &mut [#elem]) {
-                for __at in 0..__out.len() {
-                    __out[__at] = #over;
-                }
-            }
-        }
-    };
+    let over_fn = over_item(&elem, &over);
     let methods = quote! {
         #run
 
@@ -110,27 +78,7 @@ pub(super) fn calling_fetch(
     };
     let span = name.span();
     let header = quote_spanned!(span=> impl #params ::tfcore::__private::Fetch<Session> for #self_type);
-    let dynamic = dynamic_feed_types(graph, names, feeds).filter(|_| callee.dynamic).map(|(types, params)| {
-        let p = quote!(::tfcore::__private);
-        let output = graph.nodes[root].ty.as_ref().map(|t| names.dynamic_type_of(t));
-        let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
-        quote! {
-            #p::with_alloc! {
-                #header {
-                    type Output = ::core::result::Result<#output, #p::FeedError>;
-
-                    #allow
-                    fn run(self, __session: &mut Session) -> Self::Output {
-                        #bind
-                        let mut __value = #p::Fetch::run(#call, __session)?;
-                        #over_fn
-                        #p::dispatch(__Over, __value.as_mut_slice());
-                        ::core::result::Result::Ok(__value)
-                    }
-                }
-            }
-        }
-    });
+    let dynamic = callee.dynamic.then(|| dynamic_calling(graph, names, f, &bind, &call, &over_fn)).flatten();
     let emitted = Emitted {
         name: name.clone(),
         feeds: feeds.clone(),
@@ -152,4 +100,83 @@ pub(super) fn calling_fetch(
         #dynamic
     };
     (code, emitted)
+}
+
+/// The callee's documentation chains ([`needed_through`]) continued up the chain of unary ops from
+/// node `j` to `root`.
+fn through_chain(graph: &Graph, root: NodeId, j: NodeId, callee: &Emitted) -> Vec<(NodeId, Vec<String>)> {
+    // The nodes above `j` are the chain, which reads nothing else.
+    let mut above = Vec::new();
+    let mut at = root;
+    while at != j {
+        above.push(at);
+        match graph.nodes[at].inputs.first() {
+            Some(&input) => at = input,
+            None => break,
+        }
+    }
+    let mut through = callee.through.clone();
+    for (_, chain) in &mut through {
+        for &id in above.iter().rev() {
+            if let Some(name) = &graph.nodes[id].name {
+                push_through(chain, name);
+            }
+        }
+    }
+    through
+}
+
+/// `__Over`: the chain over the callee's value, element `__out[__at]` by element, run through
+/// `__private::dispatch` (see `fetch`).
+fn over_item(elem: &Ident, over: &TokenStream) -> TokenStream {
+    let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
+    quote! {
+        struct __Over;
+
+        impl ::tfcore::__private::Compute<&mut [#elem]> for __Over {
+            type Output = ();
+
+            #[inline(always)]
+            #allow
+            fn compute(self, __out: &mut [#elem]) {
+                for __at in 0..__out.len() {
+                    __out[__at] = #over;
+                }
+            }
+        }
+    }
+}
+
+/// The calling fetch's implementation for feeds of run-time size, where its callee has one: the
+/// callee's value, then the chain over it.
+fn dynamic_calling(
+    graph: &Graph,
+    names: &Names,
+    f: &crate::ir::Fetch,
+    bind: &TokenStream,
+    call: &TokenStream,
+    over_fn: &TokenStream,
+) -> Option<TokenStream> {
+    let (name, root, span) = (&f.name, f.node, f.name.span());
+    let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
+    let (types, params) = dynamic_feed_types(graph, names, &f.feeds)?;
+    let p = quote!(::tfcore::__private);
+    let output = graph.nodes[root].ty.as_ref().map(|t| names.dynamic_type_of(t));
+    let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
+    Some(quote! {
+        #p::with_alloc! {
+            #header {
+                type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                #allow
+                fn run(self, __session: &mut Session) -> Self::Output {
+                    #bind
+                    let mut __value = #p::Fetch::run(#call, __session)?;
+                    #over_fn
+                    #p::dispatch(__Over, __value.as_mut_slice());
+                    ::core::result::Result::Ok(__value)
+                }
+            }
+        }
+    })
 }

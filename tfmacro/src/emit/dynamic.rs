@@ -20,13 +20,53 @@ pub(super) fn dynamic_fetch(
     let (types, params) = dynamic_feed_types(graph, names, feeds)?;
     let body = Body::new_dynamic(graph, names, &[f.node], feeds)?;
     let p = quote!(::tfcore::__private);
-    // Bind every feed; then read the `None` dimensions off the first feed having each, and check
-    // every other dimension against the placeholder's or the first feed's.
     let field_names: Vec<Ident> = feeds.iter().map(|&p| graph.nodes[p].name.clone()).collect::<Option<_>>()?;
     let locals: Vec<Ident> = feeds.iter().map(|&p| body.lower().local(p)).collect();
+    let checks = feed_checks(graph, names, feeds, &locals)?;
+    let output = graph.nodes[f.node].ty.as_ref().map(|t| names.dynamic_type_of(t)).unwrap_or_else(|| quote!(()));
+    let statements = body.lower().statements(Context::Run);
+    let value = body.lower().value(f.node);
+    let writes = body.lower().writes_to_session(has_slots);
+    let span = name.span();
+    let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
+    let code = quote! {
+        #p::with_alloc! {
+            #header {
+                type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                fn run(self, __session: &mut Session) -> Self::Output {
+                    #p::dispatch(self, __session)
+                }
+            }
+
+            impl<'__s, 'a, #(#params),*> #p::Compute<&'__s mut Session> for #name<#(#types),*> {
+                type Output = ::core::result::Result<#output, #p::FeedError>;
+
+                #[inline(always)]
+                #[allow(non_snake_case, unused_parens, unused_braces, unused_variables, clippy::all)]
+                fn compute(self, __session: &mut Session) -> Self::Output {
+                    let #name { #(#field_names: #locals),* } = self;
+                    #checks
+                    #statements
+                    let __result = #value;
+                    #writes
+                    ::core::result::Result::Ok(__result)
+                }
+            }
+        }
+    };
+    Some((code, body.statics()))
+}
+
+/// The statements checking the feeds bound to `locals` before anything is computed: each
+/// `None` dimension is read off the first feed that has it (`let N: usize = x.nrows();`), and
+/// every other dimension checked against the placeholder's or the first feed's, returning
+/// `Err(FeedError)` naming the placeholder and both shapes.
+fn feed_checks(graph: &Graph, names: &Names, feeds: &[NodeId], locals: &[Ident]) -> Option<TokenStream> {
+    let p = quote!(::tfcore::__private);
     let mut checks = TokenStream::new();
     let mut first: Vec<(usize, String, usize, Ident)> = Vec::new();
-    for (&id, local) in feeds.iter().zip(&locals) {
+    for (&id, local) in feeds.iter().zip(locals) {
         let t = graph.tensor(id)?;
         if !has_sym(t) {
             continue;
@@ -67,37 +107,5 @@ pub(super) fn dynamic_fetch(
             }
         }
     }
-    let output = graph.nodes[f.node].ty.as_ref().map(|t| names.dynamic_type_of(t)).unwrap_or_else(|| quote!(()));
-    let statements = body.lower().statements(Context::Run);
-    let value = body.lower().value(f.node);
-    let writes = body.lower().writes_to_session(has_slots);
-    let span = name.span();
-    let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
-    let code = quote! {
-        #p::with_alloc! {
-            #header {
-                type Output = ::core::result::Result<#output, #p::FeedError>;
-
-                fn run(self, __session: &mut Session) -> Self::Output {
-                    #p::dispatch(self, __session)
-                }
-            }
-
-            impl<'__s, 'a, #(#params),*> #p::Compute<&'__s mut Session> for #name<#(#types),*> {
-                type Output = ::core::result::Result<#output, #p::FeedError>;
-
-                #[inline(always)]
-                #[allow(non_snake_case, unused_parens, unused_braces, unused_variables, clippy::all)]
-                fn compute(self, __session: &mut Session) -> Self::Output {
-                    let #name { #(#field_names: #locals),* } = self;
-                    #checks
-                    #statements
-                    let __result = #value;
-                    #writes
-                    ::core::result::Result::Ok(__result)
-                }
-            }
-        }
-    };
-    Some((code, body.statics()))
+    Some(checks)
 }

@@ -100,21 +100,7 @@ pub(super) fn definition(
             let (span, trait_name) = (name.span(), agreement.name);
             quote_spanned!(span=> where (#(#type_params,)*): feeds::#trait_name)
         });
-        let field_docs = feeds.iter().map(|&p| {
-            let t = graph.tensor(p).expect("typed placeholder");
-            format!(
-                " The value fed to placeholder `{}`: a `{}` tensor of shape {}, as `{}`.{}",
-                graph.nodes[p].name.as_ref().expect("named"),
-                t.dtype,
-                crate::ir::ShapeDisplay(&t.shape),
-                feed_type_text(names, t),
-                if read.contains(&p) {
-                    through_doc(through.iter().find(|(q, _)| *q == p).map_or(&[], |(_, chain)| chain))
-                } else {
-                    " The graph as written reads it; the computation as optimised does not (a simplification or the gradient made it unneeded), so its value does not matter.".to_string()
-                }
-            )
-        });
+        let field_docs = field_docs(graph, names, feeds, read, through);
         let definition = quote! {
             #(#user_docs)*
             #[doc = #doc]
@@ -154,89 +140,29 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
     let through: Vec<(NodeId, Vec<String>)> = read.iter().map(|&p| (p, needed_through(graph, root, p))).collect();
     let Definition { definition, self_type, params, params_inner, output, field_names } =
         definition(graph, names, f, &read, &through, memory.clone());
-    let bind = if feeds.is_empty() {
-        quote!(let _ = self;)
-    } else {
-        // A feed the optimised computation does not read is still a field; it binds to `_`.
-        let locals = feeds.iter().map(|&p| {
-            let local = body.lower().local(p);
-            if read.contains(&p) {
-                quote!(#local)
-            } else {
-                quote!(_)
-            }
-        });
-        quote!(let #name { #(#field_names: #locals),* } = self;)
-    };
+    let bind = bind_feeds(name, &feeds, &read, &field_names, body);
     let has_slots = graph
         .variables()
         .iter()
         .any(|&v| matches!(&graph.nodes[v].op, Op::Variable(var) if var.storage != Storage::User));
     let writes = body.lower().writes_to_session(has_slots);
+    // Lowered in this order (the value, then the statements), as the names of temporaries count up.
     let value = body.lower().value(root);
-    let session = if body.uses_session() { quote!(__session) } else { quote!(_) };
-    let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
+    let parts = Parts {
+        self_type: &self_type,
+        params_inner: &params_inner,
+        output: &output,
+        bind: &bind,
+        session: if body.uses_session() { quote!(__session) } else { quote!(_) },
+    };
     // A root written element by element with nothing after it is computed by `run_into`, straight
     // into the caller's `out`; `run` is that over zeros of its own. Any other root is computed by
     // `run`, and `run_into` assigns what it returns (the trait's default).
-    // The body is an `#[inline(always)]` method of the fetch's type, which `run` (or `run_into`)
-    // calls through `__private::dispatch`: inlined there twice, once compiled for AVX2.
     let (methods, computed) = match body.lower().statements_into(root) {
         Some(into) if writes.is_empty() => {
-            let run = run_over_zeros(graph.tensor(root).map_or(2, |t| t.shape.len()));
-            let methods = quote! {
-                #run
-
-                #allow
-                fn run_into(self, __session: &mut Session, __out: &mut Self::Output) {
-                    ::tfcore::__private::dispatch(self, (__session, __out))
-                }
-            };
-            let computed = quote! {
-                type Output = ();
-
-                #[inline(always)]
-                #allow
-                fn compute(self, (#session, __out): (&mut Session, &mut #output)) {
-                    #bind
-                    #into
-                }
-            };
-            let computed = quote! {
-                impl<'__s, #params_inner> ::tfcore::__private::Compute<(&'__s mut Session, &'__s mut #output)> for #self_type {
-                    #computed
-                }
-            };
-            (methods, computed)
+            computed_into_out(&parts, graph.tensor(root).map_or(2, |t| t.shape.len()), into)
         }
-        _ => {
-            let statements = body.lower().statements(Context::Run);
-            let methods = quote! {
-                #allow
-                fn run(self, __session: &mut Session) -> Self::Output {
-                    ::tfcore::__private::dispatch(self, __session)
-                }
-            };
-            let computed = quote! {
-                type Output = #output;
-
-                #[inline(always)]
-                #allow
-                fn compute(self, #session: &mut Session) -> #output {
-                    #bind
-                    #statements
-                    let __result = #value;
-                    #writes
-                    __result
-                }
-            };
-            let computed = quote! {
-                impl<'__s, #params_inner> ::tfcore::__private::Compute<&'__s mut Session> for #self_type {
-                    #computed
-                }
-            };
-            (methods, computed)
-        }
+        _ => computed_returned(&parts, body.lower().statements(Context::Run), value, &writes),
     };
     // The impl's header and its braces are spanned on the node's name, so that rustc's notes about
     // the impl point at the `let`. Only those: the tokens inside keep the call site's hygiene, so
@@ -274,6 +200,134 @@ pub(super) fn fetch(graph: &Graph, names: &Names, f: &crate::ir::Fetch, body: &B
         #dynamic
     };
     (code, emitted)
+}
+
+/// The documentation of each field of a fetch type: its placeholder's dtype, shape and feed type,
+/// and through which nodes the computation reads it ([`needed_through`]), or that it does not.
+fn field_docs(
+    graph: &Graph,
+    names: &Names,
+    feeds: &[NodeId],
+    read: &[NodeId],
+    through: &[(NodeId, Vec<String>)],
+) -> Vec<String> {
+    feeds
+        .iter()
+        .map(|&p| {
+            let t = graph.tensor(p).expect("typed placeholder");
+            format!(
+                " The value fed to placeholder `{}`: a `{}` tensor of shape {}, as `{}`.{}",
+                graph.nodes[p].name.as_ref().expect("named"),
+                t.dtype,
+                crate::ir::ShapeDisplay(&t.shape),
+                feed_type_text(names, t),
+                if read.contains(&p) {
+                    through_doc(through.iter().find(|(q, _)| *q == p).map_or(&[], |(_, chain)| chain))
+                } else {
+                    " The graph as written reads it; the computation as optimised does not (a simplification or the gradient made it unneeded), so its value does not matter.".to_string()
+                }
+            )
+        })
+        .collect()
+}
+
+/// What the two forms of a fetch's fixed-size body share.
+struct Parts<'a> {
+    self_type: &'a TokenStream,
+    params_inner: &'a TokenStream,
+    output: &'a TokenStream,
+    /// The statement binding the fetch's fields to the locals its code reads.
+    bind: &'a TokenStream,
+    /// The session parameter: `__session`, or `_` if the body does not touch it.
+    session: TokenStream,
+}
+
+/// The statement binding fetch `name`'s fields to locals: a feed the optimised computation does
+/// not read is still a field, bound to `_`.
+fn bind_feeds(name: &Ident, feeds: &[NodeId], read: &[NodeId], field_names: &[Ident], body: &Body) -> TokenStream {
+    if feeds.is_empty() {
+        return quote!(let _ = self;);
+    }
+    let locals = feeds.iter().map(|&p| {
+        let local = body.lower().local(p);
+        if read.contains(&p) {
+            quote!(#local)
+        } else {
+            quote!(_)
+        }
+    });
+    quote!(let #name { #(#field_names: #locals),* } = self;)
+}
+
+/// `Fetch`'s methods and the `Compute` impl of a fetch computed by `run_into`, straight into the
+/// caller's `out` (a root of rank `rank` written element by element by `into`). The body is an
+/// `#[inline(always)]` method of the fetch's type, which `run_into` calls through
+/// `__private::dispatch`: inlined there twice, once compiled for AVX2.
+fn computed_into_out(parts: &Parts, rank: usize, into: TokenStream) -> (TokenStream, TokenStream) {
+    let Parts { self_type, params_inner, output, bind, session } = parts;
+    let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
+    let run = run_over_zeros(rank);
+    let methods = quote! {
+        #run
+
+        #allow
+        fn run_into(self, __session: &mut Session, __out: &mut Self::Output) {
+            ::tfcore::__private::dispatch(self, (__session, __out))
+        }
+    };
+    let computed = quote! {
+        type Output = ();
+
+        #[inline(always)]
+        #allow
+        fn compute(self, (#session, __out): (&mut Session, &mut #output)) {
+            #bind
+            #into
+        }
+    };
+    let computed = quote! {
+        impl<'__s, #params_inner> ::tfcore::__private::Compute<(&'__s mut Session, &'__s mut #output)> for #self_type {
+            #computed
+        }
+    };
+    (methods, computed)
+}
+
+/// `Fetch::run` and the `Compute` impl of a fetch whose `run` returns its value (`run_into`
+/// assigns it, the trait's default): `statements`, then `value`, then the session's `writes`.
+fn computed_returned(
+    parts: &Parts,
+    statements: TokenStream,
+    value: TokenStream,
+    writes: &TokenStream,
+) -> (TokenStream, TokenStream) {
+    let Parts { self_type, params_inner, output, bind, session } = parts;
+    let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
+    let methods = quote! {
+        #allow
+        fn run(self, __session: &mut Session) -> Self::Output {
+            ::tfcore::__private::dispatch(self, __session)
+        }
+    };
+    let computed = quote! {
+        type Output = #output;
+
+        #[inline(always)]
+        #allow
+        fn compute(self, #session: &mut Session) -> #output {
+            #bind
+            #statements
+            let __result = #value;
+            #writes
+            __result
+        }
+    };
+    let computed = quote! {
+        impl<'__s, #params_inner> ::tfcore::__private::Compute<&'__s mut Session> for #self_type {
+            #computed
+        }
+    };
+    (methods, computed)
 }
 
 /// The named nodes between the fetch's node and a placeholder it needs, nearest the placeholder

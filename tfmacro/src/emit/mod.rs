@@ -1,27 +1,41 @@
-//! Phase 6, emit: the Rust module of a checked, differentiated and optimised graph.
+//! Phase 6, emit: the Rust module of a checked, differentiated and optimised graph, in three
+//! steps.
 //!
-//! For `pub mod bond { ... }` it holds the graph's `const` items, `Variables` (a public field per
-//! variable), `Session` (the variables, the optimisers' state, the random generator), one fetch
-//! type per named node (its public fields are the placeholders the node needs) with the code
-//! that runs exactly that node's subgraph, and `GRAPH_DOT`. Generated code reaches `tfcore` only
-//! through `::tfcore::__private`, uses no heap, no `std` and no `unsafe`.
+//! 1. **Plan** (`plan.rs`, and `chunks.rs` for fetches run in chunks of rows): for each fetch,
+//!    and for the variables' initial values, an immutable [`plan::Plan`] of how every node it
+//!    needs is computed and where each stored tensor lives.
+//! 2. **Lower** (`lower.rs`): the statements computing a plan's nodes, written from the plan
+//!    alone; each op writes its elements or kernel calls through a narrow context
+//!    ([`lower::Lower`]).
+//! 3. **Assemble**, one file per kind of item: `session.rs` (`Variables`, `Session`, the initial
+//!    values), `feeds.rs` (what each placeholder takes), `fetch.rs` (a fetch's type and its
+//!    fixed-size body), `dynamic.rs` (its body for feeds of run-time size), `calling.rs` (a fetch
+//!    written over another's value), `onnx.rs` and `dot.rs` (the graph as ONNX and as DOT),
+//!    `names.rs` (the names and Rust types all of them use). This file drives them.
+//!
+//! For `pub mod bond { ... }` the module holds the graph's `const` items, `Variables` (a public
+//! field per variable), `Session` (the variables, the optimisers' state, the random generator),
+//! one fetch type per named node (its public fields are the placeholders the node needs) with the
+//! code that runs exactly that node's subgraph, and `GRAPH_DOT`. Generated code reaches `tfcore`
+//! only through `::tfcore::__private`, uses no heap, no `std` and no `unsafe`.
 
-pub mod body;
-mod calling;
 pub mod chunks;
+pub mod lower;
+pub mod plan;
+
+mod calling;
 mod dot;
 mod dynamic;
 mod feeds;
 mod fetch;
 mod names;
 mod onnx;
-pub mod plan;
 mod session;
 
 pub use names::Names;
 
 use crate::ir::{DType, Dim, Graph, NodeId, Op, Storage, TensorType, Type};
-use body::{Body, Context};
+use lower::{Body, Context};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap};

@@ -207,22 +207,7 @@ fn session_items(
     let (user_init, user_values, uses_rng) = initial_values(graph, names, &user.ids, statics);
     let slots_field = has_slots.then(|| quote!(slots: __Slots,));
     let slots_new = has_slots.then(|| quote!(slots: __initial_slots(),));
-    // Spanned on the module's name, so that rustc's notes about `run`'s bound point there.
-    let run_method = quote_spanned! {module.span()=>
-        /// Runs `fetch`: evaluates only the nodes it needs, each once, applies the assignments it
-        /// triggers (after every value is computed), and returns its value.
-        pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F) -> F::Output {
-            fetch.run(self)
-        }
-
-        /// Runs `fetch` as [`Session::run`] does and writes its value over `out`, which the
-        /// caller owns: a result computed element by element (a dense layer, an activation) is
-        /// written there directly, so a large result takes its own size of memory once, not
-        /// twice (the value `run` returns is built, then moved). For firmware with little RAM.
-        pub fn run_into<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F, out: &mut F::Output) {
-            fetch.run_into(self, out)
-        }
-    };
+    let run_method = run_methods(module);
     let rng_param = if uses_rng { quote!(__rng) } else { quote!(_) };
     quote! {
         #[allow(non_snake_case, unused_variables, clippy::all)]
@@ -287,6 +272,26 @@ fn session_items(
             fn default() -> Self {
                 Self::new()
             }
+        }
+    }
+}
+
+/// `Session::run` and `Session::run_into`.
+fn run_methods(module: &Ident) -> TokenStream {
+    // Spanned on the module's name, so that rustc's notes about `run`'s bound point there.
+    quote_spanned! {module.span()=>
+        /// Runs `fetch`: evaluates only the nodes it needs, each once, applies the assignments it
+        /// triggers (after every value is computed), and returns its value.
+        pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F) -> F::Output {
+            fetch.run(self)
+        }
+
+        /// Runs `fetch` as [`Session::run`] does and writes its value over `out`, which the
+        /// caller owns: a result computed element by element (a dense layer, an activation) is
+        /// written there directly, so a large result takes its own size of memory once, not
+        /// twice (the value `run` returns is built, then moved). For firmware with little RAM.
+        pub fn run_into<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F, out: &mut F::Output) {
+            fetch.run_into(self, out)
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::{indices, Tensor};
 use crate::infer::{dim_text, known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, NodeId, Op, Scalar};

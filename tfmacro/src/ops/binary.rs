@@ -5,7 +5,7 @@
 
 use super::{same_type, splat, Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::error::with_help;
 use crate::eval::{self, indices, Tensor};
 use crate::infer::{with_shape, Pass, Ty};

@@ -3,7 +3,7 @@
 
 use super::{same_type_input, Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::{self, Tensor};
 use crate::infer::{known, Operand, Pass, Pending, Ty};
 use crate::ir::{DType, Graph, NodeId, Op, Scalar, TensorType};

@@ -3,7 +3,7 @@
 
 use super::{Call, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::{self, indices, Tensor};
 use crate::infer::{with_shape, Pass, Ty};
 use crate::ir::{DType, NodeId, Op, Scalar};

@@ -4,7 +4,7 @@
 use super::{Call, Reads, Rules};
 use crate::ast::ExprKind;
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Number, Op, Scalar};

@@ -11,7 +11,7 @@
 use super::window::{self, Axis, Padding};
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};

@@ -2,7 +2,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::emit::plan::Plan;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
@@ -302,7 +302,7 @@ impl MatMul {
             }
         };
         let a_step = step(a_lines.step);
-        let operand = |lines: crate::emit::body::Lines| {
+        let operand = |lines: crate::emit::lower::Lines| {
             let slice = lines.slice;
             let (line_step, step) = (step(lines.line_step), step(lines.step));
             quote!(::tfcore::__private::Lines { data: #slice, line_step: #line_step, step: #step })

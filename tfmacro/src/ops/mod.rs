@@ -42,7 +42,7 @@ pub mod window;
 
 use crate::ast::Arg;
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::emit::plan::Plan;
 use crate::error::Loc;
 use crate::eval::Tensor;

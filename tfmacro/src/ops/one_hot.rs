@@ -7,7 +7,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Step, Ty};

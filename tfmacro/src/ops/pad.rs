@@ -9,7 +9,7 @@
 use super::{Call, Reads, Rules};
 use crate::ast::{Expr, ExprKind};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::error::with_help;
 use crate::eval::{indices, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};

@@ -11,7 +11,7 @@
 use super::window::{self, Axis, Padding};
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::{float, indices, int, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};

@@ -5,7 +5,7 @@
 use super::{Call, Reads, Rules};
 use crate::ast::{Expr, ExprKind};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::{indices, mean_of, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId, Op, Scalar, TensorType};

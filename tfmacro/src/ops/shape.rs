@@ -5,7 +5,7 @@
 use super::identity::Identity;
 use super::{Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::Tensor;
 use crate::infer::{Pass, Ty};
 use crate::ir::{DType, Dim, Graph, NodeId, Scalar};

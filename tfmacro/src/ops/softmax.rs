@@ -3,7 +3,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::emit::plan::Plan;
 use crate::eval::{sum, Tensor};
 use crate::infer::{Operand, Pass, Ty};

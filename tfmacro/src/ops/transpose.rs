@@ -5,7 +5,7 @@
 use super::{Call, Reads, Rules};
 use crate::ast::ExprKind;
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::{indices, Tensor};
 use crate::infer::{Operand, Pass, Step, Ty};
 use crate::ir::{DType, Graph, NodeId, Number, Op, Scalar, TensorType, Type};

@@ -7,7 +7,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::body::Lower;
+use crate::emit::lower::Lower;
 use crate::eval::{self, Tensor};
 use crate::infer::{with_shape, Operand, Pass, Ty};
 use crate::ir::Number;

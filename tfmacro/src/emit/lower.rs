@@ -1,13 +1,13 @@
-//! The code computing some nodes of a graph: the body of one fetch's `run`, or the initial
-//! values of the variables.
+//! Lowering: the code computing the nodes of a [`Plan`], the body of one fetch's `run` or the
+//! initial values of the variables, written from the plan alone.
 //!
 //! Only the nodes the roots read are computed (TensorFlow's pruning), each once, in an order where
-//! each follows its inputs. A node is either materialised as a local (`let __hidden_layer = ...;`)
-//! or *inlined* into the element expression of the node that reads it, when that node reads each
-//! of its elements once (an elementwise op of the same shape, a reduction) or when computing it
-//! is as cheap as reading it (a transpose, a broadcast, a one-hot of a local). So
-//! `sigmoid(X W1 + b1)` is one loop whose body is a dot product, an add and a sigmoid, with no
-//! temporary matrix in between. Materialised tensors are built with nalgebra's `from_fn`; sums use
+//! each follows its inputs. A node the plan stores is a local (`let __hidden_layer = ...;`), a
+//! flat buffer or a variable's storage; a node it *inlines* is computed inside the element
+//! expression of the node that reads it, when that node reads each of its elements once (an
+//! elementwise op of the same shape, a reduction) or when computing it is as cheap as reading it
+//! (a transpose, a broadcast, a one-hot of a local). So `sigmoid(X W1 + b1)` is one loop whose
+//! body is a dot product, an add and a sigmoid, with no temporary matrix in between. Sums use
 //! `tfcore::__private::sum` (or, under 8 terms, the same sum written out).
 
 use super::chunks::Phase;
