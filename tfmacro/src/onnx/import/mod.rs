@@ -26,39 +26,7 @@ use crate::ops::window::{Axis, Padding};
 use crate::resolve::Resolver;
 use std::collections::HashMap;
 
-/// The operators the import translates, for messages.
-pub const SUPPORTED: &[&str] = &[
-    "Add",
-    "AveragePool",
-    "BatchNormalization",
-    "Cast",
-    "Clip",
-    "Concat",
-    "Constant",
-    "Conv",
-    "DequantizeLinear",
-    "Div",
-    "Dropout",
-    "Flatten",
-    "Gather",
-    "Gemm",
-    "GlobalAveragePool",
-    "GlobalMaxPool",
-    "Identity",
-    "MatMul",
-    "MaxPool",
-    "Mul",
-    "Relu",
-    "Reshape",
-    "Shape",
-    "Sigmoid",
-    "Softmax",
-    "Squeeze",
-    "Sub",
-    "Tanh",
-    "Transpose",
-    "Unsqueeze",
-];
+mod operators;
 
 /// A dimension of a value: its size, or `None` for a symbolic one (the batch).
 type Dim = Option<usize>;
@@ -322,7 +290,7 @@ impl<'a> Import<'a, '_, '_> {
             }
             if inputs.iter().any(|v| matches!(v, Some(Value::Poison))) {
                 // Only an operator that is not supported is a mistake of its own.
-                if !SUPPORTED.contains(&node.op_type.as_str()) {
+                if operators::translation(&node.op_type).is_none() {
                     let message = format!("{}: {}", self.describe(node), unsupported(&node.op_type));
                     self.error(self.file_loc, message);
                 }
@@ -447,229 +415,13 @@ impl<'a> Import<'a, '_, '_> {
         name
     }
 
-    /// One node's outputs.
+    /// One node's outputs, by its op type's translation ([`operators::OPS`]).
     fn node(&mut self, node: &NodeProto, inputs: &[Option<Value>]) -> Result<Vec<Value>, Fail> {
         if !node.domain.is_empty() && node.domain != "ai.onnx" {
             return Err(format!("operators of domain `{}` are not supported", node.domain));
         }
-        let attrs = Attributes(&node.attribute);
-        let input = |k: usize| -> Result<&Value, Fail> {
-            inputs.get(k).and_then(Option::as_ref).ok_or_else(|| format!("input {k} is missing"))
-        };
-        let one = |v: Value| Ok(vec![v]);
-        match node.op_type.as_str() {
-            "Identity" | "Dropout" => one(input(0)?.clone()),
-            "Constant" => {
-                let mut t = attrs.constant()?;
-                t.name = node.output.first().cloned().unwrap_or_default();
-                one(Value::Const(t))
-            }
-            "DequantizeLinear" => {
-                one(Value::Const(dequantize(input(0)?, input(1)?, inputs.get(2).and_then(Option::as_ref), &attrs)?))
-            }
-            "Relu" => one(self.unary(input(0)?, Unary::Relu)?),
-            "Sigmoid" => one(self.unary(input(0)?, Unary::Sigmoid)?),
-            "Tanh" => one(self.unary(input(0)?, Unary::Tanh)?),
-            "Clip" => {
-                let bound = |k: usize, name: &str, default: f64| -> Result<f64, Fail> {
-                    match inputs.get(k).and_then(Option::as_ref) {
-                        Some(Value::Const(t)) => t.scalar().ok_or_else(|| format!("its {name} is not a scalar")),
-                        Some(_) => Err(format!("its {name} is computed; only constant bounds are supported")),
-                        None => Ok(attrs.float(name).unwrap_or(default)),
-                    }
-                };
-                let (lo, hi) = (bound(1, "min", f64::NEG_INFINITY)?, bound(2, "max", f64::INFINITY)?);
-                let op = match (lo, hi) {
-                    (0.0, 6.0) => Unary::Relu6,
-                    (0.0, f64::INFINITY) => Unary::Relu,
-                    _ => return Err(format!("clipping to [{lo}, {hi}] is not supported, only [0, 6] (`tf.nn.relu6`) and [0, inf) (`tf.nn.relu`)")),
-                };
-                one(self.unary(input(0)?, op)?)
-            }
-            "Add" => one(self.binary(input(0)?, input(1)?, Binary::Add)?),
-            "Sub" => one(self.binary(input(0)?, input(1)?, Binary::Sub)?),
-            "Mul" => one(self.binary(input(0)?, input(1)?, Binary::Mul)?),
-            "Div" => one(self.binary(input(0)?, input(1)?, Binary::Div)?),
-            "MatMul" => one(self.matmul(input(0)?, input(1)?, None, false, false, 1.0, 1.0)?),
-            "Gemm" => {
-                let c = inputs.get(2).and_then(Option::as_ref);
-                let (ta, tb) = (attrs.int("transA").unwrap_or(0) != 0, attrs.int("transB").unwrap_or(0) != 0);
-                let (alpha, beta) = (attrs.float("alpha").unwrap_or(1.0), attrs.float("beta").unwrap_or(1.0));
-                one(self.matmul(input(0)?, input(1)?, c, ta, tb, alpha, beta)?)
-            }
-            "Softmax" => one(self.softmax(input(0)?, &attrs)?),
-            "Conv" => one(self.conv(input(0)?, input(1)?, inputs.get(2).and_then(Option::as_ref), &attrs)?),
-            "AveragePool" | "MaxPool" => one(self.pool(input(0)?, node.op_type == "MaxPool", &attrs)?),
-            "GlobalAveragePool" | "GlobalMaxPool" => one(self.global_pool(input(0)?, node.op_type == "GlobalMaxPool")?),
-            "BatchNormalization" => {
-                let c: Result<Vec<&Tensor>, Fail> = (1..5)
-                    .map(|k| match input(k)? {
-                        Value::Const(t) => Ok(t),
-                        _ => Err("only constant scale, bias, mean and variance are supported (inference)".to_string()),
-                    })
-                    .collect();
-                let c = c?;
-                if attrs.int("training_mode").unwrap_or(0) != 0 {
-                    return Err("training mode is not supported".into());
-                }
-                one(self.batch_norm(input(0)?, c[0], c[1], c[2], c[3], attrs.float("epsilon").unwrap_or(1e-5))?)
-            }
-            "Reshape" => {
-                let x_shape = shape_of(input(0)?);
-                let target = match input(1)? {
-                    Value::Const(shape) => shape.ints().ok_or("its shape is not of integers")?,
-                    // An unknown element is the input's unknown dimension where it sits (`0`,
-                    // copy it), else the one to work out.
-                    Value::Dims { dims, .. } => dims
-                        .iter()
-                        .enumerate()
-                        .map(|(k, d)| d.unwrap_or(if x_shape.get(k) == Some(&None) { 0 } else { -1 }))
-                        .collect(),
-                    _ => return Err("its shape is computed from tensors; only shapes known now are supported".into()),
-                };
-                let allow_zero = attrs.int("allowzero").unwrap_or(0) != 0;
-                one(self.reshape(input(0)?, &target, allow_zero)?)
-            }
-            "Flatten" => {
-                let x = input(0)?;
-                let rank = shape_of(x).len() as i64;
-                let axis = attrs.int("axis").unwrap_or(1);
-                let axis = if axis < 0 { axis + rank } else { axis };
-                if !(0..=rank).contains(&axis) {
-                    return Err(format!("axis {axis} is out of range for rank {rank}"));
-                }
-                let dims = shape_of(x);
-                let (head, tail) = dims.split_at(axis as usize);
-                let size = |d: &[Dim]| d.iter().try_fold(1i64, |p, d| d.map(|n| p * n as i64));
-                let target = match (size(head), size(tail)) {
-                    (Some(h), Some(t)) => vec![h, t],
-                    (None, Some(t)) => vec![-1, t],
-                    (Some(h), None) => vec![h, -1],
-                    (None, None) => return Err("both sides of its axis have an unknown dimension".into()),
-                };
-                one(self.reshape(x, &target, false)?)
-            }
-            "Transpose" => {
-                let x = input(0)?;
-                let rank = shape_of(x).len();
-                let perm: Vec<usize> = match attrs.ints("perm") {
-                    Some(p) => p.iter().map(|&a| a as usize).collect(),
-                    None => (0..rank).rev().collect(),
-                };
-                let mut sorted = perm.clone();
-                sorted.sort_unstable();
-                if sorted != (0..rank).collect::<Vec<_>>() {
-                    return Err(format!("`perm` {perm:?} is not a permutation of the axes of a rank-{rank} tensor"));
-                }
-                one(self.transpose(x, &perm)?)
-            }
-            "Concat" if inputs.iter().flatten().any(|v| matches!(v, Value::Dims { .. })) => {
-                let mut dims = Vec::new();
-                for k in 0..inputs.len() {
-                    match input(k)? {
-                        Value::Dims { dims: d, .. } => dims.extend(d),
-                        Value::Const(t) if t.shape.len() == 1 => {
-                            dims.extend(t.ints().ok_or("it joins floats to a shape")?.into_iter().map(Some))
-                        }
-                        _ => return Err("it joins a shape to a tensor, which is not supported".into()),
-                    }
-                }
-                one(Value::Dims { dims, scalar: false })
-            }
-            "Shape" => {
-                let dims: Vec<Option<i64>> = shape_of(input(0)?).iter().map(|d| d.map(|n| n as i64)).collect();
-                let rank = dims.len() as i64;
-                let clamp = |a: i64| (if a < 0 { a + rank } else { a }).clamp(0, rank) as usize;
-                let (start, end) = (clamp(attrs.int("start").unwrap_or(0)), clamp(attrs.int("end").unwrap_or(rank)));
-                one(Value::Dims { dims: dims[start..end.max(start)].to_vec(), scalar: false })
-            }
-            "Gather" => {
-                let Value::Const(indices) = input(1)? else {
-                    return Err("its indices are computed; only constant indices are supported".into());
-                };
-                let picked = indices.ints().ok_or("its indices are not integers")?;
-                let scalar = indices.shape.is_empty();
-                match input(0)? {
-                    Value::Dims { dims, scalar: false } if attrs.int("axis").unwrap_or(0) == 0 => {
-                        let len = dims.len() as i64;
-                        let at = |i: i64| {
-                            dims.get((if i < 0 { i + len } else { i }) as usize)
-                                .copied()
-                                .ok_or_else(|| format!("index {i} is out of range for {len} elements"))
-                        };
-                        let dims: Result<Vec<Option<i64>>, Fail> = picked.iter().map(|&i| at(i)).collect();
-                        one(Value::Dims { dims: dims?, scalar })
-                    }
-                    _ => Err("only gathering elements of a shape is supported (`x.size(0)`)".into()),
-                }
-            }
-            "Unsqueeze" | "Squeeze" => {
-                let axes: Option<Vec<i64>> = match inputs.get(1).and_then(Option::as_ref) {
-                    Some(Value::Const(t)) => Some(t.ints().ok_or("its axes are not integers")?),
-                    Some(_) => return Err("its axes are computed; only constant axes are supported".into()),
-                    None => attrs.ints("axes").map(<[i64]>::to_vec),
-                };
-                let x = input(0)?;
-                if let Value::Dims { dims, scalar: true } = x {
-                    if node.op_type == "Unsqueeze" && matches!(axes.as_deref(), Some([0] | [-1])) {
-                        return one(Value::Dims { dims: dims.clone(), scalar: false });
-                    }
-                }
-                let shape = shape_of(x);
-                let out = if node.op_type == "Unsqueeze" {
-                    let axes = axes.ok_or("it has no axes")?;
-                    let rank = (shape.len() + axes.len()) as i64;
-                    let mut axes: Vec<usize> =
-                        axes.iter().map(|&a| (if a < 0 { a + rank } else { a }) as usize).collect();
-                    axes.sort_unstable();
-                    if axes.iter().any(|&a| a >= rank as usize) || axes.windows(2).any(|w| w[0] == w[1]) {
-                        return Err(format!("its axes do not fit a result of rank {rank}"));
-                    }
-                    let mut rest = shape.iter();
-                    (0..rank as usize)
-                        .map(|k| if axes.contains(&k) { Some(1) } else { rest.next().copied().flatten() })
-                        .collect::<Vec<Dim>>()
-                } else {
-                    let rank = shape.len() as i64;
-                    let axes: Vec<usize> = match axes {
-                        Some(a) => a.iter().map(|&a| (if a < 0 { a + rank } else { a }) as usize).collect(),
-                        None => (0..shape.len()).filter(|&k| shape[k] == Some(1)).collect(),
-                    };
-                    if axes.iter().any(|&a| shape.get(a) != Some(&Some(1))) {
-                        return Err(format!("it removes an axis of {shape:?} that is not of size 1"));
-                    }
-                    shape.iter().enumerate().filter(|(k, _)| !axes.contains(k)).map(|(_, d)| *d).collect()
-                };
-                let target: Vec<i64> = out.iter().map(|d| d.map_or(-1, |n| n as i64)).collect();
-                one(self.reshape(x, &target, true)?)
-            }
-            "Cast" => {
-                let to = attrs.int("to").ok_or("it has no `to`")? as i32;
-                match input(0)? {
-                    Value::Dims { .. } if matches!(to, data_type::INT64 | data_type::INT32) => one(input(0)?.clone()),
-                    Value::Const(t) => {
-                        let mut t = t.clone();
-                        if !matches!(to, data_type::FLOAT | data_type::DOUBLE) {
-                            t.values.iter_mut().for_each(|v| *v = v.trunc());
-                        }
-                        t.data_type = to;
-                        one(Value::Const(t))
-                    }
-                    Value::Node { id, shape, layout } => {
-                        let dtype = elem_dtype(to)
-                            .ok_or_else(|| format!("a cast to {} is not supported", data_type::name(to)))?;
-                        let id = self.add(Op::Cast(crate::ops::cast::Cast { to: dtype }), vec![*id]);
-                        one(Value::Node { id, shape: shape.clone(), layout: *layout })
-                    }
-                    _ => Err("it casts a shape to floats, which is not supported".into()),
-                }
-            }
-            "Concat" => {
-                let values: Result<Vec<&Value>, Fail> = (0..inputs.len()).map(input).collect();
-                one(self.concat(&values?, attrs.int("axis").ok_or("it has no `axis`")?)?)
-            }
-            other => Err(unsupported(other)),
-        }
+        let translate = operators::translation(&node.op_type).ok_or_else(|| unsupported(&node.op_type))?;
+        translate(self, &operators::NodeIn { node, inputs, attrs: Attributes(&node.attribute) })
     }
 
     /// The node holding `v` in `layout`, of shape `shape` (the ONNX one); constants are laid out now.
@@ -1198,7 +950,8 @@ fn elem_dtype(elem: i32) -> Option<DType> {
 
 /// The message for an operator the import does not translate.
 fn unsupported(op_type: &str) -> String {
-    format!("the operator `{op_type}` is not supported; supported: {}", SUPPORTED.join(", "))
+    let supported: Vec<&str> = operators::OPS.iter().map(|(name, _)| *name).collect();
+    format!("the operator `{op_type}` is not supported; supported: {}", supported.join(", "))
 }
 
 /// A value's ONNX shape.
