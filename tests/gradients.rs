@@ -122,6 +122,7 @@ gradient_table! {
     concat_rows => { tf.concat([a, q], axis = 0) * tf.concat([q, a], 0) }
     concat_columns => { tf.concat([c, a, c * s], axis = -1) }
     rsqrt => { tf.math.rsqrt(q) }
+    reciprocal => { tf.math.reciprocal(q + 2) * a }
     pad_image => { tf.pad(img, [[0, 0], [1, 2], [0, 1], [0, 0]], constant_values = 0.5) * 1.5 }
     pad_matrix => { tf.pad(a, [[1, 0], [0, 2]]) * tf.pad(q, [[0, 1], [2, 0]]) }
     batch_norm => { tf.nn.batch_normalization(img, tf.reduce_mean(a, axis = 1), tf.reduce_sum(q, axis = 1), tf.reduce_sum(c, axis = 1), tf.reduce_sum(p, axis = 0) * s, 0.001) }

@@ -46,6 +46,7 @@ twin_graphs! {
     sqrt = { tf.sqrt(tf.abs(v)) }
     square = { tf.square(v) }
     abs = { tf.abs(v) }
+    reciprocal = { tf.math.reciprocal(v) }
     sigmoid = { tf.sigmoid(v) }
     tanh = { tf.tanh(v) }
     relu = { tf.nn.relu(v) }
@@ -168,6 +169,7 @@ fn elementwise_functions() {
     close(both!(sqrt(v)), SVector::from_fn(|k, _| v[k].abs().sqrt()));
     assert_eq!(both!(square(v)), vector![0.0625, 0.25, 4.0]);
     assert_eq!(both!(abs(v)), vector![0.25, 0.5, 2.0]);
+    assert_eq!(both!(reciprocal(v)), vector![4.0, -2.0, 0.5]);
     close(both!(sigmoid(v)), SVector::from_fn(|k, _| 1.0 / (1.0 + (-v[k]).exp())));
     close(both!(tanh(v)), SVector::from_fn(|k, _| v[k].tanh()));
     assert_eq!(both!(relu(v)), vector![0.25, 0.0, 2.0]);

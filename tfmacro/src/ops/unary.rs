@@ -1,5 +1,5 @@
 //! Elementwise functions of one tensor: `tf.negative`, `tf.exp`, `tf.log`, `tf.sqrt`, `tf.square`,
-//! `tf.math.rsqrt`, `tf.abs`, `tf.sigmoid`, `tf.tanh`, `tf.nn.relu`, `tf.nn.relu6`, and `tf.sign` (made by autodiff
+//! `tf.math.rsqrt`, `tf.math.reciprocal`, `tf.abs`, `tf.sigmoid`, `tf.tanh`, `tf.nn.relu`, `tf.nn.relu6`, and `tf.sign` (made by autodiff
 //! only).
 //!
 //! A function is a variant of [`Unary`] and one arm in each of its tables below: spellings, dtypes,
@@ -27,6 +27,8 @@ pub enum Unary {
     Sqrt,
     /// `1 / sqrt(x)`.
     Rsqrt,
+    /// `1 / x`.
+    Reciprocal,
     Square,
     Abs,
     Sigmoid,
@@ -39,12 +41,13 @@ pub enum Unary {
 }
 
 impl Unary {
-    const ALL: [Unary; 12] = [
+    const ALL: [Unary; 13] = [
         Unary::Neg,
         Unary::Exp,
         Unary::Log,
         Unary::Sqrt,
         Unary::Rsqrt,
+        Unary::Reciprocal,
         Unary::Square,
         Unary::Abs,
         Unary::Sigmoid,
@@ -62,6 +65,7 @@ impl Unary {
             Unary::Log => (&["log", "math.log"], "x"),
             Unary::Sqrt => (&["sqrt", "math.sqrt"], "x"),
             Unary::Rsqrt => (&["math.rsqrt", "rsqrt"], "x"),
+            Unary::Reciprocal => (&["math.reciprocal", "reciprocal"], "x"),
             Unary::Square => (&["square", "math.square"], "x"),
             Unary::Abs => (&["abs", "math.abs"], "x"),
             Unary::Sigmoid => (&["sigmoid", "nn.sigmoid", "math.sigmoid"], "x"),
@@ -79,6 +83,7 @@ pub const NAMES: &[&str] = &[
     "log",
     "sqrt",
     "math.rsqrt",
+    "math.reciprocal",
     "square",
     "abs",
     "sigmoid",
@@ -117,6 +122,7 @@ impl Rules for Unary {
                 let root = simple(e, "Sqrt", x);
                 simple(e, "Reciprocal", root)
             }
+            Unary::Reciprocal => simple(e, "Reciprocal", x),
             Unary::Square => e.node("Mul", vec![x.clone(), x], vec![]),
             Unary::Abs => simple(e, "Abs", x),
             Unary::Sigmoid => simple(e, "Sigmoid", x),
@@ -176,6 +182,12 @@ impl Rules for Unary {
                 let yy = b.mul(id, id);
                 let value = b.mul(half, yy);
                 zero_where_no_gradient(b, g, value)
+            }
+            // TensorFlow's ReciprocalGrad: -dy * y * y.
+            Unary::Reciprocal => {
+                let yy = b.mul(id, id);
+                let gyy = b.mul(g, yy);
+                b.unary(Unary::Neg, gyy)
             }
             Unary::Square => {
                 let twice = b.with_number(Binary::Mul, 2.0, x);
@@ -267,7 +279,7 @@ impl Unary {
     //   tf.exp(tf.constant(1))  // error: `tf.exp` needs a float tensor
     fn check_dtype(self, p: &mut Pass, id: NodeId, x: NodeId, dtype: DType) -> bool {
         match self {
-            Unary::Exp | Unary::Log | Unary::Sqrt | Unary::Rsqrt | Unary::Sigmoid | Unary::Tanh => {
+            Unary::Exp | Unary::Log | Unary::Sqrt | Unary::Rsqrt | Unary::Reciprocal | Unary::Sigmoid | Unary::Tanh => {
                 p.check_float(id, x, dtype)
             }
             Unary::Neg | Unary::Abs if matches!(dtype, DType::Bool | DType::UInt8) => {
@@ -296,6 +308,7 @@ impl Unary {
                     Unary::Log => crate::math::logf(x),
                     Unary::Sqrt => libm::sqrtf(x),
                     Unary::Rsqrt => 1.0 / libm::sqrtf(x),
+                    Unary::Reciprocal => 1.0 / x,
                     Unary::Square => x * x,
                     Unary::Abs => libm::fabsf(x),
                     Unary::Sigmoid => crate::math::sigmoidf(x),
@@ -313,6 +326,7 @@ impl Unary {
                     Unary::Log => libm::log(x),
                     Unary::Sqrt => libm::sqrt(x),
                     Unary::Rsqrt => 1.0 / libm::sqrt(x),
+                    Unary::Reciprocal => 1.0 / x,
                     Unary::Square => x * x,
                     Unary::Abs => libm::fabs(x),
                     Unary::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
@@ -378,6 +392,7 @@ impl Unary {
                 let sqrt = f("sqrtf", "sqrt");
                 quote!((#o / #sqrt))
             }
+            (Unary::Reciprocal, _) => quote!((#o / #a)),
             (Unary::Tanh, _) => f("tanhf", "tanh"),
             (Unary::Sigmoid, _) => f("sigmoidf", "sigmoid"),
             (Unary::Abs, true) => f("fabsf", "fabs"),

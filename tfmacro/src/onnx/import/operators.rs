@@ -51,6 +51,7 @@ pub(super) const OPS: &[(&str, Translate)] = &[
     ("MatMul", |im, n| one(im.matmul(n.input(0)?, n.input(1)?, None, false, false, 1.0, 1.0)?)),
     ("MaxPool", |im, n| one(im.pool(n.input(0)?, true, &n.attrs)?)),
     ("Mul", |im, n| binary(im, n, Binary::Mul)),
+    ("Reciprocal", |im, n| one(im.unary(n.input(0)?, Unary::Reciprocal)?)),
     ("Relu", |im, n| one(im.unary(n.input(0)?, Unary::Relu)?)),
     ("Reshape", reshape),
     ("Shape", shape),
