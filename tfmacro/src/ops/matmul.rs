@@ -2,7 +2,7 @@
 
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::lower::Lower;
+use crate::emit::lower::{Lines, Lower};
 use crate::emit::plan::Plan;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
@@ -279,58 +279,85 @@ impl MatMul {
         let [rows, cols] = cx.shape(id)[..] else { return None };
         let inner = *cx.shape(a).get(if self.transpose_a { 0 } else { 1 })?;
         let a_lines = cx.lines(a, if self.transpose_a { 0 } else { 1 })?;
-        let (m, n, k) = (cx.names.dim(rows), cx.names.dim(cols), cx.names.dim(inner));
-        let (elem, zero) = (crate::values::ident(cx.dtype(id).rust()), literal(Scalar::I(0), cx.dtype(id)));
-        let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| cx.names.dim(d));
-        // Scratch for lines that are not contiguous, and for the panels `matmul` copies `b` into
-        // when there are few terms (`[[T; K]; PACKED_LINES]`: an array length may be a const
-        // generic `K`, not a product; `packed_lines(K)` for a known `K`), left unwritten where
-        // the kernel will not use it when the fetch runs (a batch of one row).
-        let lines = match inner {
-            Dim::Known(k) => quote!(::tfcore::__private::packed_lines(#k)),
-            _ => quote!(::tfcore::__private::PACKED_LINES),
+        let b = match cx.panels(b) {
+            Some(_) => Right::Panels(cx.local(b)),
+            None => Right::Lines(cx.lines(b, if self.transpose_b { 1 } else { 0 })?),
         };
-        let scratch = |unused: TokenStream| {
-            quote! {
-                let mut __packed;
-                let __scratch: &mut [#elem] = if #unused {
-                    &mut []
-                } else {
-                    __packed = [[#zero; #k]; #lines];
-                    __packed.as_flattened_mut()
-                };
-            }
-        };
-        let a_step = step(a_lines.step);
-        let operand = |lines: crate::emit::lower::Lines| {
-            let slice = lines.slice;
-            let (line_step, step) = (step(lines.line_step), step(lines.step));
-            quote!(::tfcore::__private::Lines { data: #slice, line_step: #line_step, step: #step })
-        };
-        let (c_rs, c_cs) = steps;
-        if cx.panels(b).is_some() {
-            // Stored in panels: only strided lines of `a` are copied.
-            let (a, b) = (operand(a_lines), cx.local(b));
-            let scratch = scratch(quote!(#a_step == 1));
-            return Some(quote!({
-                #scratch
-                ::tfcore::__private::matmul_panels(#m, #n, #k, #a, &#b[..], #out, #c_rs, #c_cs, __scratch);
-            }));
-        }
-        let b_lines = cx.lines(b, if self.transpose_b { 1 } else { 0 })?;
-        let scratch = if a_lines.contiguous() && b_lines.contiguous() {
-            // Only for panels: with lines of `a` enough and few terms.
-            scratch(quote!(#m < ::tfcore::__private::PANEL || #k >= ::tfcore::__private::PANELS_BELOW))
-        } else {
-            let b_step = step(b_lines.step);
-            scratch(quote!(#a_step == 1 && #b_step == 1))
-        };
-        let (a, b) = (operand(a_lines), operand(b_lines));
-        Some(quote!({
-            #scratch
-            ::tfcore::__private::matmul(#m, #n, #k, #a, #b, #out, #c_rs, #c_cs, __scratch);
-        }))
+        Some(kernel_product(cx, cx.dtype(id), [rows, cols, inner], a_lines, b, out, steps))
     }
+}
+
+/// How the right operand of a [`kernel_product`] is stored.
+pub enum Right {
+    /// As lines of its storage.
+    Lines(Lines),
+    /// A constant weight stored in panels (`tfcore::__private::panel_at`), its `static`'s local.
+    Panels(proc_macro2::Ident),
+}
+
+/// The call computing `c = a · b` whole through `tfcore::__private::matmul`, `a` of `m` lines and
+/// `b` of `n` lines, each of `k` terms as their storage holds them, `c` written with the steps
+/// `(row step, column step)`: each output with `dot`'s bits. With the scratch the kernel copies
+/// lines that are not contiguous into, and `b` into panels when there are few terms. A 1 × 1
+/// convolution is one too (`conv.rs`).
+pub fn kernel_product(
+    cx: &Lower,
+    dtype: DType,
+    [rows, cols, inner]: [Dim; 3],
+    a_lines: Lines,
+    b: Right,
+    out: &TokenStream,
+    (c_rs, c_cs): (&TokenStream, &TokenStream),
+) -> TokenStream {
+    let (m, n, k) = (cx.names.dim(rows), cx.names.dim(cols), cx.names.dim(inner));
+    let (elem, zero) = (crate::values::ident(dtype.rust()), literal(Scalar::I(0), dtype));
+    let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| cx.names.dim(d));
+    // Scratch for lines that are not contiguous, and for the panels `matmul` copies `b` into
+    // when there are few terms (`[[T; K]; PACKED_LINES]`: an array length may be a const
+    // generic `K`, not a product; `packed_lines(K)` for a known `K`), left unwritten where
+    // the kernel will not use it when the fetch runs (a batch of one row).
+    let lines = match inner {
+        Dim::Known(k) => quote!(::tfcore::__private::packed_lines(#k)),
+        _ => quote!(::tfcore::__private::PACKED_LINES),
+    };
+    let a_step = step(a_lines.step);
+    let unused = match &b {
+        // Stored in panels: only strided lines of `a` are copied.
+        Right::Panels(_) => quote!(#a_step == 1),
+        // Only for panels: with lines of `a` enough and few terms.
+        Right::Lines(b) if a_lines.contiguous() && b.contiguous() => {
+            quote!(#m < ::tfcore::__private::PANEL || #k >= ::tfcore::__private::PANELS_BELOW)
+        }
+        Right::Lines(b) => {
+            let b_step = step(b.step);
+            quote!(#a_step == 1 && #b_step == 1)
+        }
+    };
+    let operand = |lines: Lines| {
+        let slice = lines.slice;
+        let (line_step, step) = (step(lines.line_step), step(lines.step));
+        quote!(::tfcore::__private::Lines { data: #slice, line_step: #line_step, step: #step })
+    };
+    let a = operand(a_lines);
+    let call = match b {
+        Right::Panels(b) => {
+            quote!(::tfcore::__private::matmul_panels(#m, #n, #k, #a, &#b[..], #out, #c_rs, #c_cs, __scratch);)
+        }
+        Right::Lines(b) => {
+            let b = operand(b);
+            quote!(::tfcore::__private::matmul(#m, #n, #k, #a, #b, #out, #c_rs, #c_cs, __scratch);)
+        }
+    };
+    quote!({
+        let mut __packed;
+        let __scratch: &mut [#elem] = if #unused {
+            &mut []
+        } else {
+            __packed = [[#zero; #k]; #lines];
+            __packed.as_flattened_mut()
+        };
+        #call
+    })
 }
 
 /// How many lines of a constant weight stored in panels lie side by side: tfcore's
