@@ -1,5 +1,7 @@
-//! The MLPerf Tiny anomaly detector (`examples/models/autoencoder.rs`: ten dense layers, 265,864
-//! weights) at batch 1 and batch 64: the `graph!`-generated inference beside the same layers
+//! The MLPerf Tiny models: keyword spotting (`examples/models/kws.rs`, a depthwise-separable CNN)
+//! and ResNet-8 (`examples/models/resnet8.rs`) at batch 1, the graphs alone; and the anomaly
+//! detector (`examples/models/autoencoder.rs`: ten dense layers, 265,864 weights) at batch 1 and
+//! batch 64: the `graph!`-generated inference beside the same layers
 //! written by hand with nalgebra (`DMatrix` products, which go through `matrixmultiply`'s gemm;
 //! at batch 1 also as matrix-vector products `Wᵀ x`, nalgebra's gemv), in one criterion group per
 //! batch size, so that the ratios come from one run on one machine.
@@ -15,6 +17,8 @@ use std::hint::black_box;
 use tfcore::npy::{Npy, Npz};
 
 include!("../examples/models/autoencoder.rs");
+include!("../examples/models/kws.rs");
+include!("../examples/models/resnet8.rs");
 
 /// The anomaly detector's layers as `DMatrix` weights and bias rows, read from the same file,
 /// and each weight transposed with its bias as a column, for one input as a column vector.
@@ -93,6 +97,24 @@ fn batch<const N: usize>(c: &mut Criterion, name: &str) {
     group.finish();
 }
 
+/// The first of a model's eight inputs (`inputs.npy`, NHWC) as a batch of one.
+fn first_input<const H: usize, const W: usize, const C: usize>(npy: &[u8]) -> tfcore::Array4<f32, 1, H, W, C> {
+    let x = Npy::parse(npy).expect("inputs.npy").to_vec::<f32>().expect("float32");
+    tfcore::Array4::from_fn(|_, i, j, k| x[(i * W + j) * C + k])
+}
+
+fn convolutional_batch_1(c: &mut Criterion) {
+    let mut group = c.benchmark_group("convolutional, batch 1");
+    let kws: tfcore::Array4<f32, 1, 49, 10, 1> = first_input(include_bytes!("../tests/data/models/kws/inputs.npy"));
+    let mut sess = keyword_spotting::Session::new();
+    group.bench_function("keyword spotting", |b| b.iter(|| sess.run(keyword_spotting::probs { x: black_box(&kws) })));
+    let image: tfcore::Array4<f32, 1, 32, 32, 3> =
+        first_input(include_bytes!("../tests/data/models/resnet8/inputs.npy"));
+    let mut sess = resnet8::Session::new();
+    group.bench_function("ResNet-8", |b| b.iter(|| sess.run(resnet8::probs { x: black_box(&image) })));
+    group.finish();
+}
+
 fn autoencoder_batch_1(c: &mut Criterion) {
     batch::<1>(c, "autoencoder, batch 1");
 }
@@ -101,5 +123,5 @@ fn autoencoder_batch_64(c: &mut Criterion) {
     batch::<64>(c, "autoencoder, batch 64");
 }
 
-criterion_group!(benches, autoencoder_batch_1, autoencoder_batch_64);
+criterion_group!(benches, convolutional_batch_1, autoencoder_batch_1, autoencoder_batch_64);
 criterion_main!(benches);

@@ -372,3 +372,40 @@ fn constant_weights_give_the_bits_of_variables() {
     let cd = c.run(constant_weights::z { x: &dx }).expect("fits");
     assert_eq!(bits(cd.as_slice()), bits(vz.as_slice()));
 }
+
+graph! {
+    /// Nodes named as the parameters and locals of the generated methods, each needing no feed
+    /// (so a unit struct of the module, which a binding of the same name would match as a
+    /// pattern).
+    pub mod clashing {
+        let f = tf.constant(1.5);
+        let fetch = f + 1;
+        let out = fetch * 2;
+        let name = tf.Variable(3.0);
+        let seed = name + 1;
+        let variables = seed * 2;
+        let path = tf.constant(2.0);
+        let bytes = tf.identity(path);
+        let npz = bytes * 3;
+        let rng = tf.Variable(tf.random_uniform([2], -1, 1));
+        let vars = rng * 2;
+    }
+}
+
+#[test]
+fn nodes_may_be_named_as_the_generated_parameters() {
+    let mut sess = clashing::Session::with_seed(7);
+    assert_eq!(sess.run(clashing::out), 5.0);
+    assert_eq!(sess.run(clashing::variables), 8.0);
+    assert_eq!(sess.run(clashing::npz), 6.0);
+    let mut into = 0.0;
+    sess.run_into(clashing::fetch, &mut into);
+    assert_eq!(into, 2.5);
+    let saved = sess.variables().to_npz();
+    let restored = clashing::Variables::from_npz(&saved).unwrap();
+    assert_eq!(&restored, sess.variables());
+    assert!(sess.variables().to_rust_const("W").to_string().contains("name: 3"));
+    assert!(sess.to_onnx("fetch").is_ok());
+    let again = clashing::Session::from_variables(restored);
+    assert_eq!(again.variables().rng, sess.variables().rng);
+}

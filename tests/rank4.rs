@@ -151,3 +151,48 @@ fn rank4_variables_train() {
     let exported = sess.variables().to_rust_const("TRAINED").to_string();
     assert!(exported.contains("w: ::tfcore::Array4([[[["), "{exported}");
 }
+
+// A 1 × 1 convolution of stride 1 with enough channels goes through the matrix kernel
+// (`tfcore::__private::matmul`); folded at compile time it is a sum in `sum`'s order. The two must
+// agree to the bit, on values whose sums round differently in different orders, with 13 input
+// channels (a run of 8 and a tail of 5), a batch of 2, `SAME` and `VALID`, and a convolution
+// whose bias and ReLU are written over it in place before a pool reads it.
+graph! {
+    pub mod pointwise_folded {
+        let x = tf.constant(np.load("tests/data/pointwise.npz")["x"]);
+        let f = tf.constant(np.load("tests/data/pointwise.npz")["f"]);
+        let y = tf.nn.conv2d(x, f, strides = [1, 1, 1, 1], padding = "SAME");
+        let pooled = tf.nn.max_pool(tf.nn.relu(tf.nn.conv2d(x, f, strides = 1, padding = "VALID") + 0.5), ksize = [1, 3, 1, 1], strides = [1, 3, 1, 1], padding = "VALID");
+        let relu = tf.reduce_sum(pooled, axis = 3);
+    }
+}
+
+graph! {
+    pub mod pointwise_fed {
+        let x = tf.placeholder(tf.float32, [None, 3, 5, 13]);
+        let f = tf.Variable(np.load("tests/data/pointwise.npz")["f"]);
+        let y = tf.nn.conv2d(x, f, strides = [1, 1, 1, 1], padding = "SAME");
+        let pooled = tf.nn.max_pool(tf.nn.relu(tf.nn.conv2d(x, f, strides = 1, padding = "VALID") + 0.5), ksize = [1, 3, 1, 1], strides = [1, 3, 1, 1], padding = "VALID");
+        let relu = tf.reduce_sum(pooled, axis = 3);
+    }
+}
+
+#[test]
+fn pointwise_convolutions_through_the_kernel_have_the_folded_bits() {
+    let npz = tfcore::npy::Npz::parse(&std::fs::read("tests/data/pointwise.npz").unwrap()).unwrap();
+    let x: Array4<f32, 2, 3, 5, 13> = tfcore::npy::NpyTensor::read(&npz, "x", &[2, 3, 5, 13]).unwrap();
+    let mut fed = pointwise_fed::Session::new();
+    let (y, relu) = (fed.run(pointwise_fed::y { x: &x }), fed.run(pointwise_fed::relu { x: &x }));
+    let mut folded = pointwise_folded::Session::new();
+    let bits = |a: &[f32]| a.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    assert_eq!(bits(y.as_slice()), bits(folded.run(pointwise_folded::y).as_slice()));
+    assert_eq!(bits(relu.as_slice()), bits(folded.run(pointwise_folded::relu).as_slice()));
+    // And the sum each output is: the first pixel's first output channel, left to right in eight
+    // lanes then the tail, as `tfcore::__private::sum` adds.
+    let f: Array4<f32, 1, 1, 13, 7> = tfcore::npy::NpyTensor::read(&npz, "f", &[1, 1, 13, 7]).unwrap();
+    let term = |c: usize| x[(0, 0, 0, c)] * f[(0, 0, c, 0)];
+    let lanes: Vec<f32> = (0..8).map(term).collect();
+    let combined = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    let expected = (8..13).fold(combined, |total, c| total + term(c));
+    assert_eq!(y[(0, 0, 0, 0)].to_bits(), expected.to_bits());
+}

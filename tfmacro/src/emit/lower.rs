@@ -646,6 +646,24 @@ impl<'b, 'g> Lower<'b, 'g> {
         Some((lines.slice, start, step))
     }
 
+    /// The slice holding stored tensor `id` of rank 3 or 4 in row-major order (a buffer, an
+    /// `Array3`/`Array4` local, feed, variable or `static`), for kernels that read it as a matrix
+    /// of its last axis's lines (a 1 × 1 convolution). `None` for a tensor computed inline,
+    /// being written over, or of run-time size.
+    pub fn row_major(&self, id: NodeId) -> Option<TokenStream> {
+        let shape = self.shape(id);
+        if !(3..=4).contains(&shape.len()) || self.overwriting == Some(id) || self.is_dynamic() {
+            return None;
+        }
+        if let Some(k) = self.flat[id] {
+            let buffer = format_ident!("__f{}", k);
+            let flatten = self.flattens(k).map(|_| quote!(.as_flattened()));
+            return Some(quote!(&#buffer #(#flatten)* [..]));
+        }
+        let local = self.local(id);
+        self.is_stored(id).then(|| quote!(#local.as_slice()))
+    }
+
     /// Every line of rank-2 tensor `id` along axis `along` (each fixing the other axis) as its
     /// storage holds them, for [`Body::line`] and the matrix kernel. `None` where `line` says, and
     /// for a feed of run-time size (whose storage has no one slice).

@@ -76,7 +76,7 @@ pub fn emit(graph: &Graph) -> TokenStream {
     }
     let statics = names.statics(graph, &statics);
     let feeds = feeds_module(graph, &names);
-    let onnx = onnx::items(graph);
+    let onnx = onnx::items(graph, &names);
     let dot = dot::graph_dot(graph);
     let dot_doc = format!(
         " The graph `{name}` in Graphviz DOT, for `dot -Tsvg`: every node its fetches can run, named as in the graph."

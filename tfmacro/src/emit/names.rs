@@ -10,6 +10,9 @@ pub struct Names {
     /// The constant weights stored in panels, each with the axis its products' lines run along
     /// ([`crate::ops::matmul::panelled`]).
     panelled: HashMap<NodeId, usize>,
+    /// The names of the graph's nodes: each `let` is a fetch type of the module, and one with no
+    /// feed a unit struct, which a binding of the same name would match as a pattern.
+    taken: std::collections::HashSet<String>,
 }
 
 impl Names {
@@ -40,7 +43,16 @@ impl Names {
             }
             syms.insert(*s, Ident::new(&name, Span::call_site()));
         }
-        Names { syms, panelled: crate::ops::matmul::panelled(graph) }
+        let taken = graph.nodes.iter().filter_map(|n| n.name.as_ref().map(ToString::to_string)).collect();
+        Names { syms, panelled: crate::ops::matmul::panelled(graph), taken }
+    }
+
+    /// The identifier generated code binds a parameter or local named `name` to: `name` itself,
+    /// as the docs show it, unless a node of the graph has that name (a fetch type, which as a
+    /// unit struct a binding of its name would match as a pattern), then `__name`.
+    pub fn binding(&self, name: &str) -> Ident {
+        let name = if self.taken.contains(name) { format!("__{name}") } else { name.to_string() };
+        Ident::new(&name, Span::call_site())
     }
 
     /// The `static` holding constant tensor `id`, which [`Names::statics`] defines once in the

@@ -7,7 +7,8 @@ use crate::ir::Graph;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-pub fn items(graph: &Graph) -> TokenStream {
+pub fn items(graph: &Graph, names: &super::Names) -> TokenStream {
+    let [fetch, path] = ["fetch", "path"].map(|n| names.binding(n));
     let fetches: Vec<_> = graph.fetches.iter().map(|f| (f.node, crate::ast::unraw(&f.name))).collect();
     let written = crate::onnx::export::model(graph, &fetches);
     let npz = if written.variables.is_empty() {
@@ -23,7 +24,7 @@ pub fn items(graph: &Graph) -> TokenStream {
             },
             Err(why) => quote! {
                 #name => ::core::result::Result::Err(::tfcore::__private::onnx::OnnxError::NotExportable {
-                    fetch: fetch.into(),
+                    fetch: #fetch.into(),
                     why: #why,
                 })
             },
@@ -53,19 +54,19 @@ pub fn items(graph: &Graph) -> TokenStream {
                 /// current variables as its initializers: what ONNX Runtime, tract, TensorRT or
                 /// OpenVINO load. `Err` for a name that is not a fetch, or a fetch that computes
                 /// no value (an assignment, a training step).
-                pub fn to_onnx(&self, fetch: &str) -> ::core::result::Result<::tfcore::__private::npy::Bytes, ::tfcore::__private::onnx::OnnxError> {
-                    match fetch {
+                pub fn to_onnx(&self, #fetch: &str) -> ::core::result::Result<::tfcore::__private::npy::Bytes, ::tfcore::__private::onnx::OnnxError> {
+                    match #fetch {
                         #(#arms,)*
                         _ => ::core::result::Result::Err(::tfcore::__private::onnx::OnnxError::UnknownFetch {
-                            fetch: fetch.into(),
+                            fetch: #fetch.into(),
                             fetches: &[#(#names),*],
                         }),
                     }
                 }
 
                 /// Writes [`Session::to_onnx`] to the file at `path`.
-                pub fn save_onnx(&self, path: impl ::core::convert::AsRef<::tfcore::__private::npy::Path>, fetch: &str) -> ::core::result::Result<(), ::tfcore::__private::onnx::OnnxError> {
-                    ::tfcore::__private::npy::write_file(path, &self.to_onnx(fetch)?)?;
+                pub fn save_onnx(&self, #path: impl ::core::convert::AsRef<::tfcore::__private::npy::Path>, #fetch: &str) -> ::core::result::Result<(), ::tfcore::__private::onnx::OnnxError> {
+                    ::tfcore::__private::npy::write_file(#path, &self.to_onnx(#fetch)?)?;
                     ::core::result::Result::Ok(())
                 }
             }

@@ -31,7 +31,7 @@ pub(super) fn state(graph: &Graph, names: &Names, statics: &mut BTreeSet<NodeId>
     let user = Fields::of(graph, names, user);
     let slots = Fields::of(graph, names, slots);
     let npz = npz_items(graph, names, &user);
-    let variables = variables_items(graph, &user);
+    let variables = variables_items(graph, names, &user);
     let slots_items = slots_items(graph, names, &slots, statics);
     let session = session_items(graph, names, &user, !slots.ids.is_empty(), statics);
     quote! {
@@ -67,6 +67,7 @@ fn initial_values(
 /// `Variables::from_npz`, `load_npz`, `to_npz` and `save_npz` (with tfcore's `std` feature).
 fn npz_items(graph: &Graph, names: &Names, user: &Fields) -> TokenStream {
     let user_names = &user.names;
+    let [bytes, npz, path, out] = ["bytes", "npz", "path", "out"].map(|n| names.binding(n));
     let npz_keys: Vec<String> = user_names.iter().map(|n| n.to_string()).collect();
     let npz_shapes: Vec<TokenStream> = user
         .ids
@@ -83,29 +84,29 @@ fn npz_items(graph: &Graph, names: &Names, user: &Fields) -> TokenStream {
                 /// Reads the variables from the bytes of a `.npz` archive holding one array per
                 /// variable, named as the variable, of its shape and dtype (what `np.savez(f,
                 /// W1=..., b1=...)` writes, and [`Variables::to_npz`]).
-                pub fn from_npz(bytes: &[u8]) -> ::core::result::Result<Self, ::tfcore::__private::npy::NpyError> {
-                    let npz = ::tfcore::__private::npy::Npz::parse(bytes)?;
+                pub fn from_npz(#bytes: &[u8]) -> ::core::result::Result<Self, ::tfcore::__private::npy::NpyError> {
+                    let #npz = ::tfcore::__private::npy::Npz::parse(#bytes)?;
                     ::core::result::Result::Ok(Variables {
-                        #(#user_names: ::tfcore::__private::npy::NpyTensor::read(&npz, #npz_keys, #npz_shapes)?,)*
+                        #(#user_names: ::tfcore::__private::npy::NpyTensor::read(&#npz, #npz_keys, #npz_shapes)?,)*
                     })
                 }
 
                 /// [`Variables::from_npz`] of the file at `path`.
-                pub fn load_npz(path: impl ::core::convert::AsRef<::tfcore::__private::npy::Path>) -> ::core::result::Result<Self, ::tfcore::__private::npy::NpyError> {
-                    Self::from_npz(&::tfcore::__private::npy::read_file(path)?)
+                pub fn load_npz(#path: impl ::core::convert::AsRef<::tfcore::__private::npy::Path>) -> ::core::result::Result<Self, ::tfcore::__private::npy::NpyError> {
+                    Self::from_npz(&::tfcore::__private::npy::read_file(#path)?)
                 }
 
                 /// The variables as a `.npz` archive, one array per variable named as the
                 /// variable, in TensorFlow's layout: what `np.load` reads.
                 pub fn to_npz(&self) -> ::tfcore::__private::npy::Bytes {
-                    let mut out = ::tfcore::__private::npy::NpzWriter::new();
-                    #(::tfcore::__private::npy::NpyTensor::write(&self.#user_names, &mut out, #npz_keys, #npz_shapes);)*
-                    out.finish()
+                    let mut #out = ::tfcore::__private::npy::NpzWriter::new();
+                    #(::tfcore::__private::npy::NpyTensor::write(&self.#user_names, &mut #out, #npz_keys, #npz_shapes);)*
+                    #out.finish()
                 }
 
                 /// Writes [`Variables::to_npz`] to the file at `path`.
-                pub fn save_npz(&self, path: impl ::core::convert::AsRef<::tfcore::__private::npy::Path>) -> ::core::result::Result<(), ::tfcore::__private::npy::NpyError> {
-                    ::tfcore::__private::npy::write_file(path, &self.to_npz())
+                pub fn save_npz(&self, #path: impl ::core::convert::AsRef<::tfcore::__private::npy::Path>) -> ::core::result::Result<(), ::tfcore::__private::npy::NpyError> {
+                    ::tfcore::__private::npy::write_file(#path, &self.to_npz())
                 }
             }
         }
@@ -114,8 +115,9 @@ fn npz_items(graph: &Graph, names: &Names, user: &Fields) -> TokenStream {
 
 /// The `Variables` struct (serde's derives with tfcore's `serde` feature) and its Rust-source
 /// form (`to_rust_const`, `ToRust`).
-fn variables_items(graph: &Graph, user: &Fields) -> TokenStream {
+fn variables_items(graph: &Graph, names: &Names, user: &Fields) -> TokenStream {
     let module = &graph.name;
+    let name_param = names.binding("name");
     let (user_names, user_types) = (&user.names, &user.types);
     let var_docs = user.ids.iter().map(|&v| {
         let t = graph
@@ -131,8 +133,8 @@ fn variables_items(graph: &Graph, user: &Fields) -> TokenStream {
     let rust_fields = user_names.iter().enumerate().map(|(k, name)| {
         let prefix = format!("{}    {}: ", if k == 0 { " {\n" } else { ",\n" }, name);
         quote! {
-            f.write_str(#prefix)?;
-            ::tfcore::__private::ToRust::fmt_rust(&self.#name, f)?;
+            __f.write_str(#prefix)?;
+            ::tfcore::__private::ToRust::fmt_rust(&self.#name, __f)?;
         }
     });
     let rust_close = if user_names.is_empty() { " {}" } else { ",\n}" };
@@ -151,20 +153,20 @@ fn variables_items(graph: &Graph, user: &Fields) -> TokenStream {
 
         impl Variables {
             #[doc = #to_rust_doc]
-            pub fn to_rust_const<'a>(&'a self, name: &'a str) -> ::tfcore::__private::RustConst<'a, Self> {
-                ::tfcore::__private::RustConst::new(name, self)
+            pub fn to_rust_const<'a>(&'a self, #name_param: &'a str) -> ::tfcore::__private::RustConst<'a, Self> {
+                ::tfcore::__private::RustConst::new(#name_param, self)
             }
         }
 
         impl ::tfcore::__private::ToRust for Variables {
-            fn fmt_rust(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(#type_path)?;
+            fn fmt_rust(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                __f.write_str(#type_path)?;
                 #(#rust_fields)*
-                f.write_str(#rust_close)
+                __f.write_str(#rust_close)
             }
 
-            fn fmt_rust_type(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(#type_path)
+            fn fmt_rust_type(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                __f.write_str(#type_path)
             }
         }
     }
@@ -207,7 +209,8 @@ fn session_items(
     let (user_init, user_values, uses_rng) = initial_values(graph, names, &user.ids, statics);
     let slots_field = has_slots.then(|| quote!(slots: __Slots,));
     let slots_new = has_slots.then(|| quote!(slots: __initial_slots(),));
-    let run_method = run_methods(module);
+    let run_method = run_methods(module, names);
+    let [seed, variables] = ["seed", "variables"].map(|n| names.binding(n));
     let rng_param = if uses_rng { quote!(__rng) } else { quote!(_) };
     quote! {
         #[allow(non_snake_case, unused_variables, clippy::all)]
@@ -238,17 +241,17 @@ fn session_items(
             }
 
             /// A session whose random initial values are drawn from `seed`.
-            pub fn with_seed(seed: u64) -> Self {
-                let mut rng = ::tfcore::__private::rng(seed);
-                let vars = __initial_variables(&mut rng);
-                Session { vars, #slots_new rng, ws: ::tfcore::__private::Workspace::default() }
+            pub fn with_seed(#seed: u64) -> Self {
+                let mut __rng = ::tfcore::__private::rng(#seed);
+                let __vars = __initial_variables(&mut __rng);
+                Session { vars: __vars, #slots_new rng: __rng, ws: ::tfcore::__private::Workspace::default() }
             }
 
             /// A session holding `variables` (the optimisers start afresh). Nothing is drawn at
             /// random: firmware that only runs trained weights links no initialisation code.
-            pub fn from_variables(variables: Variables) -> Self {
+            pub fn from_variables(#variables: Variables) -> Self {
                 Session {
-                    vars: variables,
+                    vars: #variables,
                     #slots_new
                     rng: ::tfcore::__private::rng(::tfcore::__private::DEFAULT_SEED),
                     ws: ::tfcore::__private::Workspace::default(),
@@ -277,21 +280,22 @@ fn session_items(
 }
 
 /// `Session::run` and `Session::run_into`.
-fn run_methods(module: &Ident) -> TokenStream {
+fn run_methods(module: &Ident, names: &Names) -> TokenStream {
+    let [fetch, out] = ["fetch", "out"].map(|n| names.binding(n));
     // Spanned on the module's name, so that rustc's notes about `run`'s bound point there.
     quote_spanned! {module.span()=>
         /// Runs `fetch`: evaluates only the nodes it needs, each once, applies the assignments it
         /// triggers (after every value is computed), and returns its value.
-        pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F) -> F::Output {
-            fetch.run(self)
+        pub fn run<F: ::tfcore::__private::Fetch<Self>>(&mut self, #fetch: F) -> F::Output {
+            #fetch.run(self)
         }
 
         /// Runs `fetch` as [`Session::run`] does and writes its value over `out`, which the
         /// caller owns: a result computed element by element (a dense layer, an activation) is
         /// written there directly, so a large result takes its own size of memory once, not
         /// twice (the value `run` returns is built, then moved). For firmware with little RAM.
-        pub fn run_into<F: ::tfcore::__private::Fetch<Self>>(&mut self, fetch: F, out: &mut F::Output) {
-            fetch.run_into(self, out)
+        pub fn run_into<F: ::tfcore::__private::Fetch<Self>>(&mut self, #fetch: F, #out: &mut F::Output) {
+            #fetch.run_into(self, #out)
         }
     }
 }

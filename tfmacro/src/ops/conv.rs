@@ -8,10 +8,12 @@
 //! `depthwise_conv2d` with a filter `[kh, kw, ci, m]`: `out[n, oh, ow, ci * m + j]` is the same sum
 //! over `kh` and `kw` only, of `x[.., ci] * f[kh, kw, ci, j]`.
 
+use super::matmul;
 use super::window::{self, Axis, Padding};
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::lower::Lower;
+use crate::emit::lower::{Lines, Lower};
+use crate::emit::plan::Plan;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
@@ -108,6 +110,56 @@ impl Conv {
             multiplier: size(filter[3])?,
             batch: input[0],
         })
+    }
+
+    /// For a forward 1 × 1 convolution of stride 1 (not depthwise) that the kernel computes as a
+    /// matrix product, its input and output channels: a float convolution of stored operands,
+    /// with at least 8 input channels and [`matmul::BLOCKED_FROM`] multiply-adds (a `None` batch
+    /// counting as 1), not read by the fetched value element by element, as for `tf.matmul`.
+    fn pointwise(&self, plan: &Plan, id: NodeId) -> Option<(usize, usize)> {
+        let (x, f) = match plan.graph.nodes[id].inputs[..] {
+            [x, f] if self.role == Role::Forward && !self.depthwise && self.strides == [1, 1] => (x, f),
+            _ => return None,
+        };
+        let (input, filter) = (plan.shape(x), plan.shape(f));
+        let [Dim::Known(1), Dim::Known(1), Dim::Known(cin), Dim::Known(cout)] = filter[..] else { return None };
+        let [batch, Dim::Known(h), Dim::Known(w), _] = input[..] else { return None };
+        let batch = if let Dim::Known(n) = batch { n } else { 1 };
+        let work = [batch, h, w, cin, cout].into_iter().fold(1usize, usize::saturating_mul);
+        let ok = plan.dtype(id).is_float()
+            && !plan.is_dynamic()
+            && !plan.is_read_by_root(id)
+            && plan.is_stored(x)
+            && plan.is_stored(f)
+            && cin >= 8
+            && work >= super::matmul::BLOCKED_FROM;
+        ok.then_some((cin, cout))
+    }
+
+    /// The kernel call writing a [`Conv::pointwise`] convolution into `out` (row-major, NHWC).
+    fn pointwise_product(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+        let (cin, cout) = self.pointwise(cx, id)?;
+        let (x, f) = (cx.graph.nodes[id].inputs[0], cx.graph.nodes[id].inputs[1]);
+        let (n, h, w) = match cx.shape(x)[..] {
+            [n, h, w, _] => (cx.names.dim(n), cx.names.dim(h), cx.names.dim(w)),
+            _ => return None,
+        };
+        // Row `i` of the input as a matrix is pixel `i`'s channels; column `j` of the filter,
+        // output channel `j`'s weights, `cout` apart.
+        let rows = Lines { slice: cx.row_major(x)?, line_step: Some(Dim::Known(cin)), step: None };
+        let columns = Lines { slice: cx.row_major(f)?, line_step: None, step: Some(Dim::Known(cout)) };
+        let steps = (&quote!(#cout), &quote!(1usize));
+        let m = quote!((#n * #h * #w));
+        let (cols, inner) = (Dim::Known(cout), Dim::Known(cin));
+        Some(matmul::kernel_product(
+            cx,
+            cx.dtype(id),
+            (m, cols, inner),
+            rows,
+            matmul::Right::Lines(columns),
+            out,
+            steps,
+        ))
     }
 
     /// The input's and the filter's shapes, from any node of the family.
@@ -269,6 +321,27 @@ impl Rules for Conv {
 
     fn reads(&self) -> Reads {
         Reads::Repeatedly
+    }
+
+    // A 1 × 1 convolution of stride 1 is a matrix product, `[N·H·W, C] · [C, C']`, whose every
+    // output the kernel sums in the order `element` does (the sum over one row and one column of
+    // the filter is the sum over the channels): the same bits, from the same sizes on.
+    fn blocked(&self, plan: &Plan, id: NodeId) -> bool {
+        self.pointwise(plan, id).is_some()
+    }
+
+    fn has_flat_form(&self, plan: &Plan, id: NodeId) -> bool {
+        self.blocked(plan, id)
+    }
+
+    fn materialise(&self, cx: &Lower, id: NodeId) -> Option<TokenStream> {
+        let ty = cx.names.rust_type(cx.graph.tensor(id)?);
+        let call = self.pointwise_product(cx, id, &quote!(__c.as_mut_slice()))?;
+        Some(quote!({ let mut __c: #ty = ::tfcore::__private::zeros4(); #call __c }))
+    }
+
+    fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+        self.pointwise_product(cx, id, out)
     }
 
     fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {

@@ -259,7 +259,7 @@ impl Rules for MatMul {
 /// (`cargo bench --bench products`): the kernel is faster than a dot product per element from the
 /// smallest size timed, 512 (1 × 8 × 64: 59.6 ns against 69.2; 4 × 8 × 16: 94 against 157), and
 /// the pass it adds over the outputs is a few stores at that size.
-const BLOCKED_FROM: usize = 512;
+pub const BLOCKED_FROM: usize = 512;
 
 impl MatMul {
     /// The statement computing blocked product `id` into `out`, a `&mut [T]` whose element
@@ -283,7 +283,7 @@ impl MatMul {
             Some(_) => Right::Panels(cx.local(b)),
             None => Right::Lines(cx.lines(b, if self.transpose_b { 1 } else { 0 })?),
         };
-        Some(kernel_product(cx, cx.dtype(id), [rows, cols, inner], a_lines, b, out, steps))
+        Some(kernel_product(cx, cx.dtype(id), (cx.names.dim(rows), cols, inner), a_lines, b, out, steps))
     }
 }
 
@@ -295,21 +295,21 @@ pub enum Right {
     Panels(proc_macro2::Ident),
 }
 
-/// The call computing `c = a · b` whole through `tfcore::__private::matmul`, `a` of `m` lines and
-/// `b` of `n` lines, each of `k` terms as their storage holds them, `c` written with the steps
+/// The call computing `c = a · b` whole through `tfcore::__private::matmul`, `a` of `m` lines (an
+/// expression) and `b` of `cols` lines, each of `inner` terms as their storage holds them, `c` written with the steps
 /// `(row step, column step)`: each output with `dot`'s bits. With the scratch the kernel copies
 /// lines that are not contiguous into, and `b` into panels when there are few terms. A 1 × 1
 /// convolution is one too (`conv.rs`).
 pub fn kernel_product(
     cx: &Lower,
     dtype: DType,
-    [rows, cols, inner]: [Dim; 3],
+    (m, cols, inner): (TokenStream, Dim, Dim),
     a_lines: Lines,
     b: Right,
     out: &TokenStream,
     (c_rs, c_cs): (&TokenStream, &TokenStream),
 ) -> TokenStream {
-    let (m, n, k) = (cx.names.dim(rows), cx.names.dim(cols), cx.names.dim(inner));
+    let (n, k) = (cx.names.dim(cols), cx.names.dim(inner));
     let (elem, zero) = (crate::values::ident(dtype.rust()), literal(Scalar::I(0), dtype));
     let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| cx.names.dim(d));
     // Scratch for lines that are not contiguous, and for the panels `matmul` copies `b` into

@@ -171,6 +171,18 @@ fn large_products_go_through_the_tiled_kernel() {
 }
 
 #[test]
+fn pointwise_convolutions_go_through_the_matrix_kernel() {
+    // Keyword spotting's four 1 × 1 convolutions (64 channels in and out, 25 × 5 pixels) are
+    // matrix products; its first convolution (10 × 4, stride 2) and its depthwise ones are not.
+    let file = model("kws.rs");
+    let probs = run_body(&file, "probs");
+    assert_eq!(probs.matches("__private :: matmul (").count(), 4, "{probs}");
+    // The pixels' rows are contiguous (64 channels each); the filter's columns are 64 apart.
+    assert!(probs.contains("line_step : 64 , step : 1usize"), "{probs}");
+    assert!(probs.contains("line_step : 1usize , step : 64 }"), "{probs}");
+}
+
+#[test]
 fn generated_code_stays_in_core_and_private_api() {
     let text = expand_ok(bond()).to_token_stream().to_string();
     for forbidden in ["unsafe", ":: std ::", "Vec", "Box", "alloc"] {
