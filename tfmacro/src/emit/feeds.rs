@@ -210,6 +210,13 @@ pub(super) fn shared_dims(graph: &Graph, names: &Names, f: &crate::ir::Fetch, fe
         f.name,
         shared.join("; ")
     );
+    let (types, generics, lifetime) = feed_types(graph, names, feeds);
+    Some(Agreement { name: f.name.clone(), message, types, generics, borrows: lifetime })
+}
+
+/// The fixed-size feed types of `feeds` ([`feed_type`]), the const generics they mention, and
+/// whether any is a reference (so takes the lifetime `'a`).
+pub(super) fn feed_types(graph: &Graph, names: &Names, feeds: &[NodeId]) -> (Vec<TokenStream>, Vec<Ident>, bool) {
     let mut generics = Vec::new();
     let mut lifetime = false;
     let types = feeds
@@ -221,7 +228,7 @@ pub(super) fn shared_dims(graph: &Graph, names: &Names, f: &crate::ir::Fetch, fe
             feed_type(names, t)
         })
         .collect();
-    Some(Agreement { name: f.name.clone(), message, types, generics, borrows: lifetime })
+    (types, generics, lifetime)
 }
 
 /// The type parameter of a fetch struct for a placeholder's feed: `VTargetFeed` for `v_target`.

@@ -48,17 +48,7 @@ pub(super) fn definition(
     let name = &f.name;
     let root = f.node;
     let feeds = &f.feeds;
-    let mut generics = Vec::new();
-    let mut lifetime = false;
-    let feed_types: Vec<TokenStream> = feeds
-        .iter()
-        .map(|&p| {
-            let t = graph.tensor(p).expect("typed placeholder");
-            names.generics_of(t, &mut generics);
-            lifetime |= !t.shape.is_empty();
-            feed_type(names, t)
-        })
-        .collect();
+    let (feed_types, mut generics, lifetime) = feed_types(graph, names, feeds);
     let output = graph.nodes[root].ty.as_ref().map(|t| names.type_of(t)).unwrap_or_else(|| quote!(()));
     if let Some(t) = &graph.nodes[root].ty {
         let ts: Vec<&TensorType> = match t {
