@@ -23,7 +23,7 @@ pub fn stubs(graph: &Graph) -> TokenStream {
         let name = &f.name;
         let feeds = graph.placeholders(f.node);
         let output = match &graph.nodes[f.node].ty {
-            Some(ty) if known(ty) => names_type(&names, ty),
+            Some(ty) if known(ty) => names.type_of(ty),
             _ => quote!(::tfcore::__private::Unknown),
         };
         if feeds.is_empty() {
@@ -58,7 +58,7 @@ pub fn stubs(graph: &Graph) -> TokenStream {
     let variable_fields = variables.iter().filter_map(|&v| {
         let name = graph.nodes[v].name.as_ref()?;
         let ty = match &graph.nodes[v].ty {
-            Some(ty) if known(ty) => names_type(&names, ty),
+            Some(ty) if known(ty) => names.type_of(ty),
             _ => quote!(::tfcore::__private::Unknown),
         };
         Some(quote!(pub #name: #ty,))
@@ -100,16 +100,5 @@ fn known(ty: &Type) -> bool {
         Type::Tensor(t) => known(t),
         Type::Tuple(ts) => ts.iter().all(known),
         Type::Unit => true,
-    }
-}
-
-fn names_type(names: &Names, ty: &Type) -> TokenStream {
-    match ty {
-        Type::Tensor(t) => names.rust_type(t),
-        Type::Unit => quote!(()),
-        Type::Tuple(ts) => {
-            let parts = ts.iter().map(|t| names.rust_type(t));
-            quote!((#(#parts,)*))
-        }
     }
 }

@@ -173,23 +173,23 @@ impl Names {
         }
     }
 
+    /// The Rust type of a node's value ([`Names::dynamic_type`] for each tensor): a tensor's, `()`,
+    /// or a tuple's.
     pub fn dynamic_type_of(&self, ty: &Type) -> TokenStream {
-        match ty {
-            Type::Tensor(t) => self.dynamic_type(t),
-            Type::Unit => quote!(()),
-            Type::Tuple(ts) => {
-                let parts = ts.iter().map(|t| self.dynamic_type(t));
-                quote!((#(#parts,)*))
-            }
-        }
+        Names::of_type(ty, |t| self.dynamic_type(t))
     }
 
+    /// The Rust type of a node's value ([`Names::rust_type`] for each tensor).
     pub fn type_of(&self, ty: &Type) -> TokenStream {
+        Names::of_type(ty, |t| self.rust_type(t))
+    }
+
+    fn of_type(ty: &Type, tensor: impl Fn(&TensorType) -> TokenStream) -> TokenStream {
         match ty {
-            Type::Tensor(t) => self.rust_type(t),
+            Type::Tensor(t) => tensor(t),
             Type::Unit => quote!(()),
             Type::Tuple(ts) => {
-                let parts = ts.iter().map(|t| self.rust_type(t));
+                let parts = ts.iter().map(tensor);
                 quote!((#(#parts,)*))
             }
         }
