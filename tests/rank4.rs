@@ -196,3 +196,54 @@ fn pointwise_convolutions_through_the_kernel_have_the_folded_bits() {
     let expected = (8..13).fold(combined, |total, c| total + term(c));
     assert_eq!(y[(0, 0, 0, 0)].to_bits(), expected.to_bits());
 }
+
+// Other forward convolutions with output channels a multiple of 8 go through tfcore's window
+// kernels (`tfcore::__private::conv2d` and `depthwise_conv2d`); folded at compile time they are
+// the nested sums of `tf.nn.conv2d`'s definition. The two must agree to the bit: strides,
+// dilations, SAME's zeros, 13 input channels (a run of 8 and a tail of 5), a window nine taps
+// high (where `sum` pairs eight partial sums), and a depthwise convolution with bias and ReLU.
+graph! {
+    pub mod windows_folded {
+        let x = tf.constant(np.load("tests/data/windows.npz")["x"]);
+        let f = tf.constant(np.load("tests/data/windows.npz")["f"]);
+        let tall = tf.constant(np.load("tests/data/windows.npz")["tall"]);
+        let dw = tf.constant(np.load("tests/data/windows.npz")["depthwise"]);
+        let same = tf.nn.conv2d(x, f, strides = [1, 1, 1, 1], padding = "SAME");
+        let strided = tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME");
+        let dilated = tf.nn.conv2d(x, f, strides = 1, padding = "VALID", dilations = [1, 2, 2, 1]);
+        let long = tf.nn.conv2d(x, tall, strides = [1, 2, 1, 1], padding = "SAME");
+        let depthwise = tf.nn.relu(tf.nn.depthwise_conv2d(same, dw, strides = [1, 2, 2, 1], padding = "SAME") + 0.5);
+    }
+}
+
+graph! {
+    pub mod windows_fed {
+        let x = tf.placeholder(tf.float32, [None, 10, 6, 13]);
+        let f = tf.Variable(np.load("tests/data/windows.npz")["f"]);
+        let tall = tf.Variable(np.load("tests/data/windows.npz")["tall"]);
+        let dw = tf.Variable(np.load("tests/data/windows.npz")["depthwise"]);
+        let same = tf.nn.conv2d(x, f, strides = [1, 1, 1, 1], padding = "SAME");
+        let strided = tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME");
+        let dilated = tf.nn.conv2d(x, f, strides = 1, padding = "VALID", dilations = [1, 2, 2, 1]);
+        let long = tf.nn.conv2d(x, tall, strides = [1, 2, 1, 1], padding = "SAME");
+        let depthwise = tf.nn.relu(tf.nn.depthwise_conv2d(same, dw, strides = [1, 2, 2, 1], padding = "SAME") + 0.5);
+    }
+}
+
+#[test]
+fn window_kernels_have_the_folded_bits() {
+    let npz = tfcore::npy::Npz::parse(&std::fs::read("tests/data/windows.npz").unwrap()).unwrap();
+    let x: Array4<f32, 2, 10, 6, 13> = tfcore::npy::NpyTensor::read(&npz, "x", &[2, 10, 6, 13]).unwrap();
+    let (mut fed, mut folded) = (windows_fed::Session::new(), windows_folded::Session::new());
+    let bits = |a: &[f32]| a.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    let same = fed.run(windows_fed::same { x: &x });
+    assert_eq!(bits(same.as_slice()), bits(folded.run(windows_folded::same).as_slice()));
+    let strided = fed.run(windows_fed::strided { x: &x });
+    assert_eq!(bits(strided.as_slice()), bits(folded.run(windows_folded::strided).as_slice()));
+    let dilated = fed.run(windows_fed::dilated { x: &x });
+    assert_eq!(bits(dilated.as_slice()), bits(folded.run(windows_folded::dilated).as_slice()));
+    let long = fed.run(windows_fed::long { x: &x });
+    assert_eq!(bits(long.as_slice()), bits(folded.run(windows_folded::long).as_slice()));
+    let depthwise = fed.run(windows_fed::depthwise { x: &x });
+    assert_eq!(bits(depthwise.as_slice()), bits(folded.run(windows_folded::depthwise).as_slice()));
+}

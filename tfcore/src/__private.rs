@@ -10,6 +10,7 @@ pub use crate::__with_alloc as with_alloc;
 pub use crate::__with_serde as with_serde;
 pub use crate::__with_std as with_std;
 pub use crate::array::{Array3, Array4};
+pub use crate::conv::{conv2d, depthwise_conv2d, pack, Filter, Window};
 pub use crate::dispatch::{dispatch, Compute};
 pub use crate::elem::{sigmoid, sqrt, sqrtf, Elem, Float};
 pub use crate::export::{RustConst, ToRust};

@@ -66,3 +66,64 @@ pub fn dispatch<A, C: Compute<A>>(c: C, args: A) -> C::Output {
 fn with_avx2<A, C: Compute<A>>(c: C, args: A) -> C::Output {
     c.compute(args)
 }
+
+/// The vector registers a kernel's tiles may fill, for the instruction set [`best`] compiled it
+/// for: the kernel picks its tile's shape from them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Registers {
+    /// What the target promises: SSE2's sixteen registers of four single-precision lanes on
+    /// x86-64, a Cortex-M's FPU.
+    Narrow,
+    /// AVX2's sixteen registers of eight lanes.
+    Wide,
+    /// AVX-512's thirty-two registers (of eight lanes in their 256-bit forms).
+    Many,
+}
+
+/// A kernel that [`best`] compiles for each instruction set it may pick: its `run` is
+/// `#[inline(always)]`, and so is everything `run` calls in its loops, so that the whole kernel
+/// is compiled into each of `best`'s paths.
+pub(crate) trait Kernel {
+    /// What it computes.
+    type Output;
+    /// Computes it with tiles for `registers`.
+    fn run(self, registers: Registers) -> Self::Output;
+}
+
+/// `k.run(..)` compiled for the best instruction set this CPU has where `std` can ask it
+/// (x86-64: AVX-512, else AVX2), else for what the target promises. The same operations in the
+/// same order on every path (no fused multiply-add), so the same bits.
+#[inline]
+pub(crate) fn best<K: Kernel>(k: K) -> K::Output {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        if Avx512::detect().is_some() {
+            // SAFETY: `detect` has seen `is_x86_feature_detected!` say that this CPU executes
+            // every feature `kernel_avx512` is compiled with, the one requirement of calling it.
+            #[allow(unsafe_code)]
+            return unsafe { kernel_avx512(k) };
+        }
+        if Avx2::detect().is_some() {
+            // SAFETY: as above, for AVX2 and `kernel_avx2`.
+            #[allow(unsafe_code)]
+            return unsafe { kernel_avx2(k) };
+        }
+    }
+    k.run(Registers::Narrow)
+}
+
+/// `k.run(Registers::Wide)`, compiled for AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+#[inline(never)]
+fn kernel_avx2<K: Kernel>(k: K) -> K::Output {
+    k.run(Registers::Wide)
+}
+
+/// `k.run(Registers::Many)`, compiled for AVX-512 (which has AVX2's instructions too).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f,avx512vl")]
+#[inline(never)]
+fn kernel_avx512<K: Kernel>(k: K) -> K::Output {
+    k.run(Registers::Many)
+}

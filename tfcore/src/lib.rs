@@ -43,9 +43,9 @@
 //! Cortex-M. All floating-point math is the crate's own or [`libm`]'s (the square root, correctly
 //! rounded everywhere, is the compiler's with `std`), so both give the same bits.
 #![no_std]
-// Three `unsafe` blocks in the crate: calling the AVX2 (or AVX-512) builds of the matrix
-// kernel's tiles and of its panels' tiles (`gemm.rs`), and the AVX2 build of a fetch's body
-// (`dispatch.rs`), once the CPU has said it has those features. Generated code has none.
+// Five `unsafe` blocks in the crate, each calling code compiled for AVX2 or AVX-512 once the
+// CPU has said it has those features: the matrix kernel's tiles and its panels' tiles
+// (`gemm.rs`), and a fetch's body and the other kernels (`dispatch.rs`). Generated code has none.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -136,6 +136,7 @@ mod onnx_proto;
 #[doc(hidden)]
 pub mod __private;
 mod array;
+mod conv;
 mod dispatch;
 mod display;
 mod elem;

@@ -2,11 +2,16 @@
 //! are made of (TensorFlow's `Conv2DBackpropInput` and `Conv2DBackpropFilter`, and the depthwise
 //! ones).
 //!
-//! `conv2d`: `out[n, oh, ow, co] = sum over kh, kw, ci of x[n, ih, iw, ci] * f[kh, kw, ci, co]`
+//! `conv2d`: `out[n, oh, ow, co] = sum over (kh, kw, ci) of x[n, ih, iw, ci] * f[kh, kw, ci, co]`
 //! with `ih = oh * stride + kh * dilation - pad_top` (and likewise for the width), the padding
 //! zeros of TensorFlow's `SAME` taking part in the products as TensorFlow's do.
 //! `depthwise_conv2d` with a filter `[kh, kw, ci, m]`: `out[n, oh, ow, ci * m + j]` is the same sum
-//! over `kh` and `kw` only, of `x[.., ci] * f[kh, kw, ci, j]`.
+//! over `(kh, kw)` only, of `x[.., ci] * f[kh, kw, ci, j]`.
+//!
+//! The sum is one sum over the window's terms in that order (`kh`, then `kw`, then `ci`), in
+//! tfgraph's one summation order (`tfcore::__private::sum`): the dot product of an im2col row and
+//! a filter column. The element-by-element code, the constant folder and tfcore's kernels
+//! (`tfcore/src/conv.rs`, and the matrix kernel for a 1 × 1 convolution) all add so.
 
 use super::matmul;
 use super::window::{self, Axis, Padding};
@@ -17,12 +22,13 @@ use crate::emit::plan::Plan;
 use crate::error::with_help;
 use crate::eval::{indices, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
-use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
+use crate::ir::{Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use crate::values::literal;
 use proc_macro2::TokenStream;
 use quote::quote;
+use std::collections::HashMap;
 
 /// What a node of the family computes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -147,7 +153,14 @@ impl Conv {
         // Row `i` of the input as a matrix is pixel `i`'s channels; column `j` of the filter,
         // output channel `j`'s weights, `cout` apart.
         let rows = Lines { slice: cx.row_major(x)?, line_step: Some(Dim::Known(cin)), step: None };
-        let columns = Lines { slice: cx.row_major(f)?, line_step: None, step: Some(Dim::Known(cout)) };
+        let columns = match cx.packed(f) {
+            // Stored packed by output channel: each column contiguous.
+            Some(_) => {
+                let local = cx.local(f);
+                Lines { slice: quote!(&#local[..]), line_step: Some(Dim::Known(cin)), step: None }
+            }
+            None => Lines { slice: cx.row_major(f)?, line_step: None, step: Some(Dim::Known(cout)) },
+        };
         let steps = (&quote!(#cout), &quote!(1usize));
         let m = quote!((#n * #h * #w));
         let (cols, inner) = (Dim::Known(cout), Dim::Known(cin));
@@ -160,6 +173,98 @@ impl Conv {
             out,
             steps,
         ))
+    }
+
+    /// Whether tfcore's [window kernels](Conv::window_call) compute forward convolution `id`:
+    /// a float convolution of stored operands, not one [`Conv::pointwise`] takes, whose input
+    /// or output channels are a multiple of eight (depthwise: with a multiplier of 1 and channels
+    /// a multiple of eight; the kernels' tiles are eight channels wide), of at least
+    /// [`matmul::BLOCKED_FROM`] multiply-adds (a `None` batch counting as 1), not read by the
+    /// fetched value element by element.
+    fn windowed(&self, plan: &Plan, id: NodeId) -> bool {
+        let [x, f] = plan.graph.nodes[id].inputs[..] else { return false };
+        if self.role != Role::Forward || self.pointwise(plan, id).is_some() {
+            return false;
+        }
+        let (input, filter, output) = (plan.shape(x), plan.shape(f), plan.shape(id));
+        let Some(geo) = self.geometry(&input, &filter) else { return false };
+        let Some(&Dim::Known(channels)) = output.get(3) else { return false };
+        let batch = if let Dim::Known(n) = geo.batch { n } else { 1 };
+        let [ah, aw] = geo.axes;
+        let inner = if self.depthwise { 1 } else { geo.channels };
+        let work = [batch, ah.output, aw.output, channels, ah.kernel, aw.kernel, inner];
+        plan.dtype(id).is_float()
+            && !plan.is_dynamic()
+            && !plan.is_read_by_root(id)
+            && plan.is_stored(x)
+            && plan.is_stored(f)
+            && if self.depthwise {
+                geo.multiplier == 1 && channels % 8 == 0
+            } else {
+                geo.channels % 8 == 0 || channels % 8 == 0
+            }
+            && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
+    }
+
+    /// The call of `tfcore::__private::conv2d` (or `depthwise_conv2d`) writing a
+    /// [`Conv::windowed`] convolution into `out` (row-major, NHWC).
+    fn window_call(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+        let [x, f] = cx.graph.nodes[id].inputs[..] else { return None };
+        let geo = self.geometry(&cx.shape(x), &cx.shape(f))?;
+        let [ah, aw] = geo.axes;
+        let (xs, fs) = (cx.row_major(x)?, cx.row_major(f));
+        let batch = cx.names.dim(geo.batch);
+        let c = geo.channels;
+        let pair = |k: fn(&Axis) -> usize| {
+            let (h, w) = (k(&ah), k(&aw));
+            quote!([#h, #w])
+        };
+        let (input, kernel, strides) = (pair(|a| a.input), pair(|a| a.kernel), pair(|a| a.stride));
+        let (dilations, before, output) = (pair(|a| a.dilation), pair(|a| a.pad_before), pair(|a| a.output));
+        let window = quote!(&::tfcore::__private::Window {
+            batch: #batch, input: #input, channels: #c, kernel: #kernel, strides: #strides,
+            dilations: #dilations, before: #before, output: #output,
+        });
+        let zero = literal(Scalar::I(0), cx.dtype(id));
+        if self.depthwise {
+            let fs = fs?;
+            return Some(quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #out);));
+        }
+        // The line of zeros a tap in the padding reads: a constant, promoted to a `static`.
+        let (cout, terms) = (geo.multiplier, ah.kernel * aw.kernel * c);
+        let call = |filter: TokenStream| quote!(::tfcore::__private::conv2d(#window, #cout, #xs, ::tfcore::__private::Filter::#filter, &[#zero; #c], #out););
+        Some(match cx.packed(f) {
+            Some(_) => {
+                let local = cx.local(f);
+                call(quote!(Packed(&#local[..])))
+            }
+            // Input channels not a multiple of eight: the filter read as it is stored.
+            None if c % 8 != 0 => {
+                let fs = fs?;
+                call(quote!(Tensorflow(#fs)))
+            }
+            // A filter that is not a constant is packed when the fetch runs, on the stack.
+            None => {
+                let (fs, conv) = (fs?, call(quote!(Packed(__packed.as_flattened()))));
+                quote!({
+                    let mut __packed = [[#zero; #terms]; #cout];
+                    ::tfcore::__private::pack(#terms, #cout, #fs, __packed.as_flattened_mut());
+                    #conv
+                })
+            }
+        })
+    }
+
+    /// The statement writing forward convolution `id` into `out` through a tfcore kernel
+    /// ([`Conv::pointwise`] or [`Conv::windowed`]), if one computes it.
+    fn kernel_call(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+        if self.pointwise(cx, id).is_some() {
+            self.pointwise_product(cx, id, out)
+        } else if self.windowed(cx, id) {
+            self.window_call(cx, id, out)
+        } else {
+            None
+        }
     }
 
     /// The input's and the filter's shapes, from any node of the family.
@@ -277,14 +382,15 @@ impl Rules for Conv {
             Role::Forward => {
                 let (x, f) = (&inputs[0], &inputs[1]);
                 let [n, oh, ow, co] = [i[0], i[1], i[2], i[3]];
-                sum(dtype, kh_n, |kh| {
-                    sum(dtype, kw_n, |kw| {
-                        if self.depthwise {
-                            mul(x_at(x, n, oh, ow, kh, kw, co / m), at(f, [kh, kw, co / m, co % m]))
-                        } else {
-                            sum(dtype, geo.channels, |ci| mul(x_at(x, n, oh, ow, kh, kw, ci), at(f, [kh, kw, ci, co])))
-                        }
-                    })
+                // The window's terms in the order (kh, kw, ci), as one sum.
+                let terms = if self.depthwise { 1 } else { geo.channels };
+                sum(dtype, kh_n * kw_n * terms, |t| {
+                    let (kh, kw, ci) = (t / terms / kw_n, t / terms % kw_n, t % terms);
+                    if self.depthwise {
+                        mul(x_at(x, n, oh, ow, kh, kw, co / m), at(f, [kh, kw, co / m, co % m]))
+                    } else {
+                        mul(x_at(x, n, oh, ow, kh, kw, ci), at(f, [kh, kw, ci, co]))
+                    }
                 })
             }
             Role::InputGradient => {
@@ -325,9 +431,11 @@ impl Rules for Conv {
 
     // A 1 × 1 convolution of stride 1 is a matrix product, `[N·H·W, C] · [C, C']`, whose every
     // output the kernel sums in the order `element` does (the sum over one row and one column of
-    // the filter is the sum over the channels): the same bits, from the same sizes on.
+    // the filter is the sum over the channels): the same bits, from the same sizes on. Other
+    // forward convolutions go through tfcore's window kernels (`tfcore/src/conv.rs`), which sum
+    // each output as `element` does too.
     fn blocked(&self, plan: &Plan, id: NodeId) -> bool {
-        self.pointwise(plan, id).is_some()
+        self.pointwise(plan, id).is_some() || self.windowed(plan, id)
     }
 
     fn has_flat_form(&self, plan: &Plan, id: NodeId) -> bool {
@@ -336,12 +444,12 @@ impl Rules for Conv {
 
     fn materialise(&self, cx: &Lower, id: NodeId) -> Option<TokenStream> {
         let ty = cx.names.rust_type(cx.graph.tensor(id)?);
-        let call = self.pointwise_product(cx, id, &quote!(__c.as_mut_slice()))?;
+        let call = self.kernel_call(cx, id, &quote!(__c.as_mut_slice()))?;
         Some(quote!({ let mut __c: #ty = ::tfcore::__private::zeros4(); #call __c }))
     }
 
     fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
-        self.pointwise_product(cx, id, out)
+        self.kernel_call(cx, id, out)
     }
 
     fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
@@ -376,18 +484,19 @@ impl Rules for Conv {
             Role::Forward => {
                 let (x, f) = (inputs[0], inputs[1]);
                 let (n, oh, ow, co) = (&idx[0], &idx[1], &idx[2], &idx[3]);
-                cx.sum(dtype, known_dim(ah.kernel), &|kh| {
-                    cx.sum(dtype, known_dim(aw.kernel), &|kw| {
-                        if self.depthwise {
-                            let (ci, j) = (quote!((#co / #m)), quote!((#co % #m)));
-                            mul(x_at(x, n, oh, ow, &kh, &kw, &ci), cx.elem(f, &[kh.clone(), kw, ci, j]))
-                        } else {
-                            cx.sum(dtype, known_dim(geo.channels), &|ci| {
-                                let xv = x_at(x, n, oh, ow, &kh, &kw, &ci);
-                                mul(xv, cx.elem(f, &[kh.clone(), kw.clone(), ci, co.clone()]))
-                            })
-                        }
-                    })
+                // The window's terms in the order (kh, kw, ci), as one sum (the order of
+                // `tfcore::__private::conv2d`, and of the constant folder).
+                let terms = if self.depthwise { 1 } else { geo.channels };
+                let count = ah.kernel * aw.kernel * terms;
+                cx.sum(dtype, known_dim(count), &|t| {
+                    let (kh, kw, ci) = window_indices(&t, aw.kernel, terms);
+                    if self.depthwise {
+                        let (ci, j) = (quote!((#co / #m)), quote!((#co % #m)));
+                        mul(x_at(x, n, oh, ow, &kh, &kw, &ci), cx.elem(f, &[kh, kw, ci, j]))
+                    } else {
+                        let xv = x_at(x, n, oh, ow, &kh, &kw, &ci);
+                        mul(xv, cx.elem(f, &[kh, kw, ci, co.clone()]))
+                    }
                 })
             }
             Role::InputGradient => {
@@ -423,6 +532,52 @@ impl Rules for Conv {
                 })
             }
         }
+    }
+}
+
+/// The constant filters stored packed by output channel (`tfcore::__private::pack`'s order, as
+/// `tfcore::__private::conv2d` reads them), each with its terms per output channel: a float
+/// constant of rank 4 whose input channels are a multiple of eight (the kernel reads other
+/// filters as they are) and whose every reader is a forward convolution (not depthwise) reading
+/// it as its filter.
+pub fn packed(graph: &Graph) -> HashMap<NodeId, usize> {
+    let mut fits: HashMap<NodeId, bool> = HashMap::new();
+    for node in &graph.nodes {
+        for (k, &input) in node.inputs.iter().enumerate() {
+            let filter = matches!(&node.op, Op::Conv(c) if c.role == Role::Forward && !c.depthwise && k == 1)
+                && node.inputs[0] != input;
+            *fits.entry(input).or_insert(true) &= filter;
+        }
+    }
+    fits.into_iter()
+        .filter_map(|(id, fits)| {
+            let Op::Const { data: Data::Dense(_), shape, .. } = &graph.nodes[id].op else { return None };
+            let float = graph.tensor(id).is_some_and(|t| t.dtype.is_float());
+            match shape[..] {
+                [kh, kw, ci, _] if fits && float && ci % 8 == 0 => Some((id, kh * kw * ci)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The `static`'s value of a filter stored packed ([`packed`]): a flat array of its `values`
+/// (row-major, `terms` rows of the output channels), output channel `co`'s term `t` at
+/// `co * terms + t`.
+pub fn packed_value(values: &[Scalar], terms: usize, dtype: DType) -> TokenStream {
+    let outputs = values.len().checked_div(terms).unwrap_or(0);
+    let ordered = (0..outputs).flat_map(|co| (0..terms).map(move |t| literal(values[t * outputs + co], dtype)));
+    quote!([#(#ordered),*])
+}
+
+/// Term `t` of a window of `width` taps across, `terms` a tap, as `(kh, kw, ci)`: `t` is
+/// `(kh * width + kw) * terms + ci`.
+fn window_indices(t: &TokenStream, width: usize, terms: usize) -> (TokenStream, TokenStream, TokenStream) {
+    let tap = if terms == 1 { t.clone() } else { quote!((#t / #terms)) };
+    let ci = if terms == 1 { quote!(0usize) } else { quote!((#t % #terms)) };
+    match width {
+        1 => (tap, quote!(0usize), ci),
+        _ => (quote!((#tap / #width)), quote!((#tap % #width)), ci),
     }
 }
 

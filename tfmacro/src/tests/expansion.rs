@@ -177,9 +177,29 @@ fn pointwise_convolutions_go_through_the_matrix_kernel() {
     let file = model("kws.rs");
     let probs = run_body(&file, "probs");
     assert_eq!(probs.matches("__private :: matmul (").count(), 4, "{probs}");
-    // The pixels' rows are contiguous (64 channels each); the filter's columns are 64 apart.
-    assert!(probs.contains("line_step : 64 , step : 1usize"), "{probs}");
-    assert!(probs.contains("line_step : 1usize , step : 64 }"), "{probs}");
+    // The pixels' rows are contiguous (64 channels each), and so are the filter's columns: a
+    // constant filter is stored packed by output channel.
+    assert_eq!(probs.matches("line_step : 64 , step : 1usize").count(), 8, "{probs}");
+    assert!(!probs.contains("step : 64 }"), "{probs}");
+}
+
+#[test]
+fn other_convolutions_go_through_the_window_kernels() {
+    // Keyword spotting's first convolution (10 × 4, stride 2, 64 channels out) and its four
+    // depthwise ones; ResNet-8's nine, 3 × 3 or 1 × 1 of stride 2, all of 16, 32 or 64 channels.
+    let probs = run_body(&model("kws.rs"), "probs");
+    assert_eq!(probs.matches("__private :: conv2d (").count(), 1, "{probs}");
+    assert_eq!(probs.matches("__private :: depthwise_conv2d (").count(), 4, "{probs}");
+    assert!(probs.contains("kernel : [10usize , 4usize] , strides : [2usize , 2usize]"), "{probs}");
+    let probs = run_body(&model("resnet8.rs"), "probs");
+    assert_eq!(probs.matches("__private :: conv2d (").count(), 9, "{probs}");
+    // The line of zeros a tap in the padding reads, as long as a pixel's channels.
+    assert!(probs.contains("& [0f32 ; 16usize]"), "{probs}");
+    // The constant filters of 16 channels or more stored packed by output channel, the first
+    // layer's (3 channels) read as it is; none packed when the fetch runs.
+    assert_eq!(probs.matches("Filter :: Packed (& __v_conv").count(), 8, "{probs}");
+    assert_eq!(probs.matches("Filter :: Tensorflow (__v_conv0_filter").count(), 1, "{probs}");
+    assert!(!probs.contains("__packed"), "{probs}");
 }
 
 #[test]

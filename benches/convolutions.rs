@@ -1,0 +1,108 @@
+//! tfcore's convolution kernels alone, on the layers of the MLPerf Tiny models (ResNet-8's and
+//! keyword spotting's shapes, batch 1), so that a change to a kernel is timed where it matters:
+//! the time of each layer, and its multiply-adds per nanosecond.
+//!
+//! ```text
+//! cargo bench --bench convolutions
+//! ```
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use tfcore::__private::{conv2d, depthwise_conv2d, pack, Filter, Window};
+
+/// A layer: `[h, w, channels]` in, `kernel`, `strides`, output channels (0 for depthwise).
+struct Layer {
+    name: &'static str,
+    input: [usize; 3],
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    outputs: usize,
+}
+
+const LAYERS: &[Layer] = &[
+    Layer { name: "ResNet-8 conv0 (3 x 3 x 3, 16)", input: [32, 32, 3], kernel: [3, 3], strides: [1, 1], outputs: 16 },
+    Layer {
+        name: "ResNet-8 conv1 (3 x 3 x 16, 16)",
+        input: [32, 32, 16],
+        kernel: [3, 3],
+        strides: [1, 1],
+        outputs: 16,
+    },
+    Layer {
+        name: "ResNet-8 conv3 (3 x 3 x 16, 32, stride 2)",
+        input: [32, 32, 16],
+        kernel: [3, 3],
+        strides: [2, 2],
+        outputs: 32,
+    },
+    Layer {
+        name: "ResNet-8 conv4 (3 x 3 x 32, 32)",
+        input: [16, 16, 32],
+        kernel: [3, 3],
+        strides: [1, 1],
+        outputs: 32,
+    },
+    Layer { name: "ResNet-8 conv7 (3 x 3 x 64, 64)", input: [8, 8, 64], kernel: [3, 3], strides: [1, 1], outputs: 64 },
+    Layer {
+        name: "KWS conv0 (10 x 4 x 1, 64, stride 2)",
+        input: [49, 10, 1],
+        kernel: [10, 4],
+        strides: [2, 2],
+        outputs: 64,
+    },
+    Layer { name: "KWS depthwise (3 x 3 x 64)", input: [25, 5, 64], kernel: [3, 3], strides: [1, 1], outputs: 0 },
+];
+
+/// TensorFlow's `SAME` along one axis: `(output, before)`.
+fn same(input: usize, kernel: usize, stride: usize) -> (usize, usize) {
+    let output = input.div_ceil(stride);
+    (output, ((output - 1) * stride + kernel).saturating_sub(input) / 2)
+}
+
+fn layers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("convolution layers, batch 1");
+    for layer in LAYERS {
+        let [h, w, cin] = layer.input;
+        let ((oh, bh), (ow, bw)) =
+            (same(h, layer.kernel[0], layer.strides[0]), same(w, layer.kernel[1], layer.strides[1]));
+        let window = Window {
+            batch: 1,
+            input: [h, w],
+            channels: cin,
+            kernel: layer.kernel,
+            strides: layer.strides,
+            dilations: [1, 1],
+            before: [bh, bw],
+            output: [oh, ow],
+        };
+        let taps = layer.kernel[0] * layer.kernel[1];
+        let values = |n: usize, seed: usize| -> Vec<f32> {
+            (0..n).map(|i| ((i * 7919 + seed) % 1000) as f32 * 1e-3 - 0.5).collect()
+        };
+        let x = values(h * w * cin, 1);
+        let zeros = vec![0.0f32; cin];
+        let cout = if layer.outputs == 0 { cin } else { layer.outputs };
+        let mut out = vec![0.0f32; oh * ow * cout];
+        group.throughput(Throughput::Elements(
+            (oh * ow * cout * taps * if layer.outputs == 0 { 1 } else { cin }) as u64,
+        ));
+        if layer.outputs == 0 {
+            let filter = values(taps * cin, 2);
+            group
+                .bench_function(layer.name, |b| b.iter(|| depthwise_conv2d(&window, black_box(&x), &filter, &mut out)));
+        } else {
+            // The layout `graph!` gives the filter: packed for input channels a multiple of 8.
+            let filter = values(taps * cin * cout, 2);
+            let mut packed = vec![0.0f32; filter.len()];
+            pack(taps * cin, cout, &filter, &mut packed);
+            let filter = if cin % 8 == 0 { Filter::Packed(&packed[..]) } else { Filter::Tensorflow(&filter[..]) };
+            group.bench_function(layer.name, |b| {
+                b.iter(|| conv2d(&window, cout, black_box(&x), filter, &zeros, &mut out))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, layers);
+criterion_main!(benches);
