@@ -88,8 +88,9 @@ fn layers(c: &mut Criterion) {
         ));
         if layer.outputs == 0 {
             let filter = values(taps * cin, 2);
-            group
-                .bench_function(layer.name, |b| b.iter(|| depthwise_conv2d(&window, black_box(&x), &filter, &mut out)));
+            group.bench_function(layer.name, |b| {
+                b.iter(|| depthwise_conv2d(&window, black_box(&x), &filter, &mut out, |_, v, _| v))
+            });
         } else {
             // The layout `graph!` gives the filter: packed for input channels a multiple of 8.
             let filter = values(taps * cin * cout, 2);
@@ -97,7 +98,7 @@ fn layers(c: &mut Criterion) {
             pack(taps * cin, cout, &filter, &mut packed);
             let filter = if cin % 8 == 0 { Filter::Packed(&packed[..]) } else { Filter::Tensorflow(&filter[..]) };
             group.bench_function(layer.name, |b| {
-                b.iter(|| conv2d(&window, cout, black_box(&x), filter, &zeros, &mut out))
+                b.iter(|| conv2d(&window, cout, black_box(&x), filter, &zeros, &mut out, |_, v, _| v))
             });
         }
     }

@@ -201,7 +201,8 @@ fn pointwise_convolutions_through_the_kernel_have_the_folded_bits() {
 // kernels (`tfcore::__private::conv2d` and `depthwise_conv2d`); folded at compile time they are
 // the nested sums of `tf.nn.conv2d`'s definition. The two must agree to the bit: strides,
 // dilations, SAME's zeros, 13 input channels (a run of 8 and a tail of 5), a window nine taps
-// high (where `sum` pairs eight partial sums), and a depthwise convolution with bias and ReLU.
+// high (where `sum` pairs eight partial sums), and a depthwise convolution with bias and ReLU, and
+// one whose residual add is done in its store.
 graph! {
     pub mod windows_folded {
         let x = tf.constant(np.load("tests/data/windows.npz")["x"]);
@@ -213,6 +214,8 @@ graph! {
         let dilated = tf.nn.conv2d(x, f, strides = 1, padding = "VALID", dilations = [1, 2, 2, 1]);
         let long = tf.nn.conv2d(x, tall, strides = [1, 2, 1, 1], padding = "SAME");
         let depthwise = tf.nn.relu(tf.nn.depthwise_conv2d(same, dw, strides = [1, 2, 2, 1], padding = "SAME") + 0.5);
+        let block = tf.nn.relu(tf.nn.relu(same) + (tf.nn.depthwise_conv2d(same, dw, strides = 1, padding = "SAME") - 2.0));
+        let residual = tf.reduce_sum(block, axis = 3);
     }
 }
 
@@ -227,6 +230,8 @@ graph! {
         let dilated = tf.nn.conv2d(x, f, strides = 1, padding = "VALID", dilations = [1, 2, 2, 1]);
         let long = tf.nn.conv2d(x, tall, strides = [1, 2, 1, 1], padding = "SAME");
         let depthwise = tf.nn.relu(tf.nn.depthwise_conv2d(same, dw, strides = [1, 2, 2, 1], padding = "SAME") + 0.5);
+        let block = tf.nn.relu(tf.nn.relu(same) + (tf.nn.depthwise_conv2d(same, dw, strides = 1, padding = "SAME") - 2.0));
+        let residual = tf.reduce_sum(block, axis = 3);
     }
 }
 
@@ -246,4 +251,7 @@ fn window_kernels_have_the_folded_bits() {
     assert_eq!(bits(long.as_slice()), bits(folded.run(windows_folded::long).as_slice()));
     let depthwise = fed.run(windows_fed::depthwise { x: &x });
     assert_eq!(bits(depthwise.as_slice()), bits(folded.run(windows_folded::depthwise).as_slice()));
+    // A residual add and its ReLU done in the depthwise kernel's store, over `relu(same)`.
+    let residual = fed.run(windows_fed::residual { x: &x });
+    assert_eq!(bits(residual.as_slice()), bits(folded.run(windows_folded::residual).as_slice()));
 }

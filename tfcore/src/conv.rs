@@ -124,18 +124,38 @@ pub enum Filter<'a, T> {
 
 /// `tf.nn.conv2d`: writes `out` (`[batch, output[0], output[1], outputs]`, row-major) from `x`
 /// (`[batch, input[0], input[1], channels]`) and `filter`, with the bits the module's
-/// documentation gives. `zeros` holds at least `channels` zeros: the line a tap in the padding
+/// documentation gives, each output through `then` (see [`store`]; `|_, value, _| value` for the
+/// convolution alone). `zeros` holds at least `channels` zeros: the line a tap in the padding
 /// reads.
 ///
 /// Through tiles of pixels and output channels where the filter's layout suits the sizes (see
 /// [`Filter`]) and every slice is long enough; otherwise output by output through [`sum`], which
 /// panics at the first index outside a slice, as indexing does.
-pub fn conv2d<T: Float>(window: &Window, outputs: usize, x: &[T], filter: Filter<'_, T>, zeros: &[T], out: &mut [T]) {
+pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy>(
+    window: &Window,
+    outputs: usize,
+    x: &[T],
+    filter: Filter<'_, T>,
+    zeros: &[T],
+    out: &mut [T],
+    then: E,
+) {
     let conv = Conv { window: *window, outputs, x, filter, zeros };
     if conv.fits(out.len()) {
-        best(ConvTiles { conv, out })
+        best(ConvTiles { conv, out, then })
     } else {
-        conv.by_element(out)
+        conv.by_element(out, then)
+    }
+}
+
+/// Writes `values`, output channels `c..` of output pixel `(n, oh, ow)`, at `out[at..]`, each
+/// through `then(what out held, the convolution's value, its index)`: the elementwise ops the
+/// graph applies to the convolution (a bias, an activation, a residual add) in the kernel's store.
+#[inline(always)]
+fn store<T: Copy, E: Fn(T, T, [usize; 4]) -> T>(out: &mut [T], at: usize, values: &[T], index: [usize; 4], then: E) {
+    let [n, oh, ow, c] = index;
+    for ((slot, &value), s) in out[at..][..values.len()].iter_mut().zip(values).zip(0..) {
+        *slot = then(*slot, value, [n, oh, ow, c + s]);
     }
 }
 
@@ -192,14 +212,14 @@ impl<T: Float> Conv<'_, T> {
     }
 
     /// Every output through [`sum`], in the order the module's documentation gives.
-    fn by_element(&self, out: &mut [T]) {
+    fn by_element<E: Fn(T, T, [usize; 4]) -> T>(&self, out: &mut [T], then: E) {
         let (w, cout, cin, terms) = (&self.window, self.outputs, self.window.channels, self.terms());
         let mut at = 0;
         for n in 0..w.batch {
             for oh in 0..w.output[0] {
                 for ow in 0..w.output[1] {
                     for co in 0..cout {
-                        out[at] = sum(terms, |t| {
+                        let value = sum(terms, |t| {
                             let (tap, ci) = (t / cin, t % cin);
                             let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
                             let x = pixel.map_or(T::ZERO, |p| self.x[p * cin + ci]);
@@ -208,6 +228,7 @@ impl<T: Float> Conv<'_, T> {
                                 Filter::Tensorflow(f) => f[t * cout + co],
                             }
                         });
+                        out[at] = then(out[at], value, [n, oh, ow, co]);
                         at += 1;
                     }
                 }
@@ -237,7 +258,7 @@ impl<T: Float> Conv<'_, T> {
     /// every pixel of the output through [`Conv::runs_tile`], `MR` at a time (so that the `NR`
     /// channels' weights stay in the nearest cache while the pixels go by).
     #[inline(always)]
-    fn by_runs<const MR: usize, const NR: usize>(&self, out: &mut [T]) {
+    fn by_runs<const MR: usize, const NR: usize, E: Fn(T, T, [usize; 4]) -> T + Copy>(&self, out: &mut [T], then: E) {
         let (w, cout) = (&self.window, self.outputs);
         let mut co = 0;
         while co < cout {
@@ -248,7 +269,7 @@ impl<T: Float> Conv<'_, T> {
                     let mut ow = 0;
                     while ow + MR <= w.output[1] && wide {
                         for (r, values) in self.runs_tile::<MR, NR>(n, oh, ow, co).into_iter().enumerate() {
-                            out[(row_start + ow + r) * cout + co..][..NR].copy_from_slice(&values);
+                            store(out, (row_start + ow + r) * cout + co, &values, [n, oh, ow + r, co], then);
                         }
                         ow += MR;
                     }
@@ -256,10 +277,10 @@ impl<T: Float> Conv<'_, T> {
                         let at = (row_start + ow) * cout + co;
                         if wide {
                             let [values] = self.runs_tile::<1, NR>(n, oh, ow, co);
-                            out[at..][..NR].copy_from_slice(&values);
+                            store(out, at, &values, [n, oh, ow, co], then);
                         } else {
-                            let [[value]] = self.runs_tile::<1, 1>(n, oh, ow, co);
-                            out[at] = value;
+                            let [values] = self.runs_tile::<1, 1>(n, oh, ow, co);
+                            store(out, at, &values, [n, oh, ow, co], then);
                         }
                         ow += 1;
                     }
@@ -299,10 +320,10 @@ impl<T: Float> Conv<'_, T> {
     /// on the stack (im2col, a tile at a time), then each group of eight output channels through
     /// [`Conv::patch_tile`].
     #[inline(always)]
-    fn by_patches<const MR: usize>(&self, filter: &[T], out: &mut [T]) {
+    fn by_patches<const MR: usize, E: Fn(T, T, [usize; 4]) -> T + Copy>(&self, filter: &[T], out: &mut [T], then: E) {
         let w = &self.window;
-        let groups = self.outputs / LANES;
-        let (rows, out) = (filter.as_chunks::<LANES>().0, out.as_chunks_mut::<LANES>().0);
+        let (groups, cout) = (self.outputs / LANES, self.outputs);
+        let rows = filter.as_chunks::<LANES>().0;
         let (mut patches, mut patch) = ([[T::ZERO; PATCH]; MR], [[T::ZERO; PATCH]; 1]);
         for n in 0..w.batch {
             for oh in 0..w.output[0] {
@@ -312,7 +333,8 @@ impl<T: Float> Conv<'_, T> {
                     self.gather(n, oh, ow, &mut patches);
                     for g in 0..groups {
                         for (r, values) in self.patch_tile(rows, &patches, g).into_iter().enumerate() {
-                            out[(row_start + ow + r) * groups + g] = values;
+                            let index = [n, oh, ow + r, g * LANES];
+                            store(out, (row_start + ow + r) * cout + g * LANES, &values, index, then);
                         }
                     }
                     ow += MR;
@@ -321,7 +343,7 @@ impl<T: Float> Conv<'_, T> {
                     self.gather(n, oh, ow, &mut patch);
                     for g in 0..groups {
                         let [values] = self.patch_tile(rows, &patch, g);
-                        out[(row_start + ow) * groups + g] = values;
+                        store(out, (row_start + ow) * cout + g * LANES, &values, [n, oh, ow, g * LANES], then);
                     }
                     ow += 1;
                 }
@@ -472,29 +494,30 @@ fn combined<T: Float, const MR: usize, const NR: usize>(acc: [[[T; 8]; NR]; MR])
 }
 
 /// [`conv2d`]'s tiles, for [`best`].
-struct ConvTiles<'a, 'o, T> {
+struct ConvTiles<'a, 'o, T, E> {
     conv: Conv<'a, T>,
     out: &'o mut [T],
+    then: E,
 }
 
-impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
+impl<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy> Kernel for ConvTiles<'_, '_, T, E> {
     type Output = ();
 
     #[inline(always)]
     fn run(self, registers: Registers) {
         // Each tile keeps `MR × NR` vectors of eight partial sums, and reads `MR + NR` vectors
         // of terms per run.
-        let (conv, out) = (self.conv, self.out);
+        let (conv, out, then) = (self.conv, self.out, self.then);
         match conv.filter {
             Filter::Packed(_) => match registers {
-                Registers::Narrow => conv.by_runs::<1, 4>(out),
-                Registers::Wide => conv.by_runs::<2, 4>(out),
-                Registers::Many => conv.by_runs::<4, 4>(out),
+                Registers::Narrow => conv.by_runs::<1, 4, E>(out, then),
+                Registers::Wide => conv.by_runs::<2, 4, E>(out, then),
+                Registers::Many => conv.by_runs::<4, 4, E>(out, then),
             },
             Filter::Tensorflow(filter) => match registers {
-                Registers::Narrow => conv.by_patches::<1>(filter, out),
-                Registers::Wide => conv.by_patches::<3>(filter, out),
-                Registers::Many => conv.by_patches::<4>(filter, out),
+                Registers::Narrow => conv.by_patches::<1, E>(filter, out, then),
+                Registers::Wide => conv.by_patches::<3, E>(filter, out, then),
+                Registers::Many => conv.by_patches::<4, E>(filter, out, then),
             },
         }
     }
@@ -503,17 +526,23 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
 /// `tf.nn.depthwise_conv2d` with a channel multiplier of 1: writes `out` (`[batch, output[0],
 /// output[1], channels]`, row-major) from `x` (`[batch, input[0], input[1], channels]`) and
 /// `filter` (`[kernel[0], kernel[1], channels, 1]`), with the bits the module's documentation
-/// gives.
+/// gives, each output through `then`, as [`conv2d`]'s.
 ///
 /// With `channels` a multiple of [`LANES`] and every slice long enough, through tiles of
 /// [`LANES`] channels; otherwise output by output through [`sum`], which panics at the first
 /// index outside a slice, as indexing does.
-pub fn depthwise_conv2d<T: Float>(window: &Window, x: &[T], filter: &[T], out: &mut [T]) {
+pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy>(
+    window: &Window,
+    x: &[T],
+    filter: &[T],
+    out: &mut [T],
+    then: E,
+) {
     let conv = Depthwise { window: *window, x, filter };
     if conv.fits(out.len()) {
-        best(DepthwiseTiles { conv, out })
+        best(DepthwiseTiles { conv, out, then })
     } else {
-        conv.by_element(out)
+        conv.by_element(out, then)
     }
 }
 
@@ -548,18 +577,19 @@ impl<T: Float> Depthwise<'_, T> {
     }
 
     /// Every output through [`sum`], in the order the module's documentation gives.
-    fn by_element(&self, out: &mut [T]) {
+    fn by_element<E: Fn(T, T, [usize; 4]) -> T>(&self, out: &mut [T], then: E) {
         let (w, c) = (&self.window, self.window.channels);
         let mut at = 0;
         for n in 0..w.batch {
             for oh in 0..w.output[0] {
                 for ow in 0..w.output[1] {
                     for ci in 0..c {
-                        out[at] = sum(w.taps(), |tap| {
+                        let value = sum(w.taps(), |tap| {
                             let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
                             let x = pixel.map_or(T::ZERO, |p| self.x[p * c + ci]);
                             x * self.filter[tap * c + ci]
                         });
+                        out[at] = then(out[at], value, [n, oh, ow, ci]);
                         at += 1;
                     }
                 }
@@ -571,10 +601,9 @@ impl<T: Float> Depthwise<'_, T> {
     /// tap of each pixel reads the input (or the padding) worked out once, then every group of
     /// eight channels through [`Depthwise::depthwise_tile`].
     #[inline(always)]
-    fn depthwise_rows<const MR: usize>(&self, out: &mut [T]) {
+    fn depthwise_rows<const MR: usize, E: Fn(T, T, [usize; 4]) -> T + Copy>(&self, out: &mut [T], then: E) {
         let w = &self.window;
-        let groups = w.channels / LANES;
-        let out = out.as_chunks_mut::<LANES>().0;
+        let (groups, c) = (w.channels / LANES, w.channels);
         let (mut reads, mut read) = ([[NO_PIXEL; MR]; TAPS], [[NO_PIXEL; 1]; TAPS]);
         for n in 0..w.batch {
             for oh in 0..w.output[0] {
@@ -584,7 +613,8 @@ impl<T: Float> Depthwise<'_, T> {
                     self.reads(n, oh, ow, &mut reads);
                     for g in 0..groups {
                         for (r, values) in self.depthwise_tile(&reads, g).into_iter().enumerate() {
-                            out[(row_start + ow + r) * groups + g] = values;
+                            let index = [n, oh, ow + r, g * LANES];
+                            store(out, (row_start + ow + r) * c + g * LANES, &values, index, then);
                         }
                     }
                     ow += MR;
@@ -593,7 +623,7 @@ impl<T: Float> Depthwise<'_, T> {
                     self.reads(n, oh, ow, &mut read);
                     for g in 0..groups {
                         let [values] = self.depthwise_tile(&read, g);
-                        out[(row_start + ow) * groups + g] = values;
+                        store(out, (row_start + ow) * c + g * LANES, &values, [n, oh, ow, g * LANES], then);
                     }
                     ow += 1;
                 }
@@ -679,20 +709,21 @@ impl<T: Float> Depthwise<'_, T> {
 }
 
 /// [`depthwise_conv2d`]'s tiles, for [`best`].
-struct DepthwiseTiles<'a, 'o, T> {
+struct DepthwiseTiles<'a, 'o, T, E> {
     conv: Depthwise<'a, T>,
     out: &'o mut [T],
+    then: E,
 }
 
-impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
+impl<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy> Kernel for DepthwiseTiles<'_, '_, T, E> {
     type Output = ();
 
     #[inline(always)]
     fn run(self, registers: Registers) {
         match registers {
-            Registers::Narrow => self.conv.depthwise_rows::<1>(self.out),
-            Registers::Wide => self.conv.depthwise_rows::<2>(self.out),
-            Registers::Many => self.conv.depthwise_rows::<4>(self.out),
+            Registers::Narrow => self.conv.depthwise_rows::<1, E>(self.out, self.then),
+            Registers::Wide => self.conv.depthwise_rows::<2, E>(self.out, self.then),
+            Registers::Many => self.conv.depthwise_rows::<4, E>(self.out, self.then),
         }
     }
 }
@@ -795,21 +826,21 @@ mod tests {
         pack(w.taps() * w.channels, cout, &f, &mut in_packs);
         let filter = if packed { Filter::Packed(&in_packs[..]) } else { Filter::Tensorflow(&f[..]) };
         match (depthwise, registers) {
-            (false, None) => conv2d(w, cout, &x, filter, &zeros, &mut got[..len]),
-            (true, None) => depthwise_conv2d(w, &x, &f, &mut got[..len]),
+            (false, None) => conv2d(w, cout, &x, filter, &zeros, &mut got[..len], |_, value, _| value),
+            (true, None) => depthwise_conv2d(w, &x, &f, &mut got[..len], |_, value, _| value),
             (false, Some(r)) => {
                 let conv = Conv { window: *w, outputs: cout, x: &x, filter, zeros: &zeros };
                 if !conv.fits(len) {
                     return;
                 }
-                ConvTiles { conv, out: &mut got[..len] }.run(r)
+                ConvTiles { conv, out: &mut got[..len], then: |_, value, _| value }.run(r)
             }
             (true, Some(r)) => {
                 let conv = Depthwise { window: *w, x: &x, filter: &f };
                 if !conv.fits(len) {
                     return;
                 }
-                DepthwiseTiles { conv, out: &mut got[..len] }.run(r)
+                DepthwiseTiles { conv, out: &mut got[..len], then: |_, value, _| value }.run(r)
             }
         }
         for i in 0..len {
@@ -838,6 +869,54 @@ mod tests {
                     check(&w, 6, false, packed, Some(registers));
                 }
                 check(&w, w.channels, true, false, Some(registers));
+            }
+        }
+    }
+
+    #[test]
+    fn the_store_applies_then_with_each_outputs_index() {
+        // `then(old, value, [n, oh, ow, c])`, as the graph's ops after a convolution are fused.
+        let then =
+            |old: f32, value: f32, [n, oh, ow, c]: [usize; 4]| old * 0.5 + value + (n + 2 * oh + 3 * ow + 5 * c) as f32;
+        for w in windows() {
+            let (cin, cout) = (w.channels, 16);
+            let x = values(w.batch * w.input[0] * w.input[1] * cin, 5);
+            let f = values(w.taps() * cin * cout, 7);
+            let len = w.batch * w.output[0] * w.output[1] * cout;
+            let mut plain = [f32::NAN; 8192];
+            definition(&w, cout, false, &x, &f, &mut plain);
+            let mut in_packs = [f32::NAN; 8192];
+            pack(w.taps() * cin, cout, &f, &mut in_packs);
+            let filter = if cin % 8 == 0 { Filter::Packed(&in_packs[..]) } else { Filter::Tensorflow(&f[..]) };
+            let old = values(len, 9);
+            let mut got = old;
+            conv2d(&w, cout, &x, filter, &[0.0; 64], &mut got[..len], then);
+            let mut at = 0;
+            for n in 0..w.batch {
+                for oh in 0..w.output[0] {
+                    for ow in 0..w.output[1] {
+                        for c in 0..cout {
+                            let expected = then(old[at], plain[at], [n, oh, ow, c]);
+                            assert_eq!(got[at].to_bits(), expected.to_bits(), "{w:?} at {at}");
+                            at += 1;
+                        }
+                    }
+                }
+            }
+            // And depthwise, where the channels allow.
+            if cin % 8 == 0 {
+                let len = w.batch * w.output[0] * w.output[1] * cin;
+                let mut plain = [f32::NAN; 8192];
+                definition(&w, cin, true, &x, &f, &mut plain);
+                let mut got = old;
+                depthwise_conv2d(&w, &x, &f, &mut got[..len], then);
+                for (at, (&got, &plain)) in got[..len].iter().zip(&plain[..len]).enumerate() {
+                    let c = at % cin;
+                    let pixel = at / cin;
+                    let (ow, oh, n) =
+                        (pixel % w.output[1], pixel / w.output[1] % w.output[0], pixel / w.output[1] / w.output[0]);
+                    assert_eq!(got.to_bits(), then(old[at], plain, [n, oh, ow, c]).to_bits(), "{w:?} at {at}");
+                }
             }
         }
     }

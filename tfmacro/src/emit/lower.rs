@@ -68,7 +68,7 @@ impl<'g> Body<'g> {
 
     /// The lowering context of this computation.
     pub fn lower(&self) -> Lower<'_, 'g> {
-        Lower { plan: &self.plan, fresh: &self.fresh, overwriting: None }
+        Lower { plan: &self.plan, fresh: &self.fresh, overwriting: None, acc: None }
     }
 }
 
@@ -85,8 +85,12 @@ impl<'g> Body<'g> {
 pub struct Lower<'b, 'g> {
     plan: &'b Plan<'g>,
     fresh: &'b Cell<usize>,
-    /// Where a tensor is written over its input, that input, whose element is then `__out[__at]`.
+    /// Where a tensor is written over its input, that input, whose element is then `__out[__at]`
+    /// (`__old` in a kernel's store).
     overwriting: Option<NodeId>,
+    /// In a kernel's store ([`crate::ops::Rules::materialise_then`]), the kernel, whose element is
+    /// then the value it stores, `__acc`.
+    acc: Option<NodeId>,
 }
 
 impl<'g> std::ops::Deref for Lower<'_, 'g> {
@@ -205,7 +209,8 @@ impl<'b, 'g> Lower<'b, 'g> {
     /// The statement computing node `id`, if it is a computed local: over `__out` if it is `into`,
     /// into its slot (`declared` says which slots are declared so far), buffer or variable.
     fn statement(&self, id: NodeId, context: Context, into: Option<NodeId>, declared: &mut [bool]) -> TokenStream {
-        if !self.is_computed_local(id) {
+        // A kernel fused into the node its value flows into is computed there.
+        if !self.is_computed_local(id) || self.fused_into[id].is_some() {
             return TokenStream::new();
         }
         if let Some(v) = self.into_variable[id] {
@@ -408,7 +413,19 @@ impl<'b, 'g> Lower<'b, 'g> {
         let buffer = format_ident!("__f{}", k);
         let shape = self.shape(id);
         let count = self.names.count(&shape);
-        let flatten = self.flattens(k).map(|_| quote!(.as_flattened_mut()));
+        let flatten: Vec<TokenStream> = self.flattens(k).map(|_| quote!(.as_flattened_mut())).collect();
+        if let Some(kernel) = self.fused[id] {
+            // Computed by the kernel it is fused into, its element the kernel's store.
+            let out = quote!(&mut #buffer #(#flatten)* [..#count]);
+            let (idx, e) = Lower { acc: Some(kernel), ..*self }.element_code(id, shape.len());
+            let elem = self.graph.tensor(id).map(|t| ident(t.dtype.rust()));
+            let rank = idx.len();
+            let then = quote!(|__old: #elem, __acc: #elem, [#(#idx),*]: [usize; #rank]| #e);
+            let rules = self.graph.nodes[kernel].op.rules();
+            if let Some(code) = rules.and_then(|r| r.materialise_then(self, kernel, &out, &then)) {
+                return code;
+            }
+        }
         if !self.by_element(id) {
             let out = quote!(&mut #buffer #(#flatten)* [..#count]);
             let rules = self.graph.nodes[id].op.rules();
@@ -709,8 +726,11 @@ impl<'b, 'g> Lower<'b, 'g> {
 
     /// The element of `id` at `idx` (one index per dimension).
     pub fn elem(&self, id: NodeId, idx: &[TokenStream]) -> TokenStream {
+        if self.acc == Some(id) {
+            return quote!(__acc);
+        }
         if self.overwriting == Some(id) {
-            return quote!(__out[__at]);
+            return if self.acc.is_some() { quote!(__old) } else { quote!(__out[__at]) };
         }
         if let Some(k) = self.flat[id] {
             // Row-major in its buffer: ((i * d1 + j) * d2 + k) * d3 + l.

@@ -76,6 +76,11 @@ pub struct Plan<'g> {
     pub(super) dynamic: bool,
     /// For a fetch of run-time size that runs in chunks of rows, the phase of every node.
     pub(super) chunks: Option<super::chunks::Chunks>,
+    /// The kernel each elementwise node is computed by, if fused into it ([`Plan::plan_fusion`]):
+    /// the node's element is what the kernel stores for each of its outputs.
+    pub(super) fused: Vec<Option<NodeId>>,
+    /// The inverse of `fused`: the elementwise node a kernel's value flows into, computed by it.
+    pub(super) fused_into: Vec<Option<NodeId>>,
 }
 
 impl<'g> Plan<'g> {
@@ -183,6 +188,8 @@ impl<'g> Plan<'g> {
             readers,
             dynamic,
             chunks,
+            fused: vec![None; n],
+            fused_into: vec![None; n],
         };
         for i in 0..body.order.len() {
             let id = body.order[i];
@@ -424,10 +431,13 @@ impl<'g> Plan<'g> {
         }
         self.last_read = last_read.clone();
         self.plan_in_session(&position);
+        self.plan_fusion(&position, &mut last_read);
+        self.last_read = last_read.clone();
         self.plan_buffers(&last_read);
         let mut slots: Vec<(crate::ir::TensorType, Option<NodeId>)> = Vec::new();
         for (pos, &id) in self.order.iter().enumerate() {
             if !self.is_computed_local(id)
+                || self.fused_into[id].is_some()
                 || self.flat[id].is_some()
                 || self.into_out == Some(id)
                 || self.into_variable[id].is_some()
@@ -579,15 +589,6 @@ impl<'g> Plan<'g> {
     /// share TensorFlow Lite Micro's arena. Buffers hold one dtype, and tensors whose sizes share
     /// the same `None` dimensions (sizes compare only then).
     pub(super) fn plan_buffers(&mut self, last_read: &[usize]) {
-        let n = self.graph.nodes.len();
-        let mut read_whole = vec![false; n];
-        for &id in &self.order {
-            if self.graph.nodes[id].op.rules().is_some_and(|r| r.reads() == Reads::Whole) {
-                for &input in &self.graph.nodes[id].inputs {
-                    read_whole[input] = true;
-                }
-            }
-        }
         // (declared type, its size as (symbols, constant factor), current tensor)
         let mut buffers: Vec<(crate::ir::TensorType, (Vec<usize>, usize), NodeId)> = Vec::new();
         // With feeds of run-time size, every computed tensor of a `None` dimension is stored
@@ -603,20 +604,18 @@ impl<'g> Plan<'g> {
             } else if self.dynamic && sym {
                 self.is_computed_local(id)
             } else {
-                self.is_computed_local(id)
-                    && self.into_out != Some(id)
-                    && !read_whole[id]
-                    && last_read[id] != usize::MAX
-                    && !self.roots.contains(&id)
-                    && (self.by_element(id) || self.blocked(id))
+                self.stored_flat(id, last_read) && self.fused_into[id].is_none()
             };
             let Some(t) = self.graph.tensor(id).filter(|t| eligible && !t.shape.is_empty()).cloned() else { continue };
             let size = size_of(&t.shape);
             // In place: over an input that dies here and that this node reads at its own index.
+            // (Not over an input of the kernel it is fused into, which reads it as it writes.)
+            let read_by_kernel = |x: NodeId| self.fused[id].is_some_and(|c| self.graph.nodes[c].inputs.contains(&x));
             let over = buffers.iter().position(|b| {
                 b.0.dtype == t.dtype
                     && b.1 == size
                     && end(b.2) == pos
+                    && !read_by_kernel(b.2)
                     && self.reads_at_own_index(b.2, id, last_read[b.2])
             });
             if let Some(k) = over {
@@ -648,6 +647,89 @@ impl<'g> Plan<'g> {
             self.flat[id] = Some(k);
         }
         self.buffers = buffers.into_iter().map(|b| b.0).collect();
+    }
+
+    /// Whether computed local `id` of a static plan is stored flat in a buffer (see
+    /// [`Plan::plan_buffers`]): computed element by element or by a kernel, not returned, not
+    /// read whole, not written into the caller's value.
+    fn stored_flat(&self, id: NodeId, last_read: &[usize]) -> bool {
+        let read_whole = self.order.iter().any(|&c| {
+            self.graph.nodes[c].inputs.contains(&id)
+                && self.graph.nodes[c].op.rules().is_some_and(|r| r.reads() == Reads::Whole)
+        });
+        self.is_computed_local(id)
+            && self.into_out != Some(id)
+            && !read_whole
+            && last_read[id] != usize::MAX
+            && !self.roots.contains(&id)
+            && (self.by_element(id) || self.blocked(id))
+    }
+
+    /// Fuses into a kernel that stores each output through a closure ([`Rules::takes_epilogue`],
+    /// a convolution's) the node its value flows into, when that node is computed element by
+    /// element into a buffer and reads the kernel's value only through elementwise ops of its
+    /// shape, each the only reader of the one before (`relu(conv0 + (conv(x) + b))`): the kernel
+    /// is then called where that node is computed, with its element as the closure, and takes no
+    /// buffer of its own (a residual block of ResNet-8 needed a third 64 KiB buffer without).
+    /// Only where nothing is computed between the two; the kernel's inputs stay alive until
+    /// then. Not with run-time sizes.
+    ///
+    /// [`Rules::takes_epilogue`]: crate::ops::Rules::takes_epilogue
+    pub(super) fn plan_fusion(&mut self, position: &[usize], last_read: &mut [usize]) {
+        if self.dynamic || self.chunks.is_some() {
+            return;
+        }
+        for i in 0..self.order.len() {
+            let c = self.order[i];
+            let takes = self.graph.nodes[c].op.rules().is_some_and(|r| r.takes_epilogue(self, c));
+            if !takes || !self.stored_flat(c, last_read) || self.into_variable[c].is_some() || self.assigned_in_place[c]
+            {
+                continue;
+            }
+            let Some(x) = self.flows_into(c) else { continue };
+            // Nothing is computed between the two, so that the kernel, moved to where `x` is
+            // computed, reads what it read where it was.
+            let between = &self.order[position[c] + 1..position[x]];
+            if between.iter().any(|&b| self.is_computed_local(b)) {
+                continue;
+            }
+            let plain = self.into_variable[x].is_none() && !self.assigned_in_place[x] && self.fused[x].is_none();
+            if !(plain && self.by_element(x) && self.stored_flat(x, last_read)) {
+                continue;
+            }
+            self.fused[x] = Some(c);
+            self.fused_into[c] = Some(x);
+            for &input in &self.graph.nodes[c].inputs {
+                last_read[input] = last_read[input].max(position[x]);
+            }
+        }
+    }
+
+    /// The computed node that node `c`'s value flows into through inlined elementwise ops of its
+    /// shape, each read once, by the next: the node whose element reads `c`'s at its own index.
+    fn flows_into(&self, c: NodeId) -> Option<NodeId> {
+        let shape = self.shape(c);
+        let mut at = c;
+        loop {
+            let mut reads = self.order.iter().flat_map(|&r| {
+                let node = &self.graph.nodes[r];
+                node.inputs
+                    .iter()
+                    .enumerate()
+                    .filter(move |&(k, &i)| i == at && reads_value(&node.op, k))
+                    .map(move |_| r)
+            });
+            let (Some(next), None) = (reads.next(), reads.next()) else { return None };
+            let elementwise = self.graph.nodes[next].op.rules().is_some_and(|r| r.reads() == Reads::Elementwise);
+            if !elementwise || self.shape(next) != shape || self.roots.contains(&at) && at != c {
+                return None;
+            }
+            match self.form[next] {
+                Form::Inline => at = next,
+                _ if self.is_computed_local(next) => return Some(next),
+                _ => return None,
+            }
+        }
     }
 
     /// Whether `id` (computed at position `pos`) reads each element of `x` only at the index it
@@ -751,7 +833,12 @@ impl<'g> Plan<'g> {
             .enumerate()
             // A product computed into the caller's value and the root written over it are one
             // tensor, from the product on.
-            .filter(|&(_, &id)| self.is_computed_local(id) && !(self.into_out.is_some() && self.roots == [id]))
+            // A kernel fused into its reader is never stored.
+            .filter(|&(_, &id)| {
+                self.is_computed_local(id)
+                    && self.fused_into[id].is_none()
+                    && !(self.into_out.is_some() && self.roots == [id])
+            })
             .filter_map(|(pos, &id)| {
                 let t = self.graph.tensor(id).filter(|t| !t.shape.is_empty())?;
                 Some((pos, id, bytes(t)))

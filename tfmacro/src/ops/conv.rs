@@ -212,7 +212,13 @@ impl Conv {
 
     /// The call of `tfcore::__private::conv2d` (or `depthwise_conv2d`) writing a
     /// [`Conv::windowed`] convolution into `out` (row-major, NHWC).
-    fn window_call(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+    fn window_call(
+        &self,
+        cx: &Lower,
+        id: NodeId,
+        out: &TokenStream,
+        then: Option<&TokenStream>,
+    ) -> Option<TokenStream> {
         let [x, f] = cx.graph.nodes[id].inputs[..] else { return None };
         let geo = self.geometry(&cx.shape(x), &cx.shape(f))?;
         let [ah, aw] = geo.axes;
@@ -230,13 +236,15 @@ impl Conv {
             dilations: #dilations, before: #before, output: #output,
         });
         let zero = literal(Scalar::I(0), cx.dtype(id));
+        let elem = crate::values::ident(cx.dtype(id).rust());
+        let then = then.cloned().unwrap_or_else(|| quote!(|_: #elem, __acc: #elem, _: [usize; 4]| __acc));
         if self.depthwise {
             let fs = fs?;
-            return Some(quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #out);));
+            return Some(quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #out, #then);));
         }
         // The line of zeros a tap in the padding reads: a constant, promoted to a `static`.
         let (cout, terms) = (geo.multiplier, ah.kernel * aw.kernel * c);
-        let call = |filter: TokenStream| quote!(::tfcore::__private::conv2d(#window, #cout, #xs, ::tfcore::__private::Filter::#filter, &[#zero; #c], #out););
+        let call = |filter: TokenStream| quote!(::tfcore::__private::conv2d(#window, #cout, #xs, ::tfcore::__private::Filter::#filter, &[#zero; #c], #out, #then););
         Some(match cx.packed(f) {
             Some(_) => {
                 let local = cx.local(f);
@@ -265,7 +273,7 @@ impl Conv {
         if self.pointwise(cx, id).is_some() {
             self.pointwise_product(cx, id, out)
         } else if self.windowed(cx, id) {
-            self.window_call(cx, id, out)
+            self.window_call(cx, id, out, None)
         } else {
             None
         }
@@ -454,6 +462,20 @@ impl Rules for Conv {
 
     fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
         self.kernel_call(cx, id, out)
+    }
+
+    // tfcore's window kernels store each output through a closure: a bias, an activation or a
+    // residual add after the convolution is done there, in the pass that writes it.
+    fn takes_epilogue(&self, plan: &Plan, id: NodeId) -> bool {
+        self.windowed(plan, id)
+    }
+
+    fn materialise_then(&self, cx: &Lower, id: NodeId, out: &TokenStream, then: &TokenStream) -> Option<TokenStream> {
+        if self.windowed(cx, id) {
+            self.window_call(cx, id, out, Some(then))
+        } else {
+            None
+        }
     }
 
     fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {

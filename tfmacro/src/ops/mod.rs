@@ -125,6 +125,26 @@ pub trait Rules {
         None
     }
 
+    /// Whether blocked node `id`'s kernel can apply elementwise ops to each output as it stores
+    /// it ([`Rules::materialise_then`]): the planner then fuses into it the elementwise node its
+    /// value flows into (`relu(x + conv(...) + b)`), which takes no buffer of its own.
+    fn takes_epilogue(&self, _plan: &Plan, _id: NodeId) -> bool {
+        false
+    }
+
+    /// For an op that [`Rules::takes_epilogue`], [`Rules::materialise_flat`]'s statement storing
+    /// each output through `then`, a closure `|old, value, [i, j, k, l]| ...` of what `out` held
+    /// at that index, the op's value there and its index.
+    fn materialise_then(
+        &self,
+        _cx: &Lower,
+        _id: NodeId,
+        _out: &TokenStream,
+        _then: &TokenStream,
+    ) -> Option<TokenStream> {
+        None
+    }
+
     /// How node `id` follows the rows of its inputs (their first axis, a `None` dimension), which
     /// decides whether a fetch of run-time size runs in chunks of rows ([`crate::emit::chunks`]).
     /// Asked of nodes of a `None` dimension and of nodes reading one; the default, [`ByRows::No`],

@@ -400,11 +400,14 @@ fn memory_is_planned_like_an_arena() {
     let kws = model_body("kws.rs");
     assert_eq!(kws.matches("let mut __f").count(), 2, "{kws}");
     // ResNet-8: three shapes take turns in three buffers; the first residual add,
-    // `relu(conv0 + conv2)`, is written over `conv0` (the others add two convolutions computed
-    // inside the add).
+    // `relu(conv0 + conv2)`, is written over `conv0` by `conv2`'s kernel as it stores each output
+    // (the others add the 1 × 1 convolution's buffer to the 3 × 3's outputs the same way), and
+    // every bias and ReLU after a convolution is applied in its kernel's store.
     let resnet = model_body("resnet8.rs");
     assert_eq!(resnet.matches("let mut __f").count(), 3, "{resnet}");
-    assert!(resnet.contains("(__out [__at] +"), "the add is not in place: {resnet}");
+    assert!(resnet.contains("(__old + (__acc + __v_conv2_bias [__l]))"), "the add is not in place: {resnet}");
+    assert_eq!(resnet.matches("| __old : f32 , __acc : f32 ,").count(), 7, "{resnet}");
+    assert!(!resnet.contains("(__out [__at] +"), "{resnet}");
     // The anomaly detector: ten layers in two buffers (the last layer's input too, which the
     // returned layer reads as it is computed), the result written into the caller's `out`.
     let autoencoder = run_body(&model("autoencoder.rs"), "fc9");
