@@ -409,3 +409,40 @@ fn nodes_may_be_named_as_the_generated_parameters() {
     let again = clashing::Session::from_variables(restored);
     assert_eq!(again.variables().rng, sess.variables().rng);
 }
+
+// `tf.log(tf.nn.softmax(z))`, the seed's spelling of log-probabilities, is computed as
+// `tf.nn.log_softmax(z)`: the same bits, values and gradient, and finite where a probability
+// underflows (TensorFlow's literal `log` gives `-inf` there, and NaN gradients).
+graph! {
+    pub mod log_of_softmax {
+        let z = tf.placeholder(tf.float32, [2, 3]);
+        let w = tf.Variable(tf.constant([[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]]));
+        let seed_spelling = tf.log(tf.nn.softmax(z * w));
+        let fused = tf.nn.log_softmax(z * w);
+        let grads_seed = tf.gradients(tf.reduce_sum(seed_spelling * z), [w]);
+        let grads_fused = tf.gradients(tf.reduce_sum(fused * z), [w]);
+    }
+}
+
+#[test]
+fn the_log_of_a_softmax_is_its_log_softmax() {
+    let mut sess = log_of_softmax::Session::new();
+    let bits = |m: SMatrix<f32, 2, 3>| m.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    let z = matrix![0.5f32, -1.25, 2.0; 100.0, -80.0, 3.0];
+    let seed = sess.run(log_of_softmax::seed_spelling { z: &z });
+    assert_eq!(bits(seed), bits(sess.run(log_of_softmax::fused { z: &z })));
+    let (gs,) = sess.run(log_of_softmax::grads_seed { z: &z });
+    let (gf,) = sess.run(log_of_softmax::grads_fused { z: &z });
+    assert_eq!(bits(gs), bits(gf));
+    // The second row's logits are 300, -80 and -3: the last two probabilities underflow, and their
+    // logs are finite, -380 and -303, where `ln(softmax)` is `-inf`.
+    assert!(seed.iter().all(|v| v.is_finite()), "{seed}");
+    assert!((seed[(1, 1)] - -380.0).abs() < 1e-3 && (seed[(1, 2)] - -303.0).abs() < 1e-3, "{seed}");
+    // And where nothing underflows, the literal definition, to a few ULP.
+    let row: Vec<f64> = (0..3).map(|j| f64::from(z[(0, j)]) * [1.0, -2.0, 0.5][j]).collect();
+    let total: f64 = row.iter().map(|v| v.exp()).sum();
+    for j in 0..3 {
+        let literal = (row[j].exp() / total).ln();
+        assert!((f64::from(seed[(0, j)]) - literal).abs() < 1e-6, "{seed} at {j}: {literal}");
+    }
+}

@@ -39,7 +39,28 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         }
         _ => return None,
     };
-    let name = op.clone();
+    Some(build(r, call, labels, logits, stop_labels))
+}
+
+/// `tf.log(tf.nn.softmax(z))`, the seed's spelling of log-probabilities (and, multiplied by
+/// `tf.one_hot(y)` and summed over the classes, of its loss), given the `tf.log` node `log`:
+/// the nodes of `tf.nn.log_softmax(z)` instead, the same value where `softmax` does not
+/// underflow, with the same gradient, computed as the fused cross entropy is. Where a probability
+/// underflows to 0, TensorFlow's literal `log` gives `-inf` (and a NaN gradient); this gives the
+/// finite log-probability (the README's differences say so). `None` if `log` does not read a
+/// softmax.
+pub fn log_of_softmax(r: &mut Resolver, call: &Call, log: NodeId) -> Option<NodeId> {
+    let x = *r.graph.nodes[log].inputs.first()?;
+    if !matches!(r.graph.nodes[x].op, Op::Softmax(_)) {
+        return None;
+    }
+    let z = r.graph.nodes[x].inputs[0];
+    Some(build(r, call, None, z, false))
+}
+
+/// The nodes of `log_softmax(logits)`, and of the cross entropy with `labels` if given.
+fn build(r: &mut Resolver, call: &Call, labels: Option<NodeId>, logits: NodeId, stop_labels: bool) -> NodeId {
+    let (name, loc) = (call.op(), call.loc);
     let mut node = |op: Op, inputs: Vec<NodeId>, label: &str| {
         let id = r.graph.add(op, inputs, loc, call.op_loc);
         r.graph.nodes[id].written = name.clone();
@@ -54,14 +75,14 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
     let total = node(last(false), vec![exp], "reduce_sum(exp(shifted))");
     let log = node(Op::Unary(Unary::Log), vec![total], "log(reduce_sum(exp(shifted)))");
     let log_softmax = node(Op::Binary(Binary::Sub), vec![shifted, log], "log_softmax(logits)");
-    let Some(mut labels) = labels else { return Some(log_softmax) };
+    let Some(mut labels) = labels else { return log_softmax };
     if stop_labels {
         labels = node(Op::Identity(Identity { stop_gradient: true }), vec![labels], "labels");
     }
     let product = node(Op::Binary(Binary::Mul), vec![labels, log_softmax], "labels * log_softmax(logits)");
     let sum = Op::Reduce(Reduce { mean: false, max: false, axes: Some(vec![-1]), keepdims: false });
     let sum = node(sum, vec![product], "reduce_sum(labels * log_softmax(logits))");
-    Some(node(Op::Unary(Unary::Neg), vec![sum], "the cross entropy"))
+    node(Op::Unary(Unary::Neg), vec![sum], "the cross entropy")
 }
 
 // Only the last axis, TensorFlow's default (`axis = -1`).

@@ -98,7 +98,14 @@ pub const NAMES: &[&str] = &[
 pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
     // `tf.sign` is the gradient of `tf.abs`, not (yet) part of the language.
     let u = Unary::ALL.into_iter().filter(|u| *u != Unary::Sign).find(|u| u.spellings().0.contains(&call.name))?;
-    Some(super::one_argument(r, call, crate::ir::Op::Unary(u), u.spellings().1))
+    let id = super::one_argument(r, call, crate::ir::Op::Unary(u), u.spellings().1);
+    // `tf.log(tf.nn.softmax(z))` is computed as `tf.nn.log_softmax(z)`.
+    if u == Unary::Log {
+        if let Some(log_softmax) = super::log_softmax::log_of_softmax(r, call, id) {
+            return Some(log_softmax);
+        }
+    }
+    Some(id)
 }
 
 impl Rules for Unary {

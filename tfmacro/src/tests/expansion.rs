@@ -492,10 +492,12 @@ fn dynamic_feeds_compute_in_the_workspace() {
     assert!(body.contains("let N : usize = __v_X . nrows () ;"), "{body}");
     assert!(body.contains("if __v_Y . nrows () != N"), "{body}");
     assert!(body.contains(
-        "let [__f0 , __f1 , __f2 , __f3] = :: tfcore :: __private :: split (& mut __ws . f32 , [(1usize * N * 3) , (1usize * N * 2) , (1usize * N * 3) , (1usize * N * 1)]) ;"
+        "let [__f0 , __f1 , __f2 , __f3] = :: tfcore :: __private :: split (& mut __ws . f32 , [(1usize * N * 2) , (1usize * N * 3) , (1usize * N * 3) , (1usize * N * 1)]) ;"
     ), "{body}");
     assert!(!body.contains("SMatrix < f32 , N"), "no tensor of a `None` dimension outside the workspace: {body}");
-    assert!(body.contains("softmax_by"), "{body}");
+    // The seed's `tf.log(output_layer)` of the softmax, computed as `log_softmax`: the
+    // exponentials of the logits shifted by their maximum, written over the logits.
+    assert!(body.contains("expf ((__out [__at] - __f3 [(0usize) * N + __i]))"), "{body}");
     assert!(body.contains("sums_over_rows :: < f32 , 17usize , _ >"), "{body}");
     assert!(
         body.contains("let N = :: core :: cmp :: min (__end - __begin , :: tfcore :: __private :: CHUNK_ROWS) ;"),
