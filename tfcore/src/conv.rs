@@ -131,7 +131,7 @@ pub enum Filter<'a, T> {
 /// Through tiles of pixels and output channels where the filter's layout suits the sizes (see
 /// [`Filter`]) and every slice is long enough; otherwise output by output through [`sum`], which
 /// panics at the first index outside a slice, as indexing does.
-pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy>(
+pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
     outputs: usize,
     x: &[T],
@@ -139,6 +139,21 @@ pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy>(
     zeros: &[T],
     out: &mut [T],
     then: E,
+) {
+    convolve(window, outputs, x, filter, zeros, out, &Then(then))
+}
+
+/// [`conv2d`], its store through a trait object: the kernel is compiled once per element type,
+/// not once per closure (a closure type per convolution of a graph made ResNet-8's example build
+/// ten times as long).
+fn convolve<T: Float>(
+    window: &Window,
+    outputs: usize,
+    x: &[T],
+    filter: Filter<'_, T>,
+    zeros: &[T],
+    out: &mut [T],
+    then: &dyn Store<T>,
 ) {
     let conv = Conv { window: *window, outputs, x, filter, zeros };
     if conv.fits(out.len()) {
@@ -148,14 +163,22 @@ pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy>(
     }
 }
 
-/// Writes `values`, output channels `c..` of output pixel `(n, oh, ow)`, at `out[at..]`, each
-/// through `then(what out held, the convolution's value, its index)`: the elementwise ops the
-/// graph applies to the convolution (a bias, an activation, a residual add) in the kernel's store.
-#[inline(always)]
-fn store<T: Copy, E: Fn(T, T, [usize; 4]) -> T>(out: &mut [T], at: usize, values: &[T], index: [usize; 4], then: E) {
-    let [n, oh, ow, c] = index;
-    for ((slot, &value), s) in out[at..][..values.len()].iter_mut().zip(values).zip(0..) {
-        *slot = then(*slot, value, [n, oh, ow, c + s]);
+/// How a kernel stores the outputs of one pixel: through the closure the graph's elementwise ops
+/// after the convolution make ([`Then`]).
+trait Store<T> {
+    /// Writes `values`, output channels `c..` of output pixel `(n, oh, ow)`, at `out[at..]`.
+    fn store(&self, out: &mut [T], at: usize, values: &[T], index: [usize; 4]);
+}
+
+/// A closure `then(what out held, the convolution's value, its index)` as a [`Store`].
+struct Then<E>(E);
+
+impl<T: Copy, E: Fn(T, T, [usize; 4]) -> T> Store<T> for Then<E> {
+    #[inline]
+    fn store(&self, out: &mut [T], at: usize, values: &[T], [n, oh, ow, c]: [usize; 4]) {
+        for ((slot, &value), s) in out[at..][..values.len()].iter_mut().zip(values).zip(0..) {
+            *slot = (self.0)(*slot, value, [n, oh, ow, c + s]);
+        }
     }
 }
 
@@ -212,7 +235,7 @@ impl<T: Float> Conv<'_, T> {
     }
 
     /// Every output through [`sum`], in the order the module's documentation gives.
-    fn by_element<E: Fn(T, T, [usize; 4]) -> T>(&self, out: &mut [T], then: E) {
+    fn by_element(&self, out: &mut [T], then: &dyn Store<T>) {
         let (w, cout, cin, terms) = (&self.window, self.outputs, self.window.channels, self.terms());
         let mut at = 0;
         for n in 0..w.batch {
@@ -228,7 +251,7 @@ impl<T: Float> Conv<'_, T> {
                                 Filter::Tensorflow(f) => f[t * cout + co],
                             }
                         });
-                        out[at] = then(out[at], value, [n, oh, ow, co]);
+                        then.store(out, at, &[value], [n, oh, ow, co]);
                         at += 1;
                     }
                 }
@@ -258,7 +281,7 @@ impl<T: Float> Conv<'_, T> {
     /// every pixel of the output through [`Conv::runs_tile`], `MR` at a time (so that the `NR`
     /// channels' weights stay in the nearest cache while the pixels go by).
     #[inline(always)]
-    fn by_runs<const MR: usize, const NR: usize, E: Fn(T, T, [usize; 4]) -> T + Copy>(&self, out: &mut [T], then: E) {
+    fn by_runs<const MR: usize, const NR: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
         let (w, cout) = (&self.window, self.outputs);
         let mut co = 0;
         while co < cout {
@@ -269,7 +292,7 @@ impl<T: Float> Conv<'_, T> {
                     let mut ow = 0;
                     while ow + MR <= w.output[1] && wide {
                         for (r, values) in self.runs_tile::<MR, NR>(n, oh, ow, co).into_iter().enumerate() {
-                            store(out, (row_start + ow + r) * cout + co, &values, [n, oh, ow + r, co], then);
+                            then.store(out, (row_start + ow + r) * cout + co, &values, [n, oh, ow + r, co]);
                         }
                         ow += MR;
                     }
@@ -277,10 +300,10 @@ impl<T: Float> Conv<'_, T> {
                         let at = (row_start + ow) * cout + co;
                         if wide {
                             let [values] = self.runs_tile::<1, NR>(n, oh, ow, co);
-                            store(out, at, &values, [n, oh, ow, co], then);
+                            then.store(out, at, &values, [n, oh, ow, co]);
                         } else {
                             let [values] = self.runs_tile::<1, 1>(n, oh, ow, co);
-                            store(out, at, &values, [n, oh, ow, co], then);
+                            then.store(out, at, &values, [n, oh, ow, co]);
                         }
                         ow += 1;
                     }
@@ -320,7 +343,7 @@ impl<T: Float> Conv<'_, T> {
     /// on the stack (im2col, a tile at a time), then each group of eight output channels through
     /// [`Conv::patch_tile`].
     #[inline(always)]
-    fn by_patches<const MR: usize, E: Fn(T, T, [usize; 4]) -> T + Copy>(&self, filter: &[T], out: &mut [T], then: E) {
+    fn by_patches<const MR: usize>(&self, filter: &[T], out: &mut [T], then: &dyn Store<T>) {
         let w = &self.window;
         let (groups, cout) = (self.outputs / LANES, self.outputs);
         let rows = filter.as_chunks::<LANES>().0;
@@ -334,7 +357,7 @@ impl<T: Float> Conv<'_, T> {
                     for g in 0..groups {
                         for (r, values) in self.patch_tile(rows, &patches, g).into_iter().enumerate() {
                             let index = [n, oh, ow + r, g * LANES];
-                            store(out, (row_start + ow + r) * cout + g * LANES, &values, index, then);
+                            then.store(out, (row_start + ow + r) * cout + g * LANES, &values, index);
                         }
                     }
                     ow += MR;
@@ -343,7 +366,7 @@ impl<T: Float> Conv<'_, T> {
                     self.gather(n, oh, ow, &mut patch);
                     for g in 0..groups {
                         let [values] = self.patch_tile(rows, &patch, g);
-                        store(out, (row_start + ow) * cout + g * LANES, &values, [n, oh, ow, g * LANES], then);
+                        then.store(out, (row_start + ow) * cout + g * LANES, &values, [n, oh, ow, g * LANES]);
                     }
                     ow += 1;
                 }
@@ -494,13 +517,13 @@ fn combined<T: Float, const MR: usize, const NR: usize>(acc: [[[T; 8]; NR]; MR])
 }
 
 /// [`conv2d`]'s tiles, for [`best`].
-struct ConvTiles<'a, 'o, T, E> {
+struct ConvTiles<'a, 'o, T> {
     conv: Conv<'a, T>,
     out: &'o mut [T],
-    then: E,
+    then: &'o dyn Store<T>,
 }
 
-impl<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy> Kernel for ConvTiles<'_, '_, T, E> {
+impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
     type Output = ();
 
     #[inline(always)]
@@ -510,14 +533,14 @@ impl<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy> Kernel for ConvTiles<'_, '_,
         let (conv, out, then) = (self.conv, self.out, self.then);
         match conv.filter {
             Filter::Packed(_) => match registers {
-                Registers::Narrow => conv.by_runs::<1, 4, E>(out, then),
-                Registers::Wide => conv.by_runs::<2, 4, E>(out, then),
-                Registers::Many => conv.by_runs::<4, 4, E>(out, then),
+                Registers::Narrow => conv.by_runs::<1, 4>(out, then),
+                Registers::Wide => conv.by_runs::<2, 4>(out, then),
+                Registers::Many => conv.by_runs::<4, 4>(out, then),
             },
             Filter::Tensorflow(filter) => match registers {
-                Registers::Narrow => conv.by_patches::<1, E>(filter, out, then),
-                Registers::Wide => conv.by_patches::<3, E>(filter, out, then),
-                Registers::Many => conv.by_patches::<4, E>(filter, out, then),
+                Registers::Narrow => conv.by_patches::<1>(filter, out, then),
+                Registers::Wide => conv.by_patches::<3>(filter, out, then),
+                Registers::Many => conv.by_patches::<4>(filter, out, then),
             },
         }
     }
@@ -531,13 +554,18 @@ impl<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy> Kernel for ConvTiles<'_, '_,
 /// With `channels` a multiple of [`LANES`] and every slice long enough, through tiles of
 /// [`LANES`] channels; otherwise output by output through [`sum`], which panics at the first
 /// index outside a slice, as indexing does.
-pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy>(
+pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
     x: &[T],
     filter: &[T],
     out: &mut [T],
     then: E,
 ) {
+    depthwise(window, x, filter, out, &Then(then))
+}
+
+/// [`depthwise_conv2d`], its store through a trait object, as [`convolve`]'s.
+fn depthwise<T: Float>(window: &Window, x: &[T], filter: &[T], out: &mut [T], then: &dyn Store<T>) {
     let conv = Depthwise { window: *window, x, filter };
     if conv.fits(out.len()) {
         best(DepthwiseTiles { conv, out, then })
@@ -577,7 +605,7 @@ impl<T: Float> Depthwise<'_, T> {
     }
 
     /// Every output through [`sum`], in the order the module's documentation gives.
-    fn by_element<E: Fn(T, T, [usize; 4]) -> T>(&self, out: &mut [T], then: E) {
+    fn by_element(&self, out: &mut [T], then: &dyn Store<T>) {
         let (w, c) = (&self.window, self.window.channels);
         let mut at = 0;
         for n in 0..w.batch {
@@ -589,7 +617,7 @@ impl<T: Float> Depthwise<'_, T> {
                             let x = pixel.map_or(T::ZERO, |p| self.x[p * c + ci]);
                             x * self.filter[tap * c + ci]
                         });
-                        out[at] = then(out[at], value, [n, oh, ow, ci]);
+                        then.store(out, at, &[value], [n, oh, ow, ci]);
                         at += 1;
                     }
                 }
@@ -601,7 +629,7 @@ impl<T: Float> Depthwise<'_, T> {
     /// tap of each pixel reads the input (or the padding) worked out once, then every group of
     /// eight channels through [`Depthwise::depthwise_tile`].
     #[inline(always)]
-    fn depthwise_rows<const MR: usize, E: Fn(T, T, [usize; 4]) -> T + Copy>(&self, out: &mut [T], then: E) {
+    fn depthwise_rows<const MR: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
         let w = &self.window;
         let (groups, c) = (w.channels / LANES, w.channels);
         let (mut reads, mut read) = ([[NO_PIXEL; MR]; TAPS], [[NO_PIXEL; 1]; TAPS]);
@@ -614,7 +642,7 @@ impl<T: Float> Depthwise<'_, T> {
                     for g in 0..groups {
                         for (r, values) in self.depthwise_tile(&reads, g).into_iter().enumerate() {
                             let index = [n, oh, ow + r, g * LANES];
-                            store(out, (row_start + ow + r) * c + g * LANES, &values, index, then);
+                            then.store(out, (row_start + ow + r) * c + g * LANES, &values, index);
                         }
                     }
                     ow += MR;
@@ -623,7 +651,7 @@ impl<T: Float> Depthwise<'_, T> {
                     self.reads(n, oh, ow, &mut read);
                     for g in 0..groups {
                         let [values] = self.depthwise_tile(&read, g);
-                        store(out, (row_start + ow) * c + g * LANES, &values, [n, oh, ow, g * LANES], then);
+                        then.store(out, (row_start + ow) * c + g * LANES, &values, [n, oh, ow, g * LANES]);
                     }
                     ow += 1;
                 }
@@ -709,21 +737,21 @@ impl<T: Float> Depthwise<'_, T> {
 }
 
 /// [`depthwise_conv2d`]'s tiles, for [`best`].
-struct DepthwiseTiles<'a, 'o, T, E> {
+struct DepthwiseTiles<'a, 'o, T> {
     conv: Depthwise<'a, T>,
     out: &'o mut [T],
-    then: E,
+    then: &'o dyn Store<T>,
 }
 
-impl<T: Float, E: Fn(T, T, [usize; 4]) -> T + Copy> Kernel for DepthwiseTiles<'_, '_, T, E> {
+impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
     type Output = ();
 
     #[inline(always)]
     fn run(self, registers: Registers) {
         match registers {
-            Registers::Narrow => self.conv.depthwise_rows::<1, E>(self.out, self.then),
-            Registers::Wide => self.conv.depthwise_rows::<2, E>(self.out, self.then),
-            Registers::Many => self.conv.depthwise_rows::<4, E>(self.out, self.then),
+            Registers::Narrow => self.conv.depthwise_rows::<1>(self.out, self.then),
+            Registers::Wide => self.conv.depthwise_rows::<2>(self.out, self.then),
+            Registers::Many => self.conv.depthwise_rows::<4>(self.out, self.then),
         }
     }
 }
@@ -833,14 +861,14 @@ mod tests {
                 if !conv.fits(len) {
                     return;
                 }
-                ConvTiles { conv, out: &mut got[..len], then: |_, value, _| value }.run(r)
+                ConvTiles { conv, out: &mut got[..len], then: &Then(|_, value, _| value) }.run(r)
             }
             (true, Some(r)) => {
                 let conv = Depthwise { window: *w, x: &x, filter: &f };
                 if !conv.fits(len) {
                     return;
                 }
-                DepthwiseTiles { conv, out: &mut got[..len], then: |_, value, _| value }.run(r)
+                DepthwiseTiles { conv, out: &mut got[..len], then: &Then(|_, value, _| value) }.run(r)
             }
         }
         for i in 0..len {
