@@ -21,6 +21,10 @@ pub use crate::fetch::Fetch;
 pub use crate::fill::{fill2, fill3, fill4, zeros2, zeros3, zeros4};
 #[cfg(feature = "parallel")]
 pub use crate::gemm::SPLIT_WORK;
+/// The arithmetic of int8 layers (`tflite.load` of a quantised model).
+pub mod int8 {
+    pub use crate::int8::*;
+}
 pub use crate::gemm::{
     matmul, matmul_panels, matmul_via_panels, packed_lines, panel_at, panel_step, Lines, PACKED_LINES, PANEL,
     PANELS_BELOW, PANEL_WIDTH,

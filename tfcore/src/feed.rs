@@ -115,6 +115,9 @@ pub struct Workspace {
     pub u8: alloc::vec::Vec<u8>,
     #[cfg(feature = "alloc")]
     #[doc(hidden)]
+    pub i8: alloc::vec::Vec<i8>,
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
     pub bool: alloc::vec::Vec<bool>,
 }
 
@@ -135,6 +138,7 @@ impl fmt::Debug for Workspace {
                 .field("i32", &self.i32.len())
                 .field("i64", &self.i64.len())
                 .field("u8", &self.u8.len())
+                .field("i8", &self.i8.len())
                 .field("bool", &self.bool.len());
         }
         s.finish()

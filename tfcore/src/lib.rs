@@ -145,6 +145,7 @@ mod feed;
 mod fetch;
 mod fill;
 mod gemm;
+mod int8;
 #[doc(hidden)]
 pub mod math;
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub enum Dtype {
     Int64,
     /// `|u1`
     UInt8,
+    /// `|i1`
+    Int8,
     /// `|b1`
     Bool,
 }
@@ -54,6 +56,7 @@ impl Dtype {
             "<i4" => Dtype::Int32,
             "<i8" => Dtype::Int64,
             "|u1" | "<u1" => Dtype::UInt8,
+            "|i1" | "<i1" => Dtype::Int8,
             "|b1" => Dtype::Bool,
             _ => return None,
         })
@@ -64,7 +67,7 @@ impl Dtype {
         match self {
             Dtype::Float32 | Dtype::Int32 => 4,
             Dtype::Float64 | Dtype::Int64 => 8,
-            Dtype::UInt8 | Dtype::Bool => 1,
+            Dtype::UInt8 | Dtype::Int8 | Dtype::Bool => 1,
         }
     }
 
@@ -76,6 +79,7 @@ impl Dtype {
             Dtype::Int32 => "int32",
             Dtype::Int64 => "int64",
             Dtype::UInt8 => "uint8",
+            Dtype::Int8 => "int8",
             Dtype::Bool => "bool",
         }
     }
@@ -197,7 +201,7 @@ macro_rules! element {
         }
     )*};
 }
-element!(f32 => Float32, f64 => Float64, i32 => Int32, i64 => Int64, u8 => UInt8);
+element!(f32 => Float32, f64 => Float64, i32 => Int32, i64 => Int64, u8 => UInt8, i8 => Int8);
 
 impl Element for bool {
     const DTYPE: Dtype = Dtype::Bool;
@@ -217,6 +221,7 @@ impl Dtype {
             Dtype::Int32 => "<i4",
             Dtype::Int64 => "<i8",
             Dtype::UInt8 => "|u1",
+            Dtype::Int8 => "|i1",
             Dtype::Bool => "|b1",
         }
     }

@@ -122,6 +122,7 @@ pub fn model(
             Dtype::Int32 => (data_type::INT32, raw(array, i32::to_le_bytes)?),
             Dtype::Int64 => (data_type::INT64, raw(array, i64::to_le_bytes)?),
             Dtype::UInt8 => (data_type::UINT8, raw(array, u8::to_le_bytes)?),
+            Dtype::Int8 => (data_type::INT8, raw(array, i8::to_le_bytes)?),
             Dtype::Bool => (data_type::BOOL, raw(array, |b: bool| [u8::from(b)])?),
         };
         graph.initializer.push(TensorProto {

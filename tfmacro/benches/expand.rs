@@ -48,6 +48,8 @@ mod optimise;
 mod parse;
 #[path = "../src/resolve/mod.rs"]
 mod resolve;
+#[path = "../src/tflite/mod.rs"]
+mod tflite;
 #[path = "../src/values.rs"]
 mod values;
 

@@ -118,6 +118,7 @@ pub fn wrap(dtype: DType, x: i64) -> i64 {
     match dtype {
         DType::Int32 => x as i32 as i64,
         DType::UInt8 => x as u8 as i64,
+        DType::Int8 => x as i8 as i64,
         _ => x,
     }
 }

@@ -42,6 +42,7 @@ enum Contents {
     Npy(Npy),
     Npz(Npz),
     Onnx(Rc<Model>),
+    Tflite(Rc<crate::tflite::Model>),
 }
 
 impl Files {
@@ -76,7 +77,9 @@ impl Files {
                 format!("cannot read `{file}`: {e} (the path is relative to the directory of the crate's `Cargo.toml`)")
             })
             .and_then(|bytes| {
-                Ok(if file.ends_with(".onnx") {
+                Ok(if file.ends_with(".tflite") {
+                    Contents::Tflite(Rc::new(crate::tflite::Model::parse(&bytes).map_err(|e| format!("`{file}` {e}"))?))
+                } else if file.ends_with(".onnx") {
                     Contents::Onnx(Rc::new(Model::parse(&bytes).map_err(|e| format!("`{file}` {e}"))?))
                 } else if bytes.starts_with(b"PK") {
                     Contents::Npz(Npz::parse(&bytes).map_err(|e| format!("`{file}`: {e}"))?)
@@ -101,7 +104,23 @@ impl Files {
     pub fn onnx(&self, file: &str) -> Result<Rc<Model>, LoadError> {
         match &*self.contents(file)? {
             Contents::Onnx(model) => Ok(model.clone()),
+            Contents::Tflite(_) => Err(LoadError::File(format!(
+                "`{file}` is a TensorFlow Lite model, not an ONNX model: import it with `tflite.load`"
+            ))),
             _ => Err(LoadError::File(format!("`{file}` is a NumPy file, not an ONNX model: read it with `np.load`"))),
+        }
+    }
+
+    /// The model of a `.tflite` file.
+    pub fn tflite(&self, file: &str) -> Result<Rc<crate::tflite::Model>, LoadError> {
+        match &*self.contents(file)? {
+            Contents::Tflite(model) => Ok(model.clone()),
+            Contents::Onnx(_) => Err(LoadError::File(format!(
+                "`{file}` is an ONNX model, not a TensorFlow Lite model: import it with `onnx.load`"
+            ))),
+            _ => Err(LoadError::File(format!(
+                "`{file}` is a NumPy file, not a TensorFlow Lite model: read it with `np.load`"
+            ))),
         }
     }
 
@@ -126,6 +145,11 @@ impl Files {
             }
             (Contents::Onnx(_), _) => {
                 return Err(LoadError::File(format!("`{file}` is an ONNX model: import it with `onnx.load`")));
+            }
+            (Contents::Tflite(_), _) => {
+                return Err(LoadError::File(format!(
+                    "`{file}` is a TensorFlow Lite model: import it with `tflite.load`"
+                )));
             }
             (Contents::Npy(_), Some(_)) => {
                 return Err(LoadError::Key(format!(
@@ -153,6 +177,9 @@ fn convert(npy: &Npy) -> Result<Array, String> {
         Dtype::Int64 => (DType::Int64, npy.to_vec::<i64>().map_err(err)?.into_iter().map(Scalar::I).collect()),
         Dtype::UInt8 => {
             (DType::UInt8, npy.to_vec::<u8>().map_err(err)?.into_iter().map(|x| Scalar::I(x.into())).collect())
+        }
+        Dtype::Int8 => {
+            (DType::Int8, npy.to_vec::<i8>().map_err(err)?.into_iter().map(|x| Scalar::I(x.into())).collect())
         }
         Dtype::Bool => (DType::Bool, npy.to_vec::<bool>().map_err(err)?.into_iter().map(Scalar::B).collect()),
     };

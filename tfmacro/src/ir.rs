@@ -19,11 +19,13 @@ pub enum DType {
     Int32,
     Int64,
     UInt8,
+    Int8,
     Bool,
 }
 
 impl DType {
-    pub const ALL: [DType; 6] = [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt8, DType::Bool];
+    pub const ALL: [DType; 7] =
+        [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt8, DType::Int8, DType::Bool];
 
     /// TensorFlow's name: `float32`.
     pub fn name(self) -> &'static str {
@@ -33,6 +35,7 @@ impl DType {
             DType::Int32 => "int32",
             DType::Int64 => "int64",
             DType::UInt8 => "uint8",
+            DType::Int8 => "int8",
             DType::Bool => "bool",
         }
     }
@@ -45,6 +48,7 @@ impl DType {
             DType::Int32 => "i32",
             DType::Int64 => "i64",
             DType::UInt8 => "u8",
+            DType::Int8 => "i8",
             DType::Bool => "bool",
         }
     }
@@ -57,6 +61,7 @@ impl DType {
             "int32" => DType::Int32,
             "int64" => DType::Int64,
             "uint8" => DType::UInt8,
+            "int8" => DType::Int8,
             "bool" => DType::Bool,
             _ => return None,
         })
@@ -67,7 +72,7 @@ impl DType {
     }
 
     pub fn is_integer(self) -> bool {
-        matches!(self, DType::Int32 | DType::Int64 | DType::UInt8)
+        matches!(self, DType::Int32 | DType::Int64 | DType::UInt8 | DType::Int8)
     }
 }
 
@@ -264,6 +269,8 @@ pub enum Op {
     Concat(ops::concat::Concat),
     /// `tf.pad`, and the slice of its gradient.
     Pad(ops::pad::Pad),
+    /// A layer of a quantised TensorFlow Lite model (`tflite.load`).
+    Int8(Box<ops::int8::Int8>),
     /// `var.assign(value)` and friends. Inputs: `[variable, value]`.
     Assign(AssignKind),
     /// `tf.group(...)`. Inputs: what it groups.
@@ -330,6 +337,7 @@ impl Op {
             Op::ReshapeTo(op) => op,
             Op::Concat(op) => op,
             Op::Pad(op) => op,
+            Op::Int8(op) => &**op,
             _ => return None,
         })
     }

@@ -34,6 +34,7 @@ mod ops;
 mod optimise;
 mod parse;
 mod resolve;
+mod tflite;
 mod values;
 
 #[cfg(test)]

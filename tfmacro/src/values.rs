@@ -21,6 +21,7 @@ pub fn convert_number(number: Number, dtype: DType) -> Result<Scalar, String> {
         (Number::Int(i), DType::Int32) if i32::try_from(i).is_ok() => Ok(Scalar::I(i as i64)),
         (Number::Int(i), DType::Int64) if i64::try_from(i).is_ok() => Ok(Scalar::I(i as i64)),
         (Number::Int(i), DType::UInt8) if u8::try_from(i).is_ok() => Ok(Scalar::I(i as i64)),
+        (Number::Int(i), DType::Int8) if i8::try_from(i).is_ok() => Ok(Scalar::I(i as i64)),
         (Number::Int(i), _) => refuse(i.to_string()),
     }
 }
@@ -83,6 +84,7 @@ pub fn literal(s: Scalar, dtype: DType) -> TokenStream {
             let l = Literal::u8_suffixed(i as u8);
             quote!(#l)
         }
+        (DType::Int8, Scalar::I(i)) => int_literal(i, "i8", i8::MIN as i64),
         (DType::Float32 | DType::Float64, Scalar::I(i)) => literal(Scalar::F(i as f64), dtype),
         (_, Scalar::F(x)) => literal(Scalar::I(x as i64), dtype),
         (_, Scalar::B(b)) => literal(Scalar::I(b as i64), dtype),
@@ -116,6 +118,7 @@ fn int_literal(i: i64, ty: &str, min: i64) -> TokenStream {
     }
     let magnitude = match ty {
         "i32" => Literal::i32_suffixed(i.unsigned_abs() as i32),
+        "i8" => Literal::i8_suffixed(i.unsigned_abs() as i8),
         _ => Literal::i64_suffixed(i.unsigned_abs() as i64),
     };
     if i < 0 {

@@ -115,7 +115,7 @@ impl<'b, 'g> Lower<'b, 'g> {
         }
     }
 
-    fn fresh(&self, prefix: &str) -> Ident {
+    pub fn fresh(&self, prefix: &str) -> Ident {
         let n = self.fresh.get();
         self.fresh.set(n + 1);
         format_ident!("__{}{}", prefix, n)
@@ -463,7 +463,7 @@ impl<'b, 'g> Lower<'b, 'g> {
     /// one split per element type: `let [__f0, __f2] = split(&mut __session.ws.f32, [N * 3, N * 2]);`.
     fn workspace_buffers(&self, ws: &TokenStream) -> TokenStream {
         let mut out = TokenStream::new();
-        for dtype in [DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt8, DType::Bool] {
+        for dtype in DType::ALL {
             let ks: Vec<usize> = (0..self.buffers.len()).filter(|&k| self.buffers[k].dtype == dtype).collect();
             if ks.is_empty() {
                 continue;

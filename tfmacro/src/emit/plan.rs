@@ -821,7 +821,7 @@ impl<'g> Plan<'g> {
             let width = match t.dtype {
                 DType::Float64 | DType::Int64 => 8,
                 DType::Float32 | DType::Int32 => 4,
-                DType::UInt8 | DType::Bool => 1,
+                DType::UInt8 | DType::Int8 | DType::Bool => 1,
             };
             (syms, known * width)
         };

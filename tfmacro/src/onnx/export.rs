@@ -238,6 +238,7 @@ impl Export<'_> {
                 (DType::Int32, Scalar::I(x)) => raw.extend((*x as i32).to_le_bytes()),
                 (DType::Int64, Scalar::I(x)) => raw.extend(x.to_le_bytes()),
                 (DType::UInt8, Scalar::I(x)) => raw.push(*x as u8),
+                (DType::Int8, Scalar::I(x)) => raw.push(*x as i8 as u8),
                 (DType::Bool, Scalar::B(b)) => raw.push(u8::from(*b)),
                 // A scalar of another kind than its dtype's cannot be made by the phases.
                 _ => raw.extend(std::iter::repeat_n(0, dtype_size(dtype))),
@@ -283,6 +284,7 @@ pub fn dtype_code(dtype: DType) -> i32 {
         DType::Int32 => data_type::INT32,
         DType::Int64 => data_type::INT64,
         DType::UInt8 => data_type::UINT8,
+        DType::Int8 => data_type::INT8,
         DType::Bool => data_type::BOOL,
     }
 }
@@ -291,7 +293,7 @@ fn dtype_size(dtype: DType) -> usize {
     match dtype {
         DType::Float64 | DType::Int64 => 8,
         DType::Float32 | DType::Int32 => 4,
-        DType::UInt8 | DType::Bool => 1,
+        DType::UInt8 | DType::Int8 | DType::Bool => 1,
     }
 }
 

@@ -133,5 +133,9 @@ pub fn apply(to: DType, x: Scalar) -> Scalar {
             Scalar::F(v) => v as u8 as i64,
             other => eval::int(other) as u8 as i64,
         }),
+        DType::Int8 => Scalar::I(match x {
+            Scalar::F(v) => v as i8 as i64,
+            other => eval::int(other) as i8 as i64,
+        }),
     }
 }

@@ -26,6 +26,7 @@ pub mod compare;
 pub mod concat;
 pub mod conv;
 pub mod identity;
+pub mod int8;
 pub mod log_softmax;
 pub mod matmul;
 pub mod one_hot;

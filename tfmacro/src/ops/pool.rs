@@ -299,6 +299,7 @@ fn min_int(dtype: DType) -> i64 {
     match dtype {
         DType::Int32 => i32::MIN as i64,
         DType::UInt8 => 0,
+        DType::Int8 => i8::MIN as i64,
         _ => i64::MIN,
     }
 }

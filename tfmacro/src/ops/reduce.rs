@@ -62,10 +62,10 @@ impl Reduce {
     }
 
     /// Whether the sum runs in `int64` rather than in `dtype`: TensorFlow's mean of `int32` and
-    /// `uint8` tensors accumulates wider, so that it does not wrap (`[200, 200]` as `uint8` has mean
+    /// 8-bit tensors accumulates wider, so that it does not wrap (`[200, 200]` as `uint8` has mean
     /// 200), then divides, truncating toward zero.
     fn widens(&self, dtype: DType) -> bool {
-        self.mean && matches!(dtype, DType::Int32 | DType::UInt8)
+        self.mean && matches!(dtype, DType::Int32 | DType::UInt8 | DType::Int8)
     }
 }
 

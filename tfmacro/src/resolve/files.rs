@@ -76,8 +76,17 @@ pub(super) fn np_load(expr: &Expr) -> Option<&Expr> {
 
 /// The `onnx.load(...)` call `expr` is, if it is one.
 pub(super) fn onnx_load(expr: &Expr) -> Option<&Expr> {
+    model_load(expr, "onnx")
+}
+
+/// The `tflite.load(...)` call `expr` is, if it is one.
+pub(super) fn tflite_load(expr: &Expr) -> Option<&Expr> {
+    model_load(expr, "tflite")
+}
+
+fn model_load<'e>(expr: &'e Expr, format: &str) -> Option<&'e Expr> {
     match &expr.kind {
-        ExprKind::Call { path, .. } if path.len() == 2 && path[0] == "onnx" && path[1] == "load" => Some(expr),
+        ExprKind::Call { path, .. } if path.len() == 2 && path[0] == format && path[1] == "load" => Some(expr),
         _ => None,
     }
 }

@@ -290,6 +290,7 @@ impl Resolver<'_> {
             }
             ExprKind::Call { .. } if np_load(expr).is_some() => self.load(expr, None, loc),
             ExprKind::Call { .. } if onnx_load(expr).is_some() => crate::onnx::import::load(self, expr, None, loc),
+            ExprKind::Call { .. } if tflite_load(expr).is_some() => crate::tflite::import::load(self, expr, None, loc),
             ExprKind::Call { path, path_loc, args } => {
                 if path.len() >= 2 && path[0] == "tf" {
                     let name = ast::path_string(&path[1..]);
@@ -314,10 +315,11 @@ impl Resolver<'_> {
                 let text = ast::path_string(path);
                 self.error(*path_loc, format_args!("cannot find function `{text}`: a graph calls `tf.` ops"))
             }
-            ExprKind::Index { base, index, bracket } => match (np_load(base), onnx_load(base)) {
-                (Some(file), _) => self.load(file, Some(index), loc),
-                (_, Some(model)) => crate::onnx::import::load(self, model, Some(index), loc),
-                _ => self.error(*bracket, "indexing is not supported in a graph, except a NumPy archive's array (`np.load(\"weights.npz\")[\"key\"]`) and an ONNX model's value (`onnx.load(\"model.onnx\", x = x)[\"output\"]`)"),
+            ExprKind::Index { base, index, bracket } => match (np_load(base), onnx_load(base), tflite_load(base)) {
+                (Some(file), _, _) => self.load(file, Some(index), loc),
+                (_, Some(model), _) => crate::onnx::import::load(self, model, Some(index), loc),
+                (_, _, Some(model)) => crate::tflite::import::load(self, model, Some(index), loc),
+                _ => self.error(*bracket, "indexing is not supported in a graph, except a NumPy archive's array (`np.load(\"weights.npz\")[\"key\"]`) and a model's value (`onnx.load(\"model.onnx\", x = x)[\"output\"]`, `tflite.load(...)[\"name\"]`)"),
             },
             ExprKind::Method { receiver, method, args } => match self.try_optimizer(receiver) {
                 Some(Some(opt)) => self.optimizer_method(opt, method, args, loc),

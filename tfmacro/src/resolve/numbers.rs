@@ -194,6 +194,7 @@ pub(super) fn const_fits(n: i128, kind: ConstKind) -> bool {
         ConstKind::Typed(DType::Int32) => i32::try_from(n).is_ok(),
         ConstKind::Typed(DType::Int64) => i64::try_from(n).is_ok(),
         ConstKind::Typed(DType::UInt8) => u8::try_from(n).is_ok(),
+        ConstKind::Typed(DType::Int8) => i8::try_from(n).is_ok(),
         ConstKind::Typed(_) => true,
     }
 }
