@@ -70,6 +70,8 @@ fn with_avx2<A, C: Compute<A>>(c: C, args: A) -> C::Output {
 /// The vector registers a kernel's tiles may fill, for the instruction set [`best`] compiled it
 /// for: the kernel picks its tile's shape from them.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+// Only x86-64 builds with `std` (which detect the CPU) pick the wider ones.
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
 pub(crate) enum Registers {
     /// What the target promises: SSE2's sixteen registers of four single-precision lanes on
     /// x86-64, a Cortex-M's FPU.

@@ -125,7 +125,7 @@ impl Rules for Int8 {
         let want: Vec<Dim> = self.input.1.iter().map(|&d| Dim::Known(d)).collect();
         if t.dtype != self.input.0 || t.shape != want {
             let message = format!(
-                "{} reads a `{}` tensor of shape {}, but {} is `{}` of shape {}",
+                "{} reads `{}` of shape {}, but {} is `{}` of shape {}",
                 self.name(),
                 self.input.0,
                 p.shape_text(&want),

@@ -478,6 +478,46 @@ fn onnx_mistakes_name_the_file_the_node_and_what_is_supported() {
     assert_eq!(errors.len(), 12, "{errors:#?}");
 }
 
+#[test]
+fn tflite_mistakes_name_the_file_the_operator_and_what_is_supported() {
+    let errors = errors_of(quote! {
+        pub mod broken {
+            let x = tf.placeholder(tf.int8, [1, 11, 9, 3]);
+            let image = tf.placeholder(tf.float32, [1, 11, 9, 3]);
+            let small = tf.placeholder(tf.int8, [1, 4, 4, 2]);
+            let unsupported = tflite.load("../tests/data/int8/unsupported.tflite", serving_default_x_0 = small);
+            let truncated = tflite.load("../tests/data/int8/truncated.tflite", serving_default_x_0 = x);
+            let missing = tflite.load("../tests/data/int8/nope.tflite", serving_default_x_0 = x);
+            let misnamed = tflite.load("../tests/data/int8/conv_stack.tflite", serving_default_y_0 = x);
+            let wrong_type = tflite.load("../tests/data/int8/conv_stack.tflite", serving_default_x_0 = image);
+            let no_such_tensor = tflite.load("../tests/data/int8/conv_stack.tflite", serving_default_x_0 = x)["StatefulPartitionedCall_1:9"];
+            let numpy = tflite.load("../tests/data/models/kws/weights.npz", serving_default_x_0 = x);
+            let onnx = tflite.load("../tests/data/onnx/ops.onnx", x = x);
+        }
+    });
+    let has = |pattern: &[&str]| errors.iter().any(|e| pattern.iter().all(|p| e.contains(p)));
+    assert!(
+        has(&["unsupported.tflite`: operator 1 (TANH) is not supported (the import reads CONV_2D, DEPTHWISE_CONV_2D,"]),
+        "{errors:#?}"
+    );
+    assert!(has(&["unsupported.tflite`: operator 2 (MEAN) is not supported"]), "{errors:#?}");
+    assert!(has(&["truncated.tflite` is not a TensorFlow Lite model"]), "{errors:#?}");
+    assert!(has(&["cannot read `../tests/data/int8/nope.tflite`: no such file"]), "{errors:#?}");
+    assert!(has(&["has no input `serving_default_y_0`", "did you mean `serving_default_x_0`?"]), "{errors:#?}");
+    assert!(has(&["the int8 `CONV_2D` reads `int8` of shape [1, 11, 9, 3], but `image` is `float32`"]), "{errors:#?}");
+    assert!(
+        has(&["has no tensor `StatefulPartitionedCall_1:9`", "did you mean `StatefulPartitionedCall_1:0`?"]),
+        "{errors:#?}"
+    );
+    assert!(has(&["weights.npz` is a NumPy file, not a TensorFlow Lite model"]), "{errors:#?}");
+    assert!(
+        has(&["ops.onnx` is an ONNX model, not a TensorFlow Lite model: import it with `onnx.load`"]),
+        "{errors:#?}"
+    );
+    // Each mistake once, and nothing else.
+    assert_eq!(errors.len(), 9, "{errors:#?}");
+}
+
 /// Fed with run-time sizes, the circle's training step keeps every tensor of a `None` dimension in
 /// the session's workspace (nine floats per row in four buffers, where the statically fed step
 /// holds thirteen), reads its `None` dimension off `X` and checks `Y` against it. It runs in chunks

@@ -3,4 +3,5 @@
 mod expansion;
 mod fuzz;
 mod fuzz_onnx;
+mod fuzz_tflite;
 mod snapshot;

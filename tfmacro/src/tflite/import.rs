@@ -359,6 +359,9 @@ fn output<'m>(i: &Import<'m, '_, '_>, op: &Operator) -> &'m Tensor {
 
 /// The window of a convolution or pool over `input` `[n, h, w, c]`, its kernel `[kh, kw]`.
 fn axes(window: &Window, input: &[usize], kernel: [usize; 2]) -> Result<[Axis; 2], Fail> {
+    if input.len() != 4 || input.contains(&0) || kernel.contains(&0) {
+        return Err(format!("its input is {input:?} and its window {kernel:?}"));
+    }
     let padding = if window.same { Padding::Same } else { Padding::Valid };
     let positive = |v: i32, what: &str| usize::try_from(v).ok().filter(|&v| v > 0).ok_or(format!("its {what} is {v}"));
     let axis = |k: usize| -> Result<Axis, Fail> {

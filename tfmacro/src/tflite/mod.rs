@@ -137,8 +137,10 @@ pub enum Options {
 impl Model {
     /// Decodes and checks a `.tflite` file's bytes. Never panics, whatever the bytes.
     pub fn parse(bytes: &[u8]) -> Result<Model, String> {
-        let model = fb::root_as_model(bytes)
-            .map_err(|e| format!("is not a TensorFlow Lite model (a `tflite.Model` flatbuffer): {e}"))?;
+        let model = fb::root_as_model(bytes).map_err(|e| {
+            let why = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            format!("is not a TensorFlow Lite model (a `tflite.Model` flatbuffer): {why}")
+        })?;
         let subgraphs = model.subgraphs().ok_or("is a TensorFlow Lite model without a subgraph")?;
         if subgraphs.is_empty() {
             return Err("is a TensorFlow Lite model without a subgraph".into());
