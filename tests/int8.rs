@@ -15,29 +15,7 @@ fn array<T: tfcore::npy::Element>(bytes: &[u8], what: &str) -> (Vec<T>, Vec<usiz
     (npy.to_vec::<T>().unwrap_or_else(|e| panic!("{what}: {e}")), npy.shape().to_vec())
 }
 
-tfcore::graph! {
-    /// Keyword spotting (DS-CNN), int8.
-    pub mod kws {
-        let x = tf.placeholder(tf.int8, [1, 49, 10, 1]);
-        let probs = tflite.load("tests/data/models/kws/model_int8.tflite", input_1 = x);
-    }
-}
-
-tfcore::graph! {
-    /// ResNet-8, int8.
-    pub mod resnet8 {
-        let x = tf.placeholder(tf.int8, [1, 32, 32, 3]);
-        let probs = tflite.load("tests/data/models/resnet8/model_int8.tflite", input_1_int8 = x);
-    }
-}
-
-tfcore::graph! {
-    /// The anomaly detector (a dense autoencoder), int8, its input left to a placeholder the
-    /// import makes (`input_1`).
-    pub mod autoencoder {
-        let decoded = tflite.load("tests/data/models/autoencoder/model_int8.tflite");
-    }
-}
+include!("../examples/models/int8.rs");
 
 /// Compares `got(input)`, the model's output on each input, with TFLite Micro's, bit for bit.
 fn check<T, U>(model: &str, inputs: &[u8], expected: &[u8], got: &mut dyn FnMut(&[T]) -> Vec<U>)
@@ -72,42 +50,42 @@ fn row<T: tfcore::nalgebra::Scalar + Copy, const C: usize>(m: &SMatrix<T, 1, C>)
 
 #[test]
 fn keyword_spotting_int8_is_tflite_micro_bit_for_bit() {
-    let mut sess = kws::Session::new();
+    let mut sess = kws_int8::Session::new();
     check(
         "keyword spotting",
         include_bytes!("data/models/kws/inputs_int8.npy"),
         include_bytes!("data/models/kws/expected_int8.npy"),
         &mut |x| {
             let x: Array4<i8, 1, 49, 10, 1> = Array4::from_slice(x).expect("[1, 49, 10, 1]");
-            row(&sess.run(kws::probs { x: &x }))
+            row(&sess.run(kws_int8::probs { x: &x }))
         },
     );
 }
 
 #[test]
 fn resnet8_int8_is_tflite_micro_bit_for_bit() {
-    let mut sess = resnet8::Session::new();
+    let mut sess = resnet8_int8::Session::new();
     check(
         "ResNet-8",
         include_bytes!("data/models/resnet8/inputs_int8.npy"),
         include_bytes!("data/models/resnet8/expected_int8.npy"),
         &mut |x| {
             let x: Array4<i8, 1, 32, 32, 3> = Array4::from_slice(x).expect("[1, 32, 32, 3]");
-            row(&sess.run(resnet8::probs { x: &x }))
+            row(&sess.run(resnet8_int8::probs { x: &x }))
         },
     );
 }
 
 #[test]
 fn autoencoder_int8_is_tflite_micro_bit_for_bit() {
-    let mut sess = autoencoder::Session::new();
+    let mut sess = autoencoder_int8::Session::new();
     check(
         "autoencoder",
         include_bytes!("data/models/autoencoder/inputs_int8.npy"),
         include_bytes!("data/models/autoencoder/expected_int8.npy"),
         &mut |x| {
             let x = SMatrix::<i8, 1, 640>::from_row_slice(x);
-            row(&sess.run(autoencoder::decoded { input_1: &x }))
+            row(&sess.run(autoencoder_int8::decoded { input_1: &x }))
         },
     );
 }

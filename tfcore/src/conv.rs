@@ -81,20 +81,20 @@ impl Window {
     /// The input pixel (counted over the whole batch) that tap `(kh, kw)` of output pixel
     /// `(n, oh, ow)` reads, or `None` in the padding.
     #[inline(always)]
-    fn input_pixel(&self, n: usize, oh: usize, ow: usize, kh: usize, kw: usize) -> Option<usize> {
+    pub(crate) fn input_pixel(&self, n: usize, oh: usize, ow: usize, kh: usize, kw: usize) -> Option<usize> {
         let ih = (oh * self.strides[0] + kh * self.dilations[0]).checked_sub(self.before[0])?;
         let iw = (ow * self.strides[1] + kw * self.dilations[1]).checked_sub(self.before[1])?;
         (ih < self.input[0] && iw < self.input[1]).then_some((n * self.input[0] + ih) * self.input[1] + iw)
     }
 
     /// The input's and the output's pixels over the batch, if they can be counted.
-    fn pixels(&self) -> Option<(usize, usize)> {
+    pub(crate) fn pixels(&self) -> Option<(usize, usize)> {
         let count = |[h, w]: [usize; 2]| self.batch.checked_mul(h)?.checked_mul(w);
         Some((count(self.input)?, count(self.output)?))
     }
 
     /// The taps of the window.
-    fn taps(&self) -> usize {
+    pub(crate) fn taps(&self) -> usize {
         self.kernel[0].saturating_mul(self.kernel[1])
     }
 }

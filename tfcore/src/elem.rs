@@ -47,7 +47,7 @@ macro_rules! int_elem {
         }
     )*};
 }
-int_elem!(i32 i64 u8);
+int_elem!(i32 i64 u8 i8);
 
 /// The floating-point element types.
 pub trait Float:

@@ -232,9 +232,430 @@ pub fn dequantize(q: i8, scale: f64, zero_point: i32) -> f32 {
     (scale * f64::from(i32::from(q) - zero_point)) as f32
 }
 
+/// How a layer's int32 sums become int8 outputs: per output channel (or one for all) a
+/// multiplier and shift, then the output's zero point and the activation's range.
+#[derive(Clone, Copy, Debug)]
+pub struct Rescale<'a> {
+    /// One per output channel, or one for the whole layer.
+    pub multipliers: &'a [i32],
+    /// As many as `multipliers`.
+    pub shifts: &'a [i32],
+    /// The output's zero point.
+    pub zero_point: i32,
+    /// The activation's range, in the output's quantised values.
+    pub min: i32,
+    /// See `min`.
+    pub max: i32,
+}
+
+impl Rescale<'_> {
+    /// [`requantize`] of output channel `channel`'s sum.
+    #[inline(always)]
+    fn apply(&self, acc: i32, channel: usize) -> i8 {
+        let k = if self.multipliers.len() == 1 { 0 } else { channel };
+        match (self.multipliers.get(k), self.shifts.get(k)) {
+            (Some(&m), Some(&s)) => requantize(acc, m, s, self.zero_point, self.min, self.max),
+            _ => self.min as i8,
+        }
+    }
+}
+
+/// `Σ a[k] · b[k]` over the shorter of the two, each product exact in `i32`, the sum wrapping
+/// (which is exact whenever TFLite Micro's own `int32` sum does not overflow: integer addition
+/// modulo 2^32 is associative, so any order gives its bits). Sixteen partial sums, which the
+/// compiler turns into vector multiply-adds.
+#[inline(always)]
+fn dot(a: &[i8], b: &[i8]) -> i32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let (a16, a_rest) = a.as_chunks::<16>();
+    let (b16, b_rest) = b.as_chunks::<16>();
+    let mut lanes = [0i32; 16];
+    for (x, y) in a16.iter().zip(b16) {
+        for l in 0..16 {
+            lanes[l] = lanes[l].wrapping_add(i32::from(x[l]) * i32::from(y[l]));
+        }
+    }
+    let mut total = 0i32;
+    for lane in lanes {
+        total = total.wrapping_add(lane);
+    }
+    for (&x, &y) in a_rest.iter().zip(b_rest) {
+        total = total.wrapping_add(i32::from(x) * i32::from(y));
+    }
+    total
+}
+
+/// The im2col row of one output pixel that [`conv2d`] gathers on the stack: up to this many
+/// terms (a 3 × 3 window of 128 channels); larger windows are summed tap by tap.
+const PATCH: usize = 1152;
+
+/// The output channels whose sums [`depthwise_conv2d`] keeps on the stack at once.
+const DEPTHWISE_CHANNELS: usize = 64;
+
+/// A quantised convolution's constants: the filter in TensorFlow Lite's layout (`[out, h, w, in]`
+/// for [`conv2d`], `[h, w, channels · multiplier]` for [`depthwise_conv2d`]) and the bias with the
+/// input's zero point folded in: `bias[o] - zero_point · Σ filter[o]`. The padding then reads
+/// the input's zero point, and every tap's term is `filter · input`.
+#[derive(Clone, Copy, Debug)]
+pub struct Conv<'a> {
+    /// The input's and output's sizes; `channels` is the input's.
+    pub window: &'a crate::conv::Window,
+    /// The output's channels.
+    pub outputs: usize,
+    /// See above.
+    pub filter: &'a [i8],
+    /// One per output channel, the zero point folded in (see above).
+    pub bias: &'a [i32],
+    /// The input's zero point, which the padding holds.
+    pub padding: i8,
+    /// How each output channel's sum becomes int8.
+    pub rescale: Rescale<'a>,
+}
+
+/// The int8 `CONV_2D` of `x` (NHWC) into `out` (NHWC): each output the dot product of its
+/// window's im2col row and its filter row, plus its folded bias, rescaled. Slices too short for
+/// the sizes leave `out` as it is.
+pub fn conv2d(c: &Conv, x: &[i8], out: &mut [i8]) {
+    crate::dispatch::best(ConvKernel { c, x, out, depthwise: false });
+}
+
+/// The int8 `DEPTHWISE_CONV_2D` of `x` into `out` (NHWC), output channel `c · multiplier + m`
+/// reading input channel `c`, where `multiplier = outputs / channels`.
+pub fn depthwise_conv2d(c: &Conv, x: &[i8], out: &mut [i8]) {
+    crate::dispatch::best(ConvKernel { c, x, out, depthwise: true });
+}
+
+struct ConvKernel<'c, 'a, 'o> {
+    c: &'c Conv<'a>,
+    x: &'c [i8],
+    out: &'o mut [i8],
+    depthwise: bool,
+}
+
+impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _: crate::dispatch::Registers) {
+        let ConvKernel { c, x, out, depthwise } = self;
+        let w = c.window;
+        let (cin, cout) = (w.channels, c.outputs);
+        let Some((in_pixels, out_pixels)) = w.pixels() else { return };
+        let taps = w.taps();
+        let filter_size = if depthwise { taps * cout } else { cout * taps * cin };
+        if x.len() < in_pixels * cin
+            || out.len() < out_pixels * cout
+            || c.filter.len() < filter_size
+            || c.bias.len() < cout
+            || cin == 0
+            || (depthwise && cout % cin != 0)
+        {
+            return;
+        }
+        let mut patch = [0i8; PATCH];
+        let terms = taps * cin;
+        let mut p = 0;
+        for n in 0..w.batch {
+            for oh in 0..w.output[0] {
+                for ow in 0..w.output[1] {
+                    let outputs = &mut out[p * cout..(p + 1) * cout];
+                    p += 1;
+                    if depthwise {
+                        // A block of output channels at a time, their sums on the stack.
+                        let multiplier = cout / cin;
+                        let mut acc = [0i32; DEPTHWISE_CHANNELS];
+                        for start in (0..cout).step_by(DEPTHWISE_CHANNELS) {
+                            let end = (start + DEPTHWISE_CHANNELS).min(cout);
+                            let acc = &mut acc[..end - start];
+                            acc.copy_from_slice(&c.bias[start..end]);
+                            for kh in 0..w.kernel[0] {
+                                for kw in 0..w.kernel[1] {
+                                    let at = (kh * w.kernel[1] + kw) * cout;
+                                    let weights = &c.filter[at + start..at + end];
+                                    match w.input_pixel(n, oh, ow, kh, kw) {
+                                        Some(i) if multiplier == 1 => {
+                                            let line = &x[i * cin + start..i * cin + end];
+                                            for ((a, &f), &v) in acc.iter_mut().zip(weights).zip(line) {
+                                                *a = a.wrapping_add(i32::from(f) * i32::from(v));
+                                            }
+                                        }
+                                        Some(i) => {
+                                            for (k, (a, &f)) in acc.iter_mut().zip(weights).enumerate() {
+                                                let v = x[i * cin + (start + k) / multiplier];
+                                                *a = a.wrapping_add(i32::from(f) * i32::from(v));
+                                            }
+                                        }
+                                        None => {
+                                            for (a, &f) in acc.iter_mut().zip(weights) {
+                                                *a = a.wrapping_add(i32::from(f) * i32::from(c.padding));
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            for (k, (o, &a)) in outputs[start..end].iter_mut().zip(acc.iter()).enumerate() {
+                                *o = c.rescale.apply(a, start + k);
+                            }
+                        }
+                    } else if terms <= PATCH {
+                        // The window's im2col row, in the filter's term order.
+                        for kh in 0..w.kernel[0] {
+                            for kw in 0..w.kernel[1] {
+                                let at = (kh * w.kernel[1] + kw) * cin;
+                                match w.input_pixel(n, oh, ow, kh, kw) {
+                                    Some(i) => patch[at..at + cin].copy_from_slice(&x[i * cin..(i + 1) * cin]),
+                                    None => patch[at..at + cin].fill(c.padding),
+                                }
+                            }
+                        }
+                        for (co, o) in outputs.iter_mut().enumerate() {
+                            let row = &c.filter[co * terms..(co + 1) * terms];
+                            *o = c.rescale.apply(c.bias[co].wrapping_add(dot(&patch[..terms], row)), co);
+                        }
+                    } else {
+                        for (co, o) in outputs.iter_mut().enumerate() {
+                            let mut sum = c.bias[co];
+                            for kh in 0..w.kernel[0] {
+                                for kw in 0..w.kernel[1] {
+                                    let first = (kh * w.kernel[1] + kw) * cin;
+                                    let line = w.input_pixel(n, oh, ow, kh, kw);
+                                    for ci in 0..cin {
+                                        let v = match line {
+                                            Some(i) => x[i * cin + ci],
+                                            None => c.padding,
+                                        };
+                                        let f = c.filter[co * terms + first + ci];
+                                        sum = sum.wrapping_add(i32::from(f) * i32::from(v));
+                                    }
+                                }
+                            }
+                            *o = c.rescale.apply(sum, co);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A quantised `FULLY_CONNECTED`'s constants: the weights `[out, depth]` row-major, as TensorFlow
+/// Lite holds them, and the bias with the input's zero point folded in, as for [`Conv`].
+#[derive(Clone, Copy, Debug)]
+pub struct FullyConnected<'a> {
+    /// The terms of each output.
+    pub depth: usize,
+    /// The outputs of each row.
+    pub outputs: usize,
+    /// `[outputs, depth]`, row-major.
+    pub weights: &'a [i8],
+    /// One per output, the zero point folded in.
+    pub bias: &'a [i32],
+    /// How each output's sum becomes int8.
+    pub rescale: Rescale<'a>,
+}
+
+/// The int8 `FULLY_CONNECTED` of `rows` rows of `x` (row `r` at `x[r * row_step..]`, its terms one
+/// apart) into `out`, output `(r, o)` at `out[r * steps.0 + o * steps.1]`. Slices too short for
+/// the sizes leave `out` as it is.
+pub fn fully_connected(
+    f: &FullyConnected,
+    rows: usize,
+    x: &[i8],
+    row_step: usize,
+    out: &mut [i8],
+    steps: (usize, usize),
+) {
+    crate::dispatch::best(DenseKernel { f, rows, x, row_step, out, steps });
+}
+
+struct DenseKernel<'c, 'a, 'o> {
+    f: &'c FullyConnected<'a>,
+    rows: usize,
+    x: &'c [i8],
+    row_step: usize,
+    out: &'o mut [i8],
+    steps: (usize, usize),
+}
+
+impl crate::dispatch::Kernel for DenseKernel<'_, '_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _: crate::dispatch::Registers) {
+        let DenseKernel { f, rows, x, row_step, out, steps } = self;
+        let (depth, outputs) = (f.depth, f.outputs);
+        let last_out = (rows.max(1) - 1) * steps.0 + (outputs.max(1) - 1) * steps.1;
+        if rows == 0
+            || outputs == 0
+            || x.len() < (rows - 1) * row_step + depth
+            || f.weights.len() < outputs * depth
+            || f.bias.len() < outputs
+            || out.len() <= last_out
+        {
+            return;
+        }
+        for r in 0..rows {
+            let line = &x[r * row_step..r * row_step + depth];
+            for o in 0..outputs {
+                let acc = f.bias[o].wrapping_add(dot(line, &f.weights[o * depth..(o + 1) * depth]));
+                out[r * steps.0 + o * steps.1] = f.rescale.apply(acc, o);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate alloc;
+
+    /// Numbers from a small linear congruential generator, for the kernels' tests.
+    struct Numbers(u64);
+
+    impl Numbers {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+
+        fn bytes(&mut self, n: usize) -> alloc::vec::Vec<i8> {
+            (0..n).map(|_| self.next() as u8 as i8).collect()
+        }
+    }
+
+    /// A window of TensorFlow's SAME (`same`) or VALID padding.
+    fn window(
+        input: [usize; 2],
+        channels: usize,
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        same: bool,
+    ) -> crate::conv::Window {
+        let dilations = [1, 2];
+        let mut output = [0; 2];
+        let mut before = [0; 2];
+        for k in 0..2 {
+            let span = (kernel[k] - 1) * dilations[k] + 1;
+            if same {
+                output[k] = input[k].div_ceil(strides[k]);
+                before[k] = ((output[k] - 1) * strides[k] + span).saturating_sub(input[k]) / 2;
+            } else {
+                output[k] = (input[k] - span) / strides[k] + 1;
+            }
+        }
+        crate::conv::Window { batch: 2, input, channels, kernel, strides, dilations, before, output }
+    }
+
+    /// TFLite Micro's `ConvPerChannel` / `DepthwiseConvPerChannel`, written out: padded taps
+    /// skipped, `filter · (input + offset)`, the bias unfolded.
+    fn reference(c: &Conv, filter: &[i8], bias: &[i32], x: &[i8], depthwise: bool) -> alloc::vec::Vec<i8> {
+        let w = c.window;
+        let (cin, cout) = (w.channels, c.outputs);
+        let offset = -i32::from(c.padding);
+        let mut out = alloc::vec::Vec::new();
+        for n in 0..w.batch {
+            for oh in 0..w.output[0] {
+                for ow in 0..w.output[1] {
+                    for co in 0..cout {
+                        let mut acc = bias[co];
+                        for kh in 0..w.kernel[0] {
+                            for kw in 0..w.kernel[1] {
+                                let Some(i) = w.input_pixel(n, oh, ow, kh, kw) else { continue };
+                                let tap = kh * w.kernel[1] + kw;
+                                if depthwise {
+                                    let v = i32::from(x[i * cin + co / (cout / cin)]);
+                                    acc += i32::from(filter[tap * cout + co]) * (v + offset);
+                                } else {
+                                    for ci in 0..cin {
+                                        let f = i32::from(filter[(co * w.taps() + tap) * cin + ci]);
+                                        acc += f * (i32::from(x[i * cin + ci]) + offset);
+                                    }
+                                }
+                            }
+                        }
+                        out.push(c.rescale.apply(acc, co));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn convolution_kernels_equal_tflite_micro_written_out() {
+        let mut numbers = Numbers(7);
+        // (channels, outputs, kernel, strides, SAME, depthwise): a long patch (9 · 200 terms is
+        // past `PATCH`), a depthwise multiplier of 2, more depthwise channels than a block.
+        for (cin, cout, kernel, strides, same, depthwise) in [
+            (3, 5, [3, 3], [2, 2], true, false),
+            (16, 8, [3, 2], [1, 2], false, false),
+            (200, 3, [3, 3], [1, 1], true, false),
+            (5, 45, [1, 1], [1, 1], false, false),
+            (8, 8, [3, 3], [1, 1], true, true),
+            (4, 8, [2, 3], [2, 1], true, true),
+            (72, 72, [3, 3], [2, 2], true, true),
+        ] {
+            let w = window([7, 9], cin, kernel, strides, same);
+            let taps = kernel[0] * kernel[1];
+            let filter = numbers.bytes(if depthwise { taps * cout } else { cout * taps * cin });
+            let bias: alloc::vec::Vec<i32> = (0..cout).map(|_| numbers.next() as i32 % 5000 - 2500).collect();
+            let x = numbers.bytes(w.batch * w.input[0] * w.input[1] * cin);
+            let (multipliers, shifts): (alloc::vec::Vec<i32>, alloc::vec::Vec<i32>) =
+                (0..cout).map(|k| (1_200_000_000 + k as i32 * 7_000_000, -9 - (k as i32 % 3))).unzip();
+            let padding = -37i8;
+            // The folded bias: minus the zero point times the sum of each output's weights.
+            let folded: alloc::vec::Vec<i32> = (0..cout)
+                .map(|co| {
+                    let weights: i32 = if depthwise {
+                        (0..taps).map(|t| i32::from(filter[t * cout + co])).sum()
+                    } else {
+                        filter[co * taps * cin..(co + 1) * taps * cin].iter().map(|&f| i32::from(f)).sum()
+                    };
+                    bias[co] - i32::from(padding) * weights
+                })
+                .collect();
+            let rescale = Rescale { multipliers: &multipliers, shifts: &shifts, zero_point: 4, min: -128, max: 100 };
+            let c = Conv { window: &w, outputs: cout, filter: &filter, bias: &folded, padding, rescale };
+            let mut out = alloc::vec![0i8; w.batch * w.output[0] * w.output[1] * cout];
+            if depthwise {
+                depthwise_conv2d(&c, &x, &mut out);
+            } else {
+                conv2d(&c, &x, &mut out);
+            }
+            let want = reference(&c, &filter, &bias, &x, depthwise);
+            assert_eq!(out, want, "{cin} channels, {cout} outputs, {kernel:?}, depthwise {depthwise}");
+        }
+    }
+
+    #[test]
+    fn the_dense_kernel_equals_tflite_micro_written_out() {
+        let mut numbers = Numbers(11);
+        let (rows, depth, outputs) = (3, 37, 11);
+        let weights = numbers.bytes(outputs * depth);
+        let x = numbers.bytes(rows * 40);
+        let bias: alloc::vec::Vec<i32> = (0..outputs).map(|_| numbers.next() as i32 % 3000 - 1500).collect();
+        let zero_point = 21;
+        let folded: alloc::vec::Vec<i32> = (0..outputs)
+            .map(|o| {
+                bias[o] - zero_point * weights[o * depth..(o + 1) * depth].iter().map(|&w| i32::from(w)).sum::<i32>()
+            })
+            .collect();
+        let rescale = Rescale { multipliers: &[1_500_000_000], shifts: &[-8], zero_point: -3, min: -128, max: 127 };
+        let f = FullyConnected { depth, outputs, weights: &weights, bias: &folded, rescale };
+        // Rows 40 apart; the output column-major (as nalgebra holds a matrix).
+        let mut out = alloc::vec![0i8; rows * outputs];
+        fully_connected(&f, rows, &x, 40, &mut out, (1, rows));
+        for r in 0..rows {
+            for o in 0..outputs {
+                let mut acc = bias[o];
+                for d in 0..depth {
+                    acc += i32::from(weights[o * depth + d]) * (i32::from(x[r * 40 + d]) - zero_point);
+                }
+                assert_eq!(out[r + o * rows], rescale.apply(acc, o), "row {r}, output {o}");
+            }
+        }
+    }
 
     #[test]
     fn doubling_high_mul_rounds_half_away_from_zero_and_saturates() {

@@ -5,13 +5,21 @@
 //! point and the activation's clamp. Integer sums are exact, so their order is free.
 //!
 //! These ops are made by the import only (there is no TF1 spelling), compute forward only (no
-//! gradient) and hold every constant they need but the weights and biases, which are their
-//! inputs as ordinary constant nodes.
+//! gradient) and hold every constant they need, weights included, in the layout of their
+//! kernels: their inputs are the activations alone. A convolution or a dense layer runs through
+//! `tfcore::__private::int8`'s kernels wherever its input is stored whole; element by element
+//! (the same sums, so the same bits) where it is not.
+//!
+//! The input's zero point is folded into the bias here: `bias - zero_point · Σ weights`, and the
+//! padding reads the zero point, so each term is `weight · input`. The sums wrap in `i32`, and
+//! integer addition modulo 2^32 is associative: whatever the order, the result has TFLite Micro's
+//! bits whenever TFLite Micro's own `int32` sums do not overflow (where C++ leaves them undefined).
 
 use super::window::Axis;
 use super::{Reads, Rules};
 use crate::autodiff::Builder;
 use crate::emit::lower::Lower;
+use crate::emit::plan::Plan;
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{DType, Dim, NodeId};
 use proc_macro2::TokenStream;
@@ -39,13 +47,13 @@ pub struct Rescale {
 
 #[derive(Clone, PartialEq, Debug)]
 pub enum Layer {
-    /// `CONV_2D`, or `DEPTHWISE_CONV_2D` with `depthwise`. Inputs `[x, filter, bias]`: NHWC `x`,
-    /// the filter as TFLite holds it (`[out, h, w, in]`, or `[1, h, w, channels · multiplier]`)
-    /// and an int32 bias per output channel.
-    Conv { axes: [Axis; 2], depthwise: Option<usize>, input_offset: i32, rescale: Rescale },
-    /// `FULLY_CONNECTED`. Inputs `[x, weights, bias]`: `x` `[batch, depth]`, the weights
-    /// `[out, depth]`, an int32 bias per output.
-    FullyConnected { input_offset: i32, weight_offset: i32, rescale: Rescale },
+    /// `CONV_2D`, or `DEPTHWISE_CONV_2D` with a multiplier. Inputs `[x]`, NHWC. The filter as
+    /// TFLite holds it (`[out, h, w, in]`, or `[h, w, channels · multiplier]`), the bias folded
+    /// (one per output channel), the padding the input's zero point.
+    Conv { axes: [Axis; 2], depthwise: Option<usize>, padding: i8, filter: Vec<i8>, bias: Vec<i32>, rescale: Rescale },
+    /// `FULLY_CONNECTED`. Inputs `[x]`, `[rows, depth]`. The weights `[out, depth]` row-major,
+    /// the bias folded (one per output).
+    FullyConnected { weights: Vec<i8>, bias: Vec<i32>, rescale: Rescale },
     /// `AVERAGE_POOL_2D` (`max` false) or `MAX_POOL_2D`. Inputs `[x]`.
     Pool { axes: [Axis; 2], max: bool, min: i32, max_value: i32 },
     /// `ADD` of two int8 tensors of one shape. Inputs `[a, b]`.
@@ -86,22 +94,94 @@ impl Layer {
     }
 }
 
-/// `{ const C: [i32; N] = [...]; C[index] }`.
-fn table(values: impl Iterator<Item = i32>, index: &TokenStream) -> TokenStream {
-    let values: Vec<i32> = values.collect();
-    let n = values.len();
-    quote!({ const __C: [i32; #n] = [#(#values),*]; __C[#index] })
+/// `static NAME: [T; N] = [...];` of a layer's constant.
+fn constant<T: quote::ToTokens>(name: &str, elem: &str, values: &[T]) -> TokenStream {
+    let (name, elem, n) = (quote::format_ident!("{}", name), crate::values::ident(elem), values.len());
+    quote!(static #name: [#elem; #n] = [#(#values),*];)
 }
 
 impl Rescale {
-    /// The int8 output of sum `acc` in output channel `channel`.
+    /// `tfcore::__private::int8::Rescale` over the `static`s `__M` and `__S` of [`Rescale::statics`].
+    fn kernel(&self) -> TokenStream {
+        let (zp, min, max) = (self.zero_point, self.min, self.max);
+        quote!(::tfcore::__private::int8::Rescale { multipliers: &__M, shifts: &__S, zero_point: #zp, min: #min, max: #max })
+    }
+
+    /// The multipliers' and shifts' `static`s.
+    fn statics(&self) -> TokenStream {
+        let (m, s): (Vec<i32>, Vec<i32>) = self.channels.iter().copied().unzip();
+        let (m, s) = (constant("__M", "i32", &m), constant("__S", "i32", &s));
+        quote!(#m #s)
+    }
+
+    /// The int8 output of sum `acc` in output channel `channel`, `__M` and `__S` in scope.
     fn emit(&self, acc: TokenStream, channel: &TokenStream) -> TokenStream {
         let (zp, min, max) = (self.zero_point, self.min, self.max);
-        let (multiplier, shift) = match &self.channels[..] {
-            [(m, s)] => (quote!(#m), quote!(#s)),
-            many => (table(many.iter().map(|c| c.0), channel), table(many.iter().map(|c| c.1), channel)),
-        };
-        quote!(::tfcore::__private::int8::requantize(#acc, #multiplier, #shift, #zp, #min, #max))
+        let k = if self.channels.len() == 1 { quote!(0usize) } else { channel.clone() };
+        quote!(::tfcore::__private::int8::requantize(#acc, __M[#k], __S[#k], #zp, #min, #max))
+    }
+}
+
+impl Int8 {
+    /// The statement computing blocked node `id` into `out` through `tfcore::__private::int8`'s
+    /// kernels (NHWC for a convolution; output `(r, o)` at `r * steps.0 + o * steps.1` for a dense
+    /// layer).
+    fn kernel_call(
+        &self,
+        cx: &Lower,
+        id: NodeId,
+        out: &TokenStream,
+        steps: (&TokenStream, &TokenStream),
+    ) -> Option<TokenStream> {
+        if !self.blocked(cx, id) {
+            return None;
+        }
+        let x = cx.graph.nodes[id].inputs[0];
+        match &self.layer {
+            Layer::Conv { axes: [ah, aw], depthwise, padding, filter, bias, rescale } => {
+                let xs = cx.row_major(x)?;
+                let batch = self.input.1[0];
+                let (channels, outputs) = (self.input.1[3], self.output.1[3]);
+                let pair = |k: fn(&Axis) -> usize| {
+                    let (h, w) = (k(ah), k(aw));
+                    quote!([#h, #w])
+                };
+                let (input, kernel, strides) = (pair(|a| a.input), pair(|a| a.kernel), pair(|a| a.stride));
+                let (dilations, before, output) = (pair(|a| a.dilation), pair(|a| a.pad_before), pair(|a| a.output));
+                let (w, b, statics) = (constant("__W", "i8", filter), constant("__B", "i32", bias), rescale.statics());
+                let rescale = rescale.kernel();
+                let kernel_fn = if depthwise.is_some() { quote!(depthwise_conv2d) } else { quote!(conv2d) };
+                Some(quote!({
+                    #w #b #statics
+                    let __window = ::tfcore::__private::Window {
+                        batch: #batch, input: #input, channels: #channels, kernel: #kernel, strides: #strides,
+                        dilations: #dilations, before: #before, output: #output,
+                    };
+                    let __layer = ::tfcore::__private::int8::Conv {
+                        window: &__window, outputs: #outputs, filter: &__W, bias: &__B, padding: #padding, rescale: #rescale,
+                    };
+                    ::tfcore::__private::int8::#kernel_fn(&__layer, #xs, #out);
+                }))
+            }
+            Layer::FullyConnected { weights, bias, rescale } => {
+                let (slice, start, step) = cx.line(x, &quote!(0usize), 1)?;
+                let (depth, outputs) = (self.input.1[1], self.output.1[1]);
+                let (w, b, statics) = (constant("__W", "i8", weights), constant("__B", "i32", bias), rescale.statics());
+                let rescale = rescale.kernel();
+                let (row_step, column_step) = steps;
+                Some(quote!({
+                    #w #b #statics
+                    let __layer = ::tfcore::__private::int8::FullyConnected {
+                        depth: #depth, outputs: #outputs, weights: &__W, bias: &__B, rescale: #rescale,
+                    };
+                    // One row: its terms `#step` apart, which the kernel needs to be 1.
+                    if #step == 1 {
+                        ::tfcore::__private::int8::fully_connected(&__layer, 1, &#slice[#start..], #depth, #out, (#row_step, #column_step));
+                    }
+                }))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -139,6 +219,36 @@ impl Rules for Int8 {
         known(self.output.0, self.output.1.iter().map(|&d| Dim::Known(d)).collect())
     }
 
+    // A convolution, or a dense layer of one row, runs through tfcore's kernels when its input
+    // is stored whole in a static plan.
+    fn blocked(&self, plan: &Plan, id: NodeId) -> bool {
+        let x = plan.graph.nodes[id].inputs[0];
+        let fits = match &self.layer {
+            Layer::Conv { .. } => true,
+            Layer::FullyConnected { .. } => self.input.1[0] == 1,
+            _ => false,
+        };
+        fits && !plan.is_dynamic() && plan.is_stored(x)
+    }
+
+    fn has_flat_form(&self, plan: &Plan, id: NodeId) -> bool {
+        self.blocked(plan, id)
+    }
+
+    fn materialise(&self, cx: &Lower, id: NodeId) -> Option<TokenStream> {
+        let t = cx.graph.tensor(id)?;
+        let ty = cx.names.rust_type(t);
+        let zeros = if t.rank() == 4 { quote!(zeros4) } else { quote!(zeros2) };
+        // A row (the one kernel case of rank 2) is laid out alike row- or column-major.
+        let call = self.kernel_call(cx, id, &quote!(__c.as_mut_slice()), (&quote!(1usize), &quote!(1usize)))?;
+        Some(quote!({ let mut __c: #ty = ::tfcore::__private::#zeros(); #call __c }))
+    }
+
+    fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
+        let (row_step, column_step) = cx.flat_steps(id);
+        self.kernel_call(cx, id, out, (&row_step, &column_step))
+    }
+
     fn reads(&self) -> Reads {
         match self.layer {
             Layer::Add(_) | Layer::Quantize { .. } | Layer::Dequantize { .. } => Reads::Elementwise,
@@ -149,64 +259,44 @@ impl Rules for Int8 {
     fn element(&self, cx: &Lower, id: NodeId, idx: &[TokenStream]) -> TokenStream {
         let inputs = &cx.graph.nodes[id].inputs;
         let x = inputs[0];
-        let wide = |v: TokenStream| quote!(i32::from(#v));
         match &self.layer {
-            Layer::Conv { axes: [ah, aw], depthwise, input_offset, rescale } => {
-                let (f, bias) = (inputs[1], inputs.get(2).copied());
+            Layer::Conv { axes: [ah, aw], depthwise, padding, filter, bias, rescale } => {
                 let (n, oh, ow, co) = (&idx[0], &idx[1], &idx[2], &idx[3]);
-                let channels = self.input.1[3];
+                let (channels, outputs) = (self.input.1[3], self.output.1[3]);
                 let terms = if depthwise.is_some() { 1 } else { channels };
-                let count = ah.kernel * aw.kernel * terms;
-                let sum = cx.sum(DType::Int32, Dim::Known(count), &|t| {
+                let (taps, width) = (ah.kernel * aw.kernel, aw.kernel);
+                let sum = cx.sum(DType::Int32, Dim::Known(taps * terms), &|t| {
                     let tap = if terms == 1 { t.clone() } else { quote!((#t / #terms)) };
-                    let width = aw.kernel;
                     let (kh, kw) = (quote!((#tap / #width)), quote!((#tap % #width)));
                     let (ih, iw) = (ah.emit_input_index(oh, &kh), aw.emit_input_index(ow, &kw));
                     let (ci, weight) = match depthwise {
-                        Some(m) => {
-                            (quote!((#co / #m)), cx.elem(f, &[quote!(0usize), kh.clone(), kw.clone(), co.clone()]))
-                        }
-                        None => {
-                            let ci = quote!((#t % #terms));
-                            (ci.clone(), cx.elem(f, &[co.clone(), kh.clone(), kw.clone(), ci]))
-                        }
+                        Some(m) => (quote!((#co / #m)), quote!(__W[#tap * #outputs + #co])),
+                        None => (quote!((#t % #terms)), quote!(__W[#co * #taps * #terms + #t])),
                     };
-                    let value = wide(cx.elem(x, &[n.clone(), ih.clone(), iw.clone(), ci]));
-                    let weight = wide(weight);
-                    let term = quote!(#weight.wrapping_mul(#value.wrapping_add(#input_offset)));
+                    let value = cx.elem(x, &[n.clone(), ih.clone(), iw.clone(), ci]);
                     let (h, w) = (ah.input, aw.input);
-                    // A tap in the padding adds nothing, as TFLite Micro skips it.
-                    match (ah.padded, aw.padded) {
-                        (false, false) => term,
-                        _ => quote!(if #ih < #h && #iw < #w { #term } else { 0i32 }),
-                    }
+                    // A tap in the padding reads the input's zero point (see the module's doc).
+                    let value = match (ah.padded, aw.padded) {
+                        (false, false) => value,
+                        _ => quote!(if #ih < #h && #iw < #w { #value } else { #padding }),
+                    };
+                    quote!(i32::from(#weight) * i32::from(#value))
                 });
-                let acc = match bias {
-                    Some(b) => {
-                        let b = cx.elem(b, std::slice::from_ref(co));
-                        quote!(#sum.wrapping_add(#b))
-                    }
-                    None => sum,
-                };
-                rescale.emit(acc, co)
+                let (w, b, statics) = (constant("__W", "i8", filter), constant("__B", "i32", bias), rescale.statics());
+                let out = rescale.emit(quote!(__B[#co].wrapping_add(#sum)), co);
+                quote!({ #w #b #statics #out })
             }
-            Layer::FullyConnected { input_offset, weight_offset, rescale } => {
-                let (w, bias) = (inputs[1], inputs.get(2).copied());
+            Layer::FullyConnected { weights, bias, rescale } => {
                 let (b, o) = (&idx[0], &idx[1]);
                 let depth = self.input.1[1];
                 let sum = cx.sum(DType::Int32, Dim::Known(depth), &|d| {
-                    let weight = wide(cx.elem(w, &[o.clone(), d.clone()]));
-                    let value = wide(cx.elem(x, &[b.clone(), d]));
-                    quote!(#weight.wrapping_add(#weight_offset).wrapping_mul(#value.wrapping_add(#input_offset)))
+                    let value = cx.elem(x, &[b.clone(), d.clone()]);
+                    quote!(i32::from(__W[#o * #depth + #d]) * i32::from(#value))
                 });
-                let acc = match bias {
-                    Some(bias) => {
-                        let b = cx.elem(bias, std::slice::from_ref(o));
-                        quote!(#sum.wrapping_add(#b))
-                    }
-                    None => sum,
-                };
-                rescale.emit(acc, o)
+                let (w, bias, statics) =
+                    (constant("__W", "i8", weights), constant("__B", "i32", bias), rescale.statics());
+                let out = rescale.emit(quote!(__B[#o].wrapping_add(#sum)), o);
+                quote!({ #w #bias #statics #out })
             }
             Layer::Pool { axes: [ah, aw], max, min, max_value } => {
                 let (n, oh, ow, c) = (&idx[0], &idx[1], &idx[2], &idx[3]);

@@ -372,21 +372,38 @@ fn axes(window: &Window, input: &[usize], kernel: [usize; 2]) -> Result<[Axis; 2
     Ok([axis(0)?, axis(1)?])
 }
 
-/// The int32 bias of a layer, if it has one, checked to be `[channels]` int32.
-fn bias(i: &mut Import, op: &Operator, channels: usize) -> Result<Option<NodeId>, Fail> {
-    if op.inputs.get(2).copied().flatten().is_none() {
-        return Ok(None);
+/// A constant int8 tensor's elements, checked against its shape.
+fn int8_data(t: &Tensor, what: &str) -> Result<Vec<i8>, Fail> {
+    let count: usize = t.shape.iter().product();
+    match &t.data {
+        Some(bytes) if t.dtype == ElemType::Int8 && bytes.len() == count => {
+            Ok(bytes.iter().map(|&b| b as i8).collect())
+        }
+        _ => Err(format!("its {what} `{}` is not a constant int8 tensor of shape {:?}", t.name, t.shape)),
     }
-    let (t, id) = i.operand(op, 2)?;
-    if t.dtype != ElemType::Int32 || t.shape != [channels] {
-        return Err(format!(
-            "its bias `{}` is {} of shape {:?}, where int32 of [{channels}] is expected",
+}
+
+/// The layer's bias (input 2, optional): a constant int32 tensor of `[channels]`, or zeros.
+fn bias(i: &Import, op: &Operator, channels: usize) -> Result<Vec<i32>, Fail> {
+    let Some(t) = op.inputs.get(2).copied().flatten() else { return Ok(vec![0; channels]) };
+    let t = &i.model.tensors[t];
+    match &t.data {
+        Some(bytes) if t.dtype == ElemType::Int32 && t.shape == [channels] && bytes.len() == 4 * channels => {
+            Ok(bytes.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        }
+        _ => Err(format!(
+            "its bias `{}` is {} of shape {:?}, where a constant int32 of [{channels}] is expected",
             t.name,
             t.dtype.name(),
             t.shape
-        ));
+        )),
     }
-    Ok(Some(id))
+}
+
+/// The bias with the input's zero point folded in: `bias[o] - zero_point · Σ weights of o`,
+/// exact in `i64` and then wrapped to `i32` as the kernels' sums wrap (`ops/int8.rs`).
+fn fold(bias: &[i32], zero_point: i32, weights_of: impl Fn(usize) -> i64) -> Vec<i32> {
+    bias.iter().enumerate().map(|(o, &b)| (i64::from(b) - i64::from(zero_point) * weights_of(o)) as i32).collect()
 }
 
 /// The per-channel (or one) multipliers of a layer whose filter `f` has `channels` outputs.
@@ -399,8 +416,11 @@ fn rescale(
     fc: bool,
 ) -> Result<Rescale, Fail> {
     let Some(q) = &f.quant else { return Err(format!("its weights `{}` are not quantised", f.name)) };
-    if q.zero_points.iter().any(|&z| z != 0) && (!fc || q.scales.len() > 1) {
-        return Err(format!("its weights `{}` have a zero point other than 0", f.name));
+    if q.zero_points.iter().any(|&z| z != 0) {
+        return Err(format!(
+            "its weights `{}` have a zero point other than 0, which TFLite's int8 scheme does not make and the import does not read",
+            f.name
+        ));
     }
     let channels = match q.scales.len() {
         1 if fc => vec![quant::per_tensor(input_scale, q.scales[0], out.0)],
@@ -420,11 +440,8 @@ fn conv(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
         _ => return Err("its options are missing".into()),
     };
     let (x, x_id) = i.operand(op, 0)?;
-    let (f, f_id) = i.operand(op, 1)?;
+    let f = &i.model.tensors[i.input(op, 1)?];
     let (in_q, out) = (per_tensor(x)?, per_tensor(output(i, op))?);
-    if f.dtype != ElemType::Int8 {
-        return Err(format!("its filter `{}` is {}, where int8 is expected", f.name, f.dtype.name()));
-    }
     let (&[_, _, _, c], &[fo, kh, kw, fi]) = (&x.shape[..], &f.shape[..]) else {
         return Err(format!("its input is {:?} and its filter {:?}, where both are of rank 4", x.shape, f.shape));
     };
@@ -445,10 +462,16 @@ fn conv(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
         return Err(format!("its output is {:?}, where {expected:?} is computed", output(i, op).shape));
     }
     let rescale = rescale(f, channels, in_q.0, out, window.activation, false)?;
-    let bias = bias(i, op, channels)?;
+    let filter = int8_data(f, "filter")?;
+    let taps = kh * kw;
+    let bias = fold(&bias(i, op, channels)?, in_q.1, |o| match depthwise {
+        Some(_) => (0..taps).map(|t| i64::from(filter[t * channels + o])).sum(),
+        None => filter[o * taps * fi..(o + 1) * taps * fi].iter().map(|&w| i64::from(w)).sum(),
+    });
     let (x, out_t) = (&i.model.tensors[i.input(op, 0)?], output(i, op));
-    let inputs = [x_id, f_id].into_iter().chain(bias).collect();
-    layer(i, Layer::Conv { axes, depthwise, input_offset: -in_q.1, rescale }, x, out_t, inputs)
+    let padding = in_q.1 as i8;
+
+    layer(i, Layer::Conv { axes, depthwise, padding, filter, bias, rescale }, x, out_t, vec![x_id])
 }
 
 // FULLY_CONNECTED: weights [out, depth]; an input of another rank is read as [rows, depth].
@@ -460,7 +483,7 @@ fn fully_connected(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
         return Err("its weights are in a shuffled format, which is not supported".into());
     }
     let (x, mut x_id) = i.operand(op, 0)?;
-    let (wt, w_id) = i.operand(op, 1)?;
+    let wt = &i.model.tensors[i.input(op, 1)?];
     let (in_q, out) = (per_tensor(x)?, per_tensor(output(i, op))?);
     let [channels, depth] = wt.shape[..] else {
         return Err(format!("its weights are {:?}, where [out, depth] is expected", wt.shape));
@@ -474,12 +497,11 @@ fn fully_connected(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
     if out_shape.iter().product::<usize>() != rows * channels {
         return Err(format!("its output is {out_shape:?}, where {rows} rows of {channels} are computed"));
     }
-    let weight_offset = match wt.quant.as_ref().and_then(|q| q.zero_points.first()) {
-        Some(&z) if wt.quant.as_ref().is_some_and(|q| q.scales.len() == 1) => -(z as i32),
-        _ => 0,
-    };
     let rescale = rescale(wt, channels, in_q.0, out, activation, true)?;
-    let bias = bias(i, op, channels)?;
+    let weights = int8_data(wt, "weights")?;
+    let bias = fold(&bias(i, op, channels)?, in_q.1, |o| {
+        weights[o * depth..(o + 1) * depth].iter().map(|&w| i64::from(w)).sum()
+    });
     let x_name = x.name.clone();
     if x.shape != [rows, depth] {
         x_id = i.add(Op::ReshapeTo(ReshapeTo::Shape(vec![rows as i64, depth as i64])), vec![x_id]);
@@ -487,10 +509,10 @@ fn fully_connected(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
     let input = Tensor { name: x_name, dtype: ElemType::Int8, shape: vec![rows, depth], data: None, quant: None };
     let mut result = layer(
         i,
-        Layer::FullyConnected { input_offset: -in_q.1, weight_offset, rescale },
+        Layer::FullyConnected { weights, bias, rescale },
         &input,
         &Tensor { name: String::new(), dtype: ElemType::Int8, shape: vec![rows, channels], data: None, quant: None },
-        [x_id, w_id].into_iter().chain(bias).collect(),
+        vec![x_id],
     )?;
     if *out_shape != [rows, channels] {
         let shape = out_shape.iter().map(|&d| d as i64).collect();
