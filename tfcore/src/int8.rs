@@ -44,10 +44,24 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
 
 /// An int32 accumulator as an int8 output: rescaled ([`multiply_by_quantized_multiplier`]),
 /// moved by the output's zero point and clamped to `[min, max]` (the activation's range).
-#[inline]
+///
+/// The same arithmetic as [`multiply_by_quantized_multiplier`], written without branches (selects
+/// and shifts by amounts of each lane), so that a loop of them runs in vector lanes. `shift` is in
+/// `-31..=30`, as `QuantizeMultiplier` makes it.
+#[inline(always)]
 pub fn requantize(acc: i32, multiplier: i32, shift: i32, zero_point: i32, min: i32, max: i32) -> i8 {
-    let scaled = multiply_by_quantized_multiplier(acc, multiplier, shift).wrapping_add(zero_point);
-    scaled.clamp(min, max) as i8
+    let (left, right) = (shift.max(0) as u32, (-shift).clamp(0, 31) as u32);
+    let x = acc.wrapping_shl(left);
+    // doubling_high_mul: the product plus the nudge, divided by 2^31 toward zero.
+    let ab = i64::from(x) * i64::from(multiplier);
+    let nudged = ab + if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+    let high = ((nudged + ((nudged >> 63) & ((1 << 31) - 1))) >> 31) as i32;
+    let high = if x == i32::MIN && multiplier == i32::MIN { i32::MAX } else { high };
+    // rounding_divide_by_pot
+    let mask = ((1u32 << right) - 1) as i32;
+    let threshold = (mask >> 1) + i32::from(high < 0);
+    let rounded = (high >> right) + i32::from(high & mask > threshold);
+    rounded.wrapping_add(zero_point).clamp(min, max) as i8
 }
 
 /// Average pooling's output from the sum of the `count` inputs its window covers: the sum divided
@@ -249,6 +263,24 @@ pub struct Rescale<'a> {
 }
 
 impl Rescale<'_> {
+    /// `out[k] =` [`requantize`] of `bias[k] + sums[k]`, output channels `first..` in order: one
+    /// loop per case (a multiplier per channel or one), so that each runs in vector lanes.
+    #[inline(always)]
+    fn lanes(&self, first: usize, sums: &[i32], bias: &[i32], out: &mut [i8]) {
+        let (zp, min, max) = (self.zero_point, self.min, self.max);
+        let n = out.len().min(sums.len()).min(bias.len());
+        let (sums, bias, out) = (&sums[..n], &bias[..n], &mut out[..n]);
+        if let ([m], [s]) = (self.multipliers, self.shifts) {
+            for ((o, &sum), &b) in out.iter_mut().zip(sums).zip(bias) {
+                *o = requantize(b.wrapping_add(sum), *m, *s, zp, min, max);
+            }
+        } else if let (Some(m), Some(s)) = (self.multipliers.get(first..first + n), self.shifts.get(first..first + n)) {
+            for ((((o, &sum), &b), &m), &s) in out.iter_mut().zip(sums).zip(bias).zip(m).zip(s) {
+                *o = requantize(b.wrapping_add(sum), m, s, zp, min, max);
+            }
+        }
+    }
+
     /// [`requantize`] of output channel `channel`'s sum.
     #[inline(always)]
     fn apply(&self, acc: i32, channel: usize) -> i8 {
@@ -292,6 +324,9 @@ const PATCH: usize = 1152;
 
 /// The output channels whose sums [`depthwise_conv2d`] keeps on the stack at once.
 const DEPTHWISE_CHANNELS: usize = 64;
+
+/// The outputs whose sums [`conv2d`] and [`fully_connected`] rescale at once.
+const BLOCK: usize = 64;
 
 /// A quantised convolution's constants: the filter in TensorFlow Lite's layout (`[out, h, w, in]`
 /// for [`conv2d`], `[h, w, channels · multiplier]` for [`depthwise_conv2d`]) and the bias with the
@@ -368,7 +403,7 @@ impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
                         for start in (0..cout).step_by(DEPTHWISE_CHANNELS) {
                             let end = (start + DEPTHWISE_CHANNELS).min(cout);
                             let acc = &mut acc[..end - start];
-                            acc.copy_from_slice(&c.bias[start..end]);
+                            acc.fill(0);
                             for kh in 0..w.kernel[0] {
                                 for kw in 0..w.kernel[1] {
                                     let at = (kh * w.kernel[1] + kw) * cout;
@@ -394,9 +429,7 @@ impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
                                     }
                                 }
                             }
-                            for (k, (o, &a)) in outputs[start..end].iter_mut().zip(acc.iter()).enumerate() {
-                                *o = c.rescale.apply(a, start + k);
-                            }
+                            c.rescale.lanes(start, acc, &c.bias[start..end], &mut outputs[start..end]);
                         }
                     } else if terms <= PATCH {
                         // The window's im2col row, in the filter's term order.
@@ -409,9 +442,16 @@ impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
                                 }
                             }
                         }
-                        for (co, o) in outputs.iter_mut().enumerate() {
-                            let row = &c.filter[co * terms..(co + 1) * terms];
-                            *o = c.rescale.apply(c.bias[co].wrapping_add(dot(&patch[..terms], row)), co);
+                        // The dot products of the row and each filter row, rescaled a block at
+                        // a time in vector lanes.
+                        let patch = &patch[..terms];
+                        let mut sums = [0i32; BLOCK];
+                        for start in (0..cout).step_by(BLOCK) {
+                            let end = (start + BLOCK).min(cout);
+                            for (co, sum) in (start..end).zip(sums.iter_mut()) {
+                                *sum = dot(patch, &c.filter[co * terms..(co + 1) * terms]);
+                            }
+                            c.rescale.lanes(start, &sums[..end - start], &c.bias[start..end], &mut outputs[start..end]);
                         }
                     } else {
                         for (co, o) in outputs.iter_mut().enumerate() {
@@ -495,11 +535,19 @@ impl crate::dispatch::Kernel for DenseKernel<'_, '_, '_> {
         {
             return;
         }
+        let mut sums = [0i32; BLOCK];
+        let mut outs = [0i8; BLOCK];
         for r in 0..rows {
             let line = &x[r * row_step..r * row_step + depth];
-            for o in 0..outputs {
-                let acc = f.bias[o].wrapping_add(dot(line, &f.weights[o * depth..(o + 1) * depth]));
-                out[r * steps.0 + o * steps.1] = f.rescale.apply(acc, o);
+            for start in (0..outputs).step_by(BLOCK) {
+                let end = (start + BLOCK).min(outputs);
+                for (o, sum) in (start..end).zip(sums.iter_mut()) {
+                    *sum = dot(line, &f.weights[o * depth..(o + 1) * depth]);
+                }
+                f.rescale.lanes(start, &sums[..end - start], &f.bias[start..end], &mut outs[..end - start]);
+                for (o, &q) in (start..end).zip(outs.iter()) {
+                    out[r * steps.0 + o * steps.1] = q;
+                }
             }
         }
     }
@@ -592,6 +640,8 @@ mod tests {
             (16, 8, [3, 2], [1, 2], false, false),
             (200, 3, [3, 3], [1, 1], true, false),
             (5, 45, [1, 1], [1, 1], false, false),
+            (9, 64, [2, 2], [1, 1], true, false),
+            (6, 48, [3, 1], [2, 1], false, false),
             (8, 8, [3, 3], [1, 1], true, true),
             (4, 8, [2, 3], [2, 1], true, true),
             (72, 72, [3, 3], [2, 2], true, true),
@@ -691,6 +741,29 @@ mod tests {
         // Shift +1: 100 * 1.5 = 150, clamped to 127.
         assert_eq!(requantize(100, three_quarters, 1, 0, -128, 127), 127);
         assert_eq!(requantize(-1000, three_quarters, 0, 0, 0, 127), 0);
+    }
+
+    #[test]
+    fn requantize_is_multiply_by_quantized_multiplier_clamped() {
+        let mut numbers = Numbers(3);
+        for k in 0..200_000 {
+            let acc = match k % 4 {
+                0 => numbers.next() as i32,
+                1 => (numbers.next() % 200_000) as i32 - 100_000,
+                2 => [i32::MIN, i32::MAX, 0, -1, 1][k / 4 % 5],
+                _ => (numbers.next() % 64) as i32 - 32,
+            };
+            let multiplier = if k % 97 == 0 { i32::MIN } else { (numbers.next() as i32).wrapping_abs() };
+            let shift = (numbers.next() % 62) as i32 - 31;
+            let zero_point = (numbers.next() % 256) as i32 - 128;
+            let want =
+                multiply_by_quantized_multiplier(acc, multiplier, shift).wrapping_add(zero_point).clamp(-128, 127);
+            assert_eq!(
+                requantize(acc, multiplier, shift, zero_point, -128, 127),
+                want as i8,
+                "{acc} {multiplier} {shift}"
+            );
+        }
     }
 
     #[test]

@@ -470,7 +470,6 @@ fn conv(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
     });
     let (x, out_t) = (&i.model.tensors[i.input(op, 0)?], output(i, op));
     let padding = in_q.1 as i8;
-
     layer(i, Layer::Conv { axes, depthwise, padding, filter, bias, rescale }, x, out_t, vec![x_id])
 }
 
