@@ -177,3 +177,28 @@ fn dense_layers_with_an_extreme_zero_point_are_tflite_micro_bit_for_bit() {
         &mut |x: &[i8]| row(&sess.run(dense_positive::y { x: &SMatrix::<i8, 1, 37>::from_row_slice(x) })),
     );
 }
+
+tfcore::graph! {
+    /// An int8 model's output read on as a graph's value: dequantised by hand, and its largest.
+    pub mod composed {
+        let x = tf.placeholder(tf.int8, [1, 49, 10, 1]);
+        let q = tflite.load("tests/data/models/kws/model_int8.tflite", input_1 = x);
+        let probabilities = (tf.cast(q, tf.float32) + 128.0) * 0.00390625;
+        let best = tf.reduce_max(probabilities);
+    }
+}
+
+#[test]
+fn an_int8_output_composes_with_the_rest_of_the_graph() {
+    let (inputs, _) = array::<i8>(include_bytes!("data/models/kws/inputs_int8.npy"), "inputs");
+    let x: Array4<i8, 1, 49, 10, 1> = Array4::from_slice(&inputs[..490]).expect("[1, 49, 10, 1]");
+    let mut sess = composed::Session::new();
+    let q = sess.run(composed::q { x: &x });
+    let p = sess.run(composed::probabilities { x: &x });
+    for (q, p) in q.iter().zip(p.iter()) {
+        assert_eq!(*p, (f32::from(*q) + 128.0) / 256.0);
+    }
+    // The benchmark's sample is the word "On", class 5, at 127: (127 + 128) / 256.
+    assert_eq!(p[5], 255.0 / 256.0);
+    assert_eq!(sess.run(composed::best { x: &x }), 255.0 / 256.0);
+}

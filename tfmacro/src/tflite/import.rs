@@ -21,7 +21,7 @@ use crate::ops::window::{Axis, Padding};
 use crate::resolve::Resolver;
 
 /// Why an operator could not be translated.
-type Fail = String;
+pub(super) type Fail = String;
 
 /// The operators the import translates, each by its function.
 type Translate = fn(&mut Import, &Operator) -> Result<NodeId, Fail>;
@@ -79,8 +79,16 @@ pub fn load(r: &mut Resolver, call: &Expr, pick: Option<&Expr>, loc: Loc) -> Nod
         Some(Expr { kind: ExprKind::Str(name), loc }) => Some((name.clone(), *loc)),
         Some(other) => return r.error(other.loc, "a model's tensor is named by a string: `[\"name\"]`"),
     };
-    let mut import =
-        Import { r, model: &model, file: &file, file_loc, loc, values: vec![None; model.tensors.len()], failed: false };
+    let mut import = Import {
+        r,
+        model: &model,
+        file: &file,
+        file_loc,
+        loc,
+        values: vec![None; model.tensors.len()],
+        folded: Default::default(),
+        failed: false,
+    };
     import.feeds(&args[1..]);
     import.run(pick)
 }
@@ -93,15 +101,17 @@ enum Value {
     Poison,
 }
 
-struct Import<'a, 'r, 'e> {
+pub(super) struct Import<'a, 'r, 'e> {
     r: &'r mut Resolver<'e>,
-    model: &'a Model,
+    pub(super) model: &'a Model,
     file: &'a str,
     file_loc: Loc,
     /// The whole `tflite.load(...)` expression, where the imported nodes are said to come from.
     loc: Loc,
     /// Each tensor's value, once computed (or made a constant node).
     values: Vec<Option<Value>>,
+    /// The float values of constants a `DEQUANTIZE` folded, by tensor.
+    folded: std::collections::HashMap<usize, Vec<f32>>,
     failed: bool,
 }
 
@@ -111,7 +121,7 @@ impl<'a> Import<'a, '_, '_> {
         self.r.errors.at(at, message);
     }
 
-    fn add(&mut self, op: Op, inputs: Vec<NodeId>) -> NodeId {
+    pub(super) fn add(&mut self, op: Op, inputs: Vec<NodeId>) -> NodeId {
         let id = self.r.graph.add(op, inputs, self.loc, self.loc);
         self.r.graph.nodes[id].written = format!("tflite.load(\"{}\")", self.file);
         id
@@ -299,8 +309,13 @@ impl<'a> Import<'a, '_, '_> {
         Ok(id)
     }
 
+    /// The float values a `DEQUANTIZE` of a constant gave tensor `t`, if one did.
+    pub(super) fn folded(&self, t: usize) -> Option<&[f32]> {
+        self.folded.get(&t).map(Vec::as_slice)
+    }
+
     /// Input `k` of `op`, which must be there.
-    fn input(&self, op: &Operator, k: usize) -> Result<usize, Fail> {
+    pub(super) fn input(&self, op: &Operator, k: usize) -> Result<usize, Fail> {
         op.inputs.get(k).copied().flatten().ok_or_else(|| format!("it has no input {k}"))
     }
 
@@ -327,11 +342,7 @@ fn dtype(t: &Tensor) -> Result<DType, String> {
 /// The one scale and zero point of a per-tensor quantised int8 tensor.
 fn per_tensor(t: &Tensor) -> Result<(f32, i32), Fail> {
     if t.dtype != ElemType::Int8 {
-        return Err(format!(
-            "`{}` is {}, where an int8 tensor is expected (float operators are not supported yet)",
-            t.name,
-            t.dtype.name()
-        ));
+        return Err(format!("`{}` is {}, where an int8 tensor is expected", t.name, t.dtype.name()));
     }
     match &t.quant {
         Some(Quant { scales, zero_points, .. }) if scales.len() == 1 => {
@@ -353,12 +364,12 @@ fn layer(i: &mut Import, layer: Layer, input: &Tensor, output: &Tensor, inputs: 
     Ok(i.add(Op::Int8(Box::new(Int8 { layer, input, output })), inputs))
 }
 
-fn output<'m>(i: &Import<'m, '_, '_>, op: &Operator) -> &'m Tensor {
+pub(super) fn output<'m>(i: &Import<'m, '_, '_>, op: &Operator) -> &'m Tensor {
     &i.model.tensors[op.outputs[0]]
 }
 
 /// The window of a convolution or pool over `input` `[n, h, w, c]`, its kernel `[kh, kw]`.
-fn axes(window: &Window, input: &[usize], kernel: [usize; 2]) -> Result<[Axis; 2], Fail> {
+pub(super) fn axes(window: &Window, input: &[usize], kernel: [usize; 2]) -> Result<[Axis; 2], Fail> {
     if input.len() != 4 || input.contains(&0) || kernel.contains(&0) {
         return Err(format!("its input is {input:?} and its window {kernel:?}"));
     }
@@ -440,6 +451,9 @@ fn conv(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
         _ => return Err("its options are missing".into()),
     };
     let (x, x_id) = i.operand(op, 0)?;
+    if x.dtype == ElemType::Float32 {
+        return super::float::conv(i, op, x, x_id);
+    }
     let f = &i.model.tensors[i.input(op, 1)?];
     let (in_q, out) = (per_tensor(x)?, per_tensor(output(i, op))?);
     let (&[_, _, _, c], &[fo, kh, kw, fi]) = (&x.shape[..], &f.shape[..]) else {
@@ -482,6 +496,9 @@ fn fully_connected(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
         return Err("its weights are in a shuffled format, which is not supported".into());
     }
     let (x, mut x_id) = i.operand(op, 0)?;
+    if x.dtype == ElemType::Float32 {
+        return super::float::fully_connected(i, op, x, x_id);
+    }
     let wt = &i.model.tensors[i.input(op, 1)?];
     let (in_q, out) = (per_tensor(x)?, per_tensor(output(i, op))?);
     let [channels, depth] = wt.shape[..] else {
@@ -524,6 +541,13 @@ fn fully_connected(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
 fn pool(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
     let Options::Pool(window) = op.options else { return Err("its options are missing".into()) };
     let (x, x_id) = i.operand(op, 0)?;
+    let kernel = [usize::try_from(window.filter[0]).unwrap_or(0), usize::try_from(window.filter[1]).unwrap_or(0)];
+    if kernel.contains(&0) {
+        return Err(format!("its window is {:?}", window.filter));
+    }
+    if x.dtype == ElemType::Float32 {
+        return super::float::pool(i, op, x, x_id, kernel);
+    }
     let (in_q, out_t) = (per_tensor(x)?, output(i, op));
     let out = per_tensor(out_t)?;
     if in_q != out {
@@ -531,10 +555,6 @@ fn pool(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
     }
     if x.shape.len() != 4 {
         return Err(format!("its input is {:?}, where rank 4 is expected", x.shape));
-    }
-    let kernel = [usize::try_from(window.filter[0]).unwrap_or(0), usize::try_from(window.filter[1]).unwrap_or(0)];
-    if kernel.contains(&0) {
-        return Err(format!("its window is {:?}", window.filter));
     }
     let axes = axes(&window, &x.shape, kernel)?;
     let expected = vec![x.shape[0], axes[0].output, axes[1].output, x.shape[3]];
@@ -550,6 +570,10 @@ fn pool(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
 fn add(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
     let Options::Add { activation } = op.options else { return Err("its options are missing".into()) };
     let (a, a_id) = i.operand(op, 0)?;
+    if a.dtype == ElemType::Float32 {
+        let (_, b_id) = i.operand(op, 1)?;
+        return super::float::add(i, a_id, b_id, activation);
+    }
     let a_q = per_tensor(a)?;
     let a_shape = a.shape.clone();
     let (b, b_id) = i.operand(op, 1)?;
@@ -588,6 +612,9 @@ fn reshape(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
 fn softmax(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
     let Options::Softmax { beta } = op.options else { return Err("its options are missing".into()) };
     let (x, x_id) = i.operand(op, 0)?;
+    if x.dtype == ElemType::Float32 {
+        return super::float::softmax(i, x_id, beta);
+    }
     let in_q = per_tensor(x)?;
     let out_t = output(i, op);
     if per_tensor(out_t)? != (1.0 / 256.0, -128) {
@@ -616,8 +643,17 @@ fn quantize(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
     layer(i, Layer::Quantize { scale, zero_point }, x, out_t, vec![x_id])
 }
 
-// DEQUANTIZE of an int8 tensor into float32.
+// DEQUANTIZE of an int8 tensor into float32; of a constant, folded (weight-only quantisation).
 fn dequantize(i: &mut Import, op: &Operator) -> Result<NodeId, Fail> {
+    let t = i.input(op, 0)?;
+    let x = &i.model.tensors[t];
+    if x.data.is_some() {
+        let values = super::float::dequantized(x)?;
+        let data = Data::Dense(values.iter().map(|&v| Scalar::F(f64::from(v))).collect());
+        let id = i.add(Op::Const { dtype: DType::Float32, shape: x.shape.clone(), data }, Vec::new());
+        i.folded.insert(op.outputs[0], values);
+        return Ok(id);
+    }
     let (x, x_id) = i.operand(op, 0)?;
     let (scale, zero_point) = per_tensor(x)?;
     let out_t = output(i, op);

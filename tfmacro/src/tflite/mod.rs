@@ -5,6 +5,7 @@
 //! what was read into plain values ([`Model`]), so the generated accessors stay here; `import`
 //! translates the operators into the graph IR.
 
+mod float;
 pub mod import;
 mod quant;
 #[allow(
