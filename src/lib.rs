@@ -25,6 +25,8 @@ pub mod book {
         pub mod trained_models {}
         #[doc = include_str!("../docs/guide/onnx.md")]
         pub mod onnx {}
+        #[doc = include_str!("../docs/guide/quantised.md")]
+        pub mod quantised {}
         #[doc = include_str!("../docs/guide/serving.md")]
         pub mod serving {}
         #[doc = include_str!("../docs/guide/firmware.md")]
