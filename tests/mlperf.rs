@@ -1,7 +1,7 @@
 //! The three MLPerf Tiny models of `examples/models/`, with their trained weights read from
 //! `tests/data/models/*/weights.npz` at compile time, and the same models imported from their ONNX
-//! files (`tests/data/models/*/model.onnx`, which tf2onnx made from the published `.tflite`),
-//! against TensorFlow's outputs (`expected.npy`) on all eight inputs (`inputs.npy`), copied from
+//! files (`tests/data/models/*/model.onnx`, which tf2onnx made from the published `.tflite`) and
+//! from the published `.tflite` files themselves (`tflite.load`), against TensorFlow's outputs (`expected.npy`) on all eight inputs (`inputs.npy`), copied from
 //! `../shared/models/`: every output within 1e-4 of TensorFlow's, relative to the largest output
 //! of its input.
 
@@ -64,7 +64,33 @@ fn check(model: &str, inputs: &[u8], expected: &[u8], mut run: impl FnMut(&[f32]
     worst
 }
 
-// Each model twice: written by hand, and imported from its `model.onnx`.
+tfcore::graph! {
+    /// Keyword spotting, from the published float `.tflite` (int8 weights of float layers,
+    /// dequantised when the graph compiles).
+    pub mod kws_tflite {
+        let x = tf.placeholder(tf.float32, [1, 49, 10, 1]);
+        let probs = tflite.load("tests/data/models/kws/model.tflite", input_1 = x);
+    }
+}
+
+tfcore::graph! {
+    /// ResNet-8, from the published float `.tflite`.
+    pub mod resnet8_tflite {
+        let x = tf.placeholder(tf.float32, [1, 32, 32, 3]);
+        let probs = tflite.load("tests/data/models/resnet8/model.tflite", input_1 = x);
+    }
+}
+
+tfcore::graph! {
+    /// The anomaly detector, from the published float `.tflite`.
+    pub mod autoencoder_tflite {
+        let x = tf.placeholder(tf.float32, [1, 640]);
+        let decoded = tflite.load("tests/data/models/autoencoder/model.tflite", input_1 = x);
+    }
+}
+
+// Each model three times: written by hand, imported from its `model.onnx` and from its
+// `model.tflite`.
 
 #[test]
 fn keyword_spotting_matches_tensorflow() {
@@ -76,6 +102,10 @@ fn keyword_spotting_matches_tensorflow() {
     let mut sess = kws_onnx::Session::new();
     check("kws from ONNX", inputs, expected, |x| {
         sess.run(kws_onnx::probs { input_1: &image(x) }).iter().copied().collect()
+    });
+    let mut sess = kws_tflite::Session::new();
+    check("kws from TFLite", inputs, expected, |x| {
+        sess.run(kws_tflite::probs { x: &image(x) }).iter().copied().collect()
     });
 }
 
@@ -90,6 +120,10 @@ fn resnet8_matches_tensorflow() {
     check("resnet8 from ONNX", inputs, expected, |x| {
         sess.run(resnet8_onnx::probs { image: &image(x) }).iter().copied().collect()
     });
+    let mut sess = resnet8_tflite::Session::new();
+    check("resnet8 from TFLite", inputs, expected, |x| {
+        sess.run(resnet8_tflite::probs { x: &image(x) }).iter().copied().collect()
+    });
 }
 
 #[test]
@@ -103,6 +137,10 @@ fn autoencoder_matches_tensorflow() {
     check("autoencoder from ONNX", inputs, expected, |x| {
         sess.run(autoencoder_onnx::decoded { x: &row(x) }).iter().copied().collect()
     });
+    let mut sess = autoencoder_tflite::Session::new();
+    check("autoencoder from TFLite", inputs, expected, |x| {
+        sess.run(autoencoder_tflite::decoded { x: &row(x) }).iter().copied().collect()
+    });
 }
 
 /// Whether two outputs are the same floats, bit for bit.
@@ -110,29 +148,38 @@ fn same_bits(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
-/// The ONNX imports compute what the hand-written graphs compute, bit for bit: the same ops in
-/// the same order (the import's NCHW bookkeeping adds no arithmetic).
+/// The ONNX and TFLite imports compute what the hand-written graphs compute, bit for bit: the
+/// same ops in the same order (the ONNX import's NCHW bookkeeping and the TFLite import's
+/// rearranged filters add no arithmetic).
 #[test]
-fn onnx_imports_give_the_hand_written_graphs_bits() {
+fn imports_give_the_hand_written_graphs_bits() {
     let kws_in = floats(include_bytes!("data/models/kws/inputs.npy"), "kws");
     let resnet_in = floats(include_bytes!("data/models/resnet8/inputs.npy"), "resnet8");
     let auto_in = floats(include_bytes!("data/models/autoencoder/inputs.npy"), "autoencoder");
     let (mut kws, mut kws_imported) = (keyword_spotting::Session::new(), kws_onnx::Session::new());
     let (mut resnet, mut resnet_imported) = (resnet8::Session::new(), resnet8_onnx::Session::new());
     let (mut auto, mut auto_imported) = (autoencoder::Session::new(), autoencoder_onnx::Session::new());
+    let (mut kws_tflite, mut resnet_tflite) = (kws_tflite::Session::new(), resnet8_tflite::Session::new());
+    let mut auto_tflite = autoencoder_tflite::Session::new();
     for n in 0..8 {
         let x: Array4<f32, 1, 49, 10, 1> = Array4::from_slice(&kws_in[n * 490..(n + 1) * 490]).unwrap();
         let a = kws.run(keyword_spotting::probs { x: &x });
         let b = kws_imported.run(kws_onnx::probs { input_1: &x });
         assert!(same_bits(a.as_slice(), b.as_slice()), "kws, input {n}");
+        let b = kws_tflite.run(kws_tflite::probs { x: &x });
+        assert!(same_bits(a.as_slice(), b.as_slice()), "kws from TFLite, input {n}");
         let x: Array4<f32, 1, 32, 32, 3> = Array4::from_slice(&resnet_in[n * 3072..(n + 1) * 3072]).unwrap();
         let a = resnet.run(resnet8::probs { x: &x });
         let b = resnet_imported.run(resnet8_onnx::probs { image: &x });
         assert!(same_bits(a.as_slice(), b.as_slice()), "resnet8, input {n}");
+        let b = resnet_tflite.run(resnet8_tflite::probs { x: &x });
+        assert!(same_bits(a.as_slice(), b.as_slice()), "resnet8 from TFLite, input {n}");
         let x = SMatrix::<f32, 1, 640>::from_row_slice(&auto_in[n * 640..(n + 1) * 640]);
         let a = auto.run(autoencoder::fc9 { x: &x });
         let b = auto_imported.run(autoencoder_onnx::decoded { x: &x });
         assert!(same_bits(a.as_slice(), b.as_slice()), "autoencoder, input {n}");
+        let b = auto_tflite.run(autoencoder_tflite::decoded { x: &x });
+        assert!(same_bits(a.as_slice(), b.as_slice()), "autoencoder from TFLite, input {n}");
     }
 }
 

@@ -1,8 +1,30 @@
-//! Files read when the crate compiles: `np.load` arrays and `onnx.load` models.
+//! Files read when the crate compiles: `np.load` arrays, `onnx.load` and `tflite.load` models.
 
 use super::*;
 
 impl Resolver<'_> {
+    /// The path a `onnx.load(...)` or `tflite.load(...)` call (`call`, its path at `path_loc`)
+    /// takes first, and where it is written; `Err` with the poison of a reported mistake.
+    /// `example` is a call as it should be written.
+    pub(crate) fn model_path(
+        &mut self,
+        call: &str,
+        example: &str,
+        args: &[ast::Arg],
+        path_loc: Loc,
+    ) -> Result<(String, Loc), NodeId> {
+        match args.first() {
+            Some(arg) if arg.keyword.is_none() => match &arg.value.kind {
+                ExprKind::Str(file) => Ok((file.clone(), arg.value.loc)),
+                _ => Err(self.error(
+                    arg.value.loc,
+                    format_args!("`{call}` takes the model's path as a string, relative to the crate's `Cargo.toml`"),
+                )),
+            },
+            _ => Err(self.error(path_loc, format_args!("`{call}` takes the model's path first: `{example}`"))),
+        }
+    }
+
     // `tf.constant(np.load(...)[...], dtype = ..., shape = ...)`: the array has that dtype and
     // shape (TensorFlow would convert and reshape; here a mismatch is more likely a mistake).
     //   tf.constant(np.load("w.npz")["fc0/kernel"], shape = [12, 64])  // error if it is [64, 12]

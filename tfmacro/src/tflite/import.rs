@@ -52,22 +52,10 @@ fn supported() -> String {
 /// `tflite.load("file.tflite", input = tensor, ...)`, or `tflite.load(...)["name"]` (`pick`).
 pub fn load(r: &mut Resolver, call: &Expr, pick: Option<&Expr>, loc: Loc) -> NodeId {
     let ExprKind::Call { args, path_loc, .. } = &call.kind else { return r.poison(loc) };
-    let (file, file_loc) = match args.first() {
-        Some(arg) if arg.keyword.is_none() => match &arg.value.kind {
-            ExprKind::Str(file) => (file.clone(), arg.value.loc),
-            _ => {
-                return r.error(
-                    arg.value.loc,
-                    "`tflite.load` takes the model's path as a string, relative to the crate's `Cargo.toml`",
-                )
-            }
-        },
-        _ => {
-            return r.error(
-                *path_loc,
-                "`tflite.load` takes the model's path first: `tflite.load(\"model.tflite\", input_1 = x)`",
-            )
-        }
+    let example = "tflite.load(\"model.tflite\", input_1 = x)";
+    let (file, file_loc) = match r.model_path("tflite.load", example, args, *path_loc) {
+        Ok(path) => path,
+        Err(poison) => return poison,
     };
     let model = match r.files.tflite(&file) {
         Ok(model) => model,

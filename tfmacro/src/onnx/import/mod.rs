@@ -62,22 +62,10 @@ const DIMS_AS_TENSOR: &str = "a value computed from a tensor's shape is used as 
 /// `onnx.load(...)` call.
 pub fn load(r: &mut Resolver, call: &Expr, pick: Option<&Expr>, loc: Loc) -> NodeId {
     let ExprKind::Call { args, path_loc, .. } = &call.kind else { return r.poison(loc) };
-    let file = match args.first() {
-        Some(arg) if arg.keyword.is_none() => match &arg.value.kind {
-            ExprKind::Str(file) => (file.clone(), arg.value.loc),
-            _ => {
-                return r.error(
-                    arg.value.loc,
-                    "`onnx.load` takes the model's path as a string, relative to the crate's `Cargo.toml`",
-                )
-            }
-        },
-        _ => {
-            return r
-                .error(*path_loc, "`onnx.load` takes the model's path first: `onnx.load(\"model.onnx\", input = x)`")
-        }
+    let (file, file_loc) = match r.model_path("onnx.load", "onnx.load(\"model.onnx\", input = x)", args, *path_loc) {
+        Ok(path) => path,
+        Err(poison) => return poison,
     };
-    let (file, file_loc) = file;
     let model = match r.files.onnx(&file) {
         Ok(model) => model,
         Err(LoadError::File(message) | LoadError::Key(message)) => return r.error(file_loc, message),
