@@ -10,6 +10,10 @@
 //!
 //! The phases know the graph's structure; each math op has one home in `ops`, which holds every
 //! rule the phases need of it (spellings, dtype and shape, gradient, folding, emission).
+//!
+//! No `unsafe` but in `tflite/schema.rs`, the flatbuffers reader `flatc` generated, whose
+//! accessors rely on the verifier that `root_as_model` runs first.
+#![deny(unsafe_code)]
 
 mod ast;
 mod autodiff;

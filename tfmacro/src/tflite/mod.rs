@@ -17,6 +17,7 @@ mod quant;
     non_snake_case,
     non_upper_case_globals,
     unused_imports,
+    unsafe_code,
     unsafe_op_in_unsafe_fn,
     mismatched_lifetime_syntaxes
 )]
