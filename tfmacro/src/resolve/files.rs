@@ -3,26 +3,47 @@
 use super::*;
 
 impl Resolver<'_> {
-    /// The path a `onnx.load(...)` or `tflite.load(...)` call (`call`, its path at `path_loc`)
-    /// takes first, and where it is written; `Err` with the poison of a reported mistake.
-    /// `example` is a call as it should be written.
-    pub(crate) fn model_path(
+    /// What a `onnx.load(...)` or `tflite.load(...)` call (`call`, its path at `path_loc`, the
+    /// whole expression at `loc`) names: the model `load` reads from the path it takes first,
+    /// that path and where it is written, and the value picked by `[\"name\"]` (`pick`) with its
+    /// place. `Err` with the poison of a reported mistake; `example` is a call as it should be
+    /// written.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub(crate) fn model_call<M>(
         &mut self,
         call: &str,
         example: &str,
         args: &[ast::Arg],
         path_loc: Loc,
-    ) -> Result<(String, Loc), NodeId> {
-        match args.first() {
+        pick: Option<&Expr>,
+        loc: Loc,
+        load: fn(&Files, &str) -> Result<std::rc::Rc<M>, LoadError>,
+    ) -> Result<(std::rc::Rc<M>, String, Loc, Option<(String, Loc)>), NodeId> {
+        let (file, file_loc) = match args.first() {
             Some(arg) if arg.keyword.is_none() => match &arg.value.kind {
-                ExprKind::Str(file) => Ok((file.clone(), arg.value.loc)),
-                _ => Err(self.error(
-                    arg.value.loc,
-                    format_args!("`{call}` takes the model's path as a string, relative to the crate's `Cargo.toml`"),
-                )),
+                ExprKind::Str(file) => (file.clone(), arg.value.loc),
+                _ => {
+                    return Err(self.error(
+                        arg.value.loc,
+                        format_args!(
+                            "`{call}` takes the model's path as a string, relative to the crate's `Cargo.toml`"
+                        ),
+                    ))
+                }
             },
-            _ => Err(self.error(path_loc, format_args!("`{call}` takes the model's path first: `{example}`"))),
-        }
+            _ => return Err(self.error(path_loc, format_args!("`{call}` takes the model's path first: `{example}`"))),
+        };
+        let model = match load(&self.files, &file) {
+            Ok(model) => model,
+            Err(LoadError::File(message) | LoadError::Key(message)) => return Err(self.error(file_loc, message)),
+            Err(LoadError::Reported) => return Err(self.poison(loc)),
+        };
+        let pick = match pick {
+            None => None,
+            Some(Expr { kind: ExprKind::Str(name), loc }) => Some((name.clone(), *loc)),
+            Some(other) => return Err(self.error(other.loc, "a model's value is named by a string: `[\"name\"]`")),
+        };
+        Ok((model, file, file_loc, pick))
     }
 
     // `tf.constant(np.load(...)[...], dtype = ..., shape = ...)`: the array has that dtype and

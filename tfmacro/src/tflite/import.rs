@@ -12,7 +12,6 @@ use super::quant;
 use super::{Activation, ElemType, Model, Operator, Options, Quant, Tensor, Window};
 use crate::ast::{Expr, ExprKind};
 use crate::error::{nearest, with_help, Loc};
-use crate::files::LoadError;
 use crate::ir::{DType, Data, DimSpec, NodeId, Op, Scalar};
 use crate::onnx::import::identifier;
 use crate::ops::int8::{AddParams, Int8, Layer, Rescale};
@@ -53,20 +52,11 @@ fn supported() -> String {
 pub fn load(r: &mut Resolver, call: &Expr, pick: Option<&Expr>, loc: Loc) -> NodeId {
     let ExprKind::Call { args, path_loc, .. } = &call.kind else { return r.poison(loc) };
     let example = "tflite.load(\"model.tflite\", input_1 = x)";
-    let (file, file_loc) = match r.model_path("tflite.load", example, args, *path_loc) {
-        Ok(path) => path,
-        Err(poison) => return poison,
-    };
-    let model = match r.files.tflite(&file) {
-        Ok(model) => model,
-        Err(LoadError::File(message) | LoadError::Key(message)) => return r.error(file_loc, message),
-        Err(LoadError::Reported) => return r.poison(loc),
-    };
-    let pick = match pick {
-        None => None,
-        Some(Expr { kind: ExprKind::Str(name), loc }) => Some((name.clone(), *loc)),
-        Some(other) => return r.error(other.loc, "a model's tensor is named by a string: `[\"name\"]`"),
-    };
+    let (model, file, file_loc, pick) =
+        match r.model_call("tflite.load", example, args, *path_loc, pick, loc, crate::files::Files::tflite) {
+            Ok(call) => call,
+            Err(poison) => return poison,
+        };
     let mut import = Import {
         r,
         model: &model,

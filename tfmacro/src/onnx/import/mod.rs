@@ -18,7 +18,6 @@ use super::proto::{attribute_type, data_type, dimension, AttributeProto, NodePro
 use super::{Model, Tensor};
 use crate::ast::{Expr, ExprKind};
 use crate::error::{nearest, with_help, Loc};
-use crate::files::LoadError;
 use crate::ir::{DType, Data, NodeId, Op, Scalar, Unary};
 use crate::ops::binary::Binary;
 use crate::ops::transpose::Transpose;
@@ -62,20 +61,12 @@ const DIMS_AS_TENSOR: &str = "a value computed from a tensor's shape is used as 
 /// `onnx.load(...)` call.
 pub fn load(r: &mut Resolver, call: &Expr, pick: Option<&Expr>, loc: Loc) -> NodeId {
     let ExprKind::Call { args, path_loc, .. } = &call.kind else { return r.poison(loc) };
-    let (file, file_loc) = match r.model_path("onnx.load", "onnx.load(\"model.onnx\", input = x)", args, *path_loc) {
-        Ok(path) => path,
-        Err(poison) => return poison,
-    };
-    let model = match r.files.onnx(&file) {
-        Ok(model) => model,
-        Err(LoadError::File(message) | LoadError::Key(message)) => return r.error(file_loc, message),
-        Err(LoadError::Reported) => return r.poison(loc),
-    };
-    let pick = match pick {
-        None => None,
-        Some(Expr { kind: ExprKind::Str(name), loc }) => Some((name.clone(), *loc)),
-        Some(other) => return r.error(other.loc, "a model's value is named by a string: `[\"output\"]`"),
-    };
+    let example = "onnx.load(\"model.onnx\", input = x)";
+    let (model, file, file_loc, pick) =
+        match r.model_call("onnx.load", example, args, *path_loc, pick, loc, crate::files::Files::onnx) {
+            Ok(call) => call,
+            Err(poison) => return poison,
+        };
     // `trainable = True`: the weights become variables (fine-tuning), else constants.
     let mut feeds: Vec<&crate::ast::Arg> = Vec::new();
     let mut trainable = false;
