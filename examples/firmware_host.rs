@@ -32,5 +32,8 @@ fn main() -> fmt::Result {
     demo::kws(&mut out)?;
     demo::kws_onnx(&mut out)?;
     demo::resnet8(&mut out)?;
-    demo::autoencoder(&mut out)
+    demo::autoencoder(&mut out)?;
+    demo::kws_int8(&mut out)?;
+    demo::resnet8_int8(&mut out)?;
+    demo::autoencoder_int8(&mut out)
 }

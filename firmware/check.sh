@@ -1,52 +1,95 @@
 #!/usr/bin/env bash
 # The firmware, checked end to end:
-#  1. builds it for the Cortex-M4F (thumbv7em-none-eabihf), with and without the model;
-#  2. runs it under QEMU (mps2-an386) with a time limit;
+#  1. builds it for the Cortex-M4F (thumbv7em-none-eabihf), with and without each model, and for
+#     the Cortex-M0 (thumbv6m-none-eabi) with and without each int8 model;
+#  2. runs it under QEMU (mps2-an386 for the M4F; for the M0, the micro:bit with its memory
+#     enlarged) with a time limit, counting the instructions of every inference with a TCG plugin
+#     (count/count.c);
 #  3. runs the same demo source on the host (examples/firmware_host.rs) and fails loudly unless
-#     the device printed exactly what the host computed;
-#  4. reports flash, RAM and peak stack, and the model's own cost (each build minus the build
-#     without the model).
-# Needs the thumbv7em-none-eabihf target, qemu-system-arm and binutils' `size` (.ci/run installs them).
+#     each device printed exactly what the host computed, and every int8 model printed TensorFlow
+#     Lite Micro's outputs (expected_int8.npy);
+#  4. reports flash, RAM and peak stack, and each model's own cost (each build minus the build
+#     without the model, and minus the test data it runs on), and instructions per inference.
+# Needs the two targets, qemu-system-arm, gcc and binutils' `size` and `nm` (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-TARGET=thumbv7em-none-eabihf
-ELF="target/$TARGET/release/tfgraph-firmware"
+M4=thumbv7em-none-eabihf
+M0=thumbv6m-none-eabi
 OUT=target/check
 mkdir -p "$OUT"
 
+# build <core> <name> <cargo arguments...>: target/check/<name>.elf
 build() {
-    local name=$1
-    shift
+    local target=$1 name=$2
+    shift 2
     echo "== building the firmware: $name"
-    cargo build --release --quiet "$@"
-    cp "$ELF" "$OUT/$name.elf"
+    cargo build --release --quiet --target "$target" "$@"
+    cp "target/$target/release/tfgraph-firmware" "$OUT/$name.elf"
 }
-build baseline --no-default-features
-build inference --no-default-features --features inference
-build inference+training --no-default-features --features inference,training
-build kws --no-default-features --features kws
-build kws_onnx --no-default-features --features kws_onnx
-build resnet8 --no-default-features --features resnet8
-build autoencoder --no-default-features --features autoencoder
-build full
+build $M4 baseline --no-default-features
+build $M4 inference --no-default-features --features inference
+build $M4 inference+training --no-default-features --features inference,training
+for model in kws kws_onnx resnet8 autoencoder kws_int8 resnet8_int8 autoencoder_int8; do
+    build $M4 "$model" --no-default-features --features "$model"
+done
+build $M4 full
+build $M0 m0-baseline --no-default-features
+for model in kws_int8 resnet8_int8 autoencoder_int8; do
+    build $M0 "m0-$model" --no-default-features --features "$model"
+done
+build $M0 m0-int8 --no-default-features --features int8
+
+echo "== building the instruction counter (count/count.c, a QEMU TCG plugin)"
+gcc -shared -fPIC -O2 -Wall -Wextra -Wno-unused-parameter -o "$OUT/count.so" count/count.c
+
+# The address of a function of demo.rs in an ELF file.
+address() { nm -C "$1" | awk -v f="tfgraph_firmware::demo::$2" '$3 == f { print "0x" $1 }'; }
+
+# run <name> <machine arguments...>: runs target/check/<name>.elf, its output in <name>.txt and the
+# instructions of each inference (demo::inference_start to demo::inference_end) in <name>.counts.
+run() {
+    local name=$1 elf="$OUT/$1.elf"
+    shift
+    local plugin="$OUT/count.so,start=$(address "$elf" inference_start),end=$(address "$elf" inference_end),out=$OUT/$name.counts"
+    if ! timeout 300 qemu-system-arm "$@" -semihosting-config enable=on,target=native -nographic \
+        -plugin "$plugin" -kernel "$elf" > "$OUT/$name.txt"; then
+        cat "$OUT/$name.txt"
+        echo "FAILED: the firmware ($name) did not exit successfully within 300 s" >&2
+        exit 1
+    fi
+    cat "$OUT/$name.txt"
+}
 
 echo "== running the firmware under QEMU (mps2-an386, Cortex-M4F)"
-if ! timeout 120 qemu-system-arm -M mps2-an386 -cpu cortex-m4 -semihosting-config enable=on,target=native \
-    -nographic -kernel "$OUT/full.elf" > "$OUT/device.txt"; then
-    cat "$OUT/device.txt"
-    echo "FAILED: the firmware did not exit successfully within 120 s" >&2
-    exit 1
-fi
-cat "$OUT/device.txt"
+run full -M mps2-an386 -cpu cortex-m4
+cp "$OUT/full.txt" "$OUT/device.txt"
+echo "== running the int8 models under QEMU (microbit, Cortex-M0, flash and SRAM enlarged)"
+run m0-int8 -M microbit -global nrf51-soc.flash-size=1048576 -global nrf51-soc.sram-size=262144
 
 echo "== running the same demo on the host"
 (cd .. && cargo run --release --quiet --example firmware_host) > "$OUT/host.txt"
 if ! diff -u "$OUT/host.txt" <(grep -v '^#' "$OUT/device.txt"); then
-    echo "FAILED: the firmware printed something other than what the host computed (diff above: - host, + device)" >&2
+    echo "FAILED: the Cortex-M4F printed something other than what the host computed (diff above: - host, + device)" >&2
     exit 1
 fi
-echo "== the device printed exactly what the host computed, bit for bit ($(wc -l < "$OUT/host.txt") lines)"
+echo "== the Cortex-M4F printed exactly what the host computed, bit for bit ($(wc -l < "$OUT/host.txt") lines)"
+if ! diff -u <(sed -n '/^kws_int8:/,$p' "$OUT/host.txt") <(grep -v '^#' "$OUT/m0-int8.txt"); then
+    echo "FAILED: the Cortex-M0 printed something other than what the host computed (diff above: - host, + device)" >&2
+    exit 1
+fi
+echo "== the Cortex-M0 printed exactly what the host computed for the int8 models, bit for bit"
+
+# Every int8 inference printed TensorFlow Lite Micro's output (demo.rs compares it with
+# expected_int8.npy, element for element, on the device).
+for name in device m0-int8; do
+    tflm=$(sed -n '/^kws_int8:/,$p' "$OUT/$name.txt" | grep -c "^  input .*; TFLite Micro's, bit for bit$" || true)
+    if [ "$tflm" -ne 24 ]; then
+        echo "FAILED: $tflm of the 24 int8 inferences in $name.txt printed TFLite Micro's outputs" >&2
+        exit 1
+    fi
+done
+echo "== the 24 int8 inferences on each core printed TensorFlow Lite Micro's outputs (expected_int8.npy), bit for bit"
 
 # Keyword spotting imported from ONNX must answer what the hand-written graph answers, bit for bit.
 answers() { sed -n "/^$1:/,/^[a-z_0-9]*:/p" "$OUT/host.txt" | grep '^  input'; }
@@ -56,39 +99,61 @@ if ! diff -u <(answers kws) <(answers kws_onnx); then
 fi
 echo "== keyword spotting imported from ONNX printed what the hand-written graph printed, bit for bit"
 
-stack() { sed -n "s/^# stack: $1 used \([0-9]*\) bytes$/\1/p" "$OUT/device.txt"; }
-printing=$(stack "printing a float")
-read -r base_text base_data base_bss < <(size "$OUT/baseline.elf" | awk 'NR == 2 { print $1, $2, $3 }')
-echo "== sizes (bytes; flash = text + data, RAM = data + bss; the model's cost is the build minus the baseline)"
+# stack <device output> <part>: the peak stack it printed for that part of the demo.
+stack() { sed -n "s/^# stack: $2 used \([0-9]*\) bytes$/\1/p" "$OUT/$1.txt"; }
+sizes() { size "$OUT/$1.elf" | awk 'NR == 2 { print $1, $2, $3 }'; }
+printing=$(stack full "printing a float")
+read -r base_text base_data base_bss < <(sizes baseline)
+echo "== sizes on the Cortex-M4F (bytes; flash = text + data, RAM = data + bss; the model's cost is the build minus the baseline)"
 printf '| %-22s | %6s | %5s | %5s | %12s | %14s | %14s |\n' build text data bss "model flash" "model static RAM" "peak stack"
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------------------ -------- ------- ------- -------------- ---------------- ----------------
 for name in baseline inference inference+training full; do
-    read -r text data bss < <(size "$OUT/$name.elf" | awk 'NR == 2 { print $1, $2, $3 }')
+    read -r text data bss < <(sizes "$name")
     case $name in
         baseline) peak="$printing (printing)" ;;
-        inference) peak="$(stack inference)" ;;
-        inference+training) peak="$(stack training)" ;;
-        full) peak="$(stack bond) (bond)" ;;
+        inference) peak="$(stack full inference)" ;;
+        inference+training) peak="$(stack full training)" ;;
+        full) peak="$(stack full bond) (bond)" ;;
     esac
     printf '| %-22s | %6s | %5s | %5s | %12s | %14s | %14s |\n' "$name" "$text" "$data" "$bss" \
         "$((text + data - base_text - base_data))" "$((data + bss - base_data - base_bss))" "$peak"
 done
 echo "Peak stack: the deepest stack the run reached below main, including its printing ($printing bytes to print a float)."
 
-# The MLPerf Tiny models, each in a build of its own: flash split into weights (the graph's
-# constant tensors, `static`s named `__C<n>`) and code, and RAM (static and peak stack).
-weights() {
+# The sum of the sizes of an ELF file's symbols whose (mangled) names match a pattern.
+symbols() {
     local total=0 size
-    while read -r size; do total=$((total + 0x$size)); done < <(nm -S "$OUT/$1.elf" | awk '$4 ~ /__C[0-9]+/ { print $2 }')
+    while read -r size; do total=$((total + 0x$size)); done < <(nm -S "$OUT/$1.elf" | awk -v p="$2" '$4 ~ p { print $2 }')
     echo "$total"
 }
-echo "== the MLPerf Tiny models (bytes; each its own build, minus the baseline)"
-printf '| %-8s | %12s | %8s | %8s | %14s | %10s |\n' model "model flash" weights code "model static RAM" "peak stack"
-printf '|%s|%s|%s|%s|%s|%s|\n' ---------- -------------- ---------- ---------- ---------------- ------------
-for name in kws kws_onnx resnet8 autoencoder; do
-    read -r text data bss < <(size "$OUT/$name.elf" | awk 'NR == 2 { print $1, $2, $3 }')
-    flash=$((text + data - base_text - base_data))
-    w=$(weights "$name")
-    printf '| %-8s | %12s | %8s | %8s | %14s | %10s |\n' "$name" "$flash" "$w" "$((flash - w))" \
-        "$((data + bss - base_data - base_bss))" "$(stack "$name")"
+# The weights: the graph's constant tensors (`static`s named `__C<n>`) and the int8 layers'
+# weights, biases and rescaling constants (`__W`, `__B`, `__M`, `__S`).
+WEIGHTS='__(C[0-9]+|W|B|M|S)17h[0-9a-f]+E$'
+# The test data the demo runs the models on (`demo::data::*`), not part of the model.
+DATA='4demo4data'
+# mean <counts file> <first line> <lines>: the mean of that many counts, rounded.
+mean() { sed -n "$2,$(($2 + $3 - 1))p" "$OUT/$1.counts" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
+
+# The MLPerf Tiny models, each in a build of its own: flash split into weights and code, RAM
+# (static and peak stack), and instructions per inference (the mean over the eight inputs; the
+# M4F's run has the float models' 4 × 8 first, then the int8 models' 3 × 8).
+echo "== the MLPerf Tiny models (bytes; each its own build, minus the baseline and the test data)"
+printf '| %-16s | %-10s | %11s | %8s | %7s | %10s | %10s | %26s |\n' model core "model flash" weights code "static RAM" "peak stack" "instructions per inference"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ ------------ ------------- ---------- --------- ------------ ------------ ----------------------------
+line=1
+for name in kws kws_onnx resnet8 autoencoder kws_int8 resnet8_int8 autoencoder_int8 m0-kws_int8 m0-resnet8_int8 m0-autoencoder_int8; do
+    case $name in
+        m0-*) core=Cortex-M0 base=m0-baseline model=${name#m0-} run=m0-int8 ;;
+        *) core=Cortex-M4F base=baseline model=$name run=full ;;
+    esac
+    [ "$name" = m0-kws_int8 ] && line=1
+    read -r text data bss < <(sizes "$name")
+    read -r btext bdata bbss < <(sizes "$base")
+    flash=$((text + data - btext - bdata - $(symbols "$name" "$DATA")))
+    w=$(symbols "$name" "$WEIGHTS")
+    printf '| %-16s | %-10s | %11s | %8s | %7s | %10s | %10s | %26s |\n' "$model" "$core" "$flash" "$w" "$((flash - w))" \
+        "$((data + bss - bdata - bbss))" "$(stack "$run" "$model")" "$(mean "$run" "$line" 8)"
+    line=$((line + 8))
 done
+echo "Instructions: guest instructions QEMU executed from demo::inference_start to demo::inference_end"
+echo "(count/count.c), the mean over the eight inputs; they do not depend on the host or its load."

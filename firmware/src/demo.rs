@@ -31,6 +31,8 @@ graph! {
 include!("../../examples/models/kws.rs");
 include!("../../examples/models/resnet8.rs");
 include!("../../examples/models/autoencoder.rs");
+// The same three models as MLPerf Tiny ships them, int8, imported from their `.tflite` files.
+include!("../../examples/models/int8.rs");
 
 tfcore::graph! {
     /// Keyword spotting again, imported from the ONNX file tf2onnx made of the published model
@@ -66,6 +68,27 @@ const PROBES: SMatrix<f32, 8, 2> = matrix![
 
 /// Gradient-descent steps the device trains for.
 pub const TRAINING_STEPS: usize = 300;
+
+/// The test data the demo runs the models on, each file a named `static`, so that `check.sh` can
+/// tell it apart from the model when it measures flash (`nm` lists `demo::data::*`).
+mod data {
+    /// `static $name: [u8; _]`, the bytes of `tests/data/models/$file`.
+    macro_rules! data {
+        ($name:ident, $file:literal) => {
+            pub static $name: [u8; include_bytes!(concat!("../../tests/data/models/", $file)).len()] =
+                *include_bytes!(concat!("../../tests/data/models/", $file));
+        };
+    }
+    data!(KWS_INPUTS, "kws/inputs.npy");
+    data!(RESNET8_INPUTS, "resnet8/inputs.npy");
+    data!(AUTOENCODER_INPUTS, "autoencoder/inputs.npy");
+    data!(KWS_INPUTS_INT8, "kws/inputs_int8.npy");
+    data!(KWS_EXPECTED_INT8, "kws/expected_int8.npy");
+    data!(RESNET8_INPUTS_INT8, "resnet8/inputs_int8.npy");
+    data!(RESNET8_EXPECTED_INT8, "resnet8/expected_int8.npy");
+    data!(AUTOENCODER_INPUTS_INT8, "autoencoder/inputs_int8.npy");
+    data!(AUTOENCODER_EXPECTED_INT8, "autoencoder/expected_int8.npy");
+}
 
 /// A float as its shortest exact decimal and its bits.
 struct Exact(f32);
@@ -151,11 +174,13 @@ fn kws_inputs(
     out: &mut impl Write,
     mut run: impl FnMut(&tfcore::Array4<f32, 1, 49, 10, 1>) -> tfcore::nalgebra::SMatrix<f32, 1, 12>,
 ) -> fmt::Result {
-    let inputs: &[u8] = include_bytes!("../../tests/data/models/kws/inputs.npy");
+    let inputs: &[u8] = &data::KWS_INPUTS;
     let mut values = npy_floats(inputs);
     for n in 0..8 {
         let x = tfcore::Array4::<f32, 1, 49, 10, 1>::from_fn(|_, _, _, _| values.next().unwrap_or(f32::NAN));
+        inference_start();
         let probs = run(&x);
+        inference_end();
         let (class, p) = top(probs.iter().copied());
         writeln!(out, "  input {n}: class {class}, probability {}, sum {}", Exact(p), Exact(probs.sum()))?;
     }
@@ -167,12 +192,14 @@ fn kws_inputs(
 #[inline(never)]
 pub fn resnet8(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "resnet8: MLPerf Tiny's ResNet-8 (CIFAR-10) on 8 images")?;
-    let inputs: &[u8] = include_bytes!("../../tests/data/models/resnet8/inputs.npy");
+    let inputs: &[u8] = &data::RESNET8_INPUTS;
     let mut values = npy_floats(inputs);
     let mut sess = resnet8::Session::new();
     for n in 0..8 {
         let x = tfcore::Array4::<f32, 1, 32, 32, 3>::from_fn(|_, _, _, _| values.next().unwrap_or(f32::NAN));
+        inference_start();
         let probs = sess.run(resnet8::probs { x: &x });
+        inference_end();
         let (class, p) = top(probs.iter().copied());
         writeln!(out, "  input {n}: class {class}, probability {}, sum {}", Exact(p), Exact(probs.sum()))?;
     }
@@ -185,7 +212,7 @@ pub fn resnet8(out: &mut impl Write) -> fmt::Result {
 #[inline(never)]
 pub fn autoencoder(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "autoencoder: MLPerf Tiny's anomaly detector on 8 inputs")?;
-    let inputs: &[u8] = include_bytes!("../../tests/data/models/autoencoder/inputs.npy");
+    let inputs: &[u8] = &data::AUTOENCODER_INPUTS;
     let mut values = npy_floats(inputs);
     let mut sess = autoencoder::Session::new();
     // The input and the reconstruction, each filled in place (`from_fn` and `run` build their
@@ -193,9 +220,103 @@ pub fn autoencoder(out: &mut impl Write) -> fmt::Result {
     let (mut x, mut y) = (SMatrix::<f32, 1, 640>::zeros(), SMatrix::<f32, 1, 640>::zeros());
     for n in 0..8 {
         x.iter_mut().for_each(|v| *v = values.next().unwrap_or(f32::NAN));
+        inference_start();
         sess.run_into(autoencoder::fc9 { x: &x }, &mut y);
+        inference_end();
         let score = (0..640).map(|i| (y[i] - x[i]) * (y[i] - x[i])).sum::<f32>() / 640.0;
         writeln!(out, "  input {n}: anomaly score {}, first value {}", Exact(score), Exact(y[0]))?;
+    }
+    Ok(())
+}
+
+/// Where one inference starts, for `check.sh`'s instruction count: its QEMU plugin
+/// (`firmware/count/count.c`) counts the instructions executed from a call of this function to
+/// the next call of [`inference_end`]. Does nothing (but is never inlined, so that it is there to
+/// watch).
+#[inline(never)]
+pub fn inference_start() {
+    core::hint::black_box(1u32);
+}
+
+/// Where one inference ends (see [`inference_start`]).
+#[inline(never)]
+pub fn inference_end() {
+    core::hint::black_box(2u32);
+}
+
+/// The elements of a `.npy` file of int8 (`|i1`, format 1.0), without `std`.
+fn npy_int8(file: &[u8]) -> impl Iterator<Item = i8> + '_ {
+    let header = 10 + usize::from(u16::from_le_bytes([file[8], file[9]]));
+    file[header..].iter().map(|&b| b as i8)
+}
+
+/// Prints one int8 output: its length, the sum and first values, and whether it is TensorFlow
+/// Lite Micro's (`expected`, the same length), element for element.
+fn int8_answer(out: &mut impl Write, n: usize, got: &[i8], expected: &mut impl Iterator<Item = i8>) -> fmt::Result {
+    let differ = got.iter().filter(|&&g| expected.next() != Some(g)).count();
+    let sum: i32 = got.iter().map(|&v| i32::from(v)).sum();
+    write!(out, "  input {n}: {} values, sum {sum}, first", got.len())?;
+    for v in &got[..got.len().min(12)] {
+        write!(out, " {v}")?;
+    }
+    match differ {
+        0 => writeln!(out, "; TFLite Micro's, bit for bit"),
+        _ => writeln!(out, "; {differ} differ from TFLite Micro's"),
+    }
+}
+
+/// 7. Keyword spotting, int8, on the eight inputs of `inputs_int8.npy`, against TensorFlow Lite
+///    Micro's outputs (`expected_int8.npy`).
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
+pub fn kws_int8(out: &mut impl Write) -> fmt::Result {
+    writeln!(out, "kws_int8: keyword spotting, int8 (model_int8.tflite), on 8 inputs")?;
+    let mut inputs = npy_int8(&data::KWS_INPUTS_INT8);
+    let mut expected = npy_int8(&data::KWS_EXPECTED_INT8);
+    let mut sess = kws_int8::Session::new();
+    for n in 0..8 {
+        let x = tfcore::Array4::<i8, 1, 49, 10, 1>::from_fn(|_, _, _, _| inputs.next().unwrap_or(0));
+        inference_start();
+        let probs = sess.run(kws_int8::probs { x: &x });
+        inference_end();
+        int8_answer(out, n, probs.as_slice(), &mut expected)?;
+    }
+    Ok(())
+}
+
+/// 8. ResNet-8, int8, on the eight images of `inputs_int8.npy`.
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
+pub fn resnet8_int8(out: &mut impl Write) -> fmt::Result {
+    writeln!(out, "resnet8_int8: ResNet-8, int8 (model_int8.tflite), on 8 images")?;
+    let mut inputs = npy_int8(&data::RESNET8_INPUTS_INT8);
+    let mut expected = npy_int8(&data::RESNET8_EXPECTED_INT8);
+    let mut sess = resnet8_int8::Session::new();
+    for n in 0..8 {
+        let x = tfcore::Array4::<i8, 1, 32, 32, 3>::from_fn(|_, _, _, _| inputs.next().unwrap_or(0));
+        inference_start();
+        let probs = sess.run(resnet8_int8::probs { x: &x });
+        inference_end();
+        int8_answer(out, n, probs.as_slice(), &mut expected)?;
+    }
+    Ok(())
+}
+
+/// 9. The anomaly detector, int8, on the eight inputs of `inputs_int8.npy`.
+// Never inlined into `main`, so that its frame is below the stack `main.rs` measures.
+#[inline(never)]
+pub fn autoencoder_int8(out: &mut impl Write) -> fmt::Result {
+    writeln!(out, "autoencoder_int8: the anomaly detector, int8 (model_int8.tflite), on 8 inputs")?;
+    let mut inputs = npy_int8(&data::AUTOENCODER_INPUTS_INT8);
+    let mut expected = npy_int8(&data::AUTOENCODER_EXPECTED_INT8);
+    let mut sess = autoencoder_int8::Session::new();
+    let (mut x, mut y) = (SMatrix::<i8, 1, 640>::zeros(), SMatrix::<i8, 1, 640>::zeros());
+    for n in 0..8 {
+        x.iter_mut().for_each(|v| *v = inputs.next().unwrap_or(0));
+        inference_start();
+        sess.run_into(autoencoder_int8::decoded { input_1: &x }, &mut y);
+        inference_end();
+        int8_answer(out, n, y.as_slice(), &mut expected)?;
     }
     Ok(())
 }

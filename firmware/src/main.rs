@@ -1,7 +1,8 @@
-//! The circle classifier and the bond bisection on a Cortex-M4F, with neither `std` nor an
-//! allocator: inference with weights trained on the host, training on the device, and the
-//! bisection. Prints over semihosting; runs under QEMU (`mps2-an386`). `check.sh` builds it,
-//! runs it, and compares what it prints with what the host computes.
+//! The circle classifier, the bond bisection and the MLPerf Tiny models (float and int8) on a
+//! Cortex-M4F or a Cortex-M0, with neither `std` nor an allocator: inference with weights trained
+//! on the host, training on the device, and the bisection. Prints over semihosting; runs under
+//! QEMU (`mps2-an386` for the M4F, an enlarged `microbit` for the M0). `check.sh` builds it, runs
+//! it, and compares what it prints with what the host computes.
 #![no_std]
 #![no_main]
 
@@ -15,6 +16,9 @@ use cortex_m_semihosting::{debug, hio};
 mod demo;
 mod stack;
 
+/// The core this build is for, as the first line says.
+const CORE: &str = if cfg!(target_abi = "eabihf") { "Cortex-M4F" } else { "Cortex-M0" };
+
 #[entry]
 fn main() -> ! {
     let Ok(mut out) = hio::hstdout() else { exit(false) };
@@ -22,7 +26,7 @@ fn main() -> ! {
     // float here links `core`'s float formatting into every build, so that the builds without the
     // model, the baseline of `check.sh`'s size table, pay for it too.
     let from = stack::paint();
-    let ok = writeln!(out, "# tfgraph on a Cortex-M4F, float formatting: {:?}", core::hint::black_box(0.5f32)).is_ok();
+    let ok = writeln!(out, "# tfgraph on a {CORE}, float formatting: {:?}", core::hint::black_box(0.5f32)).is_ok();
     let printing = stack::used_below(from);
     let ok = ok && writeln!(out, "# stack: printing a float used {printing} bytes").is_ok();
 
@@ -40,6 +44,12 @@ fn main() -> ! {
     let ok = ok && measured(&mut out, "resnet8", demo::resnet8);
     #[cfg(feature = "autoencoder")]
     let ok = ok && measured(&mut out, "autoencoder", demo::autoencoder);
+    #[cfg(feature = "kws_int8")]
+    let ok = ok && measured(&mut out, "kws_int8", demo::kws_int8);
+    #[cfg(feature = "resnet8_int8")]
+    let ok = ok && measured(&mut out, "resnet8_int8", demo::resnet8_int8);
+    #[cfg(feature = "autoencoder_int8")]
+    let ok = ok && measured(&mut out, "autoencoder_int8", demo::autoencoder_int8);
     exit(ok)
 }
 
