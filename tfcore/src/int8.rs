@@ -52,10 +52,12 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
 pub fn requantize(acc: i32, multiplier: i32, shift: i32, zero_point: i32, min: i32, max: i32) -> i8 {
     let (left, right) = (shift.max(0) as u32, (-shift).clamp(0, 31) as u32);
     let x = acc.wrapping_shl(left);
-    // doubling_high_mul: the product plus the nudge, divided by 2^31 toward zero.
+    // doubling_high_mul: `(ab + nudge) / 2^31` toward zero is `(ab + 2^30) >> 31` for either
+    // sign of `ab`. For `ab ≥ 0` it is the floor of a non-negative number. For `ab < 0`, the
+    // nudged `c = ab + 1 - 2^30` is negative, and truncating `c / 2^31` is its ceiling,
+    // `(c + 2^31 - 1) >> 31`, which is `(ab + 2^30) >> 31`. One multiply, one add, one shift.
     let ab = i64::from(x) * i64::from(multiplier);
-    let nudged = ab + if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    let high = ((nudged + ((nudged >> 63) & ((1 << 31) - 1))) >> 31) as i32;
+    let high = ((ab + (1 << 30)) >> 31) as i32;
     let high = if x == i32::MIN && multiplier == i32::MIN { i32::MAX } else { high };
     // rounding_divide_by_pot
     let mask = ((1u32 << right) - 1) as i32;
@@ -292,30 +294,166 @@ impl Rescale<'_> {
     }
 }
 
-/// `Σ a[k] · b[k]` over the shorter of the two, each product exact in `i32`, the sum wrapping
-/// (which is exact whenever TFLite Micro's own `int32` sum does not overflow: integer addition
-/// modulo 2^32 is associative, so any order gives its bits). Sixteen partial sums, which the
-/// compiler turns into vector multiply-adds.
+/// How [`conv2d`]'s filter and [`fully_connected`]'s weights are laid out, by the core: their rows
+/// (one per output channel, `n` terms each) in panels of `PANEL` rows, each panel in blocks of
+/// [`PANEL_TERMS`] terms, each block row by row. Term `k` of row `PANEL · g + c` is then at
+/// `PANEL · g · n + PANEL · b + c · PANEL_TERMS + k - b`, `b = k - k % PANEL_TERMS`. The last
+/// panel holds what is left of the rows and the last block of each panel what is left of the
+/// terms, laid out alike with their own sizes ([`panel_index`]; [`panels`] lays rows out).
+///
+/// A kernel then reads one stream of weights for a panel's outputs at once:
+/// - with vector lanes (x86-64, AArch64, WebAssembly): four rows in blocks of sixteen terms; each
+///   row's block is one vector, multiplied by the input's sixteen terms as a dot product runs;
+/// - on 32-bit Arm (the Cortex-M, which has no vector lanes): eight rows, term by term (blocks of
+///   one), read twice, four rows at a time: four sums in registers, each input term loaded once
+///   for four multiply-adds, each weight next to the one before.
+#[cfg(not(target_arch = "arm"))]
+pub const PANEL: usize = 4;
+/// See the other target's.
+#[cfg(target_arch = "arm")]
+pub const PANEL: usize = 8;
+
+/// The terms of a block of a panel ([`PANEL`]).
+#[cfg(not(target_arch = "arm"))]
+pub const PANEL_TERMS: usize = 16;
+/// See the other target's.
+#[cfg(target_arch = "arm")]
+pub const PANEL_TERMS: usize = 1;
+
+/// Where term `k` of row `row` is in `rows` rows of `n` terms laid out in panels ([`PANEL`]).
 #[inline(always)]
-fn dot(a: &[i8], b: &[i8]) -> i32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let (a16, a_rest) = a.as_chunks::<16>();
-    let (b16, b_rest) = b.as_chunks::<16>();
-    let mut lanes = [0i32; 16];
-    for (x, y) in a16.iter().zip(b16) {
-        for l in 0..16 {
-            lanes[l] = lanes[l].wrapping_add(i32::from(x[l]) * i32::from(y[l]));
+pub const fn panel_index(rows: usize, n: usize, row: usize, k: usize) -> usize {
+    let (first, block) = (row - row % PANEL, k - k % PANEL_TERMS);
+    let height = if rows - first < PANEL { rows - first } else { PANEL };
+    let width = if n - block < PANEL_TERMS { n - block } else { PANEL_TERMS };
+    first * n + block * height + row % PANEL * width + k % PANEL_TERMS
+}
+
+/// `N / n` rows of `n` terms (TensorFlow Lite's row-major `[out, ...]`) in [`PANEL`]'s layout,
+/// when the graph's crate compiles: the generated code writes
+/// `static __W: [i8; N] = panels(&[...], n);`, so that the layout is the one of the core the code
+/// is compiled for.
+pub const fn panels<const N: usize>(rows: &[i8; N], n: usize) -> [i8; N] {
+    let mut out = [0i8; N];
+    let count = match N.checked_div(n) {
+        Some(count) => count,
+        None => 0,
+    };
+    // Panel by panel, block by block, row by row: every write in order, no division.
+    let mut first = 0;
+    while first < count {
+        let height = if count - first < PANEL { count - first } else { PANEL };
+        let mut block = 0;
+        while block < n {
+            let width = if n - block < PANEL_TERMS { n - block } else { PANEL_TERMS };
+            let at = first * n + block * height;
+            let mut r = 0;
+            while r < height {
+                let mut t = 0;
+                while t < width {
+                    out[at + r * width + t] = rows[(first + r) * n + block + t];
+                    t += 1;
+                }
+                r += 1;
+            }
+            block += PANEL_TERMS;
+        }
+        first += PANEL;
+    }
+    out
+}
+
+/// `sums[j] = Σ_k x[k] · row_j[k]` for the `sums.len()` rows of `x.len()` terms in `panels`
+/// ([`PANEL`]'s layout): the dot products of one im2col row (or dense input) with a block of
+/// filter (or weight) rows. Each sum wraps, so it has the bits of any other order of its terms.
+#[inline(always)]
+fn dots(x: &[i8], panels: &[i8], sums: &mut [i32]) {
+    let n = x.len();
+    if n == 0 {
+        sums.fill(0);
+        return;
+    }
+    let rows = sums.len();
+    let full = rows - rows % PANEL;
+    let (whole, rest) = sums.split_at_mut(full);
+    for (sums, panel) in whole.as_chunks_mut::<PANEL>().0.iter_mut().zip(panels.chunks_exact(PANEL * n)) {
+        *sums = panel_dots(x, panel);
+    }
+    // The last, shorter panel, term by term.
+    let height = rest.len();
+    if let Some(panel) = panels.get(full * n..rows * n) {
+        for (c, sum) in rest.iter_mut().enumerate() {
+            *sum = x.iter().enumerate().fold(0i32, |acc, (k, &v)| {
+                acc.wrapping_add(i32::from(panel[panel_index(height, n, c, k)]) * i32::from(v))
+            });
         }
     }
-    let mut total = 0i32;
-    for lane in lanes {
-        total = total.wrapping_add(lane);
+}
+
+/// The dot products of `x` with one whole panel, in the core's shape ([`PANEL`]).
+#[cfg(not(target_arch = "arm"))]
+#[inline(always)]
+fn panel_dots(x: &[i8], panel: &[i8]) -> [i32; PANEL] {
+    let (x16, x_rest) = x.as_chunks::<PANEL_TERMS>();
+    let (blocks, last) = panel.as_chunks::<{ PANEL * PANEL_TERMS }>();
+    let [mut l0, mut l1, mut l2, mut l3] = [[0i32; PANEL_TERMS]; PANEL];
+    for (xs, block) in x16.iter().zip(blocks) {
+        let [r0, r1, r2, r3] = block.as_chunks::<PANEL_TERMS>().0 else { continue };
+        for l in 0..PANEL_TERMS {
+            let v = i32::from(xs[l]);
+            l0[l] = l0[l].wrapping_add(i32::from(r0[l]) * v);
+            l1[l] = l1[l].wrapping_add(i32::from(r1[l]) * v);
+            l2[l] = l2[l].wrapping_add(i32::from(r2[l]) * v);
+            l3[l] = l3[l].wrapping_add(i32::from(r3[l]) * v);
+        }
     }
-    for (&x, &y) in a_rest.iter().zip(b_rest) {
-        total = total.wrapping_add(i32::from(x) * i32::from(y));
+    let mut sums = [l0, l1, l2, l3].map(|lanes| lanes.iter().fold(0i32, |a, &l| a.wrapping_add(l)));
+    // The last block: each row's remaining terms, row by row.
+    for (sum, row) in sums.iter_mut().zip(last.chunks_exact(x_rest.len().max(1))) {
+        for (&v, &f) in x_rest.iter().zip(row) {
+            *sum = sum.wrapping_add(i32::from(f) * i32::from(v));
+        }
     }
-    total
+    sums
+}
+
+/// The dot products of `x` with one whole panel, in the core's shape ([`PANEL`]): its first four
+/// rows, then its last four.
+#[cfg(target_arch = "arm")]
+#[inline(always)]
+fn panel_dots(x: &[i8], panel: &[i8]) -> [i32; PANEL] {
+    let ([a, b, c, d], [e, f, g, h]) = (half_panel_dots(x, panel, 0), half_panel_dots(x, panel, 4));
+    [a, b, c, d, e, f, g, h]
+}
+
+/// Rows `first..first + 4` of a panel of eight rows term by term (`first` 0 or 4): four sums in
+/// registers, one pass over the panel, each input term loaded once for four multiply-adds.
+// Never inlined: in a function of its own, the loop has the registers to itself (inlined into the
+// convolution's loops, LLVM spills the sums: a third more instructions).
+#[cfg(target_arch = "arm")]
+#[inline(never)]
+fn half_panel_dots(x: &[i8], panel: &[i8], first: usize) -> [i32; 4] {
+    let first = if first == 0 { 0 } else { 4 };
+    let (mut s0, mut s1, mut s2, mut s3) = (0i32, 0i32, 0i32, 0i32);
+    for (&v, f) in x.iter().zip(panel.as_chunks::<PANEL>().0) {
+        let v = i32::from(v);
+        s0 = s0.wrapping_add(i32::from(f[first]) * v);
+        s1 = s1.wrapping_add(i32::from(f[first + 1]) * v);
+        s2 = s2.wrapping_add(i32::from(f[first + 2]) * v);
+        s3 = s3.wrapping_add(i32::from(f[first + 3]) * v);
+    }
+    [s0, s1, s2, s3]
+}
+
+/// `acc[k] += f[k] · x[k]`: one tap of a depthwise window, for a block of channels.
+// Inlined where there are vector lanes; on 32-bit Arm a function of its own, whose loop then has
+// the registers to itself (inlined into the window's loops, LLVM spills: twice the instructions).
+#[cfg_attr(target_arch = "arm", inline(never))]
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
+fn multiply_add(acc: &mut [i32], f: &[i8], x: &[i8]) {
+    for ((a, &f), &v) in acc.iter_mut().zip(f).zip(x) {
+        *a = a.wrapping_add(i32::from(f) * i32::from(v));
+    }
 }
 
 /// The im2col row of one output pixel that [`conv2d`] gathers on the stack: up to this many
@@ -328,8 +466,9 @@ const DEPTHWISE_CHANNELS: usize = 64;
 /// The outputs whose sums [`conv2d`] and [`fully_connected`] rescale at once.
 const BLOCK: usize = 64;
 
-/// A quantised convolution's constants: the filter in TensorFlow Lite's layout (`[out, h, w, in]`
-/// for [`conv2d`], `[h, w, channels · multiplier]` for [`depthwise_conv2d`]) and the bias with the
+/// A quantised convolution's constants: the filter (for [`conv2d`], TensorFlow Lite's rows
+/// `[out][h, w, in]` in [`PANEL`]'s layout; for [`depthwise_conv2d`], TensorFlow Lite's
+/// `[h, w, channels · multiplier]`) and the bias with the
 /// input's zero point folded in: `bias[o] - zero_point · Σ filter[o]`. The padding then reads
 /// the input's zero point, and every tap's term is `filter · input`.
 #[derive(Clone, Copy, Debug)]
@@ -410,10 +549,7 @@ impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
                                     let weights = &c.filter[at + start..at + end];
                                     match w.input_pixel(n, oh, ow, kh, kw) {
                                         Some(i) if multiplier == 1 => {
-                                            let line = &x[i * cin + start..i * cin + end];
-                                            for ((a, &f), &v) in acc.iter_mut().zip(weights).zip(line) {
-                                                *a = a.wrapping_add(i32::from(f) * i32::from(v));
-                                            }
+                                            multiply_add(acc, weights, &x[i * cin + start..i * cin + end]);
                                         }
                                         Some(i) => {
                                             for (k, (a, &f)) in acc.iter_mut().zip(weights).enumerate() {
@@ -448,9 +584,7 @@ impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
                         let mut sums = [0i32; BLOCK];
                         for start in (0..cout).step_by(BLOCK) {
                             let end = (start + BLOCK).min(cout);
-                            for (co, sum) in (start..end).zip(sums.iter_mut()) {
-                                *sum = dot(patch, &c.filter[co * terms..(co + 1) * terms]);
-                            }
+                            dots(patch, &c.filter[start * terms..end * terms], &mut sums[..end - start]);
                             c.rescale.lanes(start, &sums[..end - start], &c.bias[start..end], &mut outputs[start..end]);
                         }
                     } else {
@@ -465,7 +599,7 @@ impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
                                             Some(i) => x[i * cin + ci],
                                             None => c.padding,
                                         };
-                                        let f = c.filter[co * terms + first + ci];
+                                        let f = c.filter[panel_index(cout, terms, co, first + ci)];
                                         sum = sum.wrapping_add(i32::from(f) * i32::from(v));
                                     }
                                 }
@@ -479,15 +613,15 @@ impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
     }
 }
 
-/// A quantised `FULLY_CONNECTED`'s constants: the weights `[out, depth]` row-major, as TensorFlow
-/// Lite holds them, and the bias with the input's zero point folded in, as for [`Conv`].
+/// A quantised `FULLY_CONNECTED`'s constants: the weights (TensorFlow Lite's rows `[out][depth]`,
+/// in [`PANEL`]'s layout), and the bias with the input's zero point folded in, as for [`Conv`].
 #[derive(Clone, Copy, Debug)]
 pub struct FullyConnected<'a> {
     /// The terms of each output.
     pub depth: usize,
     /// The outputs of each row.
     pub outputs: usize,
-    /// `[outputs, depth]`, row-major.
+    /// `outputs` rows of `depth`, in [`PANEL`]'s layout.
     pub weights: &'a [i8],
     /// One per output, the zero point folded in.
     pub bias: &'a [i32],
@@ -541,9 +675,7 @@ impl crate::dispatch::Kernel for DenseKernel<'_, '_, '_> {
             let line = &x[r * row_step..r * row_step + depth];
             for start in (0..outputs).step_by(BLOCK) {
                 let end = (start + BLOCK).min(outputs);
-                for (o, sum) in (start..end).zip(sums.iter_mut()) {
-                    *sum = dot(line, &f.weights[o * depth..(o + 1) * depth]);
-                }
+                dots(line, &f.weights[start * depth..end * depth], &mut sums[..end - start]);
                 f.rescale.lanes(start, &sums[..end - start], &f.bias[start..end], &mut outs[..end - start]);
                 for (o, &q) in (start..end).zip(outs.iter()) {
                     out[r * steps.0 + o * steps.1] = q;
@@ -569,6 +701,48 @@ mod tests {
 
         fn bytes(&mut self, n: usize) -> alloc::vec::Vec<i8> {
             (0..n).map(|_| self.next() as u8 as i8).collect()
+        }
+    }
+
+    /// Rows of `n` terms, row-major, in [`PANEL`]'s layout, as [`panels`] lays them out.
+    fn pack(rows: &[i8], n: usize) -> alloc::vec::Vec<i8> {
+        let count = rows.len().checked_div(n).unwrap_or(0);
+        let mut packed = alloc::vec![0i8; rows.len()];
+        for row in 0..count {
+            for k in 0..n {
+                packed[panel_index(count, n, row, k)] = rows[row * n + k];
+            }
+        }
+        packed
+    }
+
+    #[test]
+    fn the_const_packing_is_panel_index() {
+        let rows: [i8; 21 * 37] = core::array::from_fn(|i| (i * 7 % 251) as u8 as i8);
+        assert_eq!(panels(&rows, 37).as_slice(), pack(&rows, 37).as_slice());
+        let empty: [i8; 0] = [];
+        assert_eq!(panels(&empty, 0), empty);
+    }
+
+    #[test]
+    fn panels_hold_each_term_once_and_dots_read_them() {
+        let mut numbers = Numbers(5);
+        for (rows, n) in [(1, 1), (8, 3), (7, 17), (9, 64), (64, 40), (21, 5), (3, 0)] {
+            let mut seen = alloc::vec![false; rows * n];
+            for row in 0..rows {
+                for k in 0..n {
+                    let at = panel_index(rows, n, row, k);
+                    assert!(!seen[at], "{rows} rows of {n}: row {row}, term {k} at {at} twice");
+                    seen[at] = true;
+                }
+            }
+            let (weights, x) = (numbers.bytes(rows * n), numbers.bytes(n));
+            let mut sums = alloc::vec![7; rows];
+            dots(&x, &pack(&weights, n), &mut sums);
+            for (row, &sum) in sums.iter().enumerate() {
+                let want: i32 = (0..n).map(|k| i32::from(weights[row * n + k]) * i32::from(x[k])).sum();
+                assert_eq!(sum, want, "{rows} rows of {n}: row {row}");
+            }
         }
     }
 
@@ -666,7 +840,8 @@ mod tests {
                 })
                 .collect();
             let rescale = Rescale { multipliers: &multipliers, shifts: &shifts, zero_point: 4, min: -128, max: 100 };
-            let c = Conv { window: &w, outputs: cout, filter: &filter, bias: &folded, padding, rescale };
+            let packed = if depthwise { filter.clone() } else { pack(&filter, taps * cin) };
+            let c = Conv { window: &w, outputs: cout, filter: &packed, bias: &folded, padding, rescale };
             let mut out = alloc::vec![0i8; w.batch * w.output[0] * w.output[1] * cout];
             if depthwise {
                 depthwise_conv2d(&c, &x, &mut out);
@@ -692,7 +867,8 @@ mod tests {
             })
             .collect();
         let rescale = Rescale { multipliers: &[1_500_000_000], shifts: &[-8], zero_point: -3, min: -128, max: 127 };
-        let f = FullyConnected { depth, outputs, weights: &weights, bias: &folded, rescale };
+        let panels = pack(&weights, depth);
+        let f = FullyConnected { depth, outputs, weights: &panels, bias: &folded, rescale };
         // Rows 40 apart; the output column-major (as nalgebra holds a matrix).
         let mut out = alloc::vec![0i8; rows * outputs];
         fully_connected(&f, rows, &x, 40, &mut out, (1, rows));

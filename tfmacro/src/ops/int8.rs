@@ -48,11 +48,13 @@ pub struct Rescale {
 #[derive(Clone, PartialEq, Debug)]
 pub enum Layer {
     /// `CONV_2D`, or `DEPTHWISE_CONV_2D` with a multiplier. Inputs `[x]`, NHWC. The filter as
-    /// TFLite holds it (`[out, h, w, in]`, or `[h, w, channels · multiplier]`), the bias folded
-    /// (one per output channel), the padding the input's zero point.
+    /// TFLite holds it (`[out, h, w, in]`, or `[h, w, channels · multiplier]`; the generated code
+    /// lays the first out for its kernel, [`weights_static`]), the bias folded (one per output
+    /// channel), the padding the input's zero point.
     Conv { axes: [Axis; 2], depthwise: Option<usize>, padding: i8, filter: Vec<i8>, bias: Vec<i32>, rescale: Rescale },
-    /// `FULLY_CONNECTED`. Inputs `[x]`, `[rows, depth]`. The weights `[out, depth]` row-major,
-    /// the bias folded (one per output).
+    /// `FULLY_CONNECTED`. Inputs `[x]`, `[rows, depth]`. The weights `[out, depth]` row-major
+    /// (laid out for the kernel by the generated code, [`weights_static`]), the bias folded (one
+    /// per output).
     FullyConnected { weights: Vec<i8>, bias: Vec<i32>, rescale: Rescale },
     /// `AVERAGE_POOL_2D` (`max` false) or `MAX_POOL_2D`. Inputs `[x]`.
     Pool { axes: [Axis; 2], max: bool, min: i32, max_value: i32 },
@@ -64,6 +66,12 @@ pub enum Layer {
     Quantize { scale: f32, zero_point: i32 },
     /// `DEQUANTIZE` to float32. Inputs `[q]`.
     Dequantize { scale: f64, zero_point: i32 },
+}
+
+/// The index of term `k` of row `row` of `rows` rows of `n` terms laid out in panels
+/// ([`weights_static`]), both computed at run time.
+fn panel_index(rows: usize, n: usize, row: &TokenStream, k: &TokenStream) -> TokenStream {
+    quote!(::tfcore::__private::int8::panel_index(#rows, #n, #row, #k))
 }
 
 /// `tfcore::__private::int8::Add`'s fields.
@@ -95,6 +103,19 @@ impl Layer {
 }
 
 /// `static NAME: [T; N] = [...];` of a layer's constant.
+/// `static __W: [i8; N]`, a layer's weights. A depthwise filter as TFLite holds it. The `rows`
+/// rows of a convolution's filter or a dense layer's weights (TFLite's, row-major) laid out in
+/// panels for tfcore's kernels by its `int8::panels`, a `const fn`, so that the layout is the one
+/// of the core the graph's crate is compiled for (`int8::PANEL` says which); [`panel_index`]
+/// finds a term in it.
+fn weights_static(weights: &[i8], rows: usize, depthwise: bool) -> TokenStream {
+    if depthwise {
+        return constant("__W", "i8", weights);
+    }
+    let (len, n) = (weights.len(), weights.len().checked_div(rows).unwrap_or(0));
+    quote!(static __W: [i8; #len] = ::tfcore::__private::int8::panels(&[#(#weights),*], #n);)
+}
+
 fn constant<T: quote::ToTokens>(name: &str, elem: &str, values: &[T]) -> TokenStream {
     let (name, elem, n) = (quote::format_ident!("{}", name), crate::values::ident(elem), values.len());
     quote!(static #name: [#elem; #n] = [#(#values),*];)
@@ -148,7 +169,11 @@ impl Int8 {
                 };
                 let (input, kernel, strides) = (pair(|a| a.input), pair(|a| a.kernel), pair(|a| a.stride));
                 let (dilations, before, output) = (pair(|a| a.dilation), pair(|a| a.pad_before), pair(|a| a.output));
-                let (w, b, statics) = (constant("__W", "i8", filter), constant("__B", "i32", bias), rescale.statics());
+                let (w, b, statics) = (
+                    weights_static(filter, bias.len(), depthwise.is_some()),
+                    constant("__B", "i32", bias),
+                    rescale.statics(),
+                );
                 let rescale = rescale.kernel();
                 let kernel_fn = if depthwise.is_some() { quote!(depthwise_conv2d) } else { quote!(conv2d) };
                 Some(quote!({
@@ -166,7 +191,8 @@ impl Int8 {
             Layer::FullyConnected { weights, bias, rescale } => {
                 let (slice, start, step) = cx.line(x, &quote!(0usize), 1)?;
                 let (depth, outputs) = (self.input.1[1], self.output.1[1]);
-                let (w, b, statics) = (constant("__W", "i8", weights), constant("__B", "i32", bias), rescale.statics());
+                let (w, b, statics) =
+                    (weights_static(weights, bias.len(), false), constant("__B", "i32", bias), rescale.statics());
                 let rescale = rescale.kernel();
                 let (row_step, column_step) = steps;
                 Some(quote!({
@@ -271,7 +297,10 @@ impl Rules for Int8 {
                     let (ih, iw) = (ah.emit_input_index(oh, &kh), aw.emit_input_index(ow, &kw));
                     let (ci, weight) = match depthwise {
                         Some(m) => (quote!((#co / #m)), quote!(__W[#tap * #outputs + #co])),
-                        None => (quote!((#t % #terms)), quote!(__W[#co * #taps * #terms + #t])),
+                        None => {
+                            let at = panel_index(outputs, taps * terms, co, &t);
+                            (quote!((#t % #terms)), quote!(__W[#at]))
+                        }
                     };
                     let value = cx.elem(x, &[n.clone(), ih.clone(), iw.clone(), ci]);
                     let (h, w) = (ah.input, aw.input);
@@ -282,7 +311,11 @@ impl Rules for Int8 {
                     };
                     quote!(i32::from(#weight) * i32::from(#value))
                 });
-                let (w, b, statics) = (constant("__W", "i8", filter), constant("__B", "i32", bias), rescale.statics());
+                let (w, b, statics) = (
+                    weights_static(filter, bias.len(), depthwise.is_some()),
+                    constant("__B", "i32", bias),
+                    rescale.statics(),
+                );
                 let out = rescale.emit(quote!(__B[#co].wrapping_add(#sum)), co);
                 quote!({ #w #b #statics #out })
             }
@@ -291,10 +324,11 @@ impl Rules for Int8 {
                 let depth = self.input.1[1];
                 let sum = cx.sum(DType::Int32, Dim::Known(depth), &|d| {
                     let value = cx.elem(x, &[b.clone(), d.clone()]);
-                    quote!(i32::from(__W[#o * #depth + #d]) * i32::from(#value))
+                    let at = panel_index(self.output.1[1], depth, o, &d);
+                    quote!(i32::from(__W[#at]) * i32::from(#value))
                 });
                 let (w, bias, statics) =
-                    (constant("__W", "i8", weights), constant("__B", "i32", bias), rescale.statics());
+                    (weights_static(weights, bias.len(), false), constant("__B", "i32", bias), rescale.statics());
                 let out = rescale.emit(quote!(__B[#o].wrapping_add(#sum)), o);
                 quote!({ #w #bias #statics #out })
             }
