@@ -460,11 +460,13 @@ fn multiply_add(acc: &mut [i32], f: &[i8], x: &[i8]) {
 /// terms (a 3 × 3 window of 128 channels); larger windows are summed tap by tap.
 const PATCH: usize = 1152;
 
-/// The output channels whose sums [`depthwise_conv2d`] keeps on the stack at once.
-const DEPTHWISE_CHANNELS: usize = 64;
+/// The output channels whose sums [`depthwise_conv2d`] keeps on the stack at once: 64 where
+/// there are vector lanes, 16 on a microcontroller (whose stack this is).
+const DEPTHWISE_CHANNELS: usize = if cfg!(target_arch = "arm") { 32 } else { 64 };
 
-/// The outputs whose sums [`conv2d`] and [`fully_connected`] rescale at once.
-const BLOCK: usize = 64;
+/// The outputs whose sums [`conv2d`] and [`fully_connected`] rescale at once (as
+/// [`DEPTHWISE_CHANNELS`]).
+const BLOCK: usize = if cfg!(target_arch = "arm") { 32 } else { 64 };
 
 /// A quantised convolution's constants: the filter (for [`conv2d`], TensorFlow Lite's rows
 /// `[out][h, w, in]` in [`PANEL`]'s layout; for [`depthwise_conv2d`], TensorFlow Lite's
@@ -487,126 +489,248 @@ pub struct Conv<'a> {
     pub rescale: Rescale<'a>,
 }
 
+/// What a convolution does with each output as it stores it: a closure
+/// `then(what out held, the output, [n, h, w, c])` returning what to store, as the graph's
+/// elementwise ops after the convolution make it (a residual `ADD` computed in the pass that
+/// writes the convolution, over the tensor it adds). `None` stores the output.
+pub type Then<'t> = Option<&'t dyn Fn(i8, i8, [usize; 4]) -> i8>;
+
 /// The int8 `CONV_2D` of `x` (NHWC) into `out` (NHWC): each output the dot product of its
-/// window's im2col row and its filter row, plus its folded bias, rescaled. Slices too short for
-/// the sizes leave `out` as it is.
-pub fn conv2d(c: &Conv, x: &[i8], out: &mut [i8]) {
-    crate::dispatch::best(ConvKernel { c, x, out, depthwise: false });
+/// window's im2col row and its filter row, plus its folded bias, rescaled, then stored through
+/// `then`. Slices too short for the sizes leave `out` as it is.
+pub fn conv2d(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
+    crate::dispatch::best(ConvKernel::<false> { c, x, out, then });
 }
 
 /// The int8 `DEPTHWISE_CONV_2D` of `x` into `out` (NHWC), output channel `c · multiplier + m`
 /// reading input channel `c`, where `multiplier = outputs / channels`.
-pub fn depthwise_conv2d(c: &Conv, x: &[i8], out: &mut [i8]) {
-    crate::dispatch::best(ConvKernel { c, x, out, depthwise: true });
+pub fn depthwise_conv2d(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
+    crate::dispatch::best(ConvKernel::<true> { c, x, out, then });
 }
 
-struct ConvKernel<'c, 'a, 'o> {
+/// A convolution, or a depthwise one (`DEPTHWISE`): two kernels, so that each has only the stack
+/// it needs (on a microcontroller, the depthwise one has no im2col row: 1,152 bytes less at the
+/// peak of keyword spotting).
+struct ConvKernel<'c, 'a, 'o, 't, const DEPTHWISE: bool> {
     c: &'c Conv<'a>,
     x: &'c [i8],
     out: &'o mut [i8],
-    depthwise: bool,
+    then: Then<'t>,
 }
 
-impl crate::dispatch::Kernel for ConvKernel<'_, '_, '_> {
+/// Stores a block of outputs: `out[k] =` [`Rescale::lanes`] of `sums[k]`, output channels
+/// `first..` of output pixel `pixel`, or through `then` when there is one.
+#[inline(always)]
+fn store(c: &Conv, first: usize, sums: &[i32], out: &mut [i8], then: Then, pixel: [usize; 3]) {
+    let n = sums.len().min(out.len());
+    let bias = &c.bias[first..first + n];
+    match then {
+        None => c.rescale.lanes(first, sums, bias, &mut out[..n]),
+        Some(then) => {
+            let mut values = [0i8; BLOCK];
+            let values = &mut values[..n.min(BLOCK)];
+            c.rescale.lanes(first, sums, bias, values);
+            let [b, h, w] = pixel;
+            for ((slot, &value), k) in out.iter_mut().zip(values.iter()).zip(first..) {
+                *slot = then(*slot, value, [b, h, w, k]);
+            }
+        }
+    }
+}
+
+impl<const DEPTHWISE: bool> crate::dispatch::Kernel for ConvKernel<'_, '_, '_, '_, DEPTHWISE> {
     type Output = ();
 
     #[inline(always)]
     fn run(self, _: crate::dispatch::Registers) {
-        let ConvKernel { c, x, out, depthwise } = self;
+        let ConvKernel { c, x, out, then } = self;
         let w = c.window;
         let (cin, cout) = (w.channels, c.outputs);
         let Some((in_pixels, out_pixels)) = w.pixels() else { return };
         let taps = w.taps();
-        let filter_size = if depthwise { taps * cout } else { cout * taps * cin };
+        let filter_size = if DEPTHWISE { taps * cout } else { cout * taps * cin };
         if x.len() < in_pixels * cin
             || out.len() < out_pixels * cout
             || c.filter.len() < filter_size
             || c.bias.len() < cout
             || cin == 0
-            || (depthwise && cout % cin != 0)
+            || (DEPTHWISE && cout % cin != 0)
         {
             return;
         }
-        let mut patch = [0i8; PATCH];
-        let terms = taps * cin;
-        let mut p = 0;
-        for n in 0..w.batch {
-            for oh in 0..w.output[0] {
-                for ow in 0..w.output[1] {
-                    let outputs = &mut out[p * cout..(p + 1) * cout];
-                    p += 1;
-                    if depthwise {
-                        // A block of output channels at a time, their sums on the stack.
-                        let multiplier = cout / cin;
-                        let mut acc = [0i32; DEPTHWISE_CHANNELS];
-                        for start in (0..cout).step_by(DEPTHWISE_CHANNELS) {
-                            let end = (start + DEPTHWISE_CHANNELS).min(cout);
-                            let acc = &mut acc[..end - start];
-                            acc.fill(0);
-                            for kh in 0..w.kernel[0] {
-                                for kw in 0..w.kernel[1] {
-                                    let at = (kh * w.kernel[1] + kw) * cout;
-                                    let weights = &c.filter[at + start..at + end];
-                                    match w.input_pixel(n, oh, ow, kh, kw) {
-                                        Some(i) if multiplier == 1 => {
-                                            multiply_add(acc, weights, &x[i * cin + start..i * cin + end]);
-                                        }
-                                        Some(i) => {
-                                            for (k, (a, &f)) in acc.iter_mut().zip(weights).enumerate() {
-                                                let v = x[i * cin + (start + k) / multiplier];
-                                                *a = a.wrapping_add(i32::from(f) * i32::from(v));
-                                            }
-                                        }
-                                        None => {
-                                            for (a, &f) in acc.iter_mut().zip(weights) {
-                                                *a = a.wrapping_add(i32::from(f) * i32::from(c.padding));
-                                            }
-                                        }
+        if DEPTHWISE {
+            depthwise(c, x, out, then);
+        } else if taps == 1 && w.before == [0, 0] {
+            pointwise(c, x, out, then);
+        } else if taps * cin <= PATCH {
+            by_patches(c, x, out, then);
+        } else {
+            by_terms(c, x, out, then);
+        }
+    }
+}
+
+/// A depthwise convolution: a block of output channels at a time, their sums on the stack, tap
+/// by tap.
+#[inline(always)]
+fn depthwise(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
+    let w = c.window;
+    let (cin, cout) = (w.channels, c.outputs);
+    let multiplier = cout / cin;
+    let mut acc = [0i32; DEPTHWISE_CHANNELS];
+    let mut outputs = out.chunks_exact_mut(cout);
+    for n in 0..w.batch {
+        for oh in 0..w.output[0] {
+            for ow in 0..w.output[1] {
+                let Some(outputs) = outputs.next() else { return };
+                for start in (0..cout).step_by(DEPTHWISE_CHANNELS) {
+                    let end = (start + DEPTHWISE_CHANNELS).min(cout);
+                    let acc = &mut acc[..end - start];
+                    acc.fill(0);
+                    for kh in 0..w.kernel[0] {
+                        for kw in 0..w.kernel[1] {
+                            let at = (kh * w.kernel[1] + kw) * cout;
+                            let weights = &c.filter[at + start..at + end];
+                            match w.input_pixel(n, oh, ow, kh, kw) {
+                                Some(i) if multiplier == 1 => {
+                                    multiply_add(acc, weights, &x[i * cin + start..i * cin + end]);
+                                }
+                                Some(i) => {
+                                    for (k, (a, &f)) in acc.iter_mut().zip(weights).enumerate() {
+                                        let v = x[i * cin + (start + k) / multiplier];
+                                        *a = a.wrapping_add(i32::from(f) * i32::from(v));
+                                    }
+                                }
+                                None => {
+                                    for (a, &f) in acc.iter_mut().zip(weights) {
+                                        *a = a.wrapping_add(i32::from(f) * i32::from(c.padding));
                                     }
                                 }
                             }
-                            c.rescale.lanes(start, acc, &c.bias[start..end], &mut outputs[start..end]);
-                        }
-                    } else if terms <= PATCH {
-                        // The window's im2col row, in the filter's term order.
-                        for kh in 0..w.kernel[0] {
-                            for kw in 0..w.kernel[1] {
-                                let at = (kh * w.kernel[1] + kw) * cin;
-                                match w.input_pixel(n, oh, ow, kh, kw) {
-                                    Some(i) => patch[at..at + cin].copy_from_slice(&x[i * cin..(i + 1) * cin]),
-                                    None => patch[at..at + cin].fill(c.padding),
-                                }
-                            }
-                        }
-                        // The dot products of the row and each filter row, rescaled a block at
-                        // a time in vector lanes.
-                        let patch = &patch[..terms];
-                        let mut sums = [0i32; BLOCK];
-                        for start in (0..cout).step_by(BLOCK) {
-                            let end = (start + BLOCK).min(cout);
-                            dots(patch, &c.filter[start * terms..end * terms], &mut sums[..end - start]);
-                            c.rescale.lanes(start, &sums[..end - start], &c.bias[start..end], &mut outputs[start..end]);
-                        }
-                    } else {
-                        for (co, o) in outputs.iter_mut().enumerate() {
-                            let mut sum = c.bias[co];
-                            for kh in 0..w.kernel[0] {
-                                for kw in 0..w.kernel[1] {
-                                    let first = (kh * w.kernel[1] + kw) * cin;
-                                    let line = w.input_pixel(n, oh, ow, kh, kw);
-                                    for ci in 0..cin {
-                                        let v = match line {
-                                            Some(i) => x[i * cin + ci],
-                                            None => c.padding,
-                                        };
-                                        let f = c.filter[panel_index(cout, terms, co, first + ci)];
-                                        sum = sum.wrapping_add(i32::from(f) * i32::from(v));
-                                    }
-                                }
-                            }
-                            *o = c.rescale.apply(sum, co);
                         }
                     }
+                    store(c, start, acc, &mut outputs[start..end], then, [n, oh, ow]);
+                }
+            }
+        }
+    }
+}
+
+/// A 1 × 1 convolution without padding: each output pixel's im2col row is its input pixel's
+/// channels, read where they are.
+#[inline(always)]
+fn pointwise(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
+    let w = c.window;
+    let (cin, cout) = (w.channels, c.outputs);
+    let mut sums = [0i32; BLOCK];
+    let mut outputs = out.chunks_exact_mut(cout);
+    for n in 0..w.batch {
+        for oh in 0..w.output[0] {
+            for ow in 0..w.output[1] {
+                let (Some(outputs), Some(i)) = (outputs.next(), w.input_pixel(n, oh, ow, 0, 0)) else { return };
+                let row = &x[i * cin..(i + 1) * cin];
+                for start in (0..cout).step_by(BLOCK) {
+                    let end = (start + BLOCK).min(cout);
+                    dots(row, &c.filter[start * cin..end * cin], &mut sums[..end - start]);
+                    store(c, start, &sums[..end - start], &mut outputs[start..end], then, [n, oh, ow]);
+                }
+            }
+        }
+    }
+}
+
+/// A convolution whose im2col row fits [`PATCH`]: each output pixel's row gathered on the stack
+/// (the padding's taps holding the zero point), then its dot products with the filter's rows,
+/// rescaled a block at a time in vector lanes.
+#[inline(always)]
+fn by_patches(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
+    // On a microcontroller, a row on the stack no longer than the window's (a first layer's
+    // window of one channel, keyword spotting's 40 terms, takes 64 bytes, not 1,152).
+    #[cfg(target_arch = "arm")]
+    {
+        let terms = c.window.taps() * c.window.channels;
+        if terms <= 64 {
+            return by_patches_of::<64>(c, x, out, then);
+        } else if terms <= 576 {
+            return by_patches_of::<576>(c, x, out, then);
+        }
+    }
+    by_patches_of::<PATCH>(c, x, out, then)
+}
+
+/// [`by_patches`] with a row of `N` terms on the stack.
+// On 32-bit Arm a function of its own, so that its row is on the stack only while it runs (not
+// under a 1 × 1 convolution's); elsewhere inlined into `best`'s variants for each instruction
+// set.
+#[cfg_attr(target_arch = "arm", inline(never))]
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
+fn by_patches_of<const N: usize>(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
+    let w = c.window;
+    let (cin, cout) = (w.channels, c.outputs);
+    let terms = w.taps() * cin;
+    if terms > N {
+        return;
+    }
+    let mut patch = [0i8; N];
+    let mut sums = [0i32; BLOCK];
+    let mut outputs = out.chunks_exact_mut(cout);
+    for n in 0..w.batch {
+        for oh in 0..w.output[0] {
+            for ow in 0..w.output[1] {
+                let Some(outputs) = outputs.next() else { return };
+                for kh in 0..w.kernel[0] {
+                    for kw in 0..w.kernel[1] {
+                        let at = (kh * w.kernel[1] + kw) * cin;
+                        match w.input_pixel(n, oh, ow, kh, kw) {
+                            Some(i) => patch[at..at + cin].copy_from_slice(&x[i * cin..(i + 1) * cin]),
+                            None => patch[at..at + cin].fill(c.padding),
+                        }
+                    }
+                }
+                let patch = &patch[..terms];
+                for start in (0..cout).step_by(BLOCK) {
+                    let end = (start + BLOCK).min(cout);
+                    dots(patch, &c.filter[start * terms..end * terms], &mut sums[..end - start]);
+                    store(c, start, &sums[..end - start], &mut outputs[start..end], then, [n, oh, ow]);
+                }
+            }
+        }
+    }
+}
+
+/// A convolution of a window too large for [`PATCH`]: each output's sum term by term.
+#[cfg_attr(target_arch = "arm", inline(never))]
+#[cfg_attr(not(target_arch = "arm"), inline(always))]
+fn by_terms(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
+    let w = c.window;
+    let (cin, cout) = (w.channels, c.outputs);
+    let terms = w.taps() * cin;
+    let mut outputs = out.chunks_exact_mut(cout);
+    for n in 0..w.batch {
+        for oh in 0..w.output[0] {
+            for ow in 0..w.output[1] {
+                let Some(outputs) = outputs.next() else { return };
+                for (co, o) in outputs.iter_mut().enumerate() {
+                    let mut sum = c.bias[co];
+                    for kh in 0..w.kernel[0] {
+                        for kw in 0..w.kernel[1] {
+                            let first = (kh * w.kernel[1] + kw) * cin;
+                            let line = w.input_pixel(n, oh, ow, kh, kw);
+                            for ci in 0..cin {
+                                let v = match line {
+                                    Some(i) => x[i * cin + ci],
+                                    None => c.padding,
+                                };
+                                let f = c.filter[panel_index(cout, terms, co, first + ci)];
+                                sum = sum.wrapping_add(i32::from(f) * i32::from(v));
+                            }
+                        }
+                    }
+                    let value = c.rescale.apply(sum, co);
+                    *o = match then {
+                        None => value,
+                        Some(then) => then(*o, value, [n, oh, ow, co]),
+                    };
                 }
             }
         }
@@ -844,9 +968,9 @@ mod tests {
             let c = Conv { window: &w, outputs: cout, filter: &packed, bias: &folded, padding, rescale };
             let mut out = alloc::vec![0i8; w.batch * w.output[0] * w.output[1] * cout];
             if depthwise {
-                depthwise_conv2d(&c, &x, &mut out);
+                depthwise_conv2d(&c, &x, &mut out, None);
             } else {
-                conv2d(&c, &x, &mut out);
+                conv2d(&c, &x, &mut out, None);
             }
             let want = reference(&c, &filter, &bias, &x, depthwise);
             assert_eq!(out, want, "{cin} channels, {cout} outputs, {kernel:?}, depthwise {depthwise}");
