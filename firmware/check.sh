@@ -157,3 +157,35 @@ for name in kws kws_onnx resnet8 autoencoder kws_int8 resnet8_int8 autoencoder_i
 done
 echo "Instructions: guest instructions QEMU executed from demo::inference_start to demo::inference_end"
 echo "(count/count.c), the mean over the eight inputs; they do not depend on the host or its load."
+
+# The int8 models against what a user would deploy instead: the .tflite file's size (flash) and
+# TensorFlow Lite Micro's smallest arena for it (RAM), from ../shared/models/README.md, and the
+# goals of issue 32 (RAM at most 0.75 x the arena, flash at most the file, and on the M4 fewer
+# instructions than CMSIS-NN's TFLite Micro needs cycles in MLPerf Tiny v0.5's reference results).
+arena() { case $1 in kws_int8) echo 24317 ;; resnet8_int8) echo 55993 ;; autoencoder_int8) echo 4671 ;; esac; }
+instructions_goal() { case $1 in kws_int8) echo 15000000 ;; resnet8_int8) echo 60000000 ;; autoencoder_int8) echo 850000 ;; esac; }
+file_of() { case $1 in kws_int8) echo kws ;; resnet8_int8) echo resnet8 ;; autoencoder_int8) echo autoencoder ;; esac; }
+echo "== the int8 models against TensorFlow Lite Micro (bytes; peak RAM = static RAM + peak stack)"
+printf '| %-16s | %-10s | %11s | %8s | %8s | %10s | %13s | %12s |\n' model core "model flash" ".tflite" "peak RAM" "TFLM arena" "RAM / arena" instructions
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ ------------ ------------- ---------- ---------- ------------ --------------- --------------
+line=33
+for name in kws_int8 resnet8_int8 autoencoder_int8 m0-kws_int8 m0-resnet8_int8 m0-autoencoder_int8; do
+    case $name in
+        m0-*) core=Cortex-M0 base=m0-baseline model=${name#m0-} run=m0-int8 ;;
+        *) core=Cortex-M4F base=baseline model=$name run=full ;;
+    esac
+    [ "$name" = m0-kws_int8 ] && line=1
+    read -r text data bss < <(sizes "$name")
+    read -r btext bdata bbss < <(sizes "$base")
+    flash=$((text + data - btext - bdata - $(symbols "$name" "$DATA")))
+    ram=$((data + bss - bdata - bbss + $(stack "$run" "$model")))
+    file=$(stat -c %s "../tests/data/models/$(file_of "$model")/model_int8.tflite")
+    printf '| %-16s | %-10s | %11s | %8s | %8s | %10s | %13s | %12s |\n' "$model" "$core" "$flash" "$file" "$ram" \
+        "$(arena "$model")" "$(awk -v r="$ram" -v a="$(arena "$model")" 'BEGIN { printf "%.2f", r / a }')" "$(mean "$run" "$line" 8)"
+    line=$((line + 8))
+done
+echo "Goals (issue 32): RAM / arena at most 0.75; model flash at most the .tflite file; on the M4,"
+for model in kws_int8 resnet8_int8 autoencoder_int8; do
+    printf '%s at most %s instructions; ' "$model" "$(instructions_goal "$model")"
+done
+echo
