@@ -407,7 +407,13 @@ fn panel_dots(x: &[i8], panel: &[i8]) -> [i32; PANEL] {
             l3[l] = l3[l].wrapping_add(i32::from(r3[l]) * v);
         }
     }
-    let mut sums = [l0, l1, l2, l3].map(|lanes| lanes.iter().fold(0i32, |a, &l| a.wrapping_add(l)));
+    // Each row's lanes added, the four rows side by side (one vector of four sums a step).
+    let mut sums = [0i32; PANEL];
+    for l in 0..PANEL_TERMS {
+        for (sum, lanes) in sums.iter_mut().zip([&l0, &l1, &l2, &l3]) {
+            *sum = sum.wrapping_add(lanes[l]);
+        }
+    }
     // The last block: each row's remaining terms, row by row.
     for (sum, row) in sums.iter_mut().zip(last.chunks_exact(x_rest.len().max(1))) {
         for (&v, &f) in x_rest.iter().zip(row) {
