@@ -31,6 +31,8 @@ pub mod book {
         pub mod serving {}
         #[doc = include_str!("../docs/guide/firmware.md")]
         pub mod firmware {}
+        #[doc = include_str!("../docs/guide/microcontrollers.md")]
+        pub mod microcontrollers {}
     }
 
     /// The reference.
