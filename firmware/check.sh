@@ -134,26 +134,39 @@ DATA='4demo4data'
 # mean <counts file> <first line> <lines>: the mean of that many counts, rounded.
 mean() { sed -n "$2,$(($2 + $3 - 1))p" "$OUT/$1.counts" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
 
-# The MLPerf Tiny models, each in a build of its own: flash split into weights and code, RAM
-# (static and peak stack), and instructions per inference (the mean over the eight inputs; the
-# M4F's run has the float models' 4 × 8 first, then the int8 models' 3 × 8).
-echo "== the MLPerf Tiny models (bytes; each its own build, minus the baseline and the test data)"
-printf '| %-16s | %-10s | %11s | %8s | %7s | %10s | %10s | %26s |\n' model core "model flash" weights code "static RAM" "peak stack" "instructions per inference"
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ ------------ ------------- ---------- --------- ------------ ------------ ----------------------------
-line=1
-for name in kws kws_onnx resnet8 autoencoder kws_int8 resnet8_int8 autoencoder_int8 m0-kws_int8 m0-resnet8_int8 m0-autoencoder_int8; do
+# The models each run counts, in the order it runs them (main.rs), eight inferences each.
+declare -A RUNS=([full]="kws kws_onnx resnet8 autoencoder kws_int8 resnet8_int8 autoencoder_int8" [m0-int8]="kws_int8 resnet8_int8 autoencoder_int8")
+# measure <build>: the cost of the model of a build of its own (`m0-` for the Cortex-M0's), in
+# core, model, flash (minus the baseline and the test data), weights, static RAM, peak stack and
+# instructions per inference (the mean over its eight inputs in the full run of its core).
+measure() {
+    local name=$1 base run text data bss btext bdata bbss k=0 m
     case $name in
         m0-*) core=Cortex-M0 base=m0-baseline model=${name#m0-} run=m0-int8 ;;
         *) core=Cortex-M4F base=baseline model=$name run=full ;;
     esac
-    [ "$name" = m0-kws_int8 ] && line=1
     read -r text data bss < <(sizes "$name")
     read -r btext bdata bbss < <(sizes "$base")
     flash=$((text + data - btext - bdata - $(symbols "$name" "$DATA")))
-    w=$(symbols "$name" "$WEIGHTS")
-    printf '| %-16s | %-10s | %11s | %8s | %7s | %10s | %10s | %26s |\n' "$model" "$core" "$flash" "$w" "$((flash - w))" \
-        "$((data + bss - bdata - bbss))" "$(stack "$run" "$model")" "$(mean "$run" "$line" 8)"
-    line=$((line + 8))
+    weights=$(symbols "$name" "$WEIGHTS")
+    static=$((data + bss - bdata - bbss))
+    peak=$(stack "$run" "$model")
+    for m in ${RUNS[$run]}; do
+        [ "$m" = "$model" ] && break
+        k=$((k + 1))
+    done
+    instructions=$(mean "$run" $((k * 8 + 1)) 8)
+}
+
+# The MLPerf Tiny models, each in a build of its own: flash split into weights and code, RAM
+# (static and peak stack), and instructions per inference.
+echo "== the MLPerf Tiny models (bytes; each its own build, minus the baseline and the test data)"
+printf '| %-16s | %-10s | %11s | %8s | %7s | %10s | %10s | %26s |\n' model core "model flash" weights code "static RAM" "peak stack" "instructions per inference"
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ ------------ ------------- ---------- --------- ------------ ------------ ----------------------------
+for name in kws kws_onnx resnet8 autoencoder kws_int8 resnet8_int8 autoencoder_int8 m0-kws_int8 m0-resnet8_int8 m0-autoencoder_int8; do
+    measure "$name"
+    printf '| %-16s | %-10s | %11s | %8s | %7s | %10s | %10s | %26s |\n' "$model" "$core" "$flash" "$weights" \
+        "$((flash - weights))" "$static" "$peak" "$instructions"
 done
 echo "Instructions: guest instructions QEMU executed from demo::inference_start to demo::inference_end"
 echo "(count/count.c), the mean over the eight inputs; they do not depend on the host or its load."
@@ -164,25 +177,15 @@ echo "(count/count.c), the mean over the eight inputs; they do not depend on the
 # instructions than CMSIS-NN's TFLite Micro needs cycles in MLPerf Tiny v0.5's reference results).
 arena() { case $1 in kws_int8) echo 24317 ;; resnet8_int8) echo 55993 ;; autoencoder_int8) echo 4671 ;; esac; }
 instructions_goal() { case $1 in kws_int8) echo 15000000 ;; resnet8_int8) echo 60000000 ;; autoencoder_int8) echo 850000 ;; esac; }
-file_of() { case $1 in kws_int8) echo kws ;; resnet8_int8) echo resnet8 ;; autoencoder_int8) echo autoencoder ;; esac; }
 echo "== the int8 models against TensorFlow Lite Micro (bytes; peak RAM = static RAM + peak stack)"
 printf '| %-16s | %-10s | %11s | %8s | %8s | %10s | %13s | %12s |\n' model core "model flash" ".tflite" "peak RAM" "TFLM arena" "RAM / arena" instructions
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ------------------ ------------ ------------- ---------- ---------- ------------ --------------- --------------
-line=33
 for name in kws_int8 resnet8_int8 autoencoder_int8 m0-kws_int8 m0-resnet8_int8 m0-autoencoder_int8; do
-    case $name in
-        m0-*) core=Cortex-M0 base=m0-baseline model=${name#m0-} run=m0-int8 ;;
-        *) core=Cortex-M4F base=baseline model=$name run=full ;;
-    esac
-    [ "$name" = m0-kws_int8 ] && line=1
-    read -r text data bss < <(sizes "$name")
-    read -r btext bdata bbss < <(sizes "$base")
-    flash=$((text + data - btext - bdata - $(symbols "$name" "$DATA")))
-    ram=$((data + bss - bdata - bbss + $(stack "$run" "$model")))
-    file=$(stat -c %s "../tests/data/models/$(file_of "$model")/model_int8.tflite")
+    measure "$name"
+    ram=$((static + peak))
+    file=$(stat -c %s "../tests/data/models/${model%_int8}/model_int8.tflite")
     printf '| %-16s | %-10s | %11s | %8s | %8s | %10s | %13s | %12s |\n' "$model" "$core" "$flash" "$file" "$ram" \
-        "$(arena "$model")" "$(awk -v r="$ram" -v a="$(arena "$model")" 'BEGIN { printf "%.2f", r / a }')" "$(mean "$run" "$line" 8)"
-    line=$((line + 8))
+        "$(arena "$model")" "$(awk -v r="$ram" -v a="$(arena "$model")" 'BEGIN { printf "%.2f", r / a }')" "$instructions"
 done
 echo "Goals (issue 32): RAM / arena at most 0.75; model flash at most the .tflite file; on the M4,"
 for model in kws_int8 resnet8_int8 autoencoder_int8; do
