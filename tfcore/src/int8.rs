@@ -980,6 +980,22 @@ mod tests {
             }
             let want = reference(&c, &filter, &bias, &x, depthwise);
             assert_eq!(out, want, "{cin} channels, {cout} outputs, {kernel:?}, depthwise {depthwise}");
+            // Through a store: each output added to what `out` held (a residual add's shape),
+            // its index checked against the position it is stored at.
+            let held: alloc::vec::Vec<i8> = (0..out.len()).map(|i| (i % 7) as i8 - 3).collect();
+            let mut through = held.clone();
+            let [_, oh, ow] = [w.batch, w.output[0], w.output[1]];
+            let then = |old: i8, value: i8, [n, h, col, k]: [usize; 4]| {
+                assert_eq!(old, held[((n * oh + h) * ow + col) * cout + k], "index {n} {h} {col} {k}");
+                old.saturating_add(value)
+            };
+            if depthwise {
+                depthwise_conv2d(&c, &x, &mut through, Some(&then));
+            } else {
+                conv2d(&c, &x, &mut through, Some(&then));
+            }
+            let added: alloc::vec::Vec<i8> = held.iter().zip(&want).map(|(&h, &v)| h.saturating_add(v)).collect();
+            assert_eq!(through, added, "through a store: {cin} channels, {cout} outputs, {kernel:?}");
         }
     }
 
