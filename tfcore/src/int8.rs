@@ -463,8 +463,9 @@ fn multiply_add(acc: &mut [i32], f: &[i8], x: &[i8]) {
 }
 
 /// The im2col row of one output pixel that [`conv2d`] gathers on the stack: up to this many
-/// terms (a 3 × 3 window of 128 channels); larger windows are summed tap by tap.
-const PATCH: usize = 1152;
+/// terms (a 3 × 3 window of 128 channels; of 64 on a microcontroller, whose stack this is);
+/// larger windows are summed term by term.
+const PATCH: usize = if cfg!(target_arch = "arm") { 576 } else { 1152 };
 
 /// The output channels whose sums [`depthwise_conv2d`] keeps on the stack at once: 64 where
 /// there are vector lanes, 16 on a microcontroller (whose stack this is).
@@ -512,6 +513,104 @@ pub fn conv2d(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
 /// reading input channel `c`, where `multiplier = outputs / channels`.
 pub fn depthwise_conv2d(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
     crate::dispatch::best(ConvKernel::<true> { c, x, out, then });
+}
+
+/// The bytes of input rows [`conv2d_over`] keeps on the stack: a window's height of rows.
+pub const STRIP: usize = 2048;
+
+/// Whether [`conv2d_over`] can compute a convolution over its own input: no vertical dilation,
+/// an output no larger than the input, a window's height of input rows within [`STRIP`], and
+/// every input row still needed where the output rows before it are written. Output row `r` is
+/// computed from a strip of input rows, those of the row before that its window shares, and the
+/// rest read fresh from the input; the first of those must start at or after the end of output
+/// rows `0..r`. A convolution of stride 1 of as many output as input channels passes (each
+/// output row ends where its input row did); so does a 1 × 1 of stride 2 (ResNet's shortcut).
+pub const fn fits_over(window: &crate::conv::Window, outputs: usize) -> bool {
+    let w = window;
+    let ([height, width], [out_height, out_width]) = (w.input, w.output);
+    let (stride, before, rows) = (w.strides[0], w.before[0], w.kernel[0]);
+    let (line, out_line) = (width * w.channels, out_width * outputs);
+    if w.dilations[0] != 1 || stride == 0 || rows == 0 || line == 0 {
+        return false;
+    }
+    if out_height * out_line > height * line || rows * line > STRIP {
+        return false;
+    }
+    let mut r = 1;
+    while r < out_height {
+        // Output row r's window covers padded rows top..top + rows; the strip keeps those below
+        // the previous window's end.
+        let top = r * stride;
+        let kept_end = (r - 1) * stride + rows;
+        let fresh = if top > kept_end { top } else { kept_end };
+        let end = top + rows;
+        // The first fresh row that is an input row (not padding).
+        let first = fresh.saturating_sub(before);
+        if fresh < end && end > before && first < height && first * line < r * out_line {
+            return false;
+        }
+        r += 1;
+    }
+    true
+}
+
+/// The int8 `CONV_2D` (or `DEPTHWISE_CONV_2D` of multiplier 1, `depthwise`) of the NHWC tensor
+/// in `data`, written over it: the output row by row, each computed from a strip of the input
+/// rows its windows read (a window's height of rows on the stack, rows in the padding holding
+/// the zero point; those the previous window shares kept, the rest copied from `data`), then
+/// stored at the output's place. [`fits_over`] says when no input row is overwritten before it
+/// is read. The same outputs as [`conv2d`], so the same bits; a convolution [`fits_over`]
+/// refuses leaves `data` as it is.
+pub fn conv2d_over(c: &Conv, depthwise: bool, data: &mut [i8], then: Then) {
+    let w = *c.window;
+    if !fits_over(&w, c.outputs) || (depthwise && c.outputs != w.channels) {
+        return;
+    }
+    let ([height, width], channels, rows, stride) = (w.input, w.channels, w.kernel[0], w.strides[0]);
+    let (line, out_line) = (width * channels, w.output[1] * c.outputs);
+    if data.len() < w.batch * height * line {
+        return;
+    }
+    // One output row from the strip: a VALID window vertically (the strip holds the padding's
+    // rows), the input's own horizontally.
+    let row =
+        crate::conv::Window { batch: 1, input: [rows, width], output: [1, w.output[1]], before: [0, w.before[1]], ..w };
+    let strip_conv = Conv { window: &row, ..*c };
+    let mut strip = [0i8; STRIP];
+    let strip = &mut strip[..rows * line];
+    for n in 0..w.batch {
+        // Image `n`'s input starts at `n * height * line`, its output at the output's place,
+        // no later (the output is no larger), ending before the next image's input.
+        let (input, output) = (n * height * line, n * w.output[0] * out_line);
+        for r in 0..w.output[0] {
+            // Padded rows r * stride .. + rows: those the previous window shares moved up, the
+            // rest copied.
+            let kept = if r == 0 || stride >= rows { 0 } else { rows - stride };
+            if kept > 0 {
+                strip.copy_within((rows - kept) * line.., 0);
+            }
+            for j in kept..rows {
+                let source = (r * stride + j).checked_sub(w.before[0]).filter(|&i| i < height);
+                let target = &mut strip[j * line..(j + 1) * line];
+                match source {
+                    Some(i) => target.copy_from_slice(&data[input + i * line..input + (i + 1) * line]),
+                    None => target.fill(c.padding),
+                }
+            }
+            let out = &mut data[output + r * out_line..output + (r + 1) * out_line];
+            let at_row =
+                then.map(|then| move |old: i8, value: i8, [_, _, col, k]: [usize; 4]| then(old, value, [n, r, col, k]));
+            let then: Then = match &at_row {
+                Some(f) => Some(f),
+                None => None,
+            };
+            if depthwise {
+                depthwise_conv2d(&strip_conv, strip, out, then);
+            } else {
+                conv2d(&strip_conv, strip, out, then);
+            }
+        }
+    }
 }
 
 /// A convolution, or a depthwise one (`DEPTHWISE`): two kernels, so that each has only the stack
@@ -648,36 +747,16 @@ fn pointwise(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
 /// A convolution whose im2col row fits [`PATCH`]: each output pixel's row gathered on the stack
 /// (the padding's taps holding the zero point), then its dot products with the filter's rows,
 /// rescaled a block at a time in vector lanes.
-#[inline(always)]
-fn by_patches(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
-    // On a microcontroller, a row on the stack no longer than the window's (a first layer's
-    // window of one channel, keyword spotting's 40 terms, takes 64 bytes, not 1,152).
-    #[cfg(target_arch = "arm")]
-    {
-        let terms = c.window.taps() * c.window.channels;
-        if terms <= 64 {
-            return by_patches_of::<64>(c, x, out, then);
-        } else if terms <= 576 {
-            return by_patches_of::<576>(c, x, out, then);
-        }
-    }
-    by_patches_of::<PATCH>(c, x, out, then)
-}
-
-/// [`by_patches`] with a row of `N` terms on the stack.
 // On 32-bit Arm a function of its own, so that its row is on the stack only while it runs (not
 // under a 1 × 1 convolution's); elsewhere inlined into `best`'s variants for each instruction
 // set.
 #[cfg_attr(target_arch = "arm", inline(never))]
 #[cfg_attr(not(target_arch = "arm"), inline(always))]
-fn by_patches_of<const N: usize>(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
+fn by_patches(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
     let w = c.window;
     let (cin, cout) = (w.channels, c.outputs);
     let terms = w.taps() * cin;
-    if terms > N {
-        return;
-    }
-    let mut patch = [0i8; N];
+    let mut patch = [0i8; PATCH];
     let mut sums = [0i32; BLOCK];
     let mut outputs = out.chunks_exact_mut(cout);
     for n in 0..w.batch {
@@ -996,6 +1075,75 @@ mod tests {
             }
             let added: alloc::vec::Vec<i8> = held.iter().zip(&want).map(|(&h, &v)| h.saturating_add(v)).collect();
             assert_eq!(through, added, "through a store: {cin} channels, {cout} outputs, {kernel:?}");
+        }
+    }
+
+    #[test]
+    fn a_convolution_that_would_overwrite_what_it_reads_is_not_computed_over_its_input() {
+        // More output channels than input at stride 1: output row 0 ends inside input row 1.
+        let w = window([6, 8], 4, [3, 3], [1, 1], true);
+        let w = crate::conv::Window { dilations: [1, 1], before: [1, 1], ..w };
+        assert!(!fits_over(&w, 8) && fits_over(&w, 4));
+        // Refused, it leaves the data as they were.
+        let w = window([6, 8], 4, [3, 3], [1, 1], true);
+        let w = crate::conv::Window { dilations: [1, 1], before: [1, 1], ..w };
+        let mut data = alloc::vec![5i8; 6 * 8 * 4];
+        let rescale = Rescale { multipliers: &[1 << 30], shifts: &[0], zero_point: 0, min: -128, max: 127 };
+        let c = Conv { window: &w, outputs: 8, filter: &[1; 8 * 9 * 4], bias: &[0; 8], padding: 0, rescale };
+        assert!(!fits_over(&w, 8));
+        conv2d_over(&c, false, &mut data, None);
+        assert!(data.iter().all(|&v| v == 5), "refused: left as it was");
+    }
+
+    #[test]
+    fn a_convolution_over_its_input_gives_the_convolutions_outputs() {
+        let mut numbers = Numbers(13);
+        // (channels, outputs, kernel, depthwise): 3 × 3 and 1 × 1, fewer outputs than inputs, a
+        // window taller than its padding.
+        for (cin, cout, kernel, strides, depthwise) in [
+            (8, 8, [3, 3], [1, 1], false),
+            (6, 4, [1, 1], [1, 1], false),
+            (5, 3, [3, 1], [1, 1], false),
+            (4, 8, [1, 1], [2, 2], false),
+            (2, 8, [3, 3], [2, 2], false),
+            (8, 8, [3, 3], [1, 1], true),
+            (4, 4, [5, 3], [1, 1], true),
+        ] {
+            let w = window([6, 8], cin, kernel, strides, true);
+            let w = crate::conv::Window { dilations: [1, 1], before: [(kernel[0] - 1) / 2, (kernel[1] - 1) / 2], ..w };
+            assert!(fits_over(&w, cout), "{cin} channels, {cout} outputs, {kernel:?}, {strides:?}");
+            let taps = kernel[0] * kernel[1];
+            let filter = numbers.bytes(if depthwise { taps * cout } else { cout * taps * cin });
+            let packed = if depthwise { filter.clone() } else { pack(&filter, taps * cin) };
+            let bias: alloc::vec::Vec<i32> = (0..cout).map(|_| numbers.next() as i32 % 5000 - 2500).collect();
+            let (multipliers, shifts): (alloc::vec::Vec<i32>, alloc::vec::Vec<i32>) =
+                (0..cout).map(|k| (1_100_000_000 + k as i32 * 9_000_000, -8 - (k as i32 % 3))).unzip();
+            let rescale = Rescale { multipliers: &multipliers, shifts: &shifts, zero_point: -2, min: -128, max: 127 };
+            let c = Conv { window: &w, outputs: cout, filter: &packed, bias: &bias, padding: 17, rescale };
+            let x = numbers.bytes(w.batch * w.input[0] * w.input[1] * cin);
+            let outputs = w.batch * w.output[0] * w.output[1] * cout;
+            let mut want = alloc::vec![0i8; outputs];
+            let mut over = x.clone();
+            if depthwise {
+                depthwise_conv2d(&c, &x, &mut want, None);
+            } else {
+                conv2d(&c, &x, &mut want, None);
+            }
+            conv2d_over(&c, depthwise, &mut over, None);
+            assert_eq!(
+                &over[..outputs],
+                &want[..],
+                "{cin} channels, {cout} outputs, {kernel:?}, depthwise {depthwise}"
+            );
+            // Through a store, its index that of the output written.
+            let mut over = x.clone();
+            let then = |_: i8, value: i8, [n, h, col, k]: [usize; 4]| {
+                assert_eq!(value, want[((n * w.output[0] + h) * w.output[1] + col) * cout + k]);
+                value.wrapping_add(1)
+            };
+            conv2d_over(&c, depthwise, &mut over, Some(&then));
+            let plus_one: alloc::vec::Vec<i8> = want.iter().map(|v| v.wrapping_add(1)).collect();
+            assert_eq!(&over[..outputs], &plus_one[..], "through a store: {cin}, {cout}, {kernel:?}");
         }
     }
 

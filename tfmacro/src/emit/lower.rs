@@ -691,6 +691,16 @@ impl<'b, 'g> Lower<'b, 'g> {
         self.is_stored(id).then(|| quote!(#local.as_slice()))
     }
 
+    /// The whole of the buffer tensor `id` is stored flat in, writable: for a kernel that
+    /// computes `id` over the input it replaces there ([`crate::ops::Rules::writes_over_input`]),
+    /// which reads beyond `id`'s own size.
+    pub fn whole_buffer(&self, id: NodeId) -> Option<TokenStream> {
+        let k = self.flat[id]?;
+        let buffer = format_ident!("__f{}", k);
+        let flatten = self.flattens(k).map(|_| quote!(.as_flattened_mut()));
+        Some(quote!(&mut #buffer #(#flatten)* [..]))
+    }
+
     /// Every line of rank-2 tensor `id` along axis `along` (each fixing the other axis) as its
     /// storage holds them, for [`Body::line`] and the matrix kernel. `None` where `line` says, and
     /// for a feed of run-time size (whose storage has no one slice).

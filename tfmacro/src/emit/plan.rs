@@ -346,6 +346,13 @@ impl<'g> Plan<'g> {
     }
 
     /// Whether `None` dimensions are run-time sizes in this computation.
+    /// The input node `id` is written over in its buffer, if any: an elementwise op over an
+    /// input it reads at its own index, or a kernel over the input
+    /// [`crate::ops::Rules::writes_over_input`] names.
+    pub fn written_over(&self, id: NodeId) -> Option<NodeId> {
+        self.in_place[id]
+    }
+
     pub fn is_dynamic(&self) -> bool {
         self.dynamic
     }
@@ -608,15 +615,26 @@ impl<'g> Plan<'g> {
             };
             let Some(t) = self.graph.tensor(id).filter(|t| eligible && !t.shape.is_empty()).cloned() else { continue };
             let size = size_of(&t.shape);
-            // In place: over an input that dies here and that this node reads at its own index.
+            // In place: over an input that dies here and that this node reads at its own index,
+            // at the start of a buffer that holds this node's size.
             // (Not over an input of the kernel it is fused into, which reads it as it writes.)
             let read_by_kernel = |x: NodeId| self.fused[id].is_some_and(|c| self.graph.nodes[c].inputs.contains(&x));
             let over = buffers.iter().position(|b| {
                 b.0.dtype == t.dtype
-                    && b.1 == size
+                    && b.1 .0 == size.0
+                    && b.1 .1 >= size.1
                     && end(b.2) == pos
                     && !read_by_kernel(b.2)
                     && self.reads_at_own_index(b.2, id, last_read[b.2])
+            });
+            // Or a kernel over the input it says it can write over (a convolution of stride 1),
+            // which dies here, at the start of a buffer that holds this node's size.
+            let over = over.or_else(|| {
+                let rules = self.graph.nodes[id].op.rules()?;
+                let x = *self.graph.nodes[id].inputs.get(rules.writes_over_input(self, id)?)?;
+                buffers.iter().position(|b| {
+                    b.2 == x && b.0.dtype == t.dtype && b.1 .0 == size.0 && b.1 .1 >= size.1 && end(x) == pos
+                })
             });
             if let Some(k) = over {
                 self.in_place[id] = Some(buffers[k].2);

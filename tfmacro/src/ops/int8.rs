@@ -116,6 +116,29 @@ fn weights_static(weights: &[i8], rows: usize, depthwise: bool) -> TokenStream {
     quote!(static __W: [i8; #len] = ::tfcore::__private::int8::panels(&[#(#weights),*], #n);)
 }
 
+/// tfcore's `int8::STRIP`: the bytes of input rows a convolution over its input keeps.
+const STRIP: usize = 2048;
+
+/// tfcore's `int8::fits_over`, for the planner: whether a convolution of these axes can be
+/// computed over its input, no input row overwritten before it is read (that function's doc
+/// says how). The generated call asserts, when it compiles, that tfcore agrees.
+fn fits_over([ah, aw]: &[Axis; 2], width: usize, channels: usize, outputs: usize) -> bool {
+    let (line, out_line) = (width * channels, aw.output * outputs);
+    let (stride, before, rows) = (ah.stride, ah.pad_before, ah.kernel);
+    if ah.dilation != 1 || stride == 0 || rows == 0 || line == 0 {
+        return false;
+    }
+    if ah.output * out_line > ah.input * line || rows * line > STRIP {
+        return false;
+    }
+    (1..ah.output).all(|r| {
+        let (top, kept_end) = (r * stride, (r - 1) * stride + rows);
+        let (fresh, end) = (top.max(kept_end), top + rows);
+        let first = fresh.saturating_sub(before);
+        !(fresh < end && end > before && first < ah.input && first * line < r * out_line)
+    })
+}
+
 fn constant<T: quote::ToTokens>(name: &str, elem: &str, values: &[T]) -> TokenStream {
     let (name, elem, n) = (quote::format_ident!("{}", name), crate::values::ident(elem), values.len());
     quote!(static #name: [#elem; #n] = [#(#values),*];)
@@ -161,7 +184,9 @@ impl Int8 {
         let x = cx.graph.nodes[id].inputs[0];
         match &self.layer {
             Layer::Conv { axes: [ah, aw], depthwise, padding, filter, bias, rescale } => {
-                let xs = cx.row_major(x)?;
+                // Written over its input (`writes_over_input`), or from its input into `out`.
+                let over = cx.written_over(id) == Some(x);
+                let xs = if over { TokenStream::new() } else { cx.row_major(x)? };
                 let batch = self.input.1[0];
                 let (channels, outputs) = (self.input.1[3], self.output.1[3]);
                 let pair = |k: fn(&Axis) -> usize| {
@@ -177,9 +202,26 @@ impl Int8 {
                 );
                 let rescale = rescale.kernel();
                 let kernel_fn = if depthwise.is_some() { quote!(depthwise_conv2d) } else { quote!(conv2d) };
+                let is_depthwise = depthwise.is_some();
                 let then = match then {
                     Some(then) => quote!(::core::option::Option::Some(&#then)),
                     None => quote!(::core::option::Option::None),
+                };
+                let call = if over {
+                    // The planner's `fits_over` and tfcore's agree, or the crate does not compile.
+                    let whole = cx.whole_buffer(id)?;
+                    quote!(
+                        const _: () = ::core::assert!(::tfcore::__private::int8::fits_over(
+                            &::tfcore::__private::Window {
+                                batch: #batch, input: #input, channels: #channels, kernel: #kernel, strides: #strides,
+                                dilations: #dilations, before: #before, output: #output,
+                            },
+                            #outputs,
+                        ));
+                        ::tfcore::__private::int8::conv2d_over(&__layer, #is_depthwise, #whole, #then);
+                    )
+                } else {
+                    quote!(::tfcore::__private::int8::#kernel_fn(&__layer, #xs, #out, #then);)
                 };
                 Some(quote!({
                     #w #b #statics
@@ -190,7 +232,7 @@ impl Int8 {
                     let __layer = ::tfcore::__private::int8::Conv {
                         window: &__window, outputs: #outputs, filter: &__W, bias: &__B, padding: #padding, rescale: #rescale,
                     };
-                    ::tfcore::__private::int8::#kernel_fn(&__layer, #xs, #out, #then);
+                    #call
                 }))
             }
             Layer::FullyConnected { weights, bias, rescale } => {
@@ -278,6 +320,16 @@ impl Rules for Int8 {
     fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
         let (row_step, column_step) = cx.flat_steps(id);
         self.kernel_call(cx, id, out, (&row_step, &column_step), None)
+    }
+
+    // A convolution that can be computed over its input, row by row (`int8::conv2d_over`):
+    // keyword spotting's layers then take turns in one buffer, and a ResNet block's shortcut
+    // (1 × 1, stride 2) is written over the block's input.
+    fn writes_over_input(&self, plan: &Plan, id: NodeId) -> Option<usize> {
+        let Layer::Conv { axes, depthwise, .. } = &self.layer else { return None };
+        let (width, channels, outputs) = (self.input.1[2], self.input.1[3], self.output.1[3]);
+        let multiplier_one = depthwise.is_none_or(|m| m == 1);
+        (multiplier_one && fits_over(axes, width, channels, outputs) && self.blocked(plan, id)).then_some(0)
     }
 
     // tfcore's int8 convolutions store each output through a closure: a residual `ADD` after

@@ -126,6 +126,17 @@ pub trait Rules {
         None
     }
 
+    /// The input (its position in the node's inputs) that blocked node `id`'s kernel can write
+    /// its result over, when that input is stored in a buffer, is of the result's size and is
+    /// read by nothing after `id` (a convolution of stride 1, row by row: `int8::conv2d_over`).
+    /// The planner then gives the result that buffer; [`Rules::materialise_flat`] finds
+    /// [`Plan::written_over`] set and writes the kernel call that reads and writes the one buffer.
+    ///
+    /// [`Plan::written_over`]: crate::emit::plan::Plan::written_over
+    fn writes_over_input(&self, _plan: &Plan, _id: NodeId) -> Option<usize> {
+        None
+    }
+
     /// Whether blocked node `id`'s kernel can apply elementwise ops to each output as it stores
     /// it ([`Rules::materialise_then`]): the planner then fuses into it the elementwise node its
     /// value flows into (`relu(x + conv(...) + b)`), which takes no buffer of its own.
