@@ -515,8 +515,14 @@ pub fn depthwise_conv2d(c: &Conv, x: &[i8], out: &mut [i8], then: Then) {
     crate::dispatch::best(ConvKernel::<true> { c, x, out, then });
 }
 
-/// The bytes of input rows [`conv2d_over`] keeps on the stack: a window's height of rows.
+/// The most bytes a window's height of input rows may take for [`conv2d_over`] ([`fits_over`]):
+/// the same on every target, as the graph's plan, made when it compiles, depends on it.
 pub const STRIP: usize = 2048;
+
+/// The bytes of input rows [`conv2d_over`] keeps on the stack: as many output rows at once as
+/// their windows' rows fit (a microcontroller's stack holds [`STRIP`]; elsewhere, more rows a
+/// call, fewer calls).
+const STRIP_ROWS: usize = if cfg!(target_arch = "arm") { STRIP } else { 8 * STRIP };
 
 /// Whether [`conv2d_over`] can compute a convolution over its own input: no vertical dilation,
 /// an output no larger than the input, a window's height of input rows within [`STRIP`], and
@@ -571,43 +577,54 @@ pub fn conv2d_over(c: &Conv, depthwise: bool, data: &mut [i8], then: Then) {
     if data.len() < w.batch * height * line {
         return;
     }
-    // One output row from the strip: a VALID window vertically (the strip holds the padding's
-    // rows), the input's own horizontally.
-    let row =
-        crate::conv::Window { batch: 1, input: [rows, width], output: [1, w.output[1]], before: [0, w.before[1]], ..w };
-    let strip_conv = Conv { window: &row, ..*c };
-    let mut strip = [0i8; STRIP];
-    let strip = &mut strip[..rows * line];
+    // Output rows `block` at a time, as many as the strip holds the rows of.
+    let block = ((STRIP_ROWS / line).saturating_sub(rows) / stride + 1).min(w.output[0].max(1));
+    let mut strip = [0i8; STRIP_ROWS];
     for n in 0..w.batch {
         // Image `n`'s input starts at `n * height * line`, its output at the output's place,
         // no later (the output is no larger), ending before the next image's input.
         let (input, output) = (n * height * line, n * w.output[0] * out_line);
-        for r in 0..w.output[0] {
-            // Padded rows r * stride .. + rows: those the previous window shares moved up, the
-            // rest copied.
-            let kept = if r == 0 || stride >= rows { 0 } else { rows - stride };
+        // The padded rows the strip holds: `held..held + span` (none yet).
+        let (mut held, mut span) = (0usize, 0usize);
+        for r in (0..w.output[0]).step_by(block) {
+            let count = block.min(w.output[0] - r);
+            let (top, new_span) = (r * stride, (count - 1) * stride + rows);
+            // Rows the previous strip shares moved up, the rest copied (rows in the padding
+            // hold the zero point).
+            let kept = (held + span).saturating_sub(top).min(new_span);
             if kept > 0 {
-                strip.copy_within((rows - kept) * line.., 0);
+                strip.copy_within((span - kept) * line..span * line, 0);
             }
-            for j in kept..rows {
-                let source = (r * stride + j).checked_sub(w.before[0]).filter(|&i| i < height);
+            for j in kept..new_span {
+                let source = (top + j).checked_sub(w.before[0]).filter(|&i| i < height);
                 let target = &mut strip[j * line..(j + 1) * line];
                 match source {
                     Some(i) => target.copy_from_slice(&data[input + i * line..input + (i + 1) * line]),
                     None => target.fill(c.padding),
                 }
             }
-            let out = &mut data[output + r * out_line..output + (r + 1) * out_line];
-            let at_row =
-                then.map(|then| move |old: i8, value: i8, [_, _, col, k]: [usize; 4]| then(old, value, [n, r, col, k]));
-            let then: Then = match &at_row {
+            (held, span) = (top, new_span);
+            // These output rows from the strip: a VALID window vertically (the strip holds the
+            // padding's rows), the input's own horizontally.
+            let rows_window = crate::conv::Window {
+                batch: 1,
+                input: [new_span, width],
+                output: [count, w.output[1]],
+                before: [0, w.before[1]],
+                ..w
+            };
+            let strip_conv = Conv { window: &rows_window, ..*c };
+            let out = &mut data[output + r * out_line..output + (r + count) * out_line];
+            let at_rows = then
+                .map(|then| move |old: i8, value: i8, [_, h, col, k]: [usize; 4]| then(old, value, [n, r + h, col, k]));
+            let then: Then = match &at_rows {
                 Some(f) => Some(f),
                 None => None,
             };
             if depthwise {
-                depthwise_conv2d(&strip_conv, strip, out, then);
+                depthwise_conv2d(&strip_conv, &strip[..new_span * line], out, then);
             } else {
-                conv2d(&strip_conv, strip, out, then);
+                conv2d(&strip_conv, &strip[..new_span * line], out, then);
             }
         }
     }
@@ -1100,16 +1117,19 @@ mod tests {
         let mut numbers = Numbers(13);
         // (channels, outputs, kernel, depthwise): 3 × 3 and 1 × 1, fewer outputs than inputs, a
         // window taller than its padding.
-        for (cin, cout, kernel, strides, depthwise) in [
-            (8, 8, [3, 3], [1, 1], false),
-            (6, 4, [1, 1], [1, 1], false),
-            (5, 3, [3, 1], [1, 1], false),
-            (4, 8, [1, 1], [2, 2], false),
-            (2, 8, [3, 3], [2, 2], false),
-            (8, 8, [3, 3], [1, 1], true),
-            (4, 4, [5, 3], [1, 1], true),
+        // The last two are tall enough to take several strips on every target.
+        for (input, cin, cout, kernel, strides, depthwise) in [
+            ([6, 8], 8, 8, [3, 3], [1, 1], false),
+            ([6, 8], 6, 4, [1, 1], [1, 1], false),
+            ([6, 8], 5, 3, [3, 1], [1, 1], false),
+            ([6, 8], 4, 8, [1, 1], [2, 2], false),
+            ([6, 8], 2, 8, [3, 3], [2, 2], false),
+            ([6, 8], 8, 8, [3, 3], [1, 1], true),
+            ([6, 8], 4, 4, [5, 3], [1, 1], true),
+            ([70, 20], 32, 32, [3, 3], [1, 1], false),
+            ([70, 20], 32, 32, [3, 3], [1, 1], true),
         ] {
-            let w = window([6, 8], cin, kernel, strides, true);
+            let w = window(input, cin, kernel, strides, true);
             let w = crate::conv::Window { dilations: [1, 1], before: [(kernel[0] - 1) / 2, (kernel[1] - 1) / 2], ..w };
             assert!(fits_over(&w, cout), "{cin} channels, {cout} outputs, {kernel:?}, {strides:?}");
             let taps = kernel[0] * kernel[1];
