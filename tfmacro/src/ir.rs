@@ -572,6 +572,16 @@ impl Graph {
 /// Shapes print as TensorFlow's Python prints them, a `None` dimension as `None`.
 pub struct ShapeDisplay<'a>(pub &'a [Dim]);
 
+/// A shape in generated documentation: as [`ShapeDisplay`] prints it, in code quotes, so that
+/// rustdoc does not read `[None]` as a link to `Option::None`.
+pub struct ShapeDoc<'a>(pub &'a [Dim]);
+
+impl fmt::Display for ShapeDoc<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "`{}`", ShapeDisplay(self.0))
+    }
+}
+
 impl fmt::Display for ShapeDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("[")?;

@@ -108,6 +108,7 @@ pub(super) fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
         let span = node.op_loc.start;
         let fed_as = feed_type_text(names, t);
         let what = format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDisplay(&t.shape));
+        let what_doc = format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDoc(&t.shape));
         let dynamic = dynamic_feed_type(names, t, name, span).filter(|_| has_sym(t));
         let or_dynamic = match (dynamic.is_some(), t.shape.len()) {
             (true, 1) => format!(", or `&DVector<{}>` (or a view) with tfcore's `alloc` feature", t.dtype.rust()),
@@ -116,7 +117,7 @@ pub(super) fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
         };
         let message = format!("placeholder `{name}` takes {what}, fed as `{fed_as}`{or_dynamic}, not `{{Self}}`");
         let label = format!("expected `{fed_as}`");
-        let doc = format!(" What placeholder `{name}` can be fed: {what}, as `{fed_as}`.");
+        let doc = format!(" What placeholder `{name}` can be fed: {what_doc}, as `{fed_as}`.");
         let mut generics = Vec::new();
         names.generics_of(t, &mut generics);
         let params = impl_generics(!t.shape.is_empty(), &generics);

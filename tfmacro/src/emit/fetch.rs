@@ -209,7 +209,7 @@ fn field_docs(
                 " The value fed to placeholder `{}`: a `{}` tensor of shape {}, as `{}`.{}",
                 graph.nodes[p].name.as_ref().expect("named"),
                 t.dtype,
-                crate::ir::ShapeDisplay(&t.shape),
+                crate::ir::ShapeDoc(&t.shape),
                 feed_type_text(names, t),
                 if read.contains(&p) {
                     through_doc(through.iter().find(|(q, _)| *q == p).map_or(&[], |(_, chain)| chain))
@@ -372,7 +372,7 @@ pub(super) fn through_doc(chain: &[String]) -> String {
 pub(super) fn fetch_doc(graph: &Graph, f: &crate::ir::Fetch, feeds: &[NodeId]) -> String {
     let node = &graph.nodes[f.node];
     let what = match &node.ty {
-        Some(Type::Tensor(t)) => format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDisplay(&t.shape)),
+        Some(Type::Tensor(t)) => format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDoc(&t.shape)),
         Some(Type::Tuple(ts)) => format!("a tuple of {} tensors", ts.len()),
         _ => "nothing: it runs for its effect".to_string(),
     };

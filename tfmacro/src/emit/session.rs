@@ -122,7 +122,7 @@ fn variables_items(graph: &Graph, names: &Names, user: &Fields) -> TokenStream {
     let var_docs = user.ids.iter().map(|&v| {
         let t = graph
             .tensor(v)
-            .map(|t| format!(" `{}` of shape {}", t.dtype, crate::ir::ShapeDisplay(&t.shape)))
+            .map(|t| format!(" `{}` of shape {}", t.dtype, crate::ir::ShapeDoc(&t.shape)))
             .unwrap_or_default();
         format!(" The variable `{}`:{t}.", graph.nodes[v].name.as_ref().map(ToString::to_string).unwrap_or_default())
     });

@@ -518,6 +518,29 @@ fn tflite_mistakes_name_the_file_the_operator_and_what_is_supported() {
     assert_eq!(errors.len(), 9, "{errors:#?}");
 }
 
+/// Every shape in the generated documentation is in code quotes: rustdoc reads a bare `[None]`
+/// (the seed's shapeless `Y`, inferred to one dimension of run-time size) as a link to
+/// `Option::None` and shows "shape None".
+#[test]
+fn generated_docs_quote_every_shape() {
+    for file in ["circle.rs", "mlp.rs", "kws.rs"] {
+        let docs: Vec<String> = model(file)
+            .to_token_stream()
+            .to_string()
+            .split("# [doc = \"")
+            .skip(1)
+            .map(|d| d.split("\"]").next().unwrap_or_default().to_string())
+            .collect();
+        assert!(
+            docs.iter().any(|d| d.contains("of shape `[None]`") || d.contains("of shape `[None, ")),
+            "{file}: {docs:#?}"
+        );
+        for doc in &docs {
+            assert!(!doc.contains("shape None") && !doc.contains("shape ["), "{file}: {doc}");
+        }
+    }
+}
+
 /// Fed with run-time sizes, the circle's training step keeps every tensor of a `None` dimension in
 /// the session's workspace (nine floats per row in four buffers, where the statically fed step
 /// holds thirteen), reads its `None` dimension off `X` and checks `Y` against it. It runs in chunks
