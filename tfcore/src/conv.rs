@@ -124,7 +124,7 @@ pub enum Filter<'a, T> {
 
 /// `tf.nn.conv2d`: writes `out` (`[batch, output[0], output[1], outputs]`, row-major) from `x`
 /// (`[batch, input[0], input[1], channels]`) and `filter`, with the bits the module's
-/// documentation gives, each output through `then` (see [`store`]; `|_, value, _| value` for the
+/// documentation gives, each output through `then` (see `Store::store`; `|_, value, _| value` for the
 /// convolution alone). `zeros` holds at least `channels` zeros: the line a tap in the padding
 /// reads.
 ///
@@ -551,8 +551,8 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
 /// `filter` (`[kernel[0], kernel[1], channels, 1]`), with the bits the module's documentation
 /// gives, each output through `then`, as [`conv2d`]'s.
 ///
-/// With `channels` a multiple of [`LANES`] and every slice long enough, through tiles of
-/// [`LANES`] channels; otherwise output by output through [`sum`], which panics at the first
+/// With `channels` a multiple of `LANES` (8) and every slice long enough, through tiles of
+/// `LANES` channels; otherwise output by output through [`sum`], which panics at the first
 /// index outside a slice, as indexing does.
 pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,

@@ -57,6 +57,11 @@ extern crate std;
 // Lets the crate's own unit tests use `graph!`, whose output names `::tfcore`.
 extern crate self as tfcore;
 
+// The crate's README (crates.io's page) runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Wraps a generated `Variables` definition, adding `Serialize` and `Deserialize` when tfcore's
 /// `serde` feature is on. Not public API: generated code calls it as
 /// `::tfcore::__private::with_serde!`.

@@ -2,7 +2,7 @@
 //! enough: the same bits on every platform, and fast.
 //!
 //! This file is compiled twice: into `tfcore`, for the code graphs run, and into `tfmacro` (with
-//! `#[path]`, as cxx shares its syntax module), for the constant folder, so that a folded constant
+//! a symbolic link in `tfmacro/src/shared/`, as cxx shares its syntax module), for the constant folder, so that a folded constant
 //! and the same value computed at run time are the same bits. It uses only `core` and plain `f32`
 //! arithmetic (Rust never fuses a multiply and an add on its own), so x86 and a Cortex-M4F agree.
 

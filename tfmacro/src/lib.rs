@@ -26,11 +26,12 @@ mod files;
 mod infer;
 mod ir;
 /// The float32 functions whose bits tfgraph defines itself, shared with `tfcore`'s run time so that
-/// folding gives the bits running gives.
-#[path = "../../tfcore/src/math.rs"]
+/// folding gives the bits running gives. `shared/` holds symbolic links to tfcore's files (as cxx
+/// shares its syntax module): `cargo package` copies the files they point to into the crate.
+#[path = "shared/math.rs"]
 mod math;
 /// NumPy's file formats, shared with `tfcore`'s run time.
-#[path = "../../tfcore/src/npy.rs"]
+#[path = "shared/npy.rs"]
 #[allow(dead_code, unused_imports)]
 mod npy;
 mod onnx;

@@ -6,7 +6,7 @@
 pub mod export;
 pub mod import;
 /// ONNX's messages, shared with `tfcore`'s writer.
-#[path = "../../../tfcore/src/onnx_proto.rs"]
+#[path = "../shared/onnx_proto.rs"]
 #[allow(dead_code)]
 pub mod proto;
 

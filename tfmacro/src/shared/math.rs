@@ -1,0 +1,1 @@
+../../../tfcore/src/math.rs

@@ -1,0 +1,1 @@
+../../../tfcore/src/onnx_proto.rs
