@@ -124,6 +124,11 @@ impl Files {
         }
     }
 
+    /// Whether `file` is a NumPy archive (`.npz`): `Ok(false)` for any other file it could read.
+    pub fn is_archive(&self, file: &str) -> Result<bool, LoadError> {
+        Ok(matches!(&*self.contents(file)?, Contents::Npz(_)))
+    }
+
     /// The array of `file` (a `.npy`, `key` `None`) or its array `key` (a `.npz`).
     pub fn load(&self, file: &str, key: Option<&str>) -> Result<Array, LoadError> {
         let contents = self.contents(file)?;

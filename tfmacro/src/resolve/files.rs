@@ -76,6 +76,36 @@ impl Resolver<'_> {
         node
     }
 
+    // `let w = np.load("weights.npz");` binds the archive, read once; `w["conv0/filter"]` is
+    // one of its arrays, as `np.load("weights.npz")["conv0/filter"]` is.
+    //   let w = np.load("weights.npz"); let x = w;  // error: `w` is a NumPy archive, not a tensor
+    /// The archive a `let`'s value `value` binds, if it is `np.load` of a NumPy archive (or of a
+    /// `.npz` file that cannot be read, whose error is reported here, once).
+    pub(super) fn archive(&mut self, value: &Expr) -> Option<Archive> {
+        let ExprKind::Call { args, .. } = &np_load(value)?.kind else { return None };
+        let [Arg { keyword: None, value: Expr { kind: ExprKind::Str(file), loc }, .. }] = args.as_slice() else {
+            return None;
+        };
+        match self.files.is_archive(file) {
+            Ok(true) => Some(Archive { file: file.clone(), loc: *loc }),
+            Ok(false) | Err(LoadError::Reported | LoadError::Key(_)) => None,
+            Err(LoadError::File(message)) => {
+                self.errors.at(*loc, message);
+                Some(Archive { file: file.clone(), loc: *loc })
+            }
+        }
+    }
+
+    /// The name of `expr` if it is a plain name bound to an archive.
+    pub(super) fn archive_named<'e>(&self, expr: &'e Expr) -> Option<&'e proc_macro2::Ident> {
+        match &expr.kind {
+            ExprKind::Name(name) if matches!(self.scope.get(&name.to_string()), Some(Binding::Archive(_))) => {
+                Some(name)
+            }
+            _ => None,
+        }
+    }
+
     /// `np.load("file.npy")` (`key` `None`) or `np.load("file.npz")["key"]`: the file's array as a
     /// constant, read now. `call` is the `np.load(...)` call.
     pub(super) fn load(&mut self, call: &Expr, key: Option<&Expr>, loc: Loc) -> NodeId {
@@ -85,6 +115,12 @@ impl Resolver<'_> {
             let at = b[0].map_or(*path_loc, |e| e.loc);
             return self.error(at, "`np.load` takes the file's path as a string, relative to the crate's `Cargo.toml`");
         };
+        let (file, file_loc) = (file.clone(), *file_loc);
+        self.load_array(&file, file_loc, key, loc)
+    }
+
+    /// The array of `file` (written at `file_loc`), or its array `key`, as a constant.
+    pub(super) fn load_array(&mut self, file: &str, file_loc: Loc, key: Option<&Expr>, loc: Loc) -> NodeId {
         let key = match key {
             None => None,
             Some(Expr { kind: ExprKind::Str(k), loc }) => Some((k.as_str(), *loc)),
@@ -102,8 +138,8 @@ impl Resolver<'_> {
                 });
                 node
             }
-            Err(LoadError::File(message)) => self.error(*file_loc, message),
-            Err(LoadError::Key(message)) => self.error(key.map_or(*file_loc, |(_, at)| at), message),
+            Err(LoadError::File(message)) => self.error(file_loc, message),
+            Err(LoadError::Key(message)) => self.error(key.map_or(file_loc, |(_, at)| at), message),
             Err(LoadError::Reported) => self.poison(loc),
         }
     }

@@ -89,6 +89,15 @@ enum Binding {
     Node(NodeId),
     Const(usize),
     Optimizer(OptimizerValue),
+    /// `let w = np.load("weights.npz");`: a NumPy archive, whose arrays `w["key"]` reads.
+    Archive(Archive),
+}
+
+/// A NumPy archive bound to a name: its path, as written, and where.
+#[derive(Clone)]
+struct Archive {
+    file: String,
+    loc: Loc,
 }
 
 /// An optimiser and the nodes of its hyper-parameters (learning rate, then momentum if any).
@@ -181,6 +190,12 @@ impl Resolver<'_> {
             }
             return;
         }
+        if let Some(archive) = self.archive(&item.value) {
+            if self.check_new_name(&item.name) {
+                self.scope.insert(item.name.to_string(), Binding::Archive(archive));
+            }
+            return;
+        }
         let reused = matches!(item.value.kind, ExprKind::Name(_));
         let mut node = self.lower(&item.value);
         for made in std::mem::take(&mut self.must_be_named) {
@@ -258,6 +273,10 @@ impl Resolver<'_> {
                         loc,
                         format_args!("`{name}` is an optimiser, not a tensor: run `{name}.minimize(loss)`"),
                     ),
+                    Some(Binding::Archive(_)) => self.error(
+                        loc,
+                        format_args!("`{name}` is a NumPy archive, not a tensor: read one of its arrays, as in `{name}[\"key\"]`"),
+                    ),
                     None => self.poison(loc),
                 },
             },
@@ -309,17 +328,27 @@ impl Resolver<'_> {
                             *path_loc,
                             format_args!("`{}` is a `const`, which has no method `{}`", path[0], path[1]),
                         ),
+                        Some(Binding::Archive(_)) => self.error(
+                            *path_loc,
+                            format_args!("`{}` is a NumPy archive, which has no method `{}`: read one of its arrays, as in `{}[\"key\"]`", path[0], path[1], path[0]),
+                        ),
                         None => self.poison(loc),
                     };
                 }
                 let text = ast::path_string(path);
                 self.error(*path_loc, format_args!("cannot find function `{text}`: a graph calls `tf.` ops"))
             }
+            ExprKind::Index { base, index, .. } if self.archive_named(base).is_some() => {
+                match self.archive_named(base).and_then(|name| self.lookup(name)) {
+                    Some(Binding::Archive(archive)) => self.load_array(&archive.file, archive.loc, Some(index), loc),
+                    _ => self.poison(loc),
+                }
+            }
             ExprKind::Index { base, index, bracket } => match (np_load(base), onnx_load(base), tflite_load(base)) {
                 (Some(file), _, _) => self.load(file, Some(index), loc),
                 (_, Some(model), _) => crate::onnx::import::load(self, model, Some(index), loc),
                 (_, _, Some(model)) => crate::tflite::import::load(self, model, Some(index), loc),
-                _ => self.error(*bracket, "indexing is not supported in a graph, except a NumPy archive's array (`np.load(\"weights.npz\")[\"key\"]`) and a model's value (`onnx.load(\"model.onnx\", x = x)[\"output\"]`, `tflite.load(...)[\"name\"]`)"),
+                _ => self.error(*bracket, "indexing is not supported in a graph, except a NumPy archive's array (`w[\"key\"]` after `let w = np.load(\"weights.npz\")`, or `np.load(\"weights.npz\")[\"key\"]`) and a model's value (`onnx.load(\"model.onnx\", x = x)[\"output\"]`, `tflite.load(...)[\"name\"]`)"),
             },
             ExprKind::Method { receiver, method, args } => match self.try_optimizer(receiver) {
                 Some(Some(opt)) => self.optimizer_method(opt, method, args, loc),

@@ -16,7 +16,7 @@ impl Resolver<'_> {
             None => None,
         };
         let loaded = match &value.kind {
-            ExprKind::Index { base, .. } => np_load(base).is_some(),
+            ExprKind::Index { base, .. } => np_load(base).is_some() || self.archive_named(base).is_some(),
             _ => np_load(value).is_some(),
         };
         if loaded {

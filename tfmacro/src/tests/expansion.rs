@@ -343,6 +343,59 @@ fn a_batch_of_one_reads_constant_weights_in_panels() {
     assert!(kernel.contains("from_fn") && kernel.contains("panel_at (128 , 640 ,"), "{kernel}");
 }
 
+/// `let w = np.load("weights.npz")` binds the archive; `w["key"]` is the array
+/// `np.load("weights.npz")["key"]` is, to the byte of the expansion.
+#[test]
+fn an_archive_bound_once_reads_as_the_call_does() {
+    let bound = expand_ok(quote! {
+        pub mod dense {
+            let x = tf.placeholder(tf.float32, [None, 64]);
+            let w = np.load("../tests/data/models/kws/weights.npz");
+            let kernel = w["fc0/kernel"];
+            let logits = tf.matmul(x, kernel) + tf.constant(w["fc0/bias"], shape = [12]);
+        }
+    });
+    let called = expand_ok(quote! {
+        pub mod dense {
+            let x = tf.placeholder(tf.float32, [None, 64]);
+            let kernel = np.load("../tests/data/models/kws/weights.npz")["fc0/kernel"];
+            let logits = tf.matmul(x, kernel) + tf.constant(np.load("../tests/data/models/kws/weights.npz")["fc0/bias"], shape = [12]);
+        }
+    });
+    assert_eq!(bound.to_token_stream().to_string(), called.to_token_stream().to_string());
+}
+
+#[test]
+fn archive_mistakes_name_the_binding_the_file_and_the_key() {
+    let errors = errors_of(quote! {
+        pub mod broken {
+            let x = tf.placeholder(tf.float32, [None, 64]);
+            let gone = np.load("../tests/data/models/nope.npz");
+            let a = gone["w"];
+            let b = gone["b"];
+            let w = np.load("../tests/data/models/kws/weights.npz");
+            let misspelt = w["fc0/kernal"];
+            let whole = w + 1;
+            let method = w.get("fc0/kernel");
+            let number = w[0];
+            let w = np.load("../tests/data/models/kws/weights.npz");
+        }
+    });
+    let has = |pattern: &[&str]| errors.iter().any(|e| pattern.iter().all(|p| e.contains(p)));
+    // The missing file once, at its `let`, not again at each array read from it.
+    assert_eq!(errors.iter().filter(|e| e.contains("nope.npz")).count(), 1, "{errors:#?}");
+    assert!(has(&["cannot read `../tests/data/models/nope.npz`: no such file"]), "{errors:#?}");
+    assert!(
+        has(&["no array `fc0/kernal` in `../tests/data/models/kws/weights.npz`", "did you mean `fc0/kernel`?"]),
+        "{errors:#?}"
+    );
+    assert!(has(&["`w` is a NumPy archive, not a tensor: read one of its arrays, as in `w[\"key\"]`"]), "{errors:#?}");
+    assert!(has(&["`w` is a NumPy archive, which has no method `get`"]), "{errors:#?}");
+    assert!(has(&["an archive's array is named by a string"]), "{errors:#?}");
+    assert!(has(&["`w` is defined twice in this graph"]), "{errors:#?}");
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+}
+
 #[test]
 fn file_mistakes_name_the_file_the_key_and_both_shapes() {
     let errors = errors_of(quote! {
@@ -351,7 +404,7 @@ fn file_mistakes_name_the_file_the_key_and_both_shapes() {
             let missing = np.load("../tests/data/models/nope.npz")["w"];
             let again = np.load("../tests/data/models/nope.npz")["b"];
             let misspelt = np.load("../tests/data/models/kws/weights.npz")["fc0/kernal"];
-            let whole = np.load("../tests/data/models/kws/weights.npz");
+            let whole = tf.constant(np.load("../tests/data/models/kws/weights.npz"));
             let wrong = tf.matmul(x, np.load("../tests/data/models/kws/weights.npz")["fc0/kernel"]);
             let as_f64 = tf.constant(np.load("../tests/data/models/kws/weights.npz")["fc0/bias"], dtype = tf.float64);
             let reshaped = tf.constant(np.load("../tests/data/models/kws/weights.npz")["fc0/kernel"], shape = [12, 64]);
