@@ -186,20 +186,28 @@ fn training_set(n: usize, seed: u64) -> (DMatrix<f32>, DVector<u8>) {
     (random_spots, is_inside_circle)
 }
 
-/// The rows `x,y,label` of the CSV file at `path`: every line a point, or an error naming the line
-/// and what is wrong with it (no line is skipped but blank ones and a first line `x,y,label`).
+/// The rows `x,y,label` of the CSV file at `path`, read with the `csv` crate: every record a
+/// point, or an error naming the line and what is wrong with it (no record is skipped but a first
+/// one `x,y,label`; blank lines are not records).
 fn read_csv(path: &std::path::Path) -> Result<(DMatrix<f32>, DVector<u8>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let (mut points, mut labels) = (Vec::new(), Vec::new());
-    for (k, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || (k == 0 && line.replace(' ', "") == "x,y,label") {
+    for (k, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+        let line = record.position().map_or(k as u64 + 1, csv::Position::line);
+        let at = |what: String| format!("{}:{line}: {what}", path.display());
+        let fields: Vec<&str> = record.iter().collect();
+        if k == 0 && fields == ["x", "y", "label"] {
             continue;
         }
-        let at = |what: String| format!("{}:{}: {what}", path.display(), k + 1);
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let [x, y, label] = fields[..] else {
-            return Err(at(format!("expected 3 fields `x,y,label`, found {}: `{line}`", fields.len())));
+            let written = fields.join(",");
+            return Err(at(format!("expected 3 fields `x,y,label`, found {}: `{written}`", fields.len())));
         };
         let coordinate = |name: &str, text: &str| match text.parse::<f32>() {
             Ok(v) if v.is_finite() => Ok(v),
