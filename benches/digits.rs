@@ -1,5 +1,7 @@
 //! The digits CNN of `examples/digits/`: one Adam step on a batch of 32 images (forward,
-//! backward, update) and the classification of one image, as the example runs them.
+//! backward, update), the classification of one image in a statically sized `Array4`, and the
+//! classification of batches of run-time size (`DArrayView4`: 1, 32 and 1,000 images, reported as
+//! images per second), as the example classifies its held-out fifth.
 //!
 //! ```text
 //! cargo bench --bench digits
@@ -8,11 +10,11 @@
 //! Every iteration of the step starts from the same weights and optimiser state (a clone of one
 //! session), so that training does not move the work under the measurement.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use tfcore::nalgebra::SVector;
 use tfcore::npy::Npz;
-use tfcore::Array4;
+use tfcore::{Array4, DArrayView4};
 
 include!("../examples/digits/net.rs");
 
@@ -39,6 +41,18 @@ fn bench(c: &mut Criterion) {
         )
     });
     group.bench_function("classify_one", |b| b.iter(|| trained.run(digits::logits { X: black_box(&one) })));
+    group.finish();
+
+    // The first 1,000 images, fed as batches of run-time size.
+    let scaled: Vec<f32> = pixels[..1000 * 64].iter().map(|&p| f32::from(p) / 16.0).collect();
+    let mut group = c.benchmark_group("digits_batch");
+    for n in [1usize, 32, 1000] {
+        let batch = DArrayView4::from_slice([n, 8, 8, 1], &scaled[..n * 64]).expect("n images");
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(format!("classify_{n}"), |b| {
+            b.iter(|| trained.run(digits::logits { X: black_box(batch) }).expect("fits"))
+        });
+    }
     group.finish();
 }
 

@@ -93,7 +93,7 @@ fn wrong_shapes_are_errors_that_name_the_placeholder() {
     let x = DMatrix::<f32>::zeros(1000, 3);
     let y = DVector::<u8>::zeros(1000);
     let err = sess.run(circle::train_step { X: &x, Y: &y }).unwrap_err();
-    assert_eq!(err, FeedError::Shape { placeholder: "X", fed: [1000, 3], rank: 2, expected: "[None, 2]" });
+    assert_eq!(err, FeedError::Shape { placeholder: "X", fed: [1000, 3, 0, 0], rank: 2, expected: "[None, 2]" });
     assert_eq!(err.to_string(), "cannot feed a value of shape [1000, 3] to `X`, which has shape [None, 2]");
     let x = DMatrix::<f32>::zeros(1000, 2);
     let y = DVector::<u8>::zeros(999);

@@ -1,8 +1,8 @@
 //! A convolutional network trained from scratch on scikit-learn's 1,797 handwritten digits (8 × 8
 //! pixels, `tests/data/digits.npz`): every fifth image is held out, the rest train the graph of
 //! `net.rs` (convolution, max pooling, a dense layer, softmax cross entropy, Adam) in batches of
-//! 32 with the gradients `graph!` derived at compile time; the held-out fifth is classified one
-//! image at a time, as a device would.
+//! 32 with the gradients `graph!` derived at compile time; the held-out fifth is classified in one
+//! run, fed as one batch of run-time size.
 //!
 //! ```text
 //! cargo run --release --example digits
@@ -14,7 +14,7 @@ use rand::SeedableRng;
 use std::process::ExitCode;
 use tfcore::nalgebra::SVector;
 use tfcore::npy::Npz;
-use tfcore::Array4;
+use tfcore::{Array4, DArrayView4};
 
 include!("net.rs");
 
@@ -74,17 +74,18 @@ fn load() -> Result<Data, String> {
     Ok(Data { images, labels })
 }
 
-/// The digit the network gives image `image`.
-fn classify(sess: &mut digits::Session, image: &[f32; 64]) -> usize {
-    let x: Array4<f32, 1, 8, 8, 1> = Array4::from_fn(|_, h, w, _| image[h * 8 + w]);
-    let logits = sess.run(digits::logits { X: &x });
-    logits.transpose().argmax().0
-}
-
-/// The fraction of `indices` classified correctly.
-fn accuracy(sess: &mut digits::Session, data: &Data, indices: &[usize]) -> f64 {
-    let right = indices.iter().filter(|&&i| classify(sess, &data.images[i]) == usize::from(data.labels[i])).count();
-    right as f64 / indices.len() as f64
+/// The fraction of `indices` classified correctly, all of them in one run: the images as one
+/// batch of run-time size (`[None, 8, 8, 1]` fed a `DArrayView4`).
+fn accuracy(sess: &mut digits::Session, data: &Data, indices: &[usize]) -> Result<f64, String> {
+    let pixels: Vec<f32> = indices.iter().flat_map(|&i| data.images[i]).collect();
+    let batch = DArrayView4::from_slice([indices.len(), 8, 8, 1], &pixels).ok_or("64 pixels an image")?;
+    let logits = sess.run(digits::logits { X: batch }).map_err(|e| e.to_string())?;
+    let right = indices
+        .iter()
+        .enumerate()
+        .filter(|&(n, &i)| logits.row(n).transpose().argmax().0 == usize::from(data.labels[i]))
+        .count();
+    Ok(right as f64 / indices.len() as f64)
 }
 
 fn main() -> ExitCode {
@@ -117,15 +118,27 @@ fn main() -> ExitCode {
             total += sess.run(digits::loss { X: &x, Y: &y });
             sess.run(digits::train_step { X: &x, Y: &y });
         }
-        let held_out = accuracy(&mut sess, &data, &test);
+        let held_out = match accuracy(&mut sess, &data, &test) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("digits: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         println!(
             "epoch {epoch:>3}: mean loss {:.4}, held-out accuracy {:.2}%",
             total / batches as f32,
             held_out * 100.0
         );
     }
-    let train_accuracy = accuracy(&mut sess, &data, &train);
-    let test_accuracy = accuracy(&mut sess, &data, &test);
+    let (train_accuracy, test_accuracy) = match (accuracy(&mut sess, &data, &train), accuracy(&mut sess, &data, &test))
+    {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("digits: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!("training accuracy {:.2}%, held-out accuracy {:.2}%", train_accuracy * 100.0, test_accuracy * 100.0);
     ExitCode::SUCCESS
 }

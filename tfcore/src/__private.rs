@@ -6,21 +6,27 @@
 //! generic over the element type and the matrix sizes, all in plain Rust, so that a host build
 //! and a Cortex-M build of the same graph give the same bits.
 
+pub use crate::__batch_feeds as batch_feeds;
 pub use crate::__with_alloc as with_alloc;
 pub use crate::__with_serde as with_serde;
 pub use crate::__with_std as with_std;
 pub use crate::array::{Array3, Array4};
 pub use crate::conv::{conv2d, depthwise_conv2d, pack, Filter, Window};
+#[cfg(feature = "alloc")]
+pub use crate::darray::DArray;
+pub use crate::darray::{BatchFeed, DArrayView};
 pub use crate::dispatch::{dispatch, Compute};
 pub use crate::elem::{sigmoid, sqrt, sqrtf, Elem, Float};
 pub use crate::export::{RustConst, ToRust};
 #[cfg(feature = "alloc")]
-pub use crate::feed::{dynamic_matrix, dynamic_vector, split};
+pub use crate::feed::{dynamic_array, dynamic_matrix, dynamic_vector, split};
 pub use crate::feed::{FeedError, Workspace};
 pub use crate::fetch::Fetch;
 pub use crate::fill::{fill2, fill3, fill4, zeros2, zeros3, zeros4};
 #[cfg(feature = "parallel")]
 pub use crate::gemm::SPLIT_WORK;
+#[cfg(feature = "ndarray")]
+pub use ndarray;
 /// The arithmetic of int8 layers (`tflite.load` of a quantised model).
 pub mod int8 {
     pub use crate::int8::*;

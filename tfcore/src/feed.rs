@@ -3,8 +3,8 @@
 
 use core::fmt;
 
-/// Why a fetch fed with matrices of run-time size (`DMatrix`, `DVector`, views of them) did not
-/// run: a feed's shape does not fit its placeholder. Nothing was computed and the session is
+/// Why a fetch fed values of run-time size (`DMatrix`, `DVector`, `DArray`, views of them) did
+/// not run: a feed's shape does not fit its placeholder. Nothing was computed and the session is
 /// unchanged.
 ///
 /// Fed only statically sized matrices, a fetch cannot fail: its shapes were checked when the crate
@@ -45,11 +45,17 @@ pub enum FeedError {
         /// The placeholder, named as in the graph.
         placeholder: &'static str,
         /// The shape fed (its first `rank` entries).
-        fed: [usize; 2],
+        fed: [usize; 4],
         /// The rank of the placeholder (and of `fed`).
         rank: usize,
         /// The placeholder's shape as the graph declares it: `[None, 2]`.
         expected: &'static str,
+    },
+    /// A feed's elements are not laid out in row-major order (an `ndarray` view with steps, a
+    /// transposed one): a placeholder of rank 3 or 4 reads them as one slice.
+    Layout {
+        /// The placeholder, named as in the graph.
+        placeholder: &'static str,
     },
     /// Two feeds were given different sizes for a `None` dimension they share (the rows of `X`
     /// and of `Y`).
@@ -82,6 +88,10 @@ impl fmt::Display for FeedError {
                 }
                 write!(f, "] to `{placeholder}`, which has shape {expected}")
             }
+            FeedError::Layout { placeholder } => write!(
+                f,
+                "cannot feed `{placeholder}` a view whose elements are not in row-major order: copy it into a standard-layout array first"
+            ),
             FeedError::Disagree { placeholder, dim, size, first, first_dim, first_size } => write!(
                 f,
                 "`{placeholder}` was fed {size} along its dimension {dim} and `{first}` {first_size} along its dimension {first_dim}: they share a `None` dimension, so they must be fed the same size"
@@ -170,6 +180,13 @@ pub fn dynamic_matrix<T: nalgebra::Scalar + Copy>(
     column_major: &[T],
 ) -> nalgebra::DMatrix<T> {
     nalgebra::DMatrix::from_column_slice(rows, cols, &column_major[..rows * cols])
+}
+
+/// A fetched value of rank 3 or 4 and run-time size, from its row-major elements.
+#[cfg(feature = "alloc")]
+pub fn dynamic_array<T: Copy, const R: usize>(shape: [usize; R], row_major: &[T]) -> crate::DArray<T, R> {
+    let count = shape.iter().product::<usize>();
+    crate::DArray::from_vec(shape, row_major[..count].to_vec()).expect("as many elements as the shape")
 }
 
 /// A fetched rank-1 value of run-time size.

@@ -74,8 +74,27 @@ fn feed_checks(graph: &Graph, names: &Names, feeds: &[NodeId], locals: &[Ident])
         let placeholder = graph.nodes[id].name.as_ref()?.to_string();
         let expected = crate::ir::ShapeDisplay(&t.shape).to_string();
         let rank = t.shape.len();
-        let sizes = [quote!(#local.nrows()), quote!(#local.ncols())];
-        let fed = if rank == 1 { quote!([#local.nrows(), 0]) } else { quote!([#local.nrows(), #local.ncols()]) };
+        let sizes: Vec<TokenStream> = if batch_feed(t) {
+            // Read through the graph's trait of what it can be fed, as a row-major view.
+            let name = graph.nodes[id].name.as_ref()?;
+            checks.extend(quote! {
+                let #local = match feeds::__dynamic::#name::batch(&#local) {
+                    ::core::option::Option::Some(__view) => __view,
+                    ::core::option::Option::None => {
+                        return ::core::result::Result::Err(#p::FeedError::Layout { placeholder: #placeholder });
+                    }
+                };
+            });
+            (0..rank).map(|k| quote!(#local.shape()[#k])).collect()
+        } else {
+            vec![quote!(#local.nrows()), quote!(#local.ncols())]
+        };
+        let fed = match rank {
+            1 => quote!([#local.nrows(), 0, 0, 0]),
+            2 => quote!([#local.nrows(), #local.ncols(), 0, 0]),
+            3 => quote!({ let [__a, __b, __c] = #local.shape(); [__a, __b, __c, 0] }),
+            _ => quote!(#local.shape()),
+        };
         for (k, d) in t.shape.iter().enumerate() {
             let size = &sizes[k];
             match d {

@@ -46,6 +46,12 @@ pub(super) fn dynamic_feed_type(
     let elem = Ident::new(t.dtype.rust(), span);
     let camel = feed_param(placeholder, &mut Vec::new()).to_string();
     let camel = camel.trim_end_matches("Feed");
+    if batch_feed(t) {
+        // Any type of `feeds::__dynamic::<placeholder>`, the graph's own trait (see
+        // `batch_feed_traits`).
+        let param = Ident::new(&format!("{camel}Batch"), span);
+        return Some((quote!(#param), vec![quote_spanned!(span=> #param: feeds::__dynamic::#placeholder)]));
+    }
     let storage = Ident::new(&format!("{camel}Storage"), span);
     let p = quote_spanned!(span=> ::tfcore::__private);
     let (rows, cols, dim) = match t.shape[..] {
@@ -64,6 +70,52 @@ pub(super) fn dynamic_feed_type(
     // Rows one element apart (a `DMatrix`, a view of rows or of a block): each column is a slice.
     params.push(quote_spanned!(span=> #storage: #p::RawStorage<#elem, #rows, #cols, RStride = #p::U1>));
     Some((quote_spanned!(span=> &'a #p::Matrix<#elem, #rows, #cols, #storage>), params))
+}
+
+/// Whether a placeholder of type `t` is fed a batch of run-time size of rank 3 or 4: its first
+/// dimension `None`, the others known.
+pub(super) fn batch_feed(t: &TensorType) -> bool {
+    matches!(t.shape.len(), 3 | 4)
+        && matches!(t.shape[0], Dim::Sym(_))
+        && t.shape[1..].iter().all(|d| matches!(d, Dim::Known(_)))
+}
+
+/// For each placeholder fed a batch of run-time size ([`batch_feed`]), the trait of what it can be
+/// fed then, named after it, in the module `feeds::__dynamic` (graph names cannot start with
+/// `__`): tfcore implements it for `DArrayView`, `&DArray` and, with its `ndarray` feature,
+/// ndarray's arrays and views, type by type.
+fn batch_feed_traits(graph: &Graph) -> TokenStream {
+    let traits = graph.nodes.iter().filter_map(|node| {
+        let (Op::Placeholder { .. }, Some(name), Some(Type::Tensor(t))) = (&node.op, &node.name, &node.ty) else {
+            return None;
+        };
+        if !batch_feed(t) {
+            return None;
+        }
+        let elem = crate::values::ident(t.dtype.rust());
+        let rank = t.shape.len();
+        let doc = format!(" What placeholder `{name}` can be fed with a batch of run-time size.");
+        Some(quote! {
+            #[doc = #doc]
+            pub trait #name {
+                /// The fed elements in row-major order, if they are laid out so.
+                fn batch(&self) -> ::core::option::Option<::tfcore::__private::DArrayView<'_, #elem, #rank>>;
+            }
+            ::tfcore::__private::batch_feeds!(#name, #elem, #rank);
+        })
+    });
+    let traits: Vec<TokenStream> = traits.collect();
+    if traits.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        ::tfcore::__private::with_alloc! {
+            #[doc(hidden)]
+            pub mod __dynamic {
+                #(#traits)*
+            }
+        }
+    }
 }
 
 /// [`dynamic_feed_type`] of each of `feeds`, and all their type parameters; `None` if a feed
@@ -112,7 +164,11 @@ pub(super) fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
         let dynamic = dynamic_feed_type(names, t, name, span).filter(|_| has_sym(t));
         let or_dynamic = match (dynamic.is_some(), t.shape.len()) {
             (true, 1) => format!(", or `&DVector<{}>` (or a view) with tfcore's `alloc` feature", t.dtype.rust()),
-            (true, _) => format!(", or `&DMatrix<{}>` (or a view) with tfcore's `alloc` feature", t.dtype.rust()),
+            (true, 2) => format!(", or `&DMatrix<{}>` (or a view) with tfcore's `alloc` feature", t.dtype.rust()),
+            (true, rank) => format!(
+                ", or `&DArray{rank}<{0}>` or `DArrayView{rank}<{0}>` (or an ndarray array or view, with tfcore's `ndarray` feature) with tfcore's `alloc` feature",
+                t.dtype.rust()
+            ),
             _ => String::new(),
         };
         let message = format!("placeholder `{name}` takes {what}, fed as `{fed_as}`{or_dynamic}, not `{{Self}}`");
@@ -163,12 +219,18 @@ pub(super) fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
             #dynamic
         });
     }
+    let batches = batch_feed_traits(graph);
     quote! {
         /// What each placeholder can be fed. Fetch types bound their fields by these traits, so
         /// that a feed of the wrong dtype or shape is reported in the graph's terms.
         #[allow(non_camel_case_types)]
         pub mod feeds {
+            // Types of `feeds::__dynamic::x` are named the same way here and in the graph's
+            // module.
+            #[allow(unused_imports)]
+            use super::feeds;
             #(#items)*
+            #batches
         }
     }
 }

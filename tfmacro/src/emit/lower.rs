@@ -518,8 +518,14 @@ impl<'b, 'g> Lower<'b, 'g> {
                     let buffer = format_ident!("__f{}", k);
                     quote!(::tfcore::__private::dynamic_matrix(#r, #c, &#buffer[..]))
                 }
+                (Some(k), dims) => {
+                    let buffer = format_ident!("__f{}", k);
+                    quote!(::tfcore::__private::dynamic_array([#(#dims),*], &#buffer[..]))
+                }
                 (_, [n]) => quote!(::tfcore::__private::DVector::from_fn(#n, |__i, _| #local[__i])),
                 (_, [r, c]) => quote!(::tfcore::__private::DMatrix::from_fn(#r, #c, |__i, __j| #local[(__i, __j)])),
+                // A fed batch of rank 3 or 4, a row-major view: copied.
+                _ if self.form[id] == Form::Feed => quote!(#local.to_owned()),
                 _ => quote!(::core::unreachable!()),
             };
         }

@@ -179,6 +179,7 @@ impl Names {
         match t.shape.len() {
             1 if has_sym(t) => quote!(::tfcore::__private::DVector<#elem>),
             2 if has_sym(t) => quote!(::tfcore::__private::DMatrix<#elem>),
+            rank @ (3 | 4) if has_sym(t) => quote!(::tfcore::__private::DArray<#elem, #rank>),
             _ => self.rust_type(t),
         }
     }

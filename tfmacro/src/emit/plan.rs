@@ -121,9 +121,9 @@ impl<'g> Plan<'g> {
                 body.by_element(id) || body.graph.nodes[id].op.rules().is_some_and(|r| r.has_flat_form(&body, id));
             let stored = body.is_computed_local(id) && body.flat[id].is_some() && flat_form;
             let ok = match body.form[id] {
-                Form::Feed => shape.len() <= 2,
+                Form::Feed => shape.len() <= 2 || (shape.len() <= 4 && one_batch_dim(&shape)),
                 Form::Inline | Form::Unused => true,
-                Form::Local if stored => shape.len() <= 2 || !body.roots.contains(&id),
+                Form::Local if stored => shape.len() <= 2 || !body.roots.contains(&id) || one_batch_dim(&shape),
                 _ => false,
             };
             if !ok {
@@ -931,4 +931,10 @@ pub(super) fn size_of(shape: &[Dim]) -> (Vec<usize>, usize) {
     }
     syms.sort_unstable();
     (syms, known)
+}
+
+/// Whether a shape's only `None` dimension is its first (a batch of run-time size): the shapes of
+/// rank 3 and 4 a fetch fed with run-time sizes takes and returns (`DArray`, row-major).
+fn one_batch_dim(shape: &[Dim]) -> bool {
+    matches!(shape.first(), Some(Dim::Sym(_))) && shape[1..].iter().all(|d| matches!(d, Dim::Known(_)))
 }
