@@ -8,6 +8,7 @@
 
 pub use crate::__batch_feeds as batch_feeds;
 pub use crate::__with_alloc as with_alloc;
+pub use crate::__with_ndarray as with_ndarray;
 pub use crate::__with_serde as with_serde;
 pub use crate::__with_std as with_std;
 pub use crate::array::{Array3, Array4};
@@ -25,6 +26,12 @@ pub use crate::fetch::Fetch;
 pub use crate::fill::{fill2, fill3, fill4, zeros2, zeros3, zeros4};
 #[cfg(feature = "parallel")]
 pub use crate::gemm::SPLIT_WORK;
+#[cfg(feature = "ndarray")]
+pub use crate::nd_tensors::NdTensor;
+#[cfg(feature = "ndarray")]
+pub use alloc::collections::BTreeMap;
+#[cfg(feature = "ndarray")]
+pub use alloc::string::String;
 #[cfg(feature = "ndarray")]
 pub use ndarray;
 /// The arithmetic of int8 layers (`tflite.load` of a quantised model).

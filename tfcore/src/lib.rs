@@ -105,6 +105,25 @@ macro_rules! __with_std {
     ($($item:item)*) => {};
 }
 
+/// Emits the items only when tfcore's `ndarray` feature is on: `Variables::to_ndarrays` and
+/// `from_ndarrays`. Not public API.
+#[cfg(feature = "ndarray")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_ndarray {
+    ($($item:item)*) => {
+        $($item)*
+    };
+}
+
+/// Without `ndarray`: nothing.
+#[cfg(not(feature = "ndarray"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_ndarray {
+    ($($item:item)*) => {};
+}
+
 /// Emits the items only when tfcore's `alloc` feature is on: the fetches that take feeds of
 /// run-time size (`DMatrix`, views). Not public API.
 #[cfg(feature = "alloc")]
@@ -182,10 +201,14 @@ macro_rules! __batch_feeds_ndarray {
 pub use nalgebra;
 pub use tfmacro::graph;
 
+#[cfg(feature = "ndarray")]
+mod nd_tensors;
 #[cfg(feature = "std")]
 pub mod npy;
 #[cfg(feature = "std")]
 mod npy_tensors;
+#[cfg(feature = "ndarray")]
+pub use nd_tensors::TypedArray;
 #[cfg(feature = "std")]
 pub mod onnx;
 /// ONNX's messages, shared with the macro's import.
