@@ -317,8 +317,8 @@ fn train(options: &Options) -> Result<(), String> {
     print_map(&mut sess)?;
     draw_picture(&mut sess, &x, &y, &losses, &options.picture)?;
     println!(
-        "Picture: {} (left: the learned region, dark inside, the true circle in red, training points white inside \
-         and black outside; right: the loss per epoch, log scale, grey lines at powers of ten)",
+        "Picture: {} (left: the learned region, darker inside, with the true circle and the training points, \
+         misclassified ones crossed; right: the loss per epoch on a log axis)",
         options.picture.display()
     );
     Ok(())
@@ -374,9 +374,13 @@ fn print_map(sess: &mut circle::Session) -> Result<(), String> {
     Ok(())
 }
 
-/// A PNG: on the left the probability of "inside" over [-1, 1]² (dark inside), the true circle in
-/// red and the training points (white inside, black outside); on the right the loss curve, on a
-/// log scale with a grey line at each power of ten.
+/// The font of the pictures' text, shipped with the examples (`examples/fonts/LICENSE`), so that
+/// they need no system fonts.
+const FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+
+/// A PNG with a title and two labelled charts: on the left the probability of "inside" over
+/// [-1, 1]² (dark inside), the true circle, and the training points, inside, outside and
+/// misclassified, with a legend; on the right the loss per epoch on a log axis.
 fn draw_picture(
     sess: &mut circle::Session,
     x: &DMatrix<f32>,
@@ -387,17 +391,39 @@ fn draw_picture(
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
-    let side = PICTURE_SIDE as i32;
-    let root = BitMapBackend::new(path, (2 * PICTURE_SIDE as u32 + 30, PICTURE_SIDE as u32 + 20)).into_drawing_area();
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| "the shipped font does not load".to_string())?;
+    let side = PICTURE_SIDE as u32;
+    let root = BitMapBackend::new(path, (2 * side + 260, side + 150)).into_drawing_area();
     let error = |e: DrawingAreaErrorKind<_>| format!("cannot draw {}: {e:?}", path.display());
     root.fill(&WHITE).map_err(error)?;
-    let origin = (10, 10);
-    let to_pixel = |px: f32, py: f32| {
-        (origin.0 + ((px + 1.0) / 2.0 * side as f32) as i32, origin.1 + ((1.0 - py) / 2.0 * side as f32) as i32)
-    };
-    for row in 0..PICTURE_SIDE {
-        let points = DMatrix::<f32>::from_fn(PICTURE_SIDE, 2, |column, j| {
-            let (px, py) = cell(column, row, PICTURE_SIDE, PICTURE_SIDE);
+    let root = root
+        .titled("The seed's circle classifier: what it learned, and how", ("sans-serif", 24))
+        .map_err(error)?;
+    let (left, right) = root.split_horizontally(side + 110);
+
+    // The learned region: the probability of "inside" at each pixel, the true circle, the points.
+    let mut map = ChartBuilder::on(&left)
+        .caption("Learned region (darker: more likely inside)", ("sans-serif", 17))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(-1f32..1f32, -1f32..1f32)
+        .map_err(error)?;
+    map.configure_mesh()
+        .disable_mesh()
+        .x_desc("x")
+        .y_desc("y")
+        .axis_desc_style(("sans-serif", 15))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(error)?;
+    let cells = PICTURE_SIDE / 4;
+    let step = 2.0 / cells as f32;
+    let mut shades = Vec::with_capacity(cells * cells);
+    for row in 0..cells {
+        let points = DMatrix::<f32>::from_fn(cells, 2, |column, j| {
+            let (px, py) = cell(column, row, cells, cells);
             if j == 0 {
                 px
             } else {
@@ -405,43 +431,74 @@ fn draw_picture(
             }
         });
         let output = fed(sess.run(circle::output_layer { X: &points }))?;
-        for column in 0..PICTURE_SIDE {
-            let shade = (255.0 * output[(column, 0)]) as u8;
-            let colour = RGBColor(shade / 2 + 100, shade / 2 + 110, shade / 3 + 170);
-            root.draw_pixel((origin.0 + column as i32, origin.1 + row as i32), &colour).map_err(error)?;
+        for column in 0..cells {
+            let (px, py) = cell(column, row, cells, cells);
+            let shade = (255.0 * output[(column, 1)]) as u8;
+            let colour = RGBColor(255 - shade / 2, 255 - shade / 2, 255 - shade / 4);
+            let corner = (px - step / 2.0, py + step / 2.0);
+            shades.push(Rectangle::new([corner, (corner.0 + step, corner.1 - step)], colour.filled()));
         }
     }
-    let circle_edge: Vec<(i32, i32)> = (0..=360)
-        .map(|degree| {
-            let angle = (degree as f32).to_radians();
-            let r = CIRCLE_RADIUS.sqrt();
-            to_pixel(r * angle.cos(), r * angle.sin())
-        })
-        .collect();
-    root.draw(&PathElement::new(circle_edge, RED.stroke_width(2))).map_err(error)?;
-    for i in 0..x.nrows() {
-        let colour = if y[i] == 1 { WHITE } else { BLACK };
-        root.draw(&Circle::new(to_pixel(x[(i, 0)], x[(i, 1)]), 2, colour.filled())).map_err(error)?;
-    }
-
-    // The loss curve on a log scale between its smallest and largest value, a grey line at each
-    // power of ten.
-    let left = origin.0 + side + 10;
-    root.draw(&Rectangle::new([(left, origin.1), (left + side, origin.1 + side)], BLACK.stroke_width(1)))
+    map.draw_series(shades).map_err(error)?;
+    let r = CIRCLE_RADIUS.sqrt();
+    let edge = (0..=360).map(|degree| {
+        let angle = (degree as f32).to_radians();
+        (r * angle.cos(), r * angle.sin())
+    });
+    map.draw_series(LineSeries::new(edge, RED.stroke_width(2)))
+        .map_err(error)?
+        .label("true circle")
+        .legend(|(px, py)| PathElement::new(vec![(px, py), (px + 16, py)], RED.stroke_width(2)));
+    let predicted = fed(sess.run(circle::output_layer { X: x }))?;
+    let point = |i: usize| (x[(i, 0)], x[(i, 1)]);
+    let wrong = |i: usize| u8::from(predicted[(i, 1)] > predicted[(i, 0)]) != y[i];
+    let inside: Vec<usize> = (0..x.nrows()).filter(|&i| y[i] == 1 && !wrong(i)).collect();
+    let outside: Vec<usize> = (0..x.nrows()).filter(|&i| y[i] == 0 && !wrong(i)).collect();
+    let missed: Vec<usize> = (0..x.nrows()).filter(|&i| wrong(i)).collect();
+    let green = RGBColor(0, 140, 60);
+    map.draw_series(inside.iter().map(|&i| Circle::new(point(i), 2, green.filled())))
+        .map_err(error)?
+        .label(format!("inside, label 1 ({})", inside.len()))
+        .legend(move |(px, py)| Circle::new((px + 8, py), 3, green.filled()));
+    map.draw_series(outside.iter().map(|&i| Circle::new(point(i), 2, BLACK.filled())))
+        .map_err(error)?
+        .label(format!("outside, label 0 ({})", outside.len()))
+        .legend(|(px, py)| Circle::new((px + 8, py), 3, BLACK.filled()));
+    map.draw_series(missed.iter().map(|&i| Cross::new(point(i), 4, MAGENTA.stroke_width(2))))
+        .map_err(error)?
+        .label(format!("misclassified ({})", missed.len()))
+        .legend(|(px, py)| Cross::new((px + 8, py), 4, MAGENTA.stroke_width(2)));
+    map.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.95))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
         .map_err(error)?;
-    let logs: Vec<f32> = losses.iter().map(|loss| loss.max(f32::MIN_POSITIVE).log10()).collect();
-    let (low, high) = logs.iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-    let span = (high - low).max(f32::EPSILON);
-    let height = |log: f32| origin.1 + side - ((log - low) / span * (side - 4) as f32) as i32 - 2;
-    for decade in (low.ceil() as i32)..=(high.floor() as i32) {
-        let py = height(decade as f32);
-        root.draw(&PathElement::new(vec![(left, py), (left + side, py)], RGBColor(200, 200, 200))).map_err(error)?;
-    }
-    let curve: Vec<(i32, i32)> = logs
-        .iter()
-        .enumerate()
-        .map(|(i, &log)| (left + (i as f32 / (logs.len().max(2) - 1) as f32 * side as f32) as i32, height(log)))
-        .collect();
-    root.draw(&PathElement::new(curve, BLUE.stroke_width(2))).map_err(error)?;
+
+    // The loss per epoch, on a log axis.
+    let (low, high) = losses.iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+    let low = low.max(f32::MIN_POSITIVE);
+    let high = high.max(low * 10.0);
+    let mut curve = ChartBuilder::on(&right)
+        .caption("Loss per epoch (the sum over all points)", ("sans-serif", 17))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(1usize..losses.len().max(2), (low * 0.8..high * 1.25).log_scale())
+        .map_err(error)?;
+    curve
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("loss (log scale)")
+        .axis_desc_style(("sans-serif", 15))
+        .label_style(("sans-serif", 13))
+        .light_line_style(TRANSPARENT)
+        .y_label_formatter(&|v| format!("{}", (v * 100.0).round() / 100.0))
+        .draw()
+        .map_err(error)?;
+    curve
+        .draw_series(LineSeries::new(losses.iter().enumerate().map(|(i, &l)| (i + 1, l.max(low))), BLUE.stroke_width(2)))
+        .map_err(error)?;
     root.present().map_err(error)
 }
