@@ -397,9 +397,8 @@ fn draw_picture(
     let root = BitMapBackend::new(path, (2 * side + 260, side + 150)).into_drawing_area();
     let error = |e: DrawingAreaErrorKind<_>| format!("cannot draw {}: {e:?}", path.display());
     root.fill(&WHITE).map_err(error)?;
-    let root = root
-        .titled("The seed's circle classifier: what it learned, and how", ("sans-serif", 24))
-        .map_err(error)?;
+    let root =
+        root.titled("The seed's circle classifier: what it learned, and how", ("sans-serif", 24)).map_err(error)?;
     let (left, right) = root.split_horizontally(side + 110);
 
     // The learned region: the probability of "inside" at each pixel, the true circle, the points.
@@ -498,7 +497,10 @@ fn draw_picture(
         .draw()
         .map_err(error)?;
     curve
-        .draw_series(LineSeries::new(losses.iter().enumerate().map(|(i, &l)| (i + 1, l.max(low))), BLUE.stroke_width(2)))
+        .draw_series(LineSeries::new(
+            losses.iter().enumerate().map(|(i, &l)| (i + 1, l.max(low))),
+            BLUE.stroke_width(2),
+        ))
         .map_err(error)?;
     root.present().map_err(error)
 }

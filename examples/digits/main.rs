@@ -18,6 +18,8 @@ use tfcore::{Array4, DArrayView4};
 
 include!("net.rs");
 
+mod picture;
+
 /// Images per training step.
 const BATCH: usize = 32;
 
@@ -27,19 +29,21 @@ const DIGITS: &[u8] = include_bytes!("../../tests/data/digits.npz");
 struct Options {
     epochs: usize,
     seed: u64,
+    picture: std::path::PathBuf,
 }
 
 const HELP: &str = "\
-usage: digits [--epochs N] [--seed S]
+usage: digits [--epochs N] [--seed S] [--picture FILE.png]
 
 Trains a small CNN on the 8 x 8 digits and reports its accuracy on the held-out fifth.
 
   --epochs N   passes over the training images (default 15)
   --seed S     seed of the initial weights and of the batches' order (default 1)
+  --picture F  where to write the picture (default target/digits.png)
   -h, --help   print this help";
 
 fn parse_options() -> Result<Options, String> {
-    let mut options = Options { epochs: 15, seed: 1 };
+    let mut options = Options { epochs: 15, seed: 1, picture: "target/digits.png".into() };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
@@ -51,6 +55,7 @@ fn parse_options() -> Result<Options, String> {
         match flag.as_str() {
             "--epochs" => options.epochs = number()? as usize,
             "--seed" => options.seed = number()?,
+            "--picture" => options.picture = value.into(),
             _ => return Err(format!("unknown option `{flag}` (see --help)")),
         }
     }
@@ -74,40 +79,39 @@ fn load() -> Result<Data, String> {
     Ok(Data { images, labels })
 }
 
-/// The fraction of `indices` classified correctly, all of them in one run: the images as one
+/// The digit the network gives each of `indices`, all of them in one run: the images as one
 /// batch of run-time size (`[None, 8, 8, 1]` fed a `DArrayView4`).
-fn accuracy(sess: &mut digits::Session, data: &Data, indices: &[usize]) -> Result<f64, String> {
+fn predict(sess: &mut digits::Session, data: &Data, indices: &[usize]) -> Result<Vec<usize>, String> {
     let pixels: Vec<f32> = indices.iter().flat_map(|&i| data.images[i]).collect();
     let batch = DArrayView4::from_slice([indices.len(), 8, 8, 1], &pixels).ok_or("64 pixels an image")?;
     let logits = sess.run(digits::logits { X: batch }).map_err(|e| e.to_string())?;
-    let right = indices
-        .iter()
-        .enumerate()
-        .filter(|&(n, &i)| logits.row(n).transpose().argmax().0 == usize::from(data.labels[i]))
-        .count();
-    Ok(right as f64 / indices.len() as f64)
+    Ok((0..indices.len()).map(|n| logits.row(n).transpose().argmax().0).collect())
+}
+
+/// The fraction of `indices` whose `predicted` digit is their label.
+fn accuracy(data: &Data, indices: &[usize], predicted: &[usize]) -> f64 {
+    let right = indices.iter().zip(predicted).filter(|&(&i, &p)| p == usize::from(data.labels[i])).count();
+    right as f64 / indices.len() as f64
 }
 
 fn main() -> ExitCode {
-    let options = match parse_options() {
-        Ok(o) => o,
+    match parse_options().and_then(|options| run(&options)) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("digits: {e}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-    let data = match load() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("digits: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    }
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    let data = load()?;
     let (test, mut train): (Vec<usize>, Vec<usize>) = (0..data.labels.len()).partition(|i| i % 5 == 4);
     println!("{} training images, {} held out; batches of {BATCH}", train.len(), test.len());
 
     let mut sess = digits::Session::with_seed(options.seed);
     let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
+    let mut losses = Vec::with_capacity(options.epochs);
     for epoch in 1..=options.epochs {
         train.shuffle(&mut rng);
         let mut total = 0.0;
@@ -118,27 +122,23 @@ fn main() -> ExitCode {
             total += sess.run(digits::loss { X: &x, Y: &y });
             sess.run(digits::train_step { X: &x, Y: &y });
         }
-        let held_out = match accuracy(&mut sess, &data, &test) {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("digits: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        println!(
-            "epoch {epoch:>3}: mean loss {:.4}, held-out accuracy {:.2}%",
-            total / batches as f32,
-            held_out * 100.0
-        );
+        losses.push(total / batches as f32);
+        let held_out = accuracy(&data, &test, &predict(&mut sess, &data, &test)?);
+        println!("epoch {epoch:>3}: mean loss {:.4}, held-out accuracy {:.2}%", losses[epoch - 1], held_out * 100.0);
     }
-    let (train_accuracy, test_accuracy) = match (accuracy(&mut sess, &data, &train), accuracy(&mut sess, &data, &test))
-    {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("digits: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let train_accuracy = accuracy(&data, &train, &predict(&mut sess, &data, &train)?);
+    let predicted = predict(&mut sess, &data, &test)?;
+    let test_accuracy = accuracy(&data, &test, &predicted);
     println!("training accuracy {:.2}%, held-out accuracy {:.2}%", train_accuracy * 100.0, test_accuracy * 100.0);
-    ExitCode::SUCCESS
+    let held_out: Vec<picture::Digit> = test
+        .iter()
+        .zip(&predicted)
+        .map(|(&i, &p)| picture::Digit { pixels: data.images[i], label: usize::from(data.labels[i]), predicted: p })
+        .collect();
+    picture::draw(&options.picture, &losses, &held_out)?;
+    println!(
+        "Picture: {} (the loss per epoch, the held-out confusion matrix, the misclassified held-out digits)",
+        options.picture.display()
+    );
+    Ok(())
 }
