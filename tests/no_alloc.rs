@@ -108,3 +108,24 @@ fn a_workspace_grows_once_and_is_reused() {
     // A fetched value of run-time size is a new `DMatrix`: its one allocation.
     assert_eq!(allocations(|| drop(sess.run(classifier::output { X: &x }).unwrap())), 1);
 }
+
+include!("../examples/digits/net.rs");
+
+/// Batches of images of run-time size follow the same rule: the first run grows the workspace,
+/// later runs of the same or a smaller batch allocate nothing but the value they return.
+#[test]
+fn a_batch_of_images_reuses_the_workspace() {
+    use tfcore::nalgebra::DVector;
+    use tfcore::DArrayView4;
+    let mut sess = digits::Session::with_seed(2);
+    let pixels: Vec<f32> = (0..40 * 64).map(|k| (k % 17) as f32 / 16.0).collect();
+    let labels = DVector::<u8>::from_fn(40, |i, _| (i % 10) as u8);
+    let batch = DArrayView4::from_slice([40, 8, 8, 1], &pixels).expect("40 images");
+    assert!(allocations(|| sess.run(digits::train_step { X: batch, Y: &labels }).unwrap()) > 0);
+    assert_eq!(allocations(|| sess.run(digits::train_step { X: batch, Y: &labels }).unwrap()), 0);
+    let (fewer, fewer_labels) = (batch.rows(5, 20), labels.rows(5, 20));
+    assert_eq!(allocations(|| sess.run(digits::train_step { X: fewer, Y: &fewer_labels }).unwrap()), 0);
+    // The logits of a batch: a new `DMatrix`, its one allocation; the feature maps a new `DArray`.
+    assert_eq!(allocations(|| drop(sess.run(digits::logits { X: batch }).unwrap())), 1);
+    assert_eq!(allocations(|| drop(sess.run(digits::conv { X: fewer }).unwrap())), 1);
+}
