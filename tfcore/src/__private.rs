@@ -27,7 +27,7 @@ pub use crate::fill::{fill2, fill3, fill4, zeros2, zeros3, zeros4};
 #[cfg(feature = "parallel")]
 pub use crate::gemm::SPLIT_WORK;
 #[cfg(feature = "ndarray")]
-pub use crate::nd_tensors::NdTensor;
+pub use crate::nd_tensors::{NdTensor, TypedArray};
 #[cfg(feature = "ndarray")]
 pub use alloc::collections::BTreeMap;
 #[cfg(feature = "ndarray")]

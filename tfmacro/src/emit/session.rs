@@ -114,7 +114,7 @@ fn npz_items(graph: &Graph, names: &Names, user: &Fields) -> TokenStream {
             impl Variables {
                 /// The variables as ndarray's arrays, one per variable, named as the variable,
                 /// in TensorFlow's layout (tfcore's `ndarray` feature).
-                pub fn to_ndarrays(&self) -> ::tfcore::__private::BTreeMap<::tfcore::__private::String, ::tfcore::TypedArray> {
+                pub fn to_ndarrays(&self) -> ::tfcore::__private::BTreeMap<::tfcore::__private::String, ::tfcore::__private::TypedArray> {
                     let mut #out = ::tfcore::__private::BTreeMap::new();
                     #(#out.insert(::tfcore::__private::String::from(#npz_keys), ::tfcore::__private::NdTensor::to_typed(&self.#user_names, #npz_shapes));)*
                     #out
@@ -123,7 +123,7 @@ fn npz_items(graph: &Graph, names: &Names, user: &Fields) -> TokenStream {
                 /// The variables from ndarray's arrays, one per variable, named as the variable,
                 /// of its shape and dtype ([`Variables::to_ndarrays`]); a missing array, or one of
                 /// another shape or dtype, is an error naming it.
-                pub fn from_ndarrays(#npz: &::tfcore::__private::BTreeMap<::tfcore::__private::String, ::tfcore::TypedArray>) -> ::core::result::Result<Self, ::tfcore::__private::npy::NpyError> {
+                pub fn from_ndarrays(#npz: &::tfcore::__private::BTreeMap<::tfcore::__private::String, ::tfcore::__private::TypedArray>) -> ::core::result::Result<Self, ::tfcore::__private::npy::NpyError> {
                     ::core::result::Result::Ok(Variables {
                         #(#user_names: ::tfcore::__private::NdTensor::from_typed(#npz, #npz_keys, #npz_shapes)?,)*
                     })
