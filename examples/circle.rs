@@ -374,9 +374,8 @@ fn print_map(sess: &mut circle::Session) -> Result<(), String> {
     Ok(())
 }
 
-/// The font of the pictures' text, shipped with the examples (`examples/fonts/LICENSE`), so that
-/// they need no system fonts.
-const FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+#[path = "shared/pictures.rs"]
+mod pictures;
 
 /// A PNG with a title and two labelled charts: on the left the probability of "inside" over
 /// [-1, 1]² (dark inside), the true circle, and the training points, inside, outside and
@@ -391,8 +390,7 @@ fn draw_picture(
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
-    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| "the shipped font does not load".to_string())?;
+    pictures::register_font()?;
     let side = PICTURE_SIDE as u32;
     let root = BitMapBackend::new(path, (2 * side + 260, side + 150)).into_drawing_area();
     let error = |e: DrawingAreaErrorKind<_>| format!("cannot draw {}: {e:?}", path.display());
@@ -476,31 +474,7 @@ fn draw_picture(
         .map_err(error)?;
 
     // The loss per epoch, on a log axis.
-    let (low, high) = losses.iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-    let low = low.max(f32::MIN_POSITIVE);
-    let high = high.max(low * 10.0);
-    let mut curve = ChartBuilder::on(&right)
-        .caption("Loss per epoch (the sum over all points)", ("sans-serif", 17))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(1usize..losses.len().max(2), (low * 0.8..high * 1.25).log_scale())
-        .map_err(error)?;
-    curve
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("loss (log scale)")
-        .axis_desc_style(("sans-serif", 15))
-        .label_style(("sans-serif", 13))
-        .light_line_style(TRANSPARENT)
-        .y_label_formatter(&|v| format!("{}", (v * 100.0).round() / 100.0))
-        .draw()
-        .map_err(error)?;
-    curve
-        .draw_series(LineSeries::new(
-            losses.iter().enumerate().map(|(i, &l)| (i + 1, l.max(low))),
-            BLUE.stroke_width(2),
-        ))
+    pictures::loss_chart(&right, losses, "Loss per epoch (the sum over all points)", "loss (log scale)", false)
         .map_err(error)?;
     root.present().map_err(error)
 }

@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
-/// The font of the picture's text.
-const FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+#[path = "../shared/pictures.rs"]
+mod pictures;
 
 /// A held-out image, its label and the network's answer.
 pub struct Digit {
@@ -22,8 +22,7 @@ pub fn draw(path: &Path, losses: &[f32], held_out: &[Digit]) -> Result<(), Strin
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
-    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| "the shipped font does not load".to_string())?;
+    pictures::register_font()?;
     let root = BitMapBackend::new(path, (1500, 560)).into_drawing_area();
     let error = |e: DrawingAreaErrorKind<_>| format!("cannot draw {}: {e:?}", path.display());
     root.fill(&WHITE).map_err(error)?;
@@ -38,29 +37,8 @@ pub fn draw(path: &Path, losses: &[f32], held_out: &[Digit]) -> Result<(), Strin
     let (matrix_area, wrong_area) = rest.split_horizontally(520);
 
     // The mean loss per epoch, on a log axis.
-    let (low, high) = losses.iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-    let low = low.max(f32::MIN_POSITIVE);
-    let high = high.max(low * 10.0);
-    let mut chart = ChartBuilder::on(&loss_area)
-        .caption("Mean training loss per epoch", ("sans-serif", 17))
-        .margin(15)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(1usize..losses.len().max(2), (low * 0.8..high * 1.25).log_scale())
+    pictures::loss_chart(&loss_area, losses, "Mean training loss per epoch", "cross entropy (log scale)", true)
         .map_err(error)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("cross entropy (log scale)")
-        .axis_desc_style(("sans-serif", 15))
-        .label_style(("sans-serif", 13))
-        .light_line_style(TRANSPARENT)
-        .y_label_formatter(&|v| format!("{v:.3}"))
-        .draw()
-        .map_err(error)?;
-    let points = losses.iter().enumerate().map(|(i, &l)| (i + 1, l.max(low)));
-    chart.draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(2))).map_err(error)?;
-    chart.draw_series(points.map(|p| Circle::new(p, 3, BLUE.filled()))).map_err(error)?;
 
     // The confusion matrix: rows the true digit, columns the answer, each cell's count.
     let mut counts = [[0usize; 10]; 10];
