@@ -1,5 +1,6 @@
 //! The MLPerf Tiny models: keyword spotting (`examples/models/kws.rs`, a depthwise-separable CNN)
-//! and ResNet-8 (`examples/models/resnet8.rs`) at batch 1 and 32, the graphs alone; and the anomaly
+//! and ResNet-8 (`examples/models/resnet8.rs`) at batch 1 and 32, the graphs alone, fed as an
+//! `Array4` and as a `DArrayView4` of run-time size; and the anomaly
 //! detector (`examples/models/autoencoder.rs`: ten dense layers, 265,864 weights) at batch 1 and
 //! batch 64: the `graph!`-generated inference beside the same layers
 //! written by hand with nalgebra (`DMatrix` products, which go through `matrixmultiply`'s gemm;
@@ -15,6 +16,7 @@ use criterion::{criterion_group, Criterion};
 use nalgebra::{DMatrix, DVector, SMatrix};
 use std::hint::black_box;
 use tfcore::npy::{Npy, Npz};
+use tfcore::DArrayView4;
 
 include!("../examples/models/autoencoder.rs");
 include!("../examples/models/kws.rs");
@@ -112,10 +114,19 @@ fn convolutional<const N: usize>(c: &mut Criterion, name: &str) {
     let kws: Box<tfcore::Array4<f32, N, 49, 10, 1>> = batch_of(include_bytes!("../tests/data/models/kws/inputs.npy"));
     let mut sess = keyword_spotting::Session::new();
     group.bench_function("keyword spotting", |b| b.iter(|| sess.run(keyword_spotting::probs { x: black_box(&*kws) })));
+    // The same batch fed as a `DArrayView4`, of run-time size.
+    let view = DArrayView4::from_slice([N, 49, 10, 1], kws.as_slice()).expect("the batch's elements");
+    group.bench_function("keyword spotting, run-time batch", |b| {
+        b.iter(|| sess.run(keyword_spotting::probs { x: black_box(view) }).expect("fits"))
+    });
     let images: Box<tfcore::Array4<f32, N, 32, 32, 3>> =
         batch_of(include_bytes!("../tests/data/models/resnet8/inputs.npy"));
     let mut sess = resnet8::Session::new();
     group.bench_function("ResNet-8", |b| b.iter(|| sess.run(resnet8::probs { x: black_box(&*images) })));
+    let view = DArrayView4::from_slice([N, 32, 32, 3], images.as_slice()).expect("the batch's elements");
+    group.bench_function("ResNet-8, run-time batch", |b| {
+        b.iter(|| sess.run(resnet8::probs { x: black_box(view) }).expect("fits"))
+    });
     group.finish();
 }
 

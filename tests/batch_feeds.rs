@@ -105,3 +105,25 @@ fn ndarray_arrays_and_views_feed_a_batch() {
     let conv = sess.run(digits::conv { X: &copied }).expect("fits").into_ndarray();
     assert_eq!(conv.shape(), [3, 8, 8, 16]);
 }
+
+mod kws {
+    include!("../examples/models/kws.rs");
+}
+
+/// Keyword spotting, whose convolutions go through tfcore's window kernels: a batch of run-time
+/// size gives each input's probabilities bit for bit as the input fed alone.
+#[test]
+fn keyword_spotting_in_a_batch_gives_the_bits_of_one_input_at_a_time() {
+    use kws::keyword_spotting as model;
+    let mut sess = model::Session::new();
+    let features: Vec<f32> = (0..3 * 490).map(|k| ((k * 7919) % 101) as f32 / 10.0 - 5.0).collect();
+    let batch = DArrayView4::from_slice([3, 49, 10, 1], &features).expect("3 inputs");
+    let probs = sess.run(model::probs { x: batch }).expect("fits [None, 49, 10, 1]");
+    for n in 0..3 {
+        let one: Array4<f32, 1, 49, 10, 1> = Array4::from_fn(|_, h, w, _| features[n * 490 + h * 10 + w]);
+        let alone = sess.run(model::probs { x: &one });
+        for c in 0..12 {
+            assert_eq!(probs[(n, c)].to_bits(), alone[(0, c)].to_bits(), "input {n}, class {c}");
+        }
+    }
+}

@@ -675,17 +675,14 @@ impl<'b, 'g> Lower<'b, 'g> {
         Some((lines.slice, start, step))
     }
 
-    /// The slice holding stored tensor `id` of rank 3 or 4 in row-major order (a buffer, an
-    /// `Array3`/`Array4` local, feed, variable or `static`), for kernels that read it as a matrix
+    /// The slice holding stored tensor `id` of rank 3 or 4 in row-major order (a buffer, of the
+    /// stack or of the session's workspace, an `Array3`/`Array4` local, feed, variable or
+    /// `static`, a batch fed as a `DArrayView`), for kernels that read it as a matrix
     /// of its last axis's lines (a 1 × 1 convolution). `None` for a tensor computed inline,
-    /// being written over, of run-time size, or a filter stored packed ([`Plan::packed`]).
+    /// being written over, or a filter stored packed ([`Plan::packed`]).
     pub fn row_major(&self, id: NodeId) -> Option<TokenStream> {
         let shape = self.shape(id);
-        if !(3..=4).contains(&shape.len())
-            || self.overwriting == Some(id)
-            || self.is_dynamic()
-            || self.packed(id).is_some()
-        {
+        if !(3..=4).contains(&shape.len()) || self.overwriting == Some(id) || self.packed(id).is_some() {
             return None;
         }
         if let Some(k) = self.flat[id] {

@@ -133,7 +133,6 @@ impl Conv {
         let batch = if let Dim::Known(n) = batch { n } else { 1 };
         let work = [batch, h, w, cin, cout].into_iter().fold(1usize, usize::saturating_mul);
         let ok = plan.dtype(id).is_float()
-            && !plan.is_dynamic()
             && !plan.is_read_by_root(id)
             && plan.is_stored(x)
             && plan.is_stored(f)
@@ -195,7 +194,6 @@ impl Conv {
         let inner = if self.depthwise { 1 } else { geo.channels };
         let work = [batch, ah.output, aw.output, channels, ah.kernel, aw.kernel, inner];
         plan.dtype(id).is_float()
-            && !plan.is_dynamic()
             && !plan.is_read_by_root(id)
             && plan.is_stored(x)
             && plan.is_stored(f)

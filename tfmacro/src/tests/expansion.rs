@@ -447,6 +447,23 @@ fn memory_doc(file: &syn::File, fetch: &str) -> String {
     text[start..at].split('"').next().unwrap_or_default().to_string()
 }
 
+/// Fed a batch of run-time size, keyword spotting's convolutions still go through tfcore's window
+/// and depthwise kernels and its pointwise ones through the matrix kernel, reading the fed view and
+/// the workspace's buffers as row-major slices.
+#[test]
+fn a_batch_of_run_time_size_goes_through_the_convolution_kernels() {
+    let text = model("kws.rs").to_token_stream().to_string();
+    let at = text.find("for probs < XBatch >").expect("the dynamic probs");
+    let end = text[at..].find("__result }").map_or(text.len(), |e| at + e);
+    let body = &text[at..end];
+    assert!(body.contains("let N : usize = __v_x . shape () [0usize] ;"), "{body}");
+    assert_eq!(body.matches("__private :: conv2d (").count(), 1, "{body}");
+    assert_eq!(body.matches("__private :: depthwise_conv2d (").count(), 4, "{body}");
+    assert!(body.contains("__v_x . as_slice ()"), "{body}");
+    // The four 1 × 1 convolutions, matrix products of the pixels' channels.
+    assert_eq!(body.matches("__private :: matmul (").count(), 4, "{body}");
+}
+
 #[test]
 fn memory_is_planned_like_an_arena() {
     // Keyword spotting: nine layers of one shape, in two buffers.
