@@ -24,8 +24,9 @@ use ndarray::{ArrayD, IxDyn};
 /// let sess = model::Session::new();
 /// let mut arrays = sess.variables().to_ndarrays();
 /// assert_eq!(arrays["W"].shape(), [2, 3]);
-/// let Some(TypedArray::Float32(w)) = arrays.get_mut("W") else { panic!("W is float32") };
-/// w[[1, 2]] = 5.0;
+/// if let Some(TypedArray::Float32(w)) = arrays.get_mut("W") {
+///     w[[1, 2]] = 5.0;
+/// }
 /// let variables = model::Variables::from_ndarrays(&arrays).expect("every variable, of its shape");
 /// assert_eq!(variables.W[(1, 2)], 5.0);
 ///
