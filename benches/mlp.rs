@@ -8,6 +8,9 @@
 //! cargo bench --bench mlp
 //! ```
 //!
+//! Beside them, the generated step fed the batch at run time: as a `DMatrix` and as an ndarray
+//! `Array2`.
+//!
 //! The hand-written step is what an nalgebra user would write: `*` and `tr_mul` for the
 //! products, the simplified softmax-cross-entropy gradient `(p - y) / batch`, TensorFlow's Adam
 //! update (`ApplyAdam`) in place. Every iteration of both starts from the same weights.
@@ -172,6 +175,34 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             seed_sess.clone_from(&seed_start);
             seed_sess.run(mlp_seed::train_step { X: black_box(x), Y: black_box(&*labels) });
+        })
+    });
+    // The same batch of run-time size: nalgebra's `DMatrix` (column-major) and ndarray's `Array2`
+    // (row-major, a matrix product reads a row of it as a slice), each checked against the
+    // static step's weights.
+    let (nx, ny) = (
+        ndarray::Array2::from_shape_fn((BATCH, 784), |(i, j)| x[(i, j)]),
+        ndarray::Array2::from_shape_fn((BATCH, 10), |(i, j)| y[(i, j)]),
+    );
+    for (what, mut s) in [("DMatrix", start.clone()), ("Array2", start.clone())] {
+        match what {
+            "DMatrix" => s.run(mlp::train_step { X: &dx, Y: &dy }).expect("the batch's shapes"),
+            _ => s.run(mlp::train_step { X: &nx, Y: &ny }).expect("the batch's shapes"),
+        }
+        assert_eq!(s.variables(), generated, "fed as {what}");
+    }
+    let mut sess = start.clone();
+    group.bench_function("generated, fed a DMatrix", |b| {
+        b.iter(|| {
+            sess.clone_from(&start);
+            sess.run(mlp::train_step { X: black_box(&dx), Y: black_box(&dy) }).unwrap();
+        })
+    });
+    let mut sess = start.clone();
+    group.bench_function("generated, fed an ndarray Array2", |b| {
+        b.iter(|| {
+            sess.clone_from(&start);
+            sess.run(mlp::train_step { X: black_box(&nx), Y: black_box(&ny) }).unwrap();
         })
     });
     let mut n = net.clone();

@@ -76,6 +76,11 @@ fn a_training_step_on_a_batch_of_run_time_size_gives_the_static_steps_bits() {
         b.K1.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
     );
     assert_eq!(a, b);
+    // The images and the labels as ndarray's arrays: the same step.
+    let mut nd = digits::Session::with_seed(5);
+    let images = ndarray::Array4::from_shape_vec((4, 8, 8, 1), pixels.clone()).expect("4 images");
+    nd.run(digits::train_step { X: &images, Y: &ndarray::Array1::from_vec(labels.to_vec()) }).expect("fits");
+    assert_eq!(fixed.variables(), nd.variables());
 }
 
 /// ndarray's arrays and views feed a batch directly; a view whose elements are not in row-major

@@ -1,10 +1,16 @@
-//! Feeds of run-time size: `DMatrix`, `DVector` and views for `None` dimensions give the bits
-//! statically sized feeds give, in a workspace the session owns, and wrong shapes are `Err`s.
+//! Feeds of run-time size: `DMatrix`, `DVector` and views for `None` dimensions, and ndarray's
+//! arrays and views (tfcore's `ndarray` feature), give the bits statically sized feeds give, in a
+//! workspace the session owns, and wrong shapes are `Err`s.
 
 use tfcore::nalgebra::{DMatrix, DVector, SMatrix, SVector};
 use tfcore::FeedError;
 
 include!("../examples/models/circle.rs");
+
+/// The same elements in an ndarray array (row-major).
+fn ndarray_of(m: &DMatrix<f32>) -> ndarray::Array2<f32> {
+    ndarray::Array2::from_shape_fn(m.shape(), |(i, j)| m[(i, j)])
+}
 
 /// The seed's circle data: `n` points of [-1, 1]², labelled 1 inside x² + y² < 0.5.
 fn points(n: usize, seed: u64) -> (DMatrix<f32>, DVector<u8>) {
@@ -62,6 +68,12 @@ fn chunks_of_rows_give_the_bits_of_one_pass() {
     dynamic.run(circle::train_step { X: &x, Y: &y }).unwrap();
     assert!(fixed.variables().W1.iter().all(|w| w.is_finite()));
     assert_eq!(fixed.variables(), dynamic.variables());
+    // Fed as ndarray's arrays: the same bits, chunk by chunk.
+    let mut nd = circle::Session::new();
+    let (xn, yn) = (ndarray_of(&x), ndarray::Array1::from_iter(y.iter().copied()));
+    assert_eq!(loss.to_bits(), nd.run(circle::loss { X: &xn, Y: &yn }).unwrap().to_bits());
+    nd.run(circle::train_step { X: &xn, Y: &yn }).unwrap();
+    assert_eq!(fixed.variables(), nd.variables());
     // Row ranges of it, one chunk and a few rows: the same as copies of them.
     for rows in [1024, 1031, 7] {
         let mut viewed = circle::Session::from_variables(*fixed.variables());
@@ -183,37 +195,52 @@ fn static_and_dynamic_feeds_agree() {
     let xs = SMatrix::<f32, N, 4>::from_fn(|i, j| x[(i, j)]);
     let zs = SMatrix::<f32, N, 4>::from_fn(|i, j| z[(i, j)]);
     let ls = SVector::<i32, N>::from_fn(|i, _| l[i]);
-    let (mut fixed, mut dynamic) = (ops::Session::new(), ops::Session::new());
+    // ndarray's arrays (row-major), fed to the fetches' second implementation, and views of them.
+    let (xn, zn) = (ndarray_of(&x), ndarray_of(&z));
+    let ln = ndarray::Array1::from_iter(l.iter().copied());
+    let (mut fixed, mut dynamic, mut nd) = (ops::Session::new(), ops::Session::new(), ops::Session::new());
     macro_rules! agree {
-        ($fetch:ident { $($field:ident: ($s:expr, $d:expr)),* }) => {{
+        ($fetch:ident { $($field:ident: ($s:expr, $d:expr, $n:expr)),* }) => {{
             let want = fixed.run(ops::$fetch { $($field: $s),* });
             let got = dynamic.run(ops::$fetch { $($field: $d),* }).unwrap();
             assert_eq!(want.bits(), got.bits(), "`{}`", stringify!($fetch));
+            let got = nd.run(ops::$fetch { $($field: $n),* }).unwrap();
+            assert_eq!(want.bits(), got.bits(), "`{}` fed ndarray's arrays", stringify!($fetch));
         }};
     }
     for _ in 0..3 {
-        agree!(elementwise { X: (&xs, &x), Z: (&zs, &z) });
-        agree!(rows { X: (&xs, &x) });
-        agree!(means { X: (&xs, &x) });
-        agree!(kept { X: (&xs, &x), Z: (&zs, &z) });
-        agree!(total { X: (&xs, &x), Z: (&zs, &z) });
-        agree!(layer { X: (&xs, &x) });
-        agree!(gram { X: (&xs, &x), Z: (&zs, &z) });
-        agree!(pairs { X: (&xs, &x), Z: (&zs, &z) });
-        agree!(probs { X: (&xs, &x) });
-        agree!(log_probs { X: (&xs, &x) });
-        agree!(joined { X: (&xs, &x), Z: (&zs, &z) });
-        agree!(picked { X: (&xs, &x), Z: (&zs, &z) });
-        agree!(turned { X: (&xs, &x) });
-        agree!(centred { X: (&xs, &x) });
-        agree!(loss { X: (&xs, &x), L: (&ls, &l) });
-        agree!(grads { X: (&xs, &x), L: (&ls, &l) });
+        agree!(elementwise { X: (&xs, &x, &xn), Z: (&zs, &z, &zn.view()) });
+        agree!(rows { X: (&xs, &x, &xn) });
+        agree!(means { X: (&xs, &x, &xn.view()) });
+        agree!(kept { X: (&xs, &x, &xn), Z: (&zs, &z, &zn) });
+        agree!(total { X: (&xs, &x, &xn), Z: (&zs, &z, &zn) });
+        agree!(layer { X: (&xs, &x, &xn) });
+        agree!(gram { X: (&xs, &x, &xn), Z: (&zs, &z, &zn) });
+        agree!(pairs { X: (&xs, &x, &xn), Z: (&zs, &z, &zn) });
+        agree!(probs { X: (&xs, &x, &xn) });
+        agree!(log_probs { X: (&xs, &x, &xn) });
+        agree!(joined { X: (&xs, &x, &xn), Z: (&zs, &z, &zn) });
+        agree!(picked { X: (&xs, &x, &xn), Z: (&zs, &z, &zn) });
+        agree!(turned { X: (&xs, &x, &xn) });
+        agree!(centred { X: (&xs, &x, &xn) });
+        agree!(loss { X: (&xs, &x, &xn), L: (&ls, &l, &ln) });
+        agree!(grads { X: (&xs, &x, &xn), L: (&ls, &l, &ln.view()) });
         fixed.run(ops::adam { X: &xs, L: &ls });
         dynamic.run(ops::adam { X: &x, L: &l }).unwrap();
+        nd.run(ops::adam { X: &xn, L: &ln }).unwrap();
         fixed.run(ops::momentum { Z: &zs });
         dynamic.run(ops::momentum { Z: &z }).unwrap();
+        nd.run(ops::momentum { Z: &zn }).unwrap();
         assert_eq!(fixed.variables(), dynamic.variables());
+        assert_eq!(fixed.variables(), nd.variables());
     }
+    let want = fixed.run(ops::onehot { L: &ls });
+    assert_eq!(want.bits(), nd.run(ops::onehot { L: &ln }).unwrap().bits(), "`onehot` fed ndarray's");
+    // A view of every other row is not row-major: an `Err` naming the placeholder.
+    let strided = xn.slice(ndarray::s![..;2, ..]);
+    assert_eq!(nd.run(ops::layer { X: &strided }).unwrap_err(), FeedError::Layout { placeholder: "X" });
+    let err = nd.run(ops::layer { X: &ndarray::Array2::<f32>::zeros((N, 5)) }).unwrap_err();
+    assert_eq!(err, FeedError::Shape { placeholder: "X", fed: [N, 5, 0, 0], rank: 2, expected: "[None, 4]" });
     // An `OMatrix` with a static column count, and a view of a block, feed `X` too.
     let xo = tfcore::nalgebra::OMatrix::<f32, tfcore::nalgebra::Dyn, tfcore::nalgebra::Const<4>>::from_fn(N, |i, j| {
         x[(i, j)]

@@ -107,6 +107,10 @@ fn a_workspace_grows_once_and_is_reused() {
     assert!(loss.is_finite() && loss > 0.0);
     // A fetched value of run-time size is a new `DMatrix`: its one allocation.
     assert_eq!(allocations(|| drop(sess.run(classifier::output { X: &x }).unwrap())), 1);
+    // ndarray's arrays, read in place: the same workspace, nothing allocated.
+    let nx = ndarray::Array2::from_shape_fn((500, 2), |(i, j)| x[(i, j)]);
+    let ny = ndarray::Array1::from_iter(y.iter().copied());
+    assert_eq!(allocations(|| sess.run(classifier::train_step { X: &nx, Y: &ny }).unwrap()), 0);
 }
 
 include!("../examples/digits/net.rs");

@@ -7,6 +7,7 @@
 //! and a Cortex-M build of the same graph give the same bits.
 
 pub use crate::__batch_feeds as batch_feeds;
+pub use crate::__batch_feeds_ndarray as batch_feeds_ndarray;
 pub use crate::__with_alloc as with_alloc;
 pub use crate::__with_ndarray as with_ndarray;
 pub use crate::__with_serde as with_serde;

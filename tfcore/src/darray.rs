@@ -7,6 +7,9 @@
 //! `ndarray` array or view of the same rank, and a fetch of a `None` dimension returns a
 //! `DArray`.
 //!
+//! Generated code also reads ndarray's matrices and vectors (fed with the `ndarray` feature)
+//! through a `DArrayView` of rank 2 or 1, indexed `[(i, j)]` and `[i]`.
+//!
 //! ```
 //! use tfcore::{DArray4, DArrayView4};
 //!
@@ -180,8 +183,23 @@ macro_rules! index {
     (@usize $i:ident) => { usize };
 }
 
+index!(2, [i, j]);
 index!(3, [i, j, k]);
 index!(4, [i, j, k, l]);
+
+/// The element at an index.
+///
+/// # Panics
+///
+/// If the index is outside the shape.
+impl<T> Index<usize> for DArrayView<'_, T, 1> {
+    type Output = T;
+
+    #[inline]
+    fn index(&self, i: usize) -> &T {
+        &self.data[flat_index(&self.shape, [i])]
+    }
+}
 
 /// What a placeholder of rank `R` whose first dimension is `None` can be fed at run time: the view
 /// of its elements in row-major order, or `None` if they are not laid out so (an `ndarray` view
@@ -238,6 +256,8 @@ mod with_ndarray {
         };
     }
 
+    ndarray_rank!(1);
+    ndarray_rank!(2);
     ndarray_rank!(3);
     ndarray_rank!(4);
 

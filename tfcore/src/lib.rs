@@ -106,7 +106,7 @@ macro_rules! __with_std {
 }
 
 /// Emits the items only when tfcore's `ndarray` feature is on: `Variables::to_ndarrays` and
-/// `from_ndarrays`. Not public API.
+/// `from_ndarrays`, the fetches that take ndarray's matrices and vectors. Not public API.
 #[cfg(feature = "ndarray")]
 #[doc(hidden)]
 #[macro_export]

@@ -78,7 +78,8 @@ pub(super) fn calling_fetch(
     };
     let span = name.span();
     let header = quote_spanned!(span=> impl #params ::tfcore::__private::Fetch<Session> for #self_type);
-    let dynamic = callee.dynamic.then(|| dynamic_calling(graph, names, f, &bind, &call, &over_fn)).flatten();
+    let dynamic = callee.dynamic.then(|| dynamic_calling(graph, names, f, &bind, &call, &over_fn, false)).flatten();
+    let ndarray = callee.dynamic.then(|| dynamic_calling(graph, names, f, &bind, &call, &over_fn, true)).flatten();
     let emitted = Emitted {
         name: name.clone(),
         feeds: feeds.clone(),
@@ -98,6 +99,7 @@ pub(super) fn calling_fetch(
             #methods
         }
         #dynamic
+        #ndarray
     };
     (code, emitted)
 }
@@ -148,7 +150,8 @@ fn over_item(elem: &Ident, over: &TokenStream) -> TokenStream {
 }
 
 /// The calling fetch's implementation for feeds of run-time size, where its callee has one: the
-/// callee's value, then the chain over it.
+/// callee's value, then the chain over it. With `ndarray`, the implementation for ndarray's
+/// matrices and vectors ([`rows_fed_types`]), if the fetch has such a feed.
 fn dynamic_calling(
     graph: &Graph,
     names: &Names,
@@ -156,15 +159,20 @@ fn dynamic_calling(
     bind: &TokenStream,
     call: &TokenStream,
     over_fn: &TokenStream,
+    ndarray: bool,
 ) -> Option<TokenStream> {
     let (name, root, span) = (&f.name, f.node, f.name.span());
     let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
-    let (types, params) = dynamic_feed_types(graph, names, &f.feeds)?;
+    let (types, params) = match ndarray {
+        false => dynamic_feed_types(graph, names, &f.feeds, false)?,
+        true => rows_fed_types(graph, names, &f.feeds)?,
+    };
     let p = quote!(::tfcore::__private);
     let output = graph.nodes[root].ty.as_ref().map(|t| names.dynamic_type_of(t));
     let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
+    let gate = if ndarray { quote!(with_ndarray) } else { quote!(with_alloc) };
     Some(quote! {
-        #p::with_alloc! {
+        #p::#gate! {
             #header {
                 type Output = ::core::result::Result<#output, #p::FeedError>;
 

@@ -15,22 +15,42 @@ pub(super) fn dynamic_fetch(
     f: &crate::ir::Fetch,
     has_slots: bool,
 ) -> Option<(TokenStream, Vec<NodeId>)> {
+    let (code, statics) = dynamic_impl(graph, names, f, has_slots, false)?;
+    // With tfcore's `ndarray` feature, a second implementation for ndarray's matrices and
+    // vectors, read in row-major order; its constants are the first's.
+    let ndarray = dynamic_impl(graph, names, f, has_slots, true).map(|(code, _)| code);
+    Some((quote!(#code #ndarray), statics))
+}
+
+/// One implementation of [`dynamic_fetch`]: for nalgebra's matrices and vectors, or with
+/// `ndarray` for ndarray's ([`rows_fed_types`], `None` if the fetch has no such feed).
+fn dynamic_impl(
+    graph: &Graph,
+    names: &Names,
+    f: &crate::ir::Fetch,
+    has_slots: bool,
+    ndarray: bool,
+) -> Option<(TokenStream, Vec<NodeId>)> {
     let name = &f.name;
     let feeds = &f.feeds;
-    let (types, params) = dynamic_feed_types(graph, names, feeds)?;
-    let body = Body::new_dynamic(graph, names, &[f.node], feeds)?;
+    let (types, params) = match ndarray {
+        false => dynamic_feed_types(graph, names, feeds, false)?,
+        true => rows_fed_types(graph, names, feeds)?,
+    };
+    let body = Body::new_dynamic(graph, names, &[f.node], feeds, ndarray)?;
     let p = quote!(::tfcore::__private);
     let field_names: Vec<Ident> = feeds.iter().map(|&p| graph.nodes[p].name.clone()).collect::<Option<_>>()?;
     let locals: Vec<Ident> = feeds.iter().map(|&p| body.lower().local(p)).collect();
-    let checks = feed_checks(graph, names, feeds, &locals)?;
+    let checks = feed_checks(graph, names, feeds, &locals, ndarray)?;
     let output = graph.nodes[f.node].ty.as_ref().map(|t| names.dynamic_type_of(t)).unwrap_or_else(|| quote!(()));
     let statements = body.lower().statements(Context::Run);
     let value = body.lower().value(f.node);
     let writes = body.lower().writes_to_session(has_slots);
     let span = name.span();
     let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
+    let gate = if ndarray { quote!(with_ndarray) } else { quote!(with_alloc) };
     let code = quote! {
-        #p::with_alloc! {
+        #p::#gate! {
             #header {
                 type Output = ::core::result::Result<#output, #p::FeedError>;
 
@@ -61,8 +81,15 @@ pub(super) fn dynamic_fetch(
 /// The statements checking the feeds bound to `locals` before anything is computed: each
 /// `None` dimension is read off the first feed that has it (`let N: usize = x.nrows();`), and
 /// every other dimension checked against the placeholder's or the first feed's, returning
-/// `Err(FeedError)` naming the placeholder and both shapes.
-fn feed_checks(graph: &Graph, names: &Names, feeds: &[NodeId], locals: &[Ident]) -> Option<TokenStream> {
+/// `Err(FeedError)` naming the placeholder and both shapes. With `rows_fed`, feeds of rank 1 and
+/// 2 are read as batches are, through their trait, as row-major views.
+fn feed_checks(
+    graph: &Graph,
+    names: &Names,
+    feeds: &[NodeId],
+    locals: &[Ident],
+    rows_fed: bool,
+) -> Option<TokenStream> {
     let p = quote!(::tfcore::__private);
     let mut checks = TokenStream::new();
     let mut first: Vec<(usize, String, usize, Ident)> = Vec::new();
@@ -74,22 +101,32 @@ fn feed_checks(graph: &Graph, names: &Names, feeds: &[NodeId], locals: &[Ident])
         let placeholder = graph.nodes[id].name.as_ref()?.to_string();
         let expected = crate::ir::ShapeDisplay(&t.shape).to_string();
         let rank = t.shape.len();
-        let sizes: Vec<TokenStream> = if batch_feed(t) {
-            // Read through the graph's trait of what it can be fed, as a row-major view.
-            let name = graph.nodes[id].name.as_ref()?;
-            checks.extend(quote! {
-                let #local = match feeds::__dynamic::#name::batch(&#local) {
-                    ::core::option::Option::Some(__view) => __view,
-                    ::core::option::Option::None => {
-                        return ::core::result::Result::Err(#p::FeedError::Layout { placeholder: #placeholder });
-                    }
-                };
-            });
-            (0..rank).map(|k| quote!(#local.shape()[#k])).collect()
+        let name = graph.nodes[id].name.as_ref()?;
+        // A batch through the graph's trait of what it can be fed, an ndarray array of rank 1 or 2
+        // through tfcore's: as a row-major view.
+        let view = if batch_feed(t) {
+            Some(quote!(feeds::__dynamic::#name::batch(&#local)))
         } else {
-            vec![quote!(#local.nrows()), quote!(#local.ncols())]
+            (rows_fed && rows_feed(t)).then(|| quote!(#p::BatchFeed::batch(&#local)))
+        };
+        let viewed = view.is_some();
+        let sizes: Vec<TokenStream> = match view {
+            Some(view) => {
+                checks.extend(quote! {
+                    let #local = match #view {
+                        ::core::option::Option::Some(__view) => __view,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(#p::FeedError::Layout { placeholder: #placeholder });
+                        }
+                    };
+                });
+                (0..rank).map(|k| quote!(#local.shape()[#k])).collect()
+            }
+            None => vec![quote!(#local.nrows()), quote!(#local.ncols())],
         };
         let fed = match rank {
+            1 if viewed => quote!([#local.shape()[0], 0, 0, 0]),
+            2 if viewed => quote!({ let [__a, __b] = #local.shape(); [__a, __b, 0, 0] }),
             1 => quote!([#local.nrows(), 0, 0, 0]),
             2 => quote!([#local.nrows(), #local.ncols(), 0, 0]),
             3 => quote!({ let [__a, __b, __c] = #local.shape(); [__a, __b, __c, 0] }),

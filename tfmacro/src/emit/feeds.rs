@@ -33,12 +33,15 @@ pub(super) fn feed_type(names: &Names, t: &TensorType) -> TokenStream {
 /// placeholder without a `None` dimension takes its static type. The storage's rows are one element
 /// apart (nalgebra's `RStride = U1`: every matrix and every view but one with a row step), so that
 /// a matrix product reads a column of a feed as a slice. `None` for rank 3 or more with a
-/// `None` dimension, which nalgebra's matrices cannot hold.
+/// `None` dimension, which nalgebra's matrices cannot hold. With `rows_fed`, a placeholder of
+/// rank 1 or 2 takes a reference to an ndarray array of its rank, of any storage (`&Array2`,
+/// `&ArrayView2`), read as a row-major `DArrayView` (tfcore's `BatchFeed`).
 pub(super) fn dynamic_feed_type(
     names: &Names,
     t: &TensorType,
     placeholder: &Ident,
     span: Span,
+    rows_fed: bool,
 ) -> Option<(TokenStream, Vec<TokenStream>)> {
     if !has_sym(t) {
         return Some((feed_type(names, t), Vec::new()));
@@ -46,6 +49,14 @@ pub(super) fn dynamic_feed_type(
     let elem = Ident::new(t.dtype.rust(), span);
     let camel = feed_param(placeholder, &mut Vec::new()).to_string();
     let camel = camel.trim_end_matches("Feed");
+    let p = quote_spanned!(span=> ::tfcore::__private);
+    if rows_fed && rows_feed(t) {
+        // Concrete, as nalgebra's matrices are, so that rustc names the types a feed can be.
+        let data = Ident::new(&format!("{camel}Data"), span);
+        let rank = t.shape.len();
+        let ty = quote_spanned!(span=> &'a #p::ndarray::ArrayBase<#data, #p::ndarray::Dim<[usize; #rank]>>);
+        return Some((ty, vec![quote_spanned!(span=> #data: #p::ndarray::Data<Elem = #elem>)]));
+    }
     if batch_feed(t) {
         // Any type of `feeds::__dynamic::<placeholder>`, the graph's own trait (see
         // `batch_feed_traits`).
@@ -53,7 +64,6 @@ pub(super) fn dynamic_feed_type(
         return Some((quote!(#param), vec![quote_spanned!(span=> #param: feeds::__dynamic::#placeholder)]));
     }
     let storage = Ident::new(&format!("{camel}Storage"), span);
-    let p = quote_spanned!(span=> ::tfcore::__private);
     let (rows, cols, dim) = match t.shape[..] {
         [_] => (quote_spanned!(span=> #p::Dyn), quote_spanned!(span=> #p::U1), None),
         [Dim::Sym(_), _] => {
@@ -84,7 +94,7 @@ pub(super) fn batch_feed(t: &TensorType) -> bool {
 /// fed then, named after it, in the module `feeds::__dynamic` (graph names cannot start with
 /// `__`): tfcore implements it for `DArrayView`, `&DArray` and, with its `ndarray` feature,
 /// ndarray's arrays and views, type by type.
-fn batch_feed_traits(graph: &Graph) -> TokenStream {
+fn batch_feed_traits(graph: &Graph, names: &Names) -> TokenStream {
     let traits = graph.nodes.iter().filter_map(|node| {
         let (Op::Placeholder { .. }, Some(name), Some(Type::Tensor(t))) = (&node.op, &node.name, &node.ty) else {
             return None;
@@ -95,8 +105,11 @@ fn batch_feed_traits(graph: &Graph) -> TokenStream {
         let elem = crate::values::ident(t.dtype.rust());
         let rank = t.shape.len();
         let doc = format!(" What placeholder `{name}` can be fed with a batch of run-time size.");
+        // The placeholder's message, for the error on a fetch fed something else.
+        let (message, label) = feed_message(names, name, t, true);
         Some(quote! {
             #[doc = #doc]
+            #[diagnostic::on_unimplemented(message = #message, label = #label)]
             pub trait #name {
                 /// The fed elements in row-major order, if they are laid out so.
                 fn batch(&self) -> ::core::option::Option<::tfcore::__private::DArrayView<'_, #elem, #rank>>;
@@ -118,12 +131,30 @@ fn batch_feed_traits(graph: &Graph) -> TokenStream {
     }
 }
 
+/// Whether a placeholder of type `t` of rank 1 or 2 has a `None` dimension: with tfcore's
+/// `ndarray` feature, a fetch of it also takes ndarray's arrays of its rank ([`rows_fed_types`]).
+pub(super) fn rows_feed(t: &TensorType) -> bool {
+    matches!(t.shape.len(), 1 | 2) && has_sym(t)
+}
+
+/// [`dynamic_feed_types`] with `rows_fed`, if any of `feeds` is a [`rows_feed`]: the types of a
+/// fetch's second implementation for run-time sizes, with tfcore's `ndarray` feature.
+pub(super) fn rows_fed_types(
+    graph: &Graph,
+    names: &Names,
+    feeds: &[NodeId],
+) -> Option<(Vec<TokenStream>, Vec<TokenStream>)> {
+    let any = feeds.iter().any(|&p| graph.tensor(p).is_some_and(rows_feed));
+    any.then(|| dynamic_feed_types(graph, names, feeds, true)).flatten()
+}
+
 /// [`dynamic_feed_type`] of each of `feeds`, and all their type parameters; `None` if a feed
 /// has none or none of them has a `None` dimension.
 pub(super) fn dynamic_feed_types(
     graph: &Graph,
     names: &Names,
     feeds: &[NodeId],
+    rows_fed: bool,
 ) -> Option<(Vec<TokenStream>, Vec<TokenStream>)> {
     let mut types = Vec::new();
     let mut params = Vec::new();
@@ -131,7 +162,8 @@ pub(super) fn dynamic_feed_types(
     for &p in feeds {
         let t = graph.tensor(p)?;
         any |= has_sym(t);
-        let (ty, ps) = dynamic_feed_type(names, t, graph.nodes[p].name.as_ref()?, graph.nodes[p].op_loc.start)?;
+        let (ty, ps) =
+            dynamic_feed_type(names, t, graph.nodes[p].name.as_ref()?, graph.nodes[p].op_loc.start, rows_fed)?;
         types.push(ty);
         params.extend(ps);
     }
@@ -147,6 +179,29 @@ pub(super) fn impl_generics(lifetime: bool, generics: &[Ident]) -> TokenStream {
     quote!(<#lt #(const #generics: usize),*>)
 }
 
+/// The message and label of a placeholder's traits of what it can be fed, when a fetch is fed
+/// something else: what it takes, statically sized, and with `dynamic` of run-time size.
+fn feed_message(names: &Names, name: &Ident, t: &TensorType, dynamic: bool) -> (String, String) {
+    let fed_as = feed_type_text(names, t);
+    let what = format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDisplay(&t.shape));
+    let or_dynamic = match (dynamic, t.shape.len()) {
+        (true, rank @ (1 | 2)) => {
+            let (nalgebra, ndarray) = if rank == 1 { ("DVector", "Array1") } else { ("DMatrix", "Array2") };
+            format!(
+                ", or with tfcore's `alloc` feature `&{nalgebra}<{0}>` or a view (and with its `ndarray` feature `&ndarray::{ndarray}<{0}>` or a view)",
+                t.dtype.rust()
+            )
+        }
+        (true, rank) => format!(
+            ", or with tfcore's `alloc` feature `&DArray{rank}<{0}>` or a `DArrayView{rank}<{0}>` (and with its `ndarray` feature `&ndarray::Array{rank}<{0}>` or a view)",
+            t.dtype.rust()
+        ),
+        _ => String::new(),
+    };
+    let message = format!("placeholder `{name}` takes {what}, fed as `{fed_as}`{or_dynamic}, not `{{Self}}`");
+    (message, format!("expected `{fed_as}`"))
+}
+
 /// The module `feeds`: for each placeholder a trait the values it can be fed implement, whose
 /// message names the placeholder, its dtype and its shape when something else is fed; and for
 /// each fetch whose placeholders share a `None` dimension, a trait the tuple of its feeds
@@ -159,20 +214,18 @@ pub(super) fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
         };
         let span = node.op_loc.start;
         let fed_as = feed_type_text(names, t);
-        let what = format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDisplay(&t.shape));
         let what_doc = format!("a `{}` tensor of shape {}", t.dtype, crate::ir::ShapeDoc(&t.shape));
-        let dynamic = dynamic_feed_type(names, t, name, span).filter(|_| has_sym(t));
-        let or_dynamic = match (dynamic.is_some(), t.shape.len()) {
-            (true, 1) => format!(", or `&DVector<{}>` (or a view) with tfcore's `alloc` feature", t.dtype.rust()),
-            (true, 2) => format!(", or `&DMatrix<{}>` (or a view) with tfcore's `alloc` feature", t.dtype.rust()),
-            (true, rank) => format!(
-                ", or `&DArray{rank}<{0}>` or `DArrayView{rank}<{0}>` (or an ndarray array or view, with tfcore's `ndarray` feature) with tfcore's `alloc` feature",
-                t.dtype.rust()
-            ),
-            _ => String::new(),
-        };
-        let message = format!("placeholder `{name}` takes {what}, fed as `{fed_as}`{or_dynamic}, not `{{Self}}`");
-        let label = format!("expected `{fed_as}`");
+        let dynamic = dynamic_feed_type(names, t, name, span, false).filter(|_| has_sym(t));
+        // With tfcore's `ndarray` feature, a matrix or vector of run-time size is also fed as an
+        // ndarray array or view.
+        let ndarray = dynamic_feed_type(names, t, name, span, true).filter(|_| rows_feed(t)).map(|(ty, params)| {
+            quote_spanned! {span=>
+                ::tfcore::__private::with_ndarray! {
+                    impl<'a, #(#params),*> #name for #ty {}
+                }
+            }
+        });
+        let (message, label) = feed_message(names, name, t, dynamic.is_some());
         let doc = format!(" What placeholder `{name}` can be fed: {what_doc}, as `{fed_as}`.");
         let mut generics = Vec::new();
         names.generics_of(t, &mut generics);
@@ -191,6 +244,7 @@ pub(super) fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
             pub trait #name {}
             impl #params #name for #ty {}
             #dynamic
+            #ndarray
         });
     }
     for f in &graph.fetches {
@@ -204,9 +258,16 @@ pub(super) fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
         let params = impl_generics(borrows, &generics);
         let span = f.name.span();
         // Fed with run-time sizes, they are compared when the fetch runs.
-        let dynamic = dynamic_feed_types(graph, names, feeds).map(|(types, params)| {
+        let dynamic = dynamic_feed_types(graph, names, feeds, false).map(|(types, params)| {
             quote_spanned! {span=>
                 ::tfcore::__private::with_alloc! {
+                    impl<'a, #(#params),*> #trait_name for (#(#types,)*) {}
+                }
+            }
+        });
+        let ndarray = rows_fed_types(graph, names, feeds).map(|(types, params)| {
+            quote_spanned! {span=>
+                ::tfcore::__private::with_ndarray! {
                     impl<'a, #(#params),*> #trait_name for (#(#types,)*) {}
                 }
             }
@@ -217,9 +278,10 @@ pub(super) fn feeds_module(graph: &Graph, names: &Names) -> TokenStream {
             pub trait #trait_name {}
             impl #params #trait_name for (#(#types,)*) {}
             #dynamic
+            #ndarray
         });
     }
-    let batches = batch_feed_traits(graph);
+    let batches = batch_feed_traits(graph, names);
     quote! {
         /// What each placeholder can be fed. Fetch types bound their fields by these traits, so
         /// that a feed of the wrong dtype or shape is reported in the graph's terms.

@@ -58,8 +58,14 @@ impl<'g> Body<'g> {
     }
 
     /// Plans the computation of `roots` for feeds of run-time size ([`Plan::new_dynamic`]).
-    pub fn new_dynamic(graph: &'g Graph, names: &'g Names, roots: &[NodeId], feeds: &[NodeId]) -> Option<Body<'g>> {
-        Plan::new_dynamic(graph, names, roots, feeds).map(Body::lowering)
+    pub fn new_dynamic(
+        graph: &'g Graph,
+        names: &'g Names,
+        roots: &[NodeId],
+        feeds: &[NodeId],
+        rows_fed: bool,
+    ) -> Option<Body<'g>> {
+        Plan::new_dynamic(graph, names, roots, feeds, rows_fed).map(Body::lowering)
     }
 
     fn lowering(plan: Plan<'g>) -> Body<'g> {
@@ -658,7 +664,8 @@ impl<'b, 'g> Lower<'b, 'g> {
             });
         }
         let Some(lines) = self.lines(id, along) else {
-            // A feed of run-time size: its columns are slices (rows one element apart).
+            // A nalgebra matrix fed with a run-time size: its columns are slices (rows one element
+            // apart).
             let fed = self.dynamic && self.form[id] == Form::Feed && self.shape(id).len() == 2;
             let local = self.local(id);
             return (fed && along == 0)
@@ -706,7 +713,8 @@ impl<'b, 'g> Lower<'b, 'g> {
 
     /// Every line of rank-2 tensor `id` along axis `along` (each fixing the other axis) as its
     /// storage holds them, for [`Body::line`] and the matrix kernel. `None` where `line` says, and
-    /// for a feed of run-time size (whose storage has no one slice).
+    /// for a nalgebra matrix fed with a run-time size (whose storage has no one slice); an ndarray
+    /// matrix fed ([`Plan::rows_fed`]) is one row-major slice.
     pub fn lines(&self, id: NodeId, along: usize) -> Option<Lines> {
         let shape = self.shape(id);
         if shape.len() != 2 || self.overwriting == Some(id) || self.panels(id).is_some() {
@@ -726,7 +734,17 @@ impl<'b, 'g> Lower<'b, 'g> {
                 (_, true) => lines(slice, None, Some(rows)),
             };
         }
-        if self.form[id] == Form::Inline || (self.dynamic && shape.iter().any(|d| matches!(d, Dim::Sym(_)))) {
+        let sym = shape.iter().any(|d| matches!(d, Dim::Sym(_)));
+        if self.dynamic && sym && self.rows_fed && self.form[id] == Form::Feed {
+            // A row-major `DArrayView` (an `ndarray` matrix fed): its rows are slices.
+            let local = self.local(id);
+            let slice = quote!(#local.as_slice());
+            return match along {
+                0 => lines(slice, None, Some(cols)),
+                _ => lines(slice, Some(cols), None),
+            };
+        }
+        if self.form[id] == Form::Inline || (self.dynamic && sym) {
             return None;
         }
         let local = self.local(id);

@@ -74,6 +74,10 @@ pub struct Plan<'g> {
     /// tensor of such a shape is stored flat in the session's workspace, and the `None`
     /// dimensions are locals rather than const generics.
     pub(super) dynamic: bool,
+    /// Whether the feeds of rank 1 and 2 with a `None` dimension are row-major
+    /// `DArrayView`s (an `ndarray` array or view fed), rather than nalgebra's column-major
+    /// matrices: their rows are then slices.
+    pub(super) rows_fed: bool,
     /// For a fetch of run-time size that runs in chunks of rows, the phase of every node.
     pub(super) chunks: Option<super::chunks::Chunks>,
     /// The kernel each elementwise node is computed by, if fused into it ([`Plan::plan_fusion`]):
@@ -98,9 +102,17 @@ impl<'g> Plan<'g> {
     /// Plans the computation of `roots` for feeds of run-time size: every computed tensor with a
     /// `None` dimension is stored flat in the workspace. `None` if the computation holds something
     /// that has no such form (a random tensor of run-time shape, a result of rank 3 or more with a
-    /// `None` dimension), or a `None` dimension no feed gives.
-    pub fn new_dynamic(graph: &'g Graph, names: &'g Names, roots: &[NodeId], feeds: &[NodeId]) -> Option<Plan<'g>> {
-        let body = Plan::planned(graph, names, roots, &[], true);
+    /// `None` dimension), or a `None` dimension no feed gives. With `rows_fed`, the feeds of rank 1
+    /// and 2 with a `None` dimension are row-major views ([`Plan::rows_fed`]).
+    pub fn new_dynamic(
+        graph: &'g Graph,
+        names: &'g Names,
+        roots: &[NodeId],
+        feeds: &[NodeId],
+        rows_fed: bool,
+    ) -> Option<Plan<'g>> {
+        let mut body = Plan::planned(graph, names, roots, &[], true);
+        body.rows_fed = rows_fed;
         let mut given = Vec::new();
         for &p in feeds {
             given.extend(body.shape(p).iter().filter_map(|d| match d {
@@ -187,6 +199,7 @@ impl<'g> Plan<'g> {
             last_read: Vec::new(),
             readers,
             dynamic,
+            rows_fed: false,
             chunks,
             fused: vec![None; n],
             fused_into: vec![None; n],

@@ -615,12 +615,15 @@ fn generated_docs_quote_every_shape() {
 /// the session's workspace (nine floats per row in four buffers, where the statically fed step
 /// holds thirteen), reads its `None` dimension off `X` and checks `Y` against it. It runs in chunks
 /// of rows (the workspace one chunk long), its weights' gradients partial sums over the chunks;
-/// the output layer, a result of a `None` dimension, is computed over all the rows at once.
+/// the output layer, a result of a `None` dimension, is computed over all the rows at once. Its
+/// second implementation, for ndarray's arrays, reads `X` as a row-major view, a column of it a
+/// line with a step.
 #[test]
 fn dynamic_feeds_compute_in_the_workspace() {
     let text = model("circle.rs").to_token_stream().to_string();
     let at = text.find("for train_step < & 'a :: tfcore :: __private :: Matrix").expect("the dynamic train_step");
-    let end = text[at..].find("__result }").map_or(text.len(), |e| at + e);
+    let ndarray = text[at..].find("with_ndarray").map_or(text.len(), |e| at + e);
+    let end = text[at..ndarray].find("__result }").map_or(ndarray, |e| at + e);
     let body = &text[at..end];
     assert!(body.contains("let N : usize = __v_X . nrows () ;"), "{body}");
     assert!(body.contains("if __v_Y . nrows () != N"), "{body}");
@@ -639,6 +642,12 @@ fn dynamic_feeds_compute_in_the_workspace() {
     assert!(body.contains("while __first < __end {"), "{body}");
     assert!(body.contains("let __v_X = __v_X . rows (__first , N) ;"), "{body}");
     assert!(body.matches("] . dot (N ,").count() == 2 && body.matches("] . add (N ,").count() == 2, "{body}");
+    let end = text[ndarray..].find("__result }").map_or(text.len(), |e| ndarray + e);
+    let body = &text[ndarray..end];
+    assert!(body.contains("for train_step < & 'a :: tfcore :: __private :: ndarray :: ArrayBase"), "{body}");
+    assert!(body.contains("match :: tfcore :: __private :: BatchFeed :: batch (& __v_X)"), "{body}");
+    assert!(body.contains("FeedError :: Layout { placeholder : \"X\" }"), "{body}");
+    assert!(body.contains(". dot (N , __v_X . as_slice () , __o0 , 2 ,"), "{body}");
     let at = text.find("for output_layer < & 'a :: tfcore :: __private :: Matrix").expect("the dynamic output_layer");
     let end = text[at..].find("__result }").map_or(text.len(), |e| at + e);
     assert!(!text[at..end].contains("CHUNK_ROWS"), "{}", &text[at..end]);
