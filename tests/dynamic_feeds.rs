@@ -303,3 +303,57 @@ fn ranges_on_threads_add_the_ranges_sums_in_order() {
     }
     assert!(steps.iter().all(|v| *v == steps[0]));
 }
+
+tfcore::graph! {
+    /// Products large enough for the blocked kernel (`BLOCKED_FROM` multiply-adds or more).
+    pub mod wide {
+        let X = tf.placeholder(tf.float32, [None, 24]);
+        let L = tf.placeholder(tf.int32, [None]);
+        let W1 = tf.Variable(tf.random_uniform([24, 40], -0.3, 0.3));
+        let W2 = tf.Variable(tf.random_uniform([40, 9], -0.3, 0.3));
+        let hidden = tf.nn.relu(tf.matmul(X, W1));
+        let logits = tf.matmul(hidden, W2);
+        let loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels = tf.one_hot(L, 9), logits = logits));
+        let train_step = tf.train.AdamOptimizer(0.01).minimize(loss);
+    }
+}
+
+/// Fed with run-time sizes, products of a workspace buffer (and of an ndarray matrix fed) go
+/// through the blocked kernel, as statically fed ones do: the same bits, over a batch of a few rows
+/// and over one of several chunks of rows.
+#[test]
+fn blocked_products_of_run_time_size_give_the_static_bits() {
+    fn check<const N: usize>() {
+        let x = DMatrix::<f32>::from_fn(N, 24, |i, j| ((i * 13 + j * 7) % 29) as f32 / 9.0 - 1.5);
+        let l = DVector::<i32>::from_fn(N, |i, _| (i % 9) as i32);
+        let xs = Box::new(SMatrix::<f32, N, 24>::from_fn(|i, j| x[(i, j)]));
+        let ls = Box::new(SVector::<i32, N>::from_fn(|i, _| l[i]));
+        let (xn, ln) = (ndarray_of(&x), ndarray::Array1::from_iter(l.iter().copied()));
+        let (mut fixed, mut dynamic, mut nd) =
+            (wide::Session::with_seed(2), wide::Session::with_seed(2), wide::Session::with_seed(2));
+        let want = fixed.run(wide::logits { X: &*xs });
+        assert_eq!(want.bits(), dynamic.run(wide::logits { X: &x }).unwrap().bits(), "{N} rows, DMatrix");
+        assert_eq!(want.bits(), nd.run(wide::logits { X: &xn }).unwrap().bits(), "{N} rows, Array2");
+        // A view of a block of a larger matrix, copied row-major for the kernel.
+        let larger = DMatrix::<f32>::from_fn(N + 3, 26, |i, j| {
+            if (1..=N).contains(&i) && j >= 2 {
+                x[(i - 1, j - 2)]
+            } else {
+                f32::NAN
+            }
+        });
+        let view = larger.view((1, 2), (N, 24));
+        assert_eq!(want.bits(), dynamic.run(wide::logits { X: &view }).unwrap().bits(), "{N} rows, a view");
+        for _ in 0..2 {
+            fixed.run(wide::train_step { X: &*xs, L: &*ls });
+            dynamic.run(wide::train_step { X: &x, L: &l }).unwrap();
+            nd.run(wide::train_step { X: &xn, L: &ln }).unwrap();
+        }
+        assert_eq!(fixed.variables(), dynamic.variables(), "{N} rows, DMatrix");
+        assert_eq!(fixed.variables(), nd.variables(), "{N} rows, Array2");
+    }
+    check::<5>();
+    // The static step holds its temporaries on the stack, a few hundred kilobytes at this size.
+    let big = std::thread::Builder::new().stack_size(64 << 20).spawn(check::<{ 2 * 1024 + 77 }>);
+    big.expect("a thread").join().expect("the same bits over chunks");
+}

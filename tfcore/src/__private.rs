@@ -6,8 +6,6 @@
 //! generic over the element type and the matrix sizes, all in plain Rust, so that a host build
 //! and a Cortex-M build of the same graph give the same bits.
 
-pub use crate::__batch_feeds as batch_feeds;
-pub use crate::__batch_feeds_ndarray as batch_feeds_ndarray;
 pub use crate::__with_alloc as with_alloc;
 pub use crate::__with_ndarray as with_ndarray;
 pub use crate::__with_serde as with_serde;
@@ -21,7 +19,7 @@ pub use crate::dispatch::{dispatch, Compute};
 pub use crate::elem::{sigmoid, sqrt, sqrtf, Elem, Float};
 pub use crate::export::{RustConst, ToRust};
 #[cfg(feature = "alloc")]
-pub use crate::feed::{dynamic_array, dynamic_matrix, dynamic_vector, split};
+pub use crate::feed::{dynamic_array, dynamic_matrix, dynamic_vector, rows_of, split};
 pub use crate::feed::{FeedError, Workspace};
 pub use crate::fetch::Fetch;
 pub use crate::fill::{fill2, fill3, fill4, zeros2, zeros3, zeros4};
@@ -33,8 +31,6 @@ pub use crate::nd_tensors::{NdTensor, TypedArray};
 pub use alloc::collections::BTreeMap;
 #[cfg(feature = "ndarray")]
 pub use alloc::string::String;
-#[cfg(feature = "ndarray")]
-pub use ndarray;
 /// The arithmetic of int8 layers (`tflite.load` of a quantised model).
 pub mod int8 {
     pub use crate::int8::*;

@@ -58,6 +58,13 @@ impl<'a, T, const R: usize> DArrayView<'a, T, R> {
         (count(&shape)? == data.len()).then_some(DArrayView { shape, data })
     }
 
+    /// The view of `data` as a tensor of `shape`, which the caller knows it holds.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn from_parts(shape: [usize; R], data: &'a [T]) -> Self {
+        debug_assert_eq!(count(&shape), Some(data.len()));
+        DArrayView { shape, data }
+    }
+
     /// The shape, outermost dimension first.
     pub fn shape(&self) -> [usize; R] {
         self.shape

@@ -189,8 +189,50 @@ pub fn dynamic_array<T: Copy, const R: usize>(shape: [usize; R], row_major: &[T]
     crate::DArray::from_vec(shape, row_major[..count].to_vec()).expect("as many elements as the shape")
 }
 
+/// A nalgebra matrix fed with a run-time size, copied row-major into `buffer` (of the workspace,
+/// at least rows × columns long) and viewed so: the generated code copies the matrices a blocked
+/// product reads, whose rows are then slices.
+#[cfg(feature = "alloc")]
+pub fn rows_of<'b, T, R, C, S>(m: &nalgebra::Matrix<T, R, C, S>, buffer: &'b mut [T]) -> crate::DArrayView<'b, T, 2>
+where
+    T: nalgebra::Scalar + Copy,
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    S: nalgebra::RawStorage<T, R, C>,
+{
+    let (rows, cols) = m.shape();
+    let buffer = &mut buffer[..rows * cols];
+    for (j, column) in m.column_iter().enumerate() {
+        for (i, &x) in column.iter().enumerate() {
+            buffer[i * cols + j] = x;
+        }
+    }
+    crate::darray::DArrayView::from_parts([rows, cols], buffer)
+}
+
 /// A fetched rank-1 value of run-time size.
 #[cfg(feature = "alloc")]
 pub fn dynamic_vector<T: nalgebra::Scalar + Copy>(n: usize, elements: &[T]) -> nalgebra::DVector<T> {
     nalgebra::DVector::from_fn(n, |i, _| elements[i])
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::rows_of;
+
+    /// A view of a block of a column-major matrix comes out row-major, element for element.
+    #[test]
+    fn rows_of_copies_a_matrix_row_major() {
+        let m = nalgebra::DMatrix::from_row_slice(
+            3,
+            4,
+            &[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0],
+        );
+        let block = m.view((1, 1), (2, 3));
+        let mut buffer = [0.0f32; 8];
+        let rows = rows_of(&block, &mut buffer);
+        assert_eq!(rows.shape(), [2, 3]);
+        assert_eq!(rows.as_slice(), &[6.0, 7.0, 8.0, 10.0, 11.0, 12.0]);
+        assert_eq!(rows[(1, 2)], 12.0);
+    }
 }

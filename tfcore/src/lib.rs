@@ -143,62 +143,10 @@ macro_rules! __with_alloc {
     ($($item:item)*) => {};
 }
 
-/// Implements a graph's trait of what a placeholder of rank 3 or 4 with a `None` first dimension
-/// can be fed at run time (`$name`, declaring `fn batch(&self) -> Option<DArrayView<..>>`) for
-/// each such type, one by one: `DArrayView`, `&DArray`, and with the `ndarray` feature ndarray's
-/// arrays and views. Concrete impls, so that rustc knows no statically sized `Array4` is among
-/// them and the fetch's two implementations do not overlap. Not public API.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __batch_feeds {
-    ($name:ident, $t:ty, $rank:literal) => {
-        impl<'a> $name for $crate::__private::DArrayView<'a, $t, $rank> {
-            fn batch(&self) -> ::core::option::Option<$crate::__private::DArrayView<'_, $t, $rank>> {
-                $crate::__private::BatchFeed::batch(self)
-            }
-        }
-        impl<'a> $name for &'a $crate::__private::DArray<$t, $rank> {
-            fn batch(&self) -> ::core::option::Option<$crate::__private::DArrayView<'_, $t, $rank>> {
-                $crate::__private::BatchFeed::batch(self)
-            }
-        }
-        $crate::__batch_feeds_ndarray!($name, $t, $rank);
-    };
-}
-
-/// [`__batch_feeds!`]' impls for ndarray's arrays (`&Array4`, any storage) and views
-/// (`ArrayView4`), with the `ndarray` feature.
-#[cfg(feature = "ndarray")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __batch_feeds_ndarray {
-    ($name:ident, $t:ty, $rank:literal) => {
-        impl<'a, S: $crate::__private::ndarray::Data<Elem = $t>> $name
-            for &'a $crate::__private::ndarray::ArrayBase<S, $crate::__private::ndarray::Dim<[usize; $rank]>>
-        {
-            fn batch(&self) -> ::core::option::Option<$crate::__private::DArrayView<'_, $t, $rank>> {
-                $crate::__private::BatchFeed::batch(self)
-            }
-        }
-        impl<'a> $name
-            for $crate::__private::ndarray::ArrayView<'a, $t, $crate::__private::ndarray::Dim<[usize; $rank]>>
-        {
-            fn batch(&self) -> ::core::option::Option<$crate::__private::DArrayView<'_, $t, $rank>> {
-                $crate::__private::BatchFeed::batch(self)
-            }
-        }
-    };
-}
-
-/// Without `ndarray`: nothing.
-#[cfg(not(feature = "ndarray"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __batch_feeds_ndarray {
-    ($name:ident, $t:ty, $rank:literal) => {};
-}
-
 pub use nalgebra;
+/// The ndarray that the `ndarray` feature's feeds and conversions take, re-exported as nalgebra is.
+#[cfg(feature = "ndarray")]
+pub use ndarray;
 pub use tfmacro::graph;
 
 #[cfg(feature = "ndarray")]

@@ -37,7 +37,8 @@ fn dynamic_impl(
         false => dynamic_feed_types(graph, names, feeds, false)?,
         true => rows_fed_types(graph, names, feeds)?,
     };
-    let body = Body::new_dynamic(graph, names, &[f.node], feeds, ndarray)?;
+    let fed = if ndarray { Fed::Ndarray } else { Fed::Copied };
+    let body = Body::new_dynamic(graph, names, &[f.node], feeds, fed)?;
     let p = quote!(::tfcore::__private);
     let field_names: Vec<Ident> = feeds.iter().map(|&p| graph.nodes[p].name.clone()).collect::<Option<_>>()?;
     let locals: Vec<Ident> = feeds.iter().map(|&p| body.lower().local(p)).collect();

@@ -54,8 +54,9 @@ pub(super) fn dynamic_feed_type(
         // Concrete, as nalgebra's matrices are, so that rustc names the types a feed can be.
         let data = Ident::new(&format!("{camel}Data"), span);
         let rank = t.shape.len();
-        let ty = quote_spanned!(span=> &'a #p::ndarray::ArrayBase<#data, #p::ndarray::Dim<[usize; #rank]>>);
-        return Some((ty, vec![quote_spanned!(span=> #data: #p::ndarray::Data<Elem = #elem>)]));
+        let nd = quote_spanned!(span=> ::tfcore::ndarray);
+        let ty = quote_spanned!(span=> &'a #nd::ArrayBase<#data, #nd::Dim<[usize; #rank]>>);
+        return Some((ty, vec![quote_spanned!(span=> #data: #nd::Data<Elem = #elem>)]));
     }
     if batch_feed(t) {
         // Any type of `feeds::__dynamic::<placeholder>`, the graph's own trait (see
@@ -107,6 +108,23 @@ fn batch_feed_traits(graph: &Graph, names: &Names) -> TokenStream {
         let doc = format!(" What placeholder `{name}` can be fed with a batch of run-time size.");
         // The placeholder's message, for the error on a fetch fed something else.
         let (message, label) = feed_message(names, name, t, true);
+        // Type by type (no blanket impl over tfcore's `BatchFeed`, which rustc would take to
+        // overlap the static `&Array4` a fetch also takes).
+        let p = quote!(::tfcore::__private);
+        let nd = quote!(::tfcore::ndarray);
+        let batch = quote! {
+            fn batch(&self) -> ::core::option::Option<#p::DArrayView<'_, #elem, #rank>> {
+                #p::BatchFeed::batch(self)
+            }
+        };
+        let impls = quote! {
+            impl<'a> #name for #p::DArrayView<'a, #elem, #rank> { #batch }
+            impl<'a> #name for &'a #p::DArray<#elem, #rank> { #batch }
+            #p::with_ndarray! {
+                impl<'a, S: #nd::Data<Elem = #elem>> #name for &'a #nd::ArrayBase<S, #nd::Dim<[usize; #rank]>> { #batch }
+                impl<'a> #name for #nd::ArrayView<'a, #elem, #nd::Dim<[usize; #rank]>> { #batch }
+            }
+        };
         Some(quote! {
             #[doc = #doc]
             #[diagnostic::on_unimplemented(message = #message, label = #label)]
@@ -114,7 +132,7 @@ fn batch_feed_traits(graph: &Graph, names: &Names) -> TokenStream {
                 /// The fed elements in row-major order, if they are laid out so.
                 fn batch(&self) -> ::core::option::Option<::tfcore::__private::DArrayView<'_, #elem, #rank>>;
             }
-            ::tfcore::__private::batch_feeds!(#name, #elem, #rank);
+            #impls
         })
     });
     let traits: Vec<TokenStream> = traits.collect();

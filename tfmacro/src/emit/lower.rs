@@ -11,7 +11,7 @@
 //! `tfcore::__private::sum` (or, under 8 terms, the same sum written out).
 
 use super::chunks::Phase;
-use super::plan::{size_of, Form, Plan};
+use super::plan::{size_of, Fed, Form, Plan};
 use super::Names;
 use crate::ir::{AssignKind, Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, Type};
 use crate::values::{convert_number, dense_value, ident, literal};
@@ -63,9 +63,9 @@ impl<'g> Body<'g> {
         names: &'g Names,
         roots: &[NodeId],
         feeds: &[NodeId],
-        rows_fed: bool,
+        fed: Fed,
     ) -> Option<Body<'g>> {
-        Plan::new_dynamic(graph, names, roots, feeds, rows_fed).map(Body::lowering)
+        Plan::new_dynamic(graph, names, roots, feeds, fed).map(Body::lowering)
     }
 
     fn lowering(plan: Plan<'g>) -> Body<'g> {
@@ -469,15 +469,30 @@ impl<'b, 'g> Lower<'b, 'g> {
     /// one split per element type: `let [__f0, __f2] = split(&mut __session.ws.f32, [N * 3, N * 2]);`.
     fn workspace_buffers(&self, ws: &TokenStream) -> TokenStream {
         let mut out = TokenStream::new();
+        let scratch = self.scratch_terms();
         for dtype in DType::ALL {
             let ks: Vec<usize> = (0..self.buffers.len()).filter(|&k| self.buffers[k].dtype == dtype).collect();
-            if ks.is_empty() {
+            let mut names: Vec<Ident> = ks.iter().map(|k| format_ident!("__f{}", k)).collect();
+            let mut sizes: Vec<TokenStream> = ks.iter().map(|&k| self.names.count(&self.buffers[k].shape)).collect();
+            // The nalgebra matrices fed that are read as row-major copies.
+            let copies: Vec<NodeId> = self.copied.iter().copied().filter(|&p| self.dtype(p) == dtype).collect();
+            names.extend(copies.iter().map(|p| format_ident!("__fed{}", p)));
+            sizes.extend(copies.iter().map(|&p| self.names.count(&self.shape(p))));
+            if let Some((_, dims)) = scratch.iter().find(|(d, _)| *d == dtype) {
+                // The blocked products' scratch, for lines of a run-time number of terms.
+                let dims = dims.iter().map(|d| self.names.dim(*d));
+                names.push(format_ident!("__scratch_{}", dtype.rust()));
+                sizes.push(quote!(::tfcore::__private::PACKED_LINES * (0usize #(+ #dims)*)));
+            }
+            if names.is_empty() {
                 continue;
             }
-            let names = ks.iter().map(|k| format_ident!("__f{}", k));
-            let sizes = ks.iter().map(|&k| self.names.count(&self.buffers[k].shape));
             let pool = ident(dtype.rust());
             out.extend(quote!(let [#(#names),*] = ::tfcore::__private::split(&mut #ws.#pool, [#(#sizes),*]);));
+            for p in copies {
+                let (local, buffer) = (self.local(p), format_ident!("__fed{}", p));
+                out.extend(quote!(let #local = ::tfcore::__private::rows_of(#local, #buffer);));
+            }
         }
         out
     }

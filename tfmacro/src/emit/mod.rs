@@ -36,6 +36,7 @@ pub use names::Names;
 
 use crate::ir::{DType, Dim, Graph, NodeId, Op, Storage, TensorType, Type};
 use lower::{Body, Context};
+use plan::Fed;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap};

@@ -75,9 +75,12 @@ pub struct Plan<'g> {
     /// dimensions are locals rather than const generics.
     pub(super) dynamic: bool,
     /// Whether the feeds of rank 1 and 2 with a `None` dimension are row-major
-    /// `DArrayView`s (an `ndarray` array or view fed), rather than nalgebra's column-major
-    /// matrices: their rows are then slices.
+    /// `DArrayView`s (an `ndarray` array or view fed, or a nalgebra matrix `copied`), rather than
+    /// nalgebra's column-major matrices: their rows are then slices.
     pub(super) rows_fed: bool,
+    /// The feeds of rank 2 with a `None` dimension, fed nalgebra matrices, that the computation
+    /// copies row-major into the workspace first ([`Fed::Copied`]).
+    pub(super) copied: Vec<NodeId>,
     /// For a fetch of run-time size that runs in chunks of rows, the phase of every node.
     pub(super) chunks: Option<super::chunks::Chunks>,
     /// The kernel each elementwise node is computed by, if fused into it ([`Plan::plan_fusion`]):
@@ -90,29 +93,48 @@ pub struct Plan<'g> {
 impl<'g> Plan<'g> {
     /// Plans the computation of `roots`, each of which is returned materialised.
     pub fn new(graph: &'g Graph, names: &'g Names, roots: &[NodeId]) -> Plan<'g> {
-        Plan::planned(graph, names, roots, &[], false)
+        Plan::planned(graph, names, roots, &[], (false, false))
     }
 
     /// Plans the nodes from `root` down to `input` (not those below it), whose value is
     /// computed elsewhere: for [`Plan::over`].
     pub fn until(graph: &'g Graph, names: &'g Names, root: NodeId, input: NodeId) -> Plan<'g> {
-        Plan::planned(graph, names, &[root], &[input], false)
+        Plan::planned(graph, names, &[root], &[input], (false, false))
     }
 
     /// Plans the computation of `roots` for feeds of run-time size: every computed tensor with a
     /// `None` dimension is stored flat in the workspace. `None` if the computation holds something
     /// that has no such form (a random tensor of run-time shape, a result of rank 3 or more with a
-    /// `None` dimension), or a `None` dimension no feed gives. With `rows_fed`, the feeds of rank 1
-    /// and 2 with a `None` dimension are row-major views ([`Plan::rows_fed`]).
+    /// `None` dimension), or a `None` dimension no feed gives. `fed` says how its feeds of rank 2
+    /// with a `None` dimension are read.
     pub fn new_dynamic(
         graph: &'g Graph,
         names: &'g Names,
         roots: &[NodeId],
         feeds: &[NodeId],
-        rows_fed: bool,
+        fed: Fed,
     ) -> Option<Plan<'g>> {
-        let mut body = Plan::planned(graph, names, roots, &[], true);
-        body.rows_fed = rows_fed;
+        if fed == Fed::Copied {
+            // Copied only where that lets a blocked product read them, and not in chunks of rows.
+            let mut body = Plan::new_dynamic(graph, names, roots, feeds, Fed::Ndarray)?;
+            let read_by_kernel = |p: NodeId| {
+                body.order.iter().any(|&id| {
+                    let node = &body.graph.nodes[id];
+                    node.inputs.contains(&p) && node.op.rules().is_some_and(|r| r.blocked(&body, id))
+                })
+            };
+            let copied: Vec<NodeId> = feeds
+                .iter()
+                .copied()
+                .filter(|&p| body.shape(p).len() == 2 && body.shape(p).iter().any(|d| matches!(d, Dim::Sym(_))))
+                .collect();
+            if body.chunks.is_some() || !copied.iter().any(|&p| read_by_kernel(p)) {
+                return Plan::new_dynamic(graph, names, roots, feeds, Fed::Nalgebra);
+            }
+            body.copied = copied;
+            return Some(body);
+        }
+        let body = Plan::planned(graph, names, roots, &[], (true, fed == Fed::Ndarray));
         let mut given = Vec::new();
         for &p in feeds {
             given.extend(body.shape(p).iter().filter_map(|d| match d {
@@ -145,12 +167,14 @@ impl<'g> Plan<'g> {
         Some(body)
     }
 
+    /// The plan of `roots` down to (not below) `stop`; `dynamic` and `rows_fed` as
+    /// [`Plan::new_dynamic`] says.
     pub(super) fn planned(
         graph: &'g Graph,
         names: &'g Names,
         roots: &[NodeId],
         stop: &[NodeId],
-        dynamic: bool,
+        (dynamic, rows_fed): (bool, bool),
     ) -> Plan<'g> {
         let mut order = graph.topo_order_until(roots, stop);
         // Run in chunks of rows: the nodes computed once before the chunks first, then those of
@@ -199,7 +223,8 @@ impl<'g> Plan<'g> {
             last_read: Vec::new(),
             readers,
             dynamic,
-            rows_fed: false,
+            rows_fed,
+            copied: Vec::new(),
             chunks,
             fused: vec![None; n],
             fused_into: vec![None; n],
@@ -368,6 +393,40 @@ impl<'g> Plan<'g> {
 
     pub fn is_dynamic(&self) -> bool {
         self.dynamic
+    }
+
+    /// Whether the computation runs in chunks of rows ([`super::chunks`]).
+    pub fn is_chunked(&self) -> bool {
+        self.chunks.is_some()
+    }
+
+    /// For a computation of run-time sizes, the `None` dimensions that blocked products of each
+    /// element type sum over (a weight's gradient, over the rows of a batch): the workspace holds
+    /// a scratch of `PACKED_LINES` lines of their sum of terms for them, `__scratch_f32`, where
+    /// the kernel packs strided lines (a fixed-size array on the stack cannot).
+    pub(super) fn scratch_terms(&self) -> Vec<(DType, Vec<Dim>)> {
+        let mut out: Vec<(DType, Vec<Dim>)> = Vec::new();
+        for &id in &self.order {
+            let node = &self.graph.nodes[id];
+            let Op::MatMul(m) = &node.op else { continue };
+            let inner = self.shape(node.inputs[0]).get(usize::from(!m.transpose_a)).copied();
+            let blocked = self.dynamic && node.op.rules().is_some_and(|r| r.blocked(self, id));
+            let (Some(inner @ Dim::Sym(_)), true) = (inner, blocked) else { continue };
+            let dtype = self.dtype(id);
+            match out.iter_mut().find(|(d, _)| *d == dtype) {
+                Some((_, dims)) if !dims.contains(&inner) => dims.push(inner),
+                Some(_) => {}
+                None => out.push((dtype, vec![inner])),
+            }
+        }
+        out
+    }
+
+    /// Whether stored tensor `id` lies in one slice, its lines read by [`Lower::lines`]: all but
+    /// a nalgebra matrix fed with a run-time size, whose columns are slices of their own.
+    pub fn is_one_slice(&self, id: NodeId) -> bool {
+        let fed_matrix = self.dynamic && self.form[id] == Form::Feed && !self.rows_fed;
+        !(fed_matrix && self.shape(id).iter().any(|d| matches!(d, Dim::Sym(_))))
     }
 
     /// Whether node `id` is computed element by element (the `from_fn` of
@@ -944,6 +1003,19 @@ pub(super) fn size_of(shape: &[Dim]) -> (Vec<usize>, usize) {
     }
     syms.sort_unstable();
     (syms, known)
+}
+
+/// How a computation of run-time sizes reads its feeds of rank 1 and 2 with a `None` dimension.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Fed {
+    /// nalgebra's matrices and vectors, read in place: a column of a matrix is a slice.
+    Nalgebra,
+    /// ndarray's arrays, read in place as row-major `DArrayView`s: a row is a slice.
+    Ndarray,
+    /// nalgebra's, but the matrices a blocked product reads copied row-major into the workspace
+    /// first, then read as ndarray's are (one pass over each, where the product would otherwise
+    /// compute a dot product per element); as [`Fed::Nalgebra`] if none is, or in chunks of rows.
+    Copied,
 }
 
 /// Whether a shape's only `None` dimension is its first (a batch of run-time size): the shapes of

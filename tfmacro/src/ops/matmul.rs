@@ -199,10 +199,15 @@ impl Rules for MatMul {
         let size = |d: Dim| if let Dim::Known(n) = d { n } else { 1 };
         let work = plan.shape(id).into_iter().chain([k]).map(size).fold(1usize, usize::saturating_mul);
         plan.dtype(id).is_float()
-            && !plan.is_dynamic()
             && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id))
             && plan.is_stored(a)
             && plan.is_stored(b)
+            && plan.is_one_slice(a)
+            && plan.is_one_slice(b)
+            // A run-time `k` (a sum over the rows of a batch: a weight's gradient) packs its lines
+            // into the workspace ([`Plan::scratch_terms`]); in chunks of rows such a sum is a
+            // partial sum of each chunk's instead.
+            && !(plan.is_dynamic() && matches!(k, Dim::Sym(_)) && plan.is_chunked())
             && !matches!(k, Dim::Known(k) if k < 8)
             && work >= BLOCKED_FROM
     }
@@ -320,6 +325,20 @@ pub fn kernel_product(
         Dim::Known(k) => quote!(::tfcore::__private::packed_lines(#k)),
         _ => quote!(::tfcore::__private::PACKED_LINES),
     };
+    // A number of terms known only when the fetch runs: the scratch the workspace holds.
+    let (packed, scratch) = match inner {
+        Dim::Sym(_) if cx.is_dynamic() => {
+            let buffer = quote::format_ident!("__scratch_{}", dtype.rust());
+            (None, quote!(&mut #buffer[..]))
+        }
+        _ => (
+            Some(quote!(let mut __packed;)),
+            quote!({
+                __packed = [[#zero; #k]; #lines];
+                __packed.as_flattened_mut()
+            }),
+        ),
+    };
     let a_step = step(a_lines.step);
     let unused = match &b {
         // Stored in panels: only strided lines of `a` are copied.
@@ -349,13 +368,8 @@ pub fn kernel_product(
         }
     };
     quote!({
-        let mut __packed;
-        let __scratch: &mut [#elem] = if #unused {
-            &mut []
-        } else {
-            __packed = [[#zero; #k]; #lines];
-            __packed.as_flattened_mut()
-        };
+        #packed
+        let __scratch: &mut [#elem] = if #unused { &mut [] } else { #scratch };
         #call
     })
 }

@@ -644,7 +644,7 @@ fn dynamic_feeds_compute_in_the_workspace() {
     assert!(body.matches("] . dot (N ,").count() == 2 && body.matches("] . add (N ,").count() == 2, "{body}");
     let end = text[ndarray..].find("__result }").map_or(text.len(), |e| ndarray + e);
     let body = &text[ndarray..end];
-    assert!(body.contains("for train_step < & 'a :: tfcore :: __private :: ndarray :: ArrayBase"), "{body}");
+    assert!(body.contains("for train_step < & 'a :: tfcore :: ndarray :: ArrayBase"), "{body}");
     assert!(body.contains("match :: tfcore :: __private :: BatchFeed :: batch (& __v_X)"), "{body}");
     assert!(body.contains("FeedError :: Layout { placeholder : \"X\" }"), "{body}");
     assert!(body.contains(". dot (N , __v_X . as_slice () , __o0 , 2 ,"), "{body}");
@@ -705,4 +705,29 @@ fn an_optimiser_updates_its_variables_in_place() {
     let swap = run_body(&file, "swap");
     assert!(!swap.contains("__session . vars . a . as_mut_slice"), "{swap}");
     assert!(swap.contains("__session . vars . a ="), "{swap}");
+}
+
+/// Fed with run-time sizes, the MLP's training step computes its products through the blocked
+/// kernel: the hidden layer's of an ndarray matrix fed, whose rows are slices, or of a nalgebra one
+/// copied row-major into the workspace first; the output layer's, of the hidden layer in the
+/// workspace, and the weights' gradients, sums over the rows, packing lines into the workspace.
+#[test]
+fn products_of_run_time_size_go_through_the_blocked_kernel() {
+    let text = model("mlp.rs").to_token_stream().to_string();
+    let body = |feed: &str| {
+        let from = format!("for train_step < & 'a :: tfcore :: {feed}");
+        let at = text.find(&from).unwrap_or_else(|| panic!("{from}"));
+        let end = text[at..].find("Result :: Ok (__result)").map_or(text.len(), |e| at + e);
+        text[at..end].to_string()
+    };
+    for body in [body("__private :: Matrix"), body("ndarray :: ArrayBase")] {
+        // Forward two, backward three: `dlogits · W2ᵀ`, and `Xᵀ · dhidden` and `hiddenᵀ · dlogits`
+        // over the rows, whose strided lines are packed into `__scratch_f32`.
+        assert_eq!(body.matches("__private :: matmul (").count(), 5, "{body}");
+        let x_w1 = "__private :: matmul (N , 128 , 784 , :: tfcore :: __private :: Lines { data : __v_X . as_slice ()";
+        assert_eq!(body.matches(x_w1).count(), 1, "{body}");
+        assert!(body.contains("__private :: PACKED_LINES * (0usize + N)"), "{body}");
+        assert_eq!(body.matches("& mut __scratch_f32 [..]").count(), 2, "{body}");
+    }
+    assert!(body("__private :: Matrix").contains("let __v_X = :: tfcore :: __private :: rows_of (__v_X , __fed"));
 }
