@@ -802,6 +802,13 @@ impl<'b, 'g> Lower<'b, 'g> {
             let local = self.local(id);
             return quote!(#local[::tfcore::__private::panel_at(#n, #k, #line, #term)]);
         }
+        if self.is_row_major_view(id) {
+            // A batch or an ndarray matrix fed: its slice at the row-major index written out, so
+            // that the sizes known when the graph compiles are constants of the arithmetic.
+            let local = self.local(id);
+            let flat = self.flat_index(&self.shape(id), idx);
+            return quote!(#local.as_slice()[#flat]);
+        }
         match self.form[id] {
             Form::Inline => self.compute(id, idx),
             _ => {

@@ -422,6 +422,17 @@ impl<'g> Plan<'g> {
         out
     }
 
+    /// Whether feed `id` is read as a row-major `DArrayView`: a batch of rank 3 or 4 of run-time
+    /// size, or with [`Plan::rows_fed`] a matrix of run-time size.
+    pub fn is_row_major_view(&self, id: NodeId) -> bool {
+        let shape = self.shape(id);
+        let sym = shape.iter().any(|d| matches!(d, Dim::Sym(_)));
+        self.dynamic
+            && self.form[id] == Form::Feed
+            && sym
+            && (matches!(shape.len(), 3 | 4) || (shape.len() == 2 && self.rows_fed))
+    }
+
     /// Whether stored tensor `id` lies in one slice, its lines read by [`Lower::lines`]: all but
     /// a nalgebra matrix fed with a run-time size, whose columns are slices of their own.
     pub fn is_one_slice(&self, id: NodeId) -> bool {

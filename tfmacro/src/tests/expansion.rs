@@ -731,3 +731,17 @@ fn products_of_run_time_size_go_through_the_blocked_kernel() {
     }
     assert!(body("__private :: Matrix").contains("let __v_X = :: tfcore :: __private :: rows_of (__v_X , __fed"));
 }
+
+/// A batch of run-time size read element by element (the digits CNN's 3 × 3 convolution of one
+/// channel, too small for the window kernels) is read from its slice at a row-major index written
+/// out, the sizes known when the graph compiles as constants, not through `DArrayView`'s checked
+/// `Index`.
+#[test]
+fn a_batch_read_element_by_element_is_read_from_its_slice() {
+    let text = model("../digits/net.rs").to_token_stream().to_string();
+    let at = text.find("for logits < XBatch >").expect("the dynamic logits");
+    let end = text[at..].find("Result :: Ok (__result)").map_or(text.len(), |e| at + e);
+    let body = &text[at..end];
+    assert!(body.contains("__v_X . as_slice () [(((__i) * 8 + "), "{body}");
+    assert!(!body.contains("__v_X [("), "{body}");
+}
