@@ -425,6 +425,14 @@ fn file_mistakes_name_the_file_the_key_and_both_shapes() {
 
 /// The expansion of an MLPerf Tiny model of `examples/models/`, its `np.load` paths made
 /// relative to `tfmacro/`.
+/// The code of the fetch implementation whose header `header` starts, in `text` (an expansion as
+/// `to_string` prints it), up to the value its `compute` returns.
+fn fetch_body<'t>(text: &'t str, header: &str) -> &'t str {
+    let at = text.find(header).unwrap_or_else(|| panic!("no `{header}`"));
+    let end = text[at..].find("Result :: Ok (__result)").map_or(text.len(), |e| at + e);
+    &text[at..end]
+}
+
 fn model(file: &str) -> syn::File {
     let text = std::fs::read_to_string(format!("../examples/models/{file}")).expect("the model's graph");
     let file: syn::File = syn::parse_str(&text).expect("parses");
@@ -453,9 +461,7 @@ fn memory_doc(file: &syn::File, fetch: &str) -> String {
 #[test]
 fn a_batch_of_run_time_size_goes_through_the_convolution_kernels() {
     let text = model("kws.rs").to_token_stream().to_string();
-    let at = text.find("for probs < XBatch >").expect("the dynamic probs");
-    let end = text[at..].find("__result }").map_or(text.len(), |e| at + e);
-    let body = &text[at..end];
+    let body = fetch_body(&text, "for probs < XBatch >");
     assert!(body.contains("let N : usize = __v_x . shape () [0usize] ;"), "{body}");
     assert_eq!(body.matches("__private :: conv2d (").count(), 1, "{body}");
     assert_eq!(body.matches("__private :: depthwise_conv2d (").count(), 4, "{body}");
@@ -621,10 +627,7 @@ fn generated_docs_quote_every_shape() {
 #[test]
 fn dynamic_feeds_compute_in_the_workspace() {
     let text = model("circle.rs").to_token_stream().to_string();
-    let at = text.find("for train_step < & 'a :: tfcore :: __private :: Matrix").expect("the dynamic train_step");
-    let ndarray = text[at..].find("with_ndarray").map_or(text.len(), |e| at + e);
-    let end = text[at..ndarray].find("__result }").map_or(ndarray, |e| at + e);
-    let body = &text[at..end];
+    let body = fetch_body(&text, "for train_step < & 'a :: tfcore :: __private :: Matrix");
     assert!(body.contains("let N : usize = __v_X . nrows () ;"), "{body}");
     assert!(body.contains("if __v_Y . nrows () != N"), "{body}");
     assert!(body.contains(
@@ -642,15 +645,12 @@ fn dynamic_feeds_compute_in_the_workspace() {
     assert!(body.contains("while __first < __end {"), "{body}");
     assert!(body.contains("let __v_X = __v_X . rows (__first , N) ;"), "{body}");
     assert!(body.matches("] . dot (N ,").count() == 2 && body.matches("] . add (N ,").count() == 2, "{body}");
-    let end = text[ndarray..].find("__result }").map_or(text.len(), |e| ndarray + e);
-    let body = &text[ndarray..end];
-    assert!(body.contains("for train_step < & 'a :: tfcore :: ndarray :: ArrayBase"), "{body}");
+    let body = fetch_body(&text, "for train_step < & 'a :: tfcore :: ndarray :: ArrayBase");
     assert!(body.contains("match :: tfcore :: __private :: BatchFeed :: batch (& __v_X)"), "{body}");
     assert!(body.contains("FeedError :: Layout { placeholder : \"X\" }"), "{body}");
     assert!(body.contains(". dot (N , __v_X . as_slice () , __o0 , 2 ,"), "{body}");
-    let at = text.find("for output_layer < & 'a :: tfcore :: __private :: Matrix").expect("the dynamic output_layer");
-    let end = text[at..].find("__result }").map_or(text.len(), |e| at + e);
-    assert!(!text[at..end].contains("CHUNK_ROWS"), "{}", &text[at..end]);
+    let body = fetch_body(&text, "for output_layer < & 'a :: tfcore :: __private :: Matrix");
+    assert!(!body.contains("CHUNK_ROWS"), "{body}");
 }
 
 #[test]
@@ -714,12 +714,7 @@ fn an_optimiser_updates_its_variables_in_place() {
 #[test]
 fn products_of_run_time_size_go_through_the_blocked_kernel() {
     let text = model("mlp.rs").to_token_stream().to_string();
-    let body = |feed: &str| {
-        let from = format!("for train_step < & 'a :: tfcore :: {feed}");
-        let at = text.find(&from).unwrap_or_else(|| panic!("{from}"));
-        let end = text[at..].find("Result :: Ok (__result)").map_or(text.len(), |e| at + e);
-        text[at..end].to_string()
-    };
+    let body = |feed: &str| fetch_body(&text, &format!("for train_step < & 'a :: tfcore :: {feed}")).to_string();
     for body in [body("__private :: Matrix"), body("ndarray :: ArrayBase")] {
         // Forward two, backward three: `dlogits · W2ᵀ`, and `Xᵀ · dhidden` and `hiddenᵀ · dlogits`
         // over the rows, whose strided lines are packed into `__scratch_f32`.
@@ -739,9 +734,7 @@ fn products_of_run_time_size_go_through_the_blocked_kernel() {
 #[test]
 fn a_batch_read_element_by_element_is_read_from_its_slice() {
     let text = model("../digits/net.rs").to_token_stream().to_string();
-    let at = text.find("for logits < XBatch >").expect("the dynamic logits");
-    let end = text[at..].find("Result :: Ok (__result)").map_or(text.len(), |e| at + e);
-    let body = &text[at..end];
+    let body = fetch_body(&text, "for logits < XBatch >");
     assert!(body.contains("__v_X . as_slice () [(((__i) * 8 + "), "{body}");
     assert!(!body.contains("__v_X [("), "{body}");
 }
