@@ -163,14 +163,10 @@ fn dynamic_calling(
 ) -> Option<TokenStream> {
     let (name, root, span) = (&f.name, f.node, f.name.span());
     let allow = quote!(#[allow(non_snake_case, unused_parens, unused_braces, clippy::all)]);
-    let (types, params) = match ndarray {
-        false => dynamic_feed_types(graph, names, &f.feeds, false)?,
-        true => rows_fed_types(graph, names, &f.feeds)?,
-    };
+    let (types, params, gate) = dynamic_variant(graph, names, &f.feeds, ndarray)?;
     let p = quote!(::tfcore::__private);
     let output = graph.nodes[root].ty.as_ref().map(|t| names.dynamic_type_of(t));
     let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
-    let gate = if ndarray { quote!(with_ndarray) } else { quote!(with_alloc) };
     Some(quote! {
         #p::#gate! {
             #header {

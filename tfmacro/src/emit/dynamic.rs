@@ -33,10 +33,7 @@ fn dynamic_impl(
 ) -> Option<(TokenStream, Vec<NodeId>)> {
     let name = &f.name;
     let feeds = &f.feeds;
-    let (types, params) = match ndarray {
-        false => dynamic_feed_types(graph, names, feeds, false)?,
-        true => rows_fed_types(graph, names, feeds)?,
-    };
+    let (types, params, gate) = dynamic_variant(graph, names, feeds, ndarray)?;
     let fed = if ndarray { Fed::Ndarray } else { Fed::Copied };
     let body = Body::new_dynamic(graph, names, &[f.node], feeds, fed)?;
     let p = quote!(::tfcore::__private);
@@ -49,7 +46,6 @@ fn dynamic_impl(
     let writes = body.lower().writes_to_session(has_slots);
     let span = name.span();
     let header = quote_spanned!(span=> impl<'a, #(#params),*> #p::Fetch<Session> for #name<#(#types),*>);
-    let gate = if ndarray { quote!(with_ndarray) } else { quote!(with_alloc) };
     let code = quote! {
         #p::#gate! {
             #header {

@@ -155,6 +155,24 @@ pub(super) fn rows_feed(t: &TensorType) -> bool {
     matches!(t.shape.len(), 1 | 2) && has_sym(t)
 }
 
+/// The feed types and type parameters of a fetch's implementation for run-time sizes, and the
+/// macro gating it: for nalgebra's matrices (`with_alloc`), or with `ndarray` for ndarray's
+/// ([`rows_fed_types`], `with_ndarray`).
+pub(super) fn dynamic_variant(
+    graph: &Graph,
+    names: &Names,
+    feeds: &[NodeId],
+    ndarray: bool,
+) -> Option<(Vec<TokenStream>, Vec<TokenStream>, TokenStream)> {
+    if ndarray {
+        let (types, params) = rows_fed_types(graph, names, feeds)?;
+        Some((types, params, quote!(with_ndarray)))
+    } else {
+        let (types, params) = dynamic_feed_types(graph, names, feeds, false)?;
+        Some((types, params, quote!(with_alloc)))
+    }
+}
+
 /// [`dynamic_feed_types`] with `rows_fed`, if any of `feeds` is a [`rows_feed`]: the types of a
 /// fetch's second implementation for run-time sizes, with tfcore's `ndarray` feature.
 pub(super) fn rows_fed_types(

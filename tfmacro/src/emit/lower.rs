@@ -749,9 +749,9 @@ impl<'b, 'g> Lower<'b, 'g> {
                 (_, true) => lines(slice, None, Some(rows)),
             };
         }
-        let sym = shape.iter().any(|d| matches!(d, Dim::Sym(_)));
-        if self.dynamic && sym && self.rows_fed && self.form[id] == Form::Feed {
-            // A row-major `DArrayView` (an `ndarray` matrix fed): its rows are slices.
+        if self.is_row_major_view(id) {
+            // A row-major `DArrayView` (an `ndarray` matrix fed, or a copied one): its rows are
+            // slices.
             let local = self.local(id);
             let slice = quote!(#local.as_slice());
             return match along {
@@ -759,7 +759,7 @@ impl<'b, 'g> Lower<'b, 'g> {
                 _ => lines(slice, Some(cols), None),
             };
         }
-        if self.form[id] == Form::Inline || (self.dynamic && sym) {
+        if self.form[id] == Form::Inline || (self.dynamic && shape.iter().any(|d| matches!(d, Dim::Sym(_)))) {
             return None;
         }
         let local = self.local(id);

@@ -333,10 +333,10 @@ pub fn kernel_product(
         }
         _ => (
             Some(quote!(let mut __packed;)),
-            quote!({
+            quote! {
                 __packed = [[#zero; #k]; #lines];
                 __packed.as_flattened_mut()
-            }),
+            },
         ),
     };
     let a_step = step(a_lines.step);
