@@ -2,7 +2,7 @@
 //! and ResNet-8 (`examples/models/resnet8.rs`) at batch 1 and 32, the graphs alone, fed as an
 //! `Array4` and as a `DArrayView4` of run-time size; and the anomaly
 //! detector (`examples/models/autoencoder.rs`: ten dense layers, 265,864 weights) at batch 1 and
-//! batch 64: the `graph!`-generated inference beside the same layers
+//! batch 64: the `graph!`-generated inference (its weights constants, and again in variables) beside the same layers
 //! written by hand with nalgebra (`DMatrix` products, which go through `matrixmultiply`'s gemm;
 //! at batch 1 also as matrix-vector products `Wᵀ x`, nalgebra's gemv), in one criterion group per
 //! batch size, so that the ratios come from one run on one machine.
@@ -21,6 +21,45 @@ use tfcore::DArrayView4;
 include!("../examples/models/autoencoder.rs");
 include!("../examples/models/kws.rs");
 include!("../examples/models/resnet8.rs");
+
+tfcore::graph! {
+    /// The anomaly detector with its weights in variables, initialised from the same file: what a
+    /// user holds who trains and then predicts in one session.
+    pub mod autoencoder_variables {
+        let x = tf.placeholder(tf.float32, [None, 640]);
+        let w = np.load("tests/data/models/autoencoder/weights.npz");
+        let fc0_kernel = tf.Variable(w["fc0/kernel"]);
+        let fc0_bias = tf.Variable(w["fc0/bias"]);
+        let fc1_kernel = tf.Variable(w["fc1/kernel"]);
+        let fc1_bias = tf.Variable(w["fc1/bias"]);
+        let fc2_kernel = tf.Variable(w["fc2/kernel"]);
+        let fc2_bias = tf.Variable(w["fc2/bias"]);
+        let fc3_kernel = tf.Variable(w["fc3/kernel"]);
+        let fc3_bias = tf.Variable(w["fc3/bias"]);
+        let fc4_kernel = tf.Variable(w["fc4/kernel"]);
+        let fc4_bias = tf.Variable(w["fc4/bias"]);
+        let fc5_kernel = tf.Variable(w["fc5/kernel"]);
+        let fc5_bias = tf.Variable(w["fc5/bias"]);
+        let fc6_kernel = tf.Variable(w["fc6/kernel"]);
+        let fc6_bias = tf.Variable(w["fc6/bias"]);
+        let fc7_kernel = tf.Variable(w["fc7/kernel"]);
+        let fc7_bias = tf.Variable(w["fc7/bias"]);
+        let fc8_kernel = tf.Variable(w["fc8/kernel"]);
+        let fc8_bias = tf.Variable(w["fc8/bias"]);
+        let fc9_kernel = tf.Variable(w["fc9/kernel"]);
+        let fc9_bias = tf.Variable(w["fc9/bias"]);
+        let fc0 = tf.nn.relu(tf.matmul(x, fc0_kernel) + fc0_bias);
+        let fc1 = tf.nn.relu(tf.matmul(fc0, fc1_kernel) + fc1_bias);
+        let fc2 = tf.nn.relu(tf.matmul(fc1, fc2_kernel) + fc2_bias);
+        let fc3 = tf.nn.relu(tf.matmul(fc2, fc3_kernel) + fc3_bias);
+        let fc4 = tf.nn.relu(tf.matmul(fc3, fc4_kernel) + fc4_bias);
+        let fc5 = tf.nn.relu(tf.matmul(fc4, fc5_kernel) + fc5_bias);
+        let fc6 = tf.nn.relu(tf.matmul(fc5, fc6_kernel) + fc6_bias);
+        let fc7 = tf.nn.relu(tf.matmul(fc6, fc7_kernel) + fc7_bias);
+        let fc8 = tf.nn.relu(tf.matmul(fc7, fc8_kernel) + fc8_bias);
+        let fc9 = tf.matmul(fc8, fc9_kernel) + fc9_bias;
+    }
+}
 
 /// The anomaly detector's layers as `DMatrix` weights and bias rows, read from the same file,
 /// and each weight transposed with its bias as a column, for one input as a column vector.
@@ -88,6 +127,12 @@ fn batch<const N: usize>(c: &mut Criterion, name: &str) {
     assert!(worst < 1e-3, "the two disagree by {worst}");
     let mut group = c.benchmark_group(name);
     group.bench_function("generated", |b| b.iter(|| sess.run(autoencoder::fc9 { x: black_box(&x) })));
+    let mut variables = autoencoder_variables::Session::new();
+    let held = variables.run(autoencoder_variables::fc9 { x: &x });
+    assert_eq!(generated, held, "variables and constants disagree");
+    group.bench_function("generated, weights in variables", |b| {
+        b.iter(|| variables.run(autoencoder_variables::fc9 { x: black_box(&x) }))
+    });
     group.bench_function("nalgebra DMatrix", |b| b.iter(|| layers.run(black_box(&dx))));
     if N == 1 {
         let column = DVector::from_fn(640, |i, _| x[(0, i)]);

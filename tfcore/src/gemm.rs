@@ -27,6 +27,7 @@
 //!
 //! [`dot`]: crate::sum::dot
 
+use crate::dispatch::{best, Kernel, Registers};
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 use crate::dispatch::{Avx2, Avx512};
 use crate::elem::Float;
@@ -247,6 +248,9 @@ impl<T: Float> Product<'_, T> {
         // anomaly detector at batch 1, 23.2 µs against 17.1, its weights streamed from beyond L2
         // eight columns at once.)
         let p = self;
+        if p.m == 1 {
+            return best(FewLines { p, c, scratch });
+        }
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         let single = core::mem::size_of::<T>() == 4;
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -628,7 +632,10 @@ impl<T: Float> Product<'_, T> {
 
     /// Every output, a panel of `NR` lines of `b` at a time (packed once if strided), each against
     /// every `MR` lines of `a`; the panels and tiles left at the edges one line at a time.
-    /// `MR` and `NR` are at most [`PANEL`], which the scratch is sized by.
+    /// `MR` and `NR` are at most [`PANEL`], which the scratch is sized by. Always inlined, as
+    /// [`Product::panel`] and [`Product::tile`] are, so that [`FewLines`] compiles them whole for
+    /// the instruction set [`best`] picks.
+    #[inline(always)]
     fn grid<const MR: usize, const NR: usize>(&self, isa: impl Isa, c: &mut [T], scratch: &mut [T]) {
         let mut j = 0;
         while j + NR <= self.n {
@@ -642,6 +649,7 @@ impl<T: Float> Product<'_, T> {
     }
 
     /// The outputs of lines `j..j + NR` of `b`.
+    #[inline(always)]
     fn panel<const MR: usize, const NR: usize>(&self, isa: impl Isa, j: usize, c: &mut [T], scratch: &mut [T]) {
         let k = self.k;
         let (b_packed, a_packed) = scratch.split_at_mut(if self.b.contiguous() { 0 } else { PANEL * k });
@@ -663,6 +671,7 @@ impl<T: Float> Product<'_, T> {
     }
 
     /// The `MR × NR` outputs of lines `i..i + MR` of `a` and `b_lines`, written into `c`.
+    #[inline(always)]
     fn tile<const MR: usize, const NR: usize>(
         &self,
         isa: impl Isa,
@@ -780,6 +789,53 @@ macro_rules! compiled_for {
     };
 }
 
+/// A product of one line of `a` (a matrix-vector product: an input at batch 1 times a weight whose
+/// columns are contiguous, as a variable's are) through the tiles, its whole grid compiled for
+/// the best instruction set ([`best`]), each tile of the line and `NR` lines of `b` combining its
+/// lanes inline ([`Here`]). With a call for each tile's sums and one for their combination, the
+/// calls took a sixth of the anomaly detector's time at batch 1 with its weights in variables
+/// (tiles of 4 outputs of 128 terms: 37.0 against 32.2 µs, `cargo bench --bench models`, both
+/// builds alternated).
+struct FewLines<'p, 'a, 'c, T> {
+    p: &'p Product<'a, T>,
+    c: &'c mut [T],
+    scratch: &'c mut [T],
+}
+
+impl<T: Float> Kernel for FewLines<'_, '_, '_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, registers: Registers) {
+        match registers {
+            Registers::Narrow => self.p.grid::<1, 2>(Here, self.c, self.scratch),
+            Registers::Wide | Registers::Many => self.p.grid::<1, 4>(Here, self.c, self.scratch),
+        }
+    }
+}
+
+/// The instruction set of the function its sums are inlined into ([`FewLines`], through
+/// [`best`]), for tiles of one line of `a` only: with more, LLVM lays [`lanes_of`]' loop out for
+/// the combination ([`compiled_for`] says more; the MLP's step took 4.0 ms against 0.9 so).
+#[derive(Clone, Copy)]
+struct Here;
+
+impl Isa for Here {
+    #[inline(always)]
+    fn sums<T: Float, const MR: usize, const NR: usize>(self, a: [&[[T; 8]]; MR], b: [&[[T; 8]]; NR]) -> [[T; NR]; MR] {
+        combined(lanes_of(a, b))
+    }
+
+    #[inline(always)]
+    fn panel<T: Float, const MR: usize, const PASS: usize, const W: usize>(
+        self,
+        a: [&[T]; MR],
+        panel: &[[T; W]],
+    ) -> [[T; W]; MR] {
+        panel_of::<T, MR, PASS, W>(a, panel)
+    }
+}
+
 /// Whatever the target promises (SSE2 on x86-64 by default; a Cortex-M's FPU).
 #[derive(Clone, Copy)]
 struct Portable;
@@ -864,8 +920,10 @@ mod tests {
         let (a, b) = (values(0), values(7));
         // The last five have few enough terms, and lines enough, to go through the panels.
         let sizes = [(1, 1, 8), (1, 9, 17), (5, 3, 8), (7, 6, 40), (4, 4, 3), (3, 11, 65), (9, 2, 1)];
+        // One line of `a` (`FewLines`): full tiles, narrower ones, and the terms after the last eight.
+        let one_line = [(1, 16, 40), (1, 7, 100), (1, 24, 7), (1, 13, 64)];
         let through_panels = [(5, 9, 40), (4, 17, 3), (6, 16, 64), (13, 19, PANELS_BELOW - 1), (9, 8, 1)];
-        for (m, n, k) in sizes.into_iter().chain(through_panels) {
+        for (m, n, k) in sizes.into_iter().chain(through_panels).chain(one_line) {
             // Contiguous and strided lines of each operand: (line_step, step).
             let a_layouts = [(k, 1), (1, m)];
             let b_layouts = [(k, 1), (1, n)];
@@ -906,6 +964,23 @@ mod tests {
                 for j in 0..n {
                     let expected = dot(k, &a, i, m, &b, j * k, 1);
                     assert_eq!(c[i * n + j].to_bits(), expected.to_bits(), "({m}, {n}, {k}) tiles {MR} × {NR}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_line_has_dots_bits_with_every_tile() {
+        let (a, b) = (values(3), values(5));
+        for (n, k) in [(9, 8), (16, 40), (7, 100), (5, 3)] {
+            for registers in [Registers::Narrow, Registers::Wide, Registers::Many] {
+                let mut c = [f32::NAN; 16];
+                let (al, bl) = (Lines { data: &a, line_step: k, step: 1 }, Lines { data: &b, line_step: k, step: 1 });
+                let p = Product { m: 1, n, k, a: al, b: bl, c_rs: n, c_cs: 1 };
+                FewLines { p: &p, c: &mut c, scratch: &mut [] }.run(registers);
+                for (j, value) in c[..n].iter().enumerate() {
+                    let expected = dot(k, &a, 0, 1, &b, j * k, 1);
+                    assert_eq!(value.to_bits(), expected.to_bits(), "({n}, {k}) {registers:?} at {j}");
                 }
             }
         }
