@@ -327,8 +327,29 @@ impl<T: Float> Conv<'_, T> {
             *window = &packed[(co + s) * taps * runs..][..taps * runs];
         }
         let mut acc = [[[T::ZERO; 8]; NR]; MR];
+        // With every tap of every pixel inside the image, tap `(kh, kw)` of pixel `r` starts a
+        // fixed distance after the pixel's first tap: no padding to decide, tap by tap.
+        let inside = self.inside::<MR>(n, oh, ow);
+        let w = &self.window;
+        let (row_step, tap_step) = (w.dilations[0] * w.input[1] * w.channels, w.dilations[1] * w.channels);
+        let (mut kw, mut offset) = (0, 0);
         for tap in 0..taps {
-            let x = self.runs::<MR>(n, oh, ow, tap);
+            let x = match inside {
+                Some(starts) => {
+                    let mut x: [&[[T; 8]]; MR] = [&[]; MR];
+                    for (line, &start) in x.iter_mut().zip(&starts) {
+                        *line = &self.x[start + offset..].as_chunks::<8>().0[..runs];
+                    }
+                    x
+                }
+                None => self.runs::<MR>(n, oh, ow, tap),
+            };
+            kw += 1;
+            offset += tap_step;
+            if kw == w.kernel[1] {
+                kw = 0;
+                offset += row_step - w.kernel[1] * tap_step;
+            }
             let mut f: [&[[T; 8]]; NR] = [&[]; NR];
             for (line, window) in f.iter_mut().zip(&windows) {
                 *line = &window[tap * runs..][..runs];
@@ -336,6 +357,26 @@ impl<T: Float> Conv<'_, T> {
             accumulate(&mut acc, x, f);
         }
         combined(acc)
+    }
+
+    /// Where the first tap of pixels `ow..ow + MR` of output row `(n, oh)` starts in the input,
+    /// if every tap of their windows lies inside the image (no padding); `None` otherwise.
+    #[inline(always)]
+    fn inside<const MR: usize>(&self, n: usize, oh: usize, ow: usize) -> Option<[usize; MR]> {
+        let w = &self.window;
+        let ih = (oh * w.strides[0]).checked_sub(w.before[0])?;
+        let iw = (ow * w.strides[1]).checked_sub(w.before[1])?;
+        let last_h = ih + (w.kernel[0].checked_sub(1)?) * w.dilations[0];
+        let last_w = iw + (MR - 1) * w.strides[1] + (w.kernel[1].checked_sub(1)?) * w.dilations[1];
+        if last_h >= w.input[0] || last_w >= w.input[1] {
+            return None;
+        }
+        let first = ((n * w.input[0] + ih) * w.input[1] + iw) * w.channels;
+        let mut starts = [0; MR];
+        for (r, start) in starts.iter_mut().enumerate() {
+            *start = first + r * w.strides[1] * w.channels;
+        }
+        Some(starts)
     }
 
     /// Every output, for a filter in TensorFlow's layout, output channels a multiple of eight
