@@ -446,3 +446,44 @@ fn the_log_of_a_softmax_is_its_log_softmax() {
         assert!((f64::from(seed[(0, j)]) - literal).abs() < 1e-6, "{seed} at {j}: {literal}");
     }
 }
+
+// `tf.nn.sigmoid_cross_entropy_with_logits` and `tf.math.log_sigmoid` against TensorFlow's values
+// and gradients (`tools/sigmoid_cross_entropy.py`), at logits of 0 (where the gradient depends on
+// which side `where` puts 0), near 0, and where the sigmoid saturates; and the cross entropy spelt
+// out with `tf.log(tf.sigmoid(..))`, computed through `log_sigmoid`, finite where TensorFlow's
+// literal `log` gives `inf`.
+graph! {
+    pub mod sigmoid_cross_entropy {
+        let z = tf.placeholder(tf.float32, [1, 12]);
+        let y = tf.placeholder(tf.float32, [1, 12]);
+        let w = tf.Variable(tf.zeros([1, 12]));
+        let logits = z + w;
+        let fused = tf.nn.sigmoid_cross_entropy_with_logits(labels = y, logits = logits);
+        let spelt = -(y * tf.log(tf.sigmoid(logits)) + (1 - y) * tf.log(1 - tf.sigmoid(logits)));
+        let log_sigmoid = tf.math.log_sigmoid(logits);
+        let grads_fused = tf.gradients(tf.reduce_sum(fused), [w]);
+        let grads_spelt = tf.gradients(tf.reduce_sum(spelt), [w]);
+        let grads_log_sigmoid = tf.gradients(tf.reduce_sum(log_sigmoid * y), [w]);
+    }
+}
+
+#[test]
+fn the_sigmoid_cross_entropy_is_tensorflows() {
+    let npz = tfcore::npy::Npz::parse(include_bytes!("data/sigmoid_cross_entropy.npz")).unwrap();
+    let row = |key: &str| SMatrix::<f32, 1, 12>::from_row_slice(&npz.get(key).unwrap().to_vec::<f32>().unwrap());
+    let (z, y) = (row("z"), row("y"));
+    let close = |ours: SMatrix<f32, 1, 12>, theirs: SMatrix<f32, 1, 12>, what: &str| {
+        for (j, (a, b)) in ours.iter().zip(theirs.iter()).enumerate() {
+            assert!(a.is_finite(), "{what} at {j}: {ours}");
+            assert!((a - b).abs() <= 1e-7 + 1e-6 * b.abs(), "{what} at {j}: {a} against TensorFlow's {b}");
+        }
+    };
+    let mut sess = sigmoid_cross_entropy::Session::new();
+    close(sess.run(sigmoid_cross_entropy::fused { z: &z, y: &y }), row("loss"), "loss");
+    close(sess.run(sigmoid_cross_entropy::spelt { z: &z, y: &y }), row("loss"), "the loss spelt out");
+    close(sess.run(sigmoid_cross_entropy::log_sigmoid { z: &z }), row("log_sigmoid"), "log_sigmoid");
+    close(sess.run(sigmoid_cross_entropy::grads_fused { z: &z, y: &y }).0, row("grad_loss"), "gradient");
+    close(sess.run(sigmoid_cross_entropy::grads_spelt { z: &z, y: &y }).0, row("grad_loss"), "gradient spelt out");
+    let (g,) = sess.run(sigmoid_cross_entropy::grads_log_sigmoid { z: &z, y: &y });
+    close(g, row("grad_log_sigmoid"), "log_sigmoid's gradient");
+}

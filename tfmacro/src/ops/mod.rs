@@ -36,6 +36,7 @@ pub mod reduce;
 pub mod reshape;
 pub mod select;
 pub mod shape;
+pub mod sigmoid_cross_entropy;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;
@@ -277,6 +278,7 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
         .or_else(|| pad::resolve(r, call))
         .or_else(|| batch_norm::resolve(r, call))
         .or_else(|| log_softmax::resolve(r, call))
+        .or_else(|| sigmoid_cross_entropy::resolve(r, call))
 }
 
 /// The names of the ops here, for "did you mean" suggestions.
@@ -301,6 +303,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
         pad::NAMES,
         batch_norm::NAMES,
         log_softmax::NAMES,
+        sigmoid_cross_entropy::NAMES,
     ]
     .into_iter()
     .flatten()

@@ -99,10 +99,14 @@ pub fn resolve(r: &mut Resolver, call: &Call) -> Option<NodeId> {
     // `tf.sign` is the gradient of `tf.abs`, not (yet) part of the language.
     let u = Unary::ALL.into_iter().filter(|u| *u != Unary::Sign).find(|u| u.spellings().0.contains(&call.name))?;
     let id = super::one_argument(r, call, crate::ir::Op::Unary(u), u.spellings().1);
-    // `tf.log(tf.nn.softmax(z))` is computed as `tf.nn.log_softmax(z)`.
+    // `tf.log(tf.nn.softmax(z))` is computed as `tf.nn.log_softmax(z)`, `tf.log(tf.sigmoid(z))`
+    // as `tf.math.log_sigmoid(z)` (and `tf.log(1 - tf.sigmoid(z))` as `log_sigmoid(-z)`).
     if u == Unary::Log {
         if let Some(log_softmax) = super::log_softmax::log_of_softmax(r, call, id) {
             return Some(log_softmax);
+        }
+        if let Some(log_sigmoid) = super::sigmoid_cross_entropy::log_of_sigmoid(r, call, id) {
+            return Some(log_sigmoid);
         }
     }
     Some(id)
