@@ -793,7 +793,7 @@ macro_rules! compiled_for {
 /// columns are contiguous, as a variable's are) through the tiles, its whole grid compiled for
 /// the best instruction set ([`best`]), each tile of the line and `NR` lines of `b` combining its
 /// lanes inline ([`Here`]). With a call for each tile's sums and one for their combination, the
-/// calls took a sixth of the anomaly detector's time at batch 1 with its weights in variables
+/// calls took about 13% of the anomaly detector's time at batch 1 with its weights in variables
 /// (tiles of 4 outputs of 128 terms: 37.0 against 32.2 µs, `cargo bench --bench models`, both
 /// builds alternated).
 struct FewLines<'p, 'a, 'c, T> {
