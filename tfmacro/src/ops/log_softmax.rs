@@ -60,13 +60,7 @@ pub fn log_of_softmax(r: &mut Resolver, call: &Call, log: NodeId) -> Option<Node
 
 /// The nodes of `log_softmax(logits)`, and of the cross entropy with `labels` if given.
 fn build(r: &mut Resolver, call: &Call, labels: Option<NodeId>, logits: NodeId, stop_labels: bool) -> NodeId {
-    let (name, loc) = (call.op(), call.loc);
-    let mut node = |op: Op, inputs: Vec<NodeId>, label: &str| {
-        let id = r.graph.add(op, inputs, loc, call.op_loc);
-        r.graph.nodes[id].written = name.clone();
-        r.graph.nodes[id].label = Some(label.into());
-        id
-    };
+    let mut node = |op: Op, inputs: Vec<NodeId>, label: &str| super::part_of(r, call, op, inputs, label);
     let last = |max: bool| Op::Reduce(Reduce { mean: false, max, axes: Some(vec![-1]), keepdims: true });
     let max = node(last(true), vec![logits], "reduce_max(logits)");
     let max = node(Op::Identity(Identity { stop_gradient: true }), vec![max], "reduce_max(logits)");

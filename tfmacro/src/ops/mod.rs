@@ -310,6 +310,15 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     .copied()
 }
 
+/// A node of an op built from others (`tf.nn.log_softmax`, the sigmoid cross entropy), made for
+/// `call`: messages name it as the call was written, with `label` saying which part it is.
+pub fn part_of(r: &mut Resolver, call: &Call, op: Op, inputs: Vec<NodeId>, label: &str) -> NodeId {
+    let id = r.graph.add(op, inputs, call.loc, call.op_loc);
+    r.graph.nodes[id].written = call.op();
+    r.graph.nodes[id].label = Some(label.into());
+    id
+}
+
 /// A call of an op of one tensor argument named `param`: `tf.exp(x)`.
 pub fn one_argument(r: &mut Resolver, call: &Call, op: Op, param: &str) -> NodeId {
     let Some(b) = r.bind(&call.op(), call.loc, call.args, &[param], 1) else { return r.poison(call.loc) };

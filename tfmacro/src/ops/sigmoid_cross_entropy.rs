@@ -82,10 +82,7 @@ struct Nodes<'r, 'c, 'e> {
 
 impl Nodes<'_, '_, '_> {
     fn node(&mut self, op: Op, inputs: Vec<NodeId>, label: &str) -> NodeId {
-        let id = self.r.graph.add(op, inputs, self.call.loc, self.call.op_loc);
-        self.r.graph.nodes[id].written = self.call.op();
-        self.r.graph.nodes[id].label = Some(label.into());
-        id
+        super::part_of(self.r, self.call, op, inputs, label)
     }
 
     /// `(where(x >= 0, x, 0), where(x >= 0, -x, x))`: `x`'s positive part and `-|x|`, split at 0

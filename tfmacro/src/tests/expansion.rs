@@ -423,8 +423,6 @@ fn file_mistakes_name_the_file_the_key_and_both_shapes() {
     assert!(has(&["has shape [64, 12], not [12, 64]"]), "{errors:#?}");
 }
 
-/// The expansion of an MLPerf Tiny model of `examples/models/`, its `np.load` paths made
-/// relative to `tfmacro/`.
 /// The code of the fetch implementation whose header `header` starts, in `text` (an expansion as
 /// `to_string` prints it), up to the value its `compute` returns.
 fn fetch_body<'t>(text: &'t str, header: &str) -> &'t str {
@@ -433,6 +431,8 @@ fn fetch_body<'t>(text: &'t str, header: &str) -> &'t str {
     &text[at..end]
 }
 
+/// The expansion of an MLPerf Tiny model of `examples/models/`, its `np.load` paths made
+/// relative to `tfmacro/`.
 fn model(file: &str) -> syn::File {
     let text = std::fs::read_to_string(format!("../examples/models/{file}")).expect("the model's graph");
     let file: syn::File = syn::parse_str(&text).expect("parses");
