@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use tfcore::__private::{conv2d, depthwise_conv2d, pack, Filter, Window};
+use tfcore::__private::{conv2d, depthwise_conv2d, Window};
 
 /// A layer: `[h, w, channels]` in, `kernel`, `strides`, output channels (0 for depthwise).
 struct Layer {
@@ -92,13 +92,10 @@ fn layers(c: &mut Criterion) {
                 b.iter(|| depthwise_conv2d(&window, black_box(&x), &filter, &mut out, |_, v, _| v))
             });
         } else {
-            // The layout `graph!` gives the filter: packed for input channels a multiple of 8.
+            // TensorFlow's layout, which `graph!` gives every filter of a window kernel.
             let filter = values(taps * cin * cout, 2);
-            let mut packed = vec![0.0f32; filter.len()];
-            pack(taps * cin, cout, &filter, &mut packed);
-            let filter = if cin % 8 == 0 { Filter::Packed(&packed[..]) } else { Filter::Tensorflow(&filter[..]) };
             group.bench_function(layer.name, |b| {
-                b.iter(|| conv2d(&window, cout, black_box(&x), filter, &zeros, &mut out, |_, v, _| v))
+                b.iter(|| conv2d(&window, cout, black_box(&x), &filter, &zeros, &mut out, |_, v, _| v))
             });
         }
     }

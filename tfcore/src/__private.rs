@@ -11,7 +11,7 @@ pub use crate::__with_ndarray as with_ndarray;
 pub use crate::__with_serde as with_serde;
 pub use crate::__with_std as with_std;
 pub use crate::array::{Array3, Array4};
-pub use crate::conv::{conv2d, depthwise_conv2d, pack, Filter, Window};
+pub use crate::conv::{conv2d, depthwise_conv2d, Window};
 #[cfg(feature = "alloc")]
 pub use crate::darray::DArray;
 pub use crate::darray::{BatchFeed, DArrayView};
@@ -49,7 +49,7 @@ pub use crate::random::{random_uniform, random_uniform_scalar, rng, Rng, Uniform
 pub use crate::rows::sums_over_rows;
 pub use crate::rows::{RangesSync, CHUNK_ROWS, RANGE_ROWS};
 pub use crate::softmax::{softmax3, softmax4, softmax_by, softmax_rows, softmax_vector};
-pub use crate::sum::{dot, sum, Partial};
+pub use crate::sum::{dot, in_order, sum, Partial};
 pub use crate::unknown::Unknown;
 pub use crate::DEFAULT_SEED;
 pub use libm::{exp, fabs, fabsf, log, tanh};

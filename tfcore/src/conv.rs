@@ -4,8 +4,7 @@
 //!
 //! Every output is the sum over its window that the macro's element-by-element code and its
 //! constant folder compute, term for term and in their order: the window's terms in the order
-//! `(kh, kw, ci)`, summed in [`sum`]'s order (eight interleaved partial sums, combined pairwise,
-//! then the rest left to right), as one dot product of an im2col row and a filter column:
+//! `(kh, kw, ci)`, added strictly left to right ([`in_order`]):
 //!
 //! ```text
 //! conv2d:    out[n, oh, ow, co] = sum over t = (kh, kw, ci) of x[n, ih, iw, ci] * f[kh, kw, ci, co]
@@ -13,28 +12,27 @@
 //! ```
 //!
 //! with `ih = oh * stride + kh * dilation - before` (and likewise for the width), where an input
-//! index outside the image reads a zero that is multiplied as TensorFlow's padding is. A 1 × 1
-//! convolution is so the matrix product `gemm` computes. These kernels give the bits of the code
-//! they replace, on every instruction set and on a Cortex-M.
+//! index outside the image reads a zero that is multiplied as TensorFlow's padding is. These
+//! kernels give the bits of the code they replace, on every instruction set and on a Cortex-M.
+//! (A 1 × 1 convolution of stride 1 is a matrix product: the macro computes it through `gemm`,
+//! in `sum`'s order, and never calls these kernels for it.)
 //!
-//! What changes is how the work is laid out: a convolution is a matrix product whose left
-//! operand's rows (the im2col rows, one per output pixel) are read in place. [`conv2d`] reads its
-//! filter packed by output channel ([`pack`]: each output channel's window contiguous, in the
-//! order its sum takes it), so that a tile of `MR` pixels by `NR` output channels keeps each
-//! output's eight partial sums in one vector register: eight terms of a pixel (eight input
-//! channels of one tap) and eight weights of an output channel are read as one vector each,
-//! feed `NR` (or `MR`) outputs, and the partial sums are combined once per output, at the end.
-//! Which input pixel a tap reads, or a line of zeros in the padding, is decided once per pixel
-//! and tap, not once per term. Input channels that are not a multiple of eight (a first layer's
-//! three colours) are gathered a tile of windows at a time into patches on the stack.
-//! [`depthwise_conv2d`] keeps eight channels of `MR` pixels side by side. The tiles' shapes fit
-//! the registers of the instruction set [`best`] picks.
+//! Left to right is the order of a kernel that keeps output channels in its vector lanes, as
+//! XNNPACK's do: a tile of `MR` pixels by `NR` output channels holds one accumulator per output,
+//! and each term of the window is one input value (broadcast) times a row of `NR` weights, read
+//! from the filter in TensorFlow's layout (`[kh, kw, ci, co]`: the weights of one term for every
+//! output channel are contiguous), so a filter is never packed, whether it is a constant or a
+//! variable. There is nothing to combine at the end. Which input pixel a tap reads, or a line of
+//! zeros in the padding, is decided once per pixel and tap; a tile whose windows lie inside the
+//! image reads each tap at a fixed distance from the window's first. [`depthwise_conv2d`] keeps
+//! eight channels of `MR` pixels side by side. The tiles' shapes fit the registers of the
+//! instruction set [`best`] picks.
 //!
-//! [`sum`]: crate::sum::sum
+//! [`in_order`]: crate::sum::in_order
 
 use crate::dispatch::{best, Kernel, Registers};
 use crate::elem::Float;
-use crate::sum::sum;
+use crate::sum::in_order;
 
 /// The most taps of a window [`depthwise_conv2d`]'s tiles take (a 3 × 3 window has nine):
 /// beyond, output by output.
@@ -43,18 +41,13 @@ const TAPS: usize = 15;
 /// [`Depthwise::reads`]' mark of a tap in the padding.
 const NO_PIXEL: usize = usize::MAX;
 
-/// Output channels side by side in a tile: the kernels take output channels a multiple of this.
-pub const LANES: usize = 8;
-
-/// How many of `sum`'s eight partial sums a tile of [`Conv::patch_tile`] keeps in registers at
-/// a time.
-const PASS: usize = 4;
-
 /// The most terms (taps × input channels) of a window that [`conv2d`] gathers into a patch on
-/// the stack, for input channels that are not a multiple of eight (a first layer's 3 × 3 × 3).
+/// the stack, for fewer than eight input channels (a first layer's 3 × 3 × 3).
 const PATCH: usize = 256;
 
-/// The sizes of a convolution: an NHWC input `[batch, input[0], input[1], channels]` and a window
+/// Channels side by side in a depthwise tile, and the narrower width of a convolution's tiles.
+pub const LANES: usize = 8;
+
 /// of `kernel` taps moved by `strides`, its taps `dilations` apart, after `before` rows and
 /// columns of padding, giving an output `[batch, output[0], output[1], _]`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -112,30 +105,19 @@ fn add_into<T: Float, const MR: usize>(total: &mut Tile<T, MR>, term: &Tile<T, M
     }
 }
 
-/// How a [`conv2d`]'s filter is laid out.
-#[derive(Clone, Copy, Debug)]
-pub enum Filter<'a, T> {
-    /// Packed by output channel ([`pack`]), for input channels a multiple of eight.
-    Packed(&'a [T]),
-    /// TensorFlow's layout, `[kernel[0], kernel[1], channels, outputs]`, for other input
-    /// channels (a first layer's three colours) and output channels a multiple of eight.
-    Tensorflow(&'a [T]),
-}
-
 /// `tf.nn.conv2d`: writes `out` (`[batch, output[0], output[1], outputs]`, row-major) from `x`
-/// (`[batch, input[0], input[1], channels]`) and `filter`, with the bits the module's
-/// documentation gives, each output through `then` (see `Store::store`; `|_, value, _| value` for the
-/// convolution alone). `zeros` holds at least `channels` zeros: the line a tap in the padding
-/// reads.
+/// (`[batch, input[0], input[1], channels]`) and `filter` (TensorFlow's layout, `[kernel[0],
+/// kernel[1], channels, outputs]`, row-major), with the bits the module's documentation gives,
+/// each output through `then` (see `Store::store`; `|_, value, _| value` for the convolution
+/// alone). `zeros` holds at least `channels` zeros: the line a tap in the padding reads.
 ///
-/// Through tiles of pixels and output channels where the filter's layout suits the sizes (see
-/// [`Filter`]) and every slice is long enough; otherwise output by output through [`sum`], which
-/// panics at the first index outside a slice, as indexing does.
+/// Through tiles of pixels and output channels where every slice is long enough; otherwise
+/// output by output, which panics at the first index outside a slice, as indexing does.
 pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
     outputs: usize,
     x: &[T],
-    filter: Filter<'_, T>,
+    filter: &[T],
     zeros: &[T],
     out: &mut [T],
     then: E,
@@ -150,7 +132,7 @@ fn convolve<T: Float>(
     window: &Window,
     outputs: usize,
     x: &[T],
-    filter: Filter<'_, T>,
+    filter: &[T],
     zeros: &[T],
     out: &mut [T],
     then: &dyn Store<T>,
@@ -182,32 +164,13 @@ impl<T: Copy, E: Fn(T, T, [usize; 4]) -> T> Store<T> for Then<E> {
     }
 }
 
-/// `filter`, a convolution's filter in TensorFlow's layout (`[kernel[0], kernel[1], channels,
-/// outputs]`: `terms = kernel[0] * kernel[1] * channels` rows of `outputs`), laid out as
-/// [`conv2d`] reads it: output channel by output channel, each one's `terms` weights in the
-/// order its sum takes them, `packed[co * terms + t] = filter[t * outputs + co]`. The macro lays
-/// out a constant filter so when the graph compiles; another is packed when the fetch runs.
-/// Copies what both slices hold.
-pub fn pack<T: Copy>(terms: usize, outputs: usize, filter: &[T], packed: &mut [T]) {
-    if outputs == 0 {
-        return;
-    }
-    for (t, row) in filter.chunks_exact(outputs).take(terms).enumerate() {
-        for (co, &value) in row.iter().enumerate() {
-            if let Some(slot) = packed.get_mut(co * terms + t) {
-                *slot = value;
-            }
-        }
-    }
-}
-
 /// The operands of one [`conv2d`].
 #[derive(Clone, Copy)]
 struct Conv<'a, T> {
     window: Window,
     outputs: usize,
     x: &'a [T],
-    filter: Filter<'a, T>,
+    filter: &'a [T],
     zeros: &'a [T],
 }
 
@@ -217,8 +180,8 @@ impl<T: Float> Conv<'_, T> {
         self.window.taps() * self.window.channels
     }
 
-    /// Whether the tiles apply: operands holding every element the sizes say, and a layout of
-    /// the filter that suits the sizes ([`Filter`]).
+    /// Whether the tiles apply: a window of at least one term, and operands holding every
+    /// element the sizes say.
     fn fits(&self, out_len: usize) -> bool {
         let w = &self.window;
         let sizes = || {
@@ -227,14 +190,15 @@ impl<T: Float> Conv<'_, T> {
             Some((pixels_in.checked_mul(w.channels)?, filter, pixels_out.checked_mul(self.outputs)?))
         };
         let Some((x, filter, out)) = sizes() else { return false };
-        let layout = match self.filter {
-            Filter::Packed(f) => w.channels.is_multiple_of(8) && f.len() >= filter,
-            Filter::Tensorflow(f) => self.outputs.is_multiple_of(LANES) && self.terms() <= PATCH && f.len() >= filter,
-        };
-        layout && self.x.len() >= x && out_len >= out && self.zeros.len() >= w.channels
+        self.terms() > 0
+            && self.outputs > 0
+            && self.x.len() >= x
+            && self.filter.len() >= filter
+            && out_len >= out
+            && self.zeros.len() >= w.channels
     }
 
-    /// Every output through [`sum`], in the order the module's documentation gives.
+    /// Every output through [`in_order`], in the order the module's documentation gives.
     fn by_element(&self, out: &mut [T], then: &dyn Store<T>) {
         let (w, cout, cin, terms) = (&self.window, self.outputs, self.window.channels, self.terms());
         let mut at = 0;
@@ -242,14 +206,11 @@ impl<T: Float> Conv<'_, T> {
             for oh in 0..w.output[0] {
                 for ow in 0..w.output[1] {
                     for co in 0..cout {
-                        let value = sum(terms, |t| {
+                        let value = in_order(terms, |t| {
                             let (tap, ci) = (t / cin, t % cin);
                             let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
                             let x = pixel.map_or(T::ZERO, |p| self.x[p * cin + ci]);
-                            x * match self.filter {
-                                Filter::Packed(f) => f[co * terms + t],
-                                Filter::Tensorflow(f) => f[t * cout + co],
-                            }
+                            x * self.filter[t * cout + co]
                         });
                         then.store(out, at, &[value], [n, oh, ow, co]);
                         at += 1;
@@ -259,186 +220,142 @@ impl<T: Float> Conv<'_, T> {
         }
     }
 
-    /// The lines of input channels that tap `tap` reads for pixels `ow..ow + MR` of output row
-    /// `(n, oh)`, as runs of eight: a pixel's, or zeros in the padding.
+    /// Every output: `NR` output channels at a time (then eight, then one), and for each of
+    /// those, every pixel of the output `MR` at a time (the last few one at a time), so that the
+    /// channels' weights stay in the nearest cache while the pixels go by. The pixels of a tile
+    /// follow each other over the whole output, across its rows.
     #[inline(always)]
-    fn runs<const MR: usize>(&self, n: usize, oh: usize, ow: usize, tap: usize) -> [&[[T; 8]]; MR] {
-        let w = &self.window;
-        let runs = w.channels / 8;
-        let (kh, kw) = (tap / w.kernel[1], tap % w.kernel[1]);
-        let mut lines: [&[[T; 8]]; MR] = [&[]; MR];
-        for (r, line) in lines.iter_mut().enumerate() {
-            let x = match w.input_pixel(n, oh, ow + r, kh, kw) {
-                Some(pixel) => &self.x[pixel * w.channels..],
-                None => self.zeros,
-            };
-            *line = &x.as_chunks::<8>().0[..runs];
-        }
-        lines
-    }
-
-    /// Every output, for input channels a multiple of eight: for each `NR` output channels,
-    /// every pixel of the output through [`Conv::runs_tile`], `MR` at a time (so that the `NR`
-    /// channels' weights stay in the nearest cache while the pixels go by).
-    #[inline(always)]
-    fn by_runs<const MR: usize, const NR: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
-        let (w, cout) = (&self.window, self.outputs);
+    fn by_tiles<const MR: usize, const NR: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
+        let cout = self.outputs;
         let mut co = 0;
+        while co + NR <= cout {
+            self.channels::<MR, NR>(co, out, then);
+            co += NR;
+        }
+        while NR > LANES && co + LANES <= cout {
+            self.channels::<MR, LANES>(co, out, then);
+            co += LANES;
+        }
         while co < cout {
-            let wide = co + NR <= cout;
-            for n in 0..w.batch {
-                for oh in 0..w.output[0] {
-                    let row_start = (n * w.output[0] + oh) * w.output[1];
-                    let mut ow = 0;
-                    while ow + MR <= w.output[1] && wide {
-                        for (r, values) in self.runs_tile::<MR, NR>(n, oh, ow, co).into_iter().enumerate() {
-                            then.store(out, (row_start + ow + r) * cout + co, &values, [n, oh, ow + r, co]);
-                        }
-                        ow += MR;
-                    }
-                    while ow < w.output[1] {
-                        let at = (row_start + ow) * cout + co;
-                        if wide {
-                            let [values] = self.runs_tile::<1, NR>(n, oh, ow, co);
-                            then.store(out, at, &values, [n, oh, ow, co]);
-                        } else {
-                            let [values] = self.runs_tile::<1, 1>(n, oh, ow, co);
-                            then.store(out, at, &values, [n, oh, ow, co]);
-                        }
-                        ow += 1;
-                    }
-                }
-            }
-            co += if wide { NR } else { 1 };
+            self.channels::<MR, 1>(co, out, then);
+            co += 1;
         }
     }
 
-    /// Output channels `co..co + NR` of pixels `ow..ow + MR` of output row `(n, oh)`, for input
-    /// channels a multiple of eight: tap by tap, each pixel's input channels eight at a time
-    /// against each output channel's weights.
+    /// Output channels `co..co + NR` of every pixel of the output, `MR` pixels at a time.
     #[inline(always)]
-    fn runs_tile<const MR: usize, const NR: usize>(&self, n: usize, oh: usize, ow: usize, co: usize) -> [[T; NR]; MR] {
-        let (taps, runs) = (self.window.taps(), self.window.channels / 8);
-        let (Filter::Packed(packed) | Filter::Tensorflow(packed)) = self.filter;
-        let packed = packed.as_chunks::<8>().0;
-        // Each output channel's weights, every tap's run after run.
-        let mut windows: [&[[T; 8]]; NR] = [&[]; NR];
-        for (s, window) in windows.iter_mut().enumerate() {
-            *window = &packed[(co + s) * taps * runs..][..taps * runs];
-        }
-        let mut acc = [[[T::ZERO; 8]; NR]; MR];
-        // With every tap of every pixel inside the image, tap `(kh, kw)` of pixel `r` starts a
-        // fixed distance after the pixel's first tap: no padding to decide, tap by tap.
-        let inside = self.inside::<MR>(n, oh, ow);
-        let w = &self.window;
-        let (row_step, tap_step) = (w.dilations[0] * w.input[1] * w.channels, w.dilations[1] * w.channels);
-        let (mut kw, mut offset) = (0, 0);
-        for tap in 0..taps {
-            let x = match inside {
-                Some(starts) => {
-                    let mut x: [&[[T; 8]]; MR] = [&[]; MR];
-                    for (line, &start) in x.iter_mut().zip(&starts) {
-                        *line = &self.x[start + offset..].as_chunks::<8>().0[..runs];
-                    }
-                    x
-                }
-                None => self.runs::<MR>(n, oh, ow, tap),
-            };
-            kw += 1;
-            offset += tap_step;
-            if kw == w.kernel[1] {
-                kw = 0;
-                offset += row_step - w.kernel[1] * tap_step;
+    fn channels<const MR: usize, const NR: usize>(&self, co: usize, out: &mut [T], then: &dyn Store<T>) {
+        let (w, cout) = (&self.window, self.outputs);
+        let pixels = w.batch * w.output[0] * w.output[1];
+        let mut p = 0;
+        while p + MR <= pixels {
+            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.pixel(p + r));
+            for (r, values) in self.tile::<MR, NR>(&at, co).iter().enumerate() {
+                let [n, oh, ow] = at[r];
+                then.store(out, (p + r) * cout + co, values, [n, oh, ow, co]);
             }
-            let mut f: [&[[T; 8]]; NR] = [&[]; NR];
-            for (line, window) in f.iter_mut().zip(&windows) {
-                *line = &window[tap * runs..][..runs];
-            }
-            accumulate(&mut acc, x, f);
+            p += MR;
         }
-        combined(acc)
+        while p < pixels {
+            let at = [self.pixel(p)];
+            let [values] = self.tile::<1, NR>(&at, co);
+            let [[n, oh, ow]] = at;
+            then.store(out, p * cout + co, &values, [n, oh, ow, co]);
+            p += 1;
+        }
     }
 
-    /// Where the first tap of pixels `ow..ow + MR` of output row `(n, oh)` starts in the input,
-    /// if every tap of their windows lies inside the image (no padding); `None` otherwise.
+    /// Every output, for fewer than eight input channels and windows of at most [`PATCH`]
+    /// terms: the windows of `MR` pixels gathered into patches on the stack (im2col, a tile at a
+    /// time), each patch then read as one tap of `terms` channels against the whole filter (its
+    /// rows are the terms, in their order), `NR` output channels at a time (then eight, then
+    /// one). A tap of few channels costs more to find than to multiply; the patch is found once
+    /// for every output channel.
     #[inline(always)]
-    fn inside<const MR: usize>(&self, n: usize, oh: usize, ow: usize) -> Option<[usize; MR]> {
+    fn by_patches<const MR: usize, const NR: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
         let w = &self.window;
-        let ih = (oh * w.strides[0]).checked_sub(w.before[0])?;
-        let iw = (ow * w.strides[1]).checked_sub(w.before[1])?;
-        let last_h = ih + (w.kernel[0].checked_sub(1)?) * w.dilations[0];
-        let last_w = iw + (MR - 1) * w.strides[1] + (w.kernel[1].checked_sub(1)?) * w.dilations[1];
-        if last_h >= w.input[0] || last_w >= w.input[1] {
-            return None;
-        }
-        let first = ((n * w.input[0] + ih) * w.input[1] + iw) * w.channels;
-        let mut starts = [0; MR];
-        for (r, start) in starts.iter_mut().enumerate() {
-            *start = first + r * w.strides[1] * w.channels;
-        }
-        Some(starts)
-    }
-
-    /// Every output, for a filter in TensorFlow's layout, output channels a multiple of eight
-    /// and windows of at most [`PATCH`] terms: the windows of `MR` pixels gathered into patches
-    /// on the stack (im2col, a tile at a time), then each group of eight output channels through
-    /// [`Conv::patch_tile`].
-    #[inline(always)]
-    fn by_patches<const MR: usize>(&self, filter: &[T], out: &mut [T], then: &dyn Store<T>) {
-        let w = &self.window;
-        let (groups, cout) = (self.outputs / LANES, self.outputs);
-        let rows = filter.as_chunks::<LANES>().0;
+        let pixels = w.batch * w.output[0] * w.output[1];
         let (mut patches, mut patch) = ([[T::ZERO; PATCH]; MR], [[T::ZERO; PATCH]; 1]);
-        for n in 0..w.batch {
-            for oh in 0..w.output[0] {
-                let row_start = (n * w.output[0] + oh) * w.output[1];
-                let mut ow = 0;
-                while ow + MR <= w.output[1] {
-                    self.gather(n, oh, ow, &mut patches);
-                    for g in 0..groups {
-                        for (r, values) in self.patch_tile(rows, &patches, g).into_iter().enumerate() {
-                            let index = [n, oh, ow + r, g * LANES];
-                            then.store(out, (row_start + ow + r) * cout + g * LANES, &values, index);
-                        }
-                    }
-                    ow += MR;
-                }
-                while ow < w.output[1] {
-                    self.gather(n, oh, ow, &mut patch);
-                    for g in 0..groups {
-                        let [values] = self.patch_tile(rows, &patch, g);
-                        then.store(out, (row_start + ow) * cout + g * LANES, &values, [n, oh, ow, g * LANES]);
-                    }
-                    ow += 1;
-                }
-            }
+        let mut p = 0;
+        while p + MR <= pixels {
+            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.pixel(p + r));
+            self.gather(&at, &mut patches);
+            self.patch_channels::<MR, NR>(&patches, &at, p, out, then);
+            p += MR;
+        }
+        while p < pixels {
+            let at = [self.pixel(p)];
+            self.gather(&at, &mut patch);
+            self.patch_channels::<1, NR>(&patch, &at, p, out, then);
+            p += 1;
         }
     }
 
-    /// The windows of pixels `ow..ow + MR` of output row `(n, oh)`, each term `(kh, kw, ci)` in
-    /// its order, into `patches`.
+    /// Every output channel of the `MR` pixels `at` (from pixel `p` on) whose windows are
+    /// gathered in `patches`.
     #[inline(always)]
-    fn gather<const MR: usize>(&self, n: usize, oh: usize, ow: usize, patches: &mut [[T; PATCH]; MR]) {
+    fn patch_channels<const MR: usize, const NR: usize>(
+        &self,
+        patches: &[[T; PATCH]; MR],
+        at: &[[usize; 3]; MR],
+        p: usize,
+        out: &mut [T],
+        then: &dyn Store<T>,
+    ) {
+        let (cout, terms) = (self.outputs, self.terms());
+        let lines: [&[T]; MR] = core::array::from_fn(|r| &patches[r][..terms]);
+        let filter = &self.filter[..terms * cout];
+        let mut store = |values: &[T], r: usize, co: usize| {
+            let [n, oh, ow] = at[r];
+            then.store(out, (p + r) * cout + co, values, [n, oh, ow, co]);
+        };
+        let mut co = 0;
+        while co + NR <= cout {
+            let mut acc = [[T::NEG_ZERO; NR]; MR];
+            accumulate(&mut acc, lines, &filter[co..], cout);
+            for (r, values) in acc.iter().enumerate() {
+                store(values, r, co);
+            }
+            co += NR;
+        }
+        while NR > LANES && co + LANES <= cout {
+            let mut acc = [[T::NEG_ZERO; LANES]; MR];
+            accumulate(&mut acc, lines, &filter[co..], cout);
+            for (r, values) in acc.iter().enumerate() {
+                store(values, r, co);
+            }
+            co += LANES;
+        }
+        while co < cout {
+            let mut acc = [[T::NEG_ZERO; 1]; MR];
+            accumulate(&mut acc, lines, &filter[co..], cout);
+            for (r, values) in acc.iter().enumerate() {
+                store(values, r, co);
+            }
+            co += 1;
+        }
+    }
+
+    /// The windows of the output pixels `at`, each term `(kh, kw, ci)` in its order, into
+    /// `patches`.
+    #[inline(always)]
+    fn gather<const MR: usize>(&self, at: &[[usize; 3]; MR], patches: &mut [[T; PATCH]; MR]) {
         let w = &self.window;
         let cin = w.channels;
-        for (r, patch) in patches.iter_mut().enumerate() {
+        for (&[n, oh, ow], patch) in at.iter().zip(patches.iter_mut()) {
             let (mut kh, mut kw) = (0, 0);
             for terms in patch[..self.terms()].chunks_exact_mut(cin) {
-                let x = match w.input_pixel(n, oh, ow + r, kh, kw) {
+                let x = match w.input_pixel(n, oh, ow, kh, kw) {
                     Some(pixel) => &self.x[pixel * cin..][..cin],
                     None => &self.zeros[..cin],
                 };
-                // A tap of a few channels (one, three) one by one, in a loop of a fixed count: a
-                // copy of a run-time length is a call to `memcpy`, which took a sixth of keyword
+                // A tap of a few channels one by one, in a loop of a fixed count: a copy of a
+                // run-time length is a call to `memcpy`, which took a sixth of keyword
                 // spotting's first layer's time.
-                if cin <= 4 {
-                    for i in 0..4 {
-                        if i < cin {
-                            terms[i] = x[i];
-                        }
+                for i in 0..LANES {
+                    if i < cin {
+                        terms[i] = x[i];
                     }
-                } else {
-                    terms.copy_from_slice(x);
                 }
                 kw += 1;
                 if kw == w.kernel[1] {
@@ -448,129 +365,104 @@ impl<T: Float> Conv<'_, T> {
         }
     }
 
-    /// Output channels `g * 8..` of the windows gathered in `patches`, `rows` the filter as rows
-    /// of eight output channels (row `t` of the `[terms, outputs]` matrix, channels `g * 8..`, at
-    /// `rows[t * outputs / 8 + g]`): term `t` in lane `t % 8` of `sum`'s eight partial sums, each
-    /// a vector of eight output channels summing each term (broadcast) times its row, then the
-    /// last `terms % 8` left to right. [`PASS`] lanes are summed in one pass over the patch, as
-    /// `gemm`'s panels are.
+    /// Output pixel `p`, counted over the batch, as `[n, oh, ow]`.
     #[inline(always)]
-    fn patch_tile<const MR: usize>(&self, rows: &[[T; LANES]], patches: &[[T; PATCH]; MR], g: usize) -> Tile<T, MR> {
-        let terms = self.terms();
-        let stride = self.outputs / LANES;
-        let rows = &rows[g..];
-        let full = terms / 8 * 8;
-        let mut lanes = [[[T::ZERO; LANES]; 8]; MR];
-        for pass in (0..8).step_by(PASS) {
-            let mut sums = [[[T::ZERO; LANES]; PASS]; MR];
-            for q in 0..full / 8 {
-                for d in 0..PASS {
-                    let t = q * 8 + pass + d;
-                    let row = &rows[t * stride];
-                    for (sums_r, patch) in sums.iter_mut().zip(patches) {
-                        let x = patch[t];
-                        for (s, &f) in sums_r[d].iter_mut().zip(row) {
-                            *s = s.add(x * f);
+    fn pixel(&self, p: usize) -> [usize; 3] {
+        let [h, w] = self.window.output;
+        [p / w / h, p / w % h, p % w]
+    }
+
+    /// Output channels `co..co + NR` of the `MR` output pixels `at`: tap by tap, each input
+    /// channel's value of each pixel (broadcast) times the weights of that term for the `NR`
+    /// channels, added to the pixel's `NR` accumulators, which start at -0 (so that each sum is
+    /// its first term, then the others left to right).
+    #[inline(always)]
+    fn tile<const MR: usize, const NR: usize>(&self, at: &[[usize; 3]; MR], co: usize) -> [[T; NR]; MR] {
+        let w = &self.window;
+        let (cin, cout) = (w.channels, self.outputs);
+        let mut acc = [[T::NEG_ZERO; NR]; MR];
+        // With every tap of every pixel inside the image, tap `(kh, kw)` of pixel `r` starts a
+        // fixed distance after the pixel's first tap: no padding to decide, tap by tap.
+        let inside = self.inside(at);
+        let (row_step, tap_step) = (w.dilations[0] * w.input[1] * cin, w.dilations[1] * cin);
+        let (mut kh, mut kw, mut offset) = (0, 0, 0);
+        for weights in self.filter.chunks_exact(cin * cout).take(w.taps()) {
+            let mut lines: [&[T]; MR] = [&[]; MR];
+            for (r, line) in lines.iter_mut().enumerate() {
+                let x = match inside {
+                    Some(starts) => &self.x[starts[r] + offset..],
+                    None => {
+                        let [n, oh, ow] = at[r];
+                        match w.input_pixel(n, oh, ow, kh, kw) {
+                            Some(pixel) => &self.x[pixel * cin..],
+                            None => self.zeros,
                         }
                     }
-                }
+                };
+                *line = &x[..cin];
             }
-            for (lanes_r, sums_r) in lanes.iter_mut().zip(&sums) {
-                lanes_r[pass..pass + PASS].copy_from_slice(sums_r);
-            }
-        }
-        let mut out = [[T::ZERO; LANES]; MR];
-        for (total, lanes) in out.iter_mut().zip(&lanes) {
-            let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
-            for s in 0..LANES {
-                let left = l0[s].add(l1[s]).add(l2[s].add(l3[s]));
-                total[s] = left.add(l4[s].add(l5[s]).add(l6[s].add(l7[s])));
+            accumulate(&mut acc, lines, &weights[co..], cout);
+            kw += 1;
+            offset += tap_step;
+            if kw == w.kernel[1] {
+                (kh, kw) = (kh + 1, 0);
+                offset += row_step - w.kernel[1] * tap_step;
             }
         }
-        let mut t = full;
-        if full == 0 && terms > 0 {
-            for (total, patch) in out.iter_mut().zip(patches) {
-                for (s, &f) in total.iter_mut().zip(&rows[0]) {
-                    *s = patch[0] * f;
-                }
+        acc
+    }
+
+    /// Where the first tap of each of the output pixels `at` starts in the input, if every tap
+    /// of their windows lies inside the image (no padding); `None` otherwise.
+    #[inline(always)]
+    fn inside<const MR: usize>(&self, at: &[[usize; 3]; MR]) -> Option<[usize; MR]> {
+        let w = &self.window;
+        let last_h = w.kernel[0].checked_sub(1)? * w.dilations[0];
+        let last_w = w.kernel[1].checked_sub(1)? * w.dilations[1];
+        let mut starts = [0; MR];
+        for (start, &[n, oh, ow]) in starts.iter_mut().zip(at) {
+            let ih = (oh * w.strides[0]).checked_sub(w.before[0])?;
+            let iw = (ow * w.strides[1]).checked_sub(w.before[1])?;
+            if ih + last_h >= w.input[0] || iw + last_w >= w.input[1] {
+                return None;
             }
-            t = 1;
+            *start = ((n * w.input[0] + ih) * w.input[1] + iw) * w.channels;
         }
-        while t < terms {
-            for (total, patch) in out.iter_mut().zip(patches) {
-                for (s, &f) in total.iter_mut().zip(&rows[t * stride]) {
-                    *s = s.add(patch[t] * f);
-                }
-            }
-            t += 1;
-        }
-        out
+        Some(starts)
     }
 }
 
-/// `acc[r][s][l] += x[r][q][l] * f[s][q][l]` for every run `q`: lane `l` of output `(r, s)`
-/// sums the products of terms `l`, `l + 8`... in order, as `sum`'s partial sums do.
+/// `acc[r][s] += x[r][ci] * weights[ci * cout + s]` for every input channel `ci` in order: one
+/// tap of a tile, `weights` the tap's rows of the filter (`cout` apart) from the tile's first
+/// output channel on.
 #[inline(always)]
 fn accumulate<T: Float, const MR: usize, const NR: usize>(
-    acc: &mut [[[T; 8]; NR]; MR],
-    x: [&[[T; 8]]; MR],
-    f: [&[[T; 8]]; NR],
+    acc: &mut [[T; NR]; MR],
+    x: [&[T]; MR],
+    weights: &[T],
+    cout: usize,
 ) {
-    // Every line cut to the same length, so that indexing by `q` needs no bounds check (and no
-    // closure, which would be compiled apart from `best`'s build for this CPU).
-    let mut runs = usize::MAX;
-    for line in &x {
-        runs = runs.min(line.len());
-    }
-    for line in &f {
-        runs = runs.min(line.len());
-    }
-    let (mut x, mut f) = (x, f);
+    let cin = x.first().map_or(0, |line| line.len());
+    let mut x = x;
     for line in &mut x {
-        *line = &line[..runs];
+        *line = &line[..cin];
     }
-    for line in &mut f {
-        *line = &line[..runs];
-    }
-    for q in 0..runs {
-        for (acc_r, x_r) in acc.iter_mut().zip(&x) {
-            let x = &x_r[q];
-            for (acc_rs, f_s) in acc_r.iter_mut().zip(&f) {
-                let f = &f_s[q];
-                for l in 0..8 {
-                    acc_rs[l] = acc_rs[l].add(x[l] * f[l]);
-                }
+    // Row `ci` of the tap from the tile's first output channel on, `cout` after the one before
+    // (no division to count them, as `chunks` would need, once per tap).
+    for (row, ci) in weights.chunks(cout.max(1)).zip(0..cin) {
+        let Some(row) = row.first_chunk::<NR>() else { return };
+        // The tile's inputs of this term first, so that the products below are straight-line
+        // code over arrays of constant length.
+        let mut xs = [T::ZERO; MR];
+        for (value, line) in xs.iter_mut().zip(&x) {
+            *value = line[ci];
+        }
+        for r in 0..MR {
+            for s in 0..NR {
+                acc[r][s] = acc[r][s].add(xs[r] * row[s]);
             }
         }
     }
-}
-
-/// Each output's eight partial sums combined pairwise, as `sum` combines them, written as vector
-/// additions across the tile's outputs (lane `l` of every output side by side). Never inlined:
-/// inlined, LLVM lays out the partial sums for this combination and computes them a lane at a
-/// time (ResNet-8 7.1 ms against 1.0, measured), as `gemm` notes for its tiles.
-#[inline(never)]
-fn combined<T: Float, const MR: usize, const NR: usize>(acc: [[[T; 8]; NR]; MR]) -> [[T; NR]; MR] {
-    let mut lanes = [[[T::ZERO; NR]; MR]; 8];
-    for (l, lane) in lanes.iter_mut().enumerate() {
-        for (lane_r, acc_r) in lane.iter_mut().zip(&acc) {
-            for (value, acc_rs) in lane_r.iter_mut().zip(acc_r) {
-                *value = acc_rs[l];
-            }
-        }
-    }
-    let pair = |mut a: [[T; NR]; MR], b: &[[T; NR]; MR]| {
-        for (a, b) in a.iter_mut().zip(b) {
-            for (a, &b) in a.iter_mut().zip(b) {
-                *a = a.add(b);
-            }
-        }
-        a
-    };
-    let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
-    let left = pair(pair(l0, &l1), &pair(l2, &l3));
-    let right = pair(pair(l4, &l5), &pair(l6, &l7));
-    pair(left, &right)
 }
 
 /// [`conv2d`]'s tiles, for [`best`].
@@ -585,20 +477,17 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
 
     #[inline(always)]
     fn run(self, registers: Registers) {
-        // Each tile keeps `MR × NR` vectors of eight partial sums, and reads `MR + NR` vectors
-        // of terms per run.
+        // Each tile keeps `MR × NR` accumulators, and reads `NR` weights and `MR` inputs a term.
         let (conv, out, then) = (self.conv, self.out, self.then);
-        match conv.filter {
-            Filter::Packed(_) => match registers {
-                Registers::Narrow => conv.by_runs::<1, 4>(out, then),
-                Registers::Wide => conv.by_runs::<2, 4>(out, then),
-                Registers::Many => conv.by_runs::<4, 4>(out, then),
-            },
-            Filter::Tensorflow(filter) => match registers {
-                Registers::Narrow => conv.by_patches::<1>(filter, out, then),
-                Registers::Wide => conv.by_patches::<3>(filter, out, then),
-                Registers::Many => conv.by_patches::<4>(filter, out, then),
-            },
+        // Patches pay where they are read more than once: with more output channels than a tile.
+        let patches = conv.window.channels < LANES && conv.terms() <= PATCH && conv.outputs > 16;
+        match (registers, patches) {
+            (Registers::Narrow, false) => conv.by_tiles::<4, 8>(out, then),
+            (Registers::Wide, false) => conv.by_tiles::<5, 16>(out, then),
+            (Registers::Many, false) => conv.by_tiles::<8, 16>(out, then),
+            (Registers::Narrow, true) => conv.by_patches::<4, 8>(out, then),
+            (Registers::Wide, true) => conv.by_patches::<4, 16>(out, then),
+            (Registers::Many, true) => conv.by_patches::<8, 16>(out, then),
         }
     }
 }
@@ -609,8 +498,8 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
 /// gives, each output through `then`, as [`conv2d`]'s.
 ///
 /// With `channels` a multiple of `LANES` (8) and every slice long enough, through tiles of
-/// `LANES` channels; otherwise output by output through [`sum`], which panics at the first
-/// index outside a slice, as indexing does.
+/// `LANES` channels; otherwise output by output, which panics at the first index outside a
+/// slice, as indexing does.
 pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
     x: &[T],
@@ -661,7 +550,7 @@ impl<T: Float> Depthwise<'_, T> {
             && out_len >= out
     }
 
-    /// Every output through [`sum`], in the order the module's documentation gives.
+    /// Every output through [`in_order`], in the order the module's documentation gives.
     fn by_element(&self, out: &mut [T], then: &dyn Store<T>) {
         let (w, c) = (&self.window, self.window.channels);
         let mut at = 0;
@@ -669,7 +558,7 @@ impl<T: Float> Depthwise<'_, T> {
             for oh in 0..w.output[0] {
                 for ow in 0..w.output[1] {
                     for ci in 0..c {
-                        let value = sum(w.taps(), |tap| {
+                        let value = in_order(w.taps(), |tap| {
                             let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
                             let x = pixel.map_or(T::ZERO, |p| self.x[p * c + ci]);
                             x * self.filter[tap * c + ci]
@@ -730,28 +619,12 @@ impl<T: Float> Depthwise<'_, T> {
         }
     }
 
-    /// Channels `g * 8..` of the `MR` pixels whose taps read `reads`: the taps' terms summed in
-    /// [`sum`]'s order, written out for windows of fewer than sixteen taps (where each of its
-    /// eight partial sums is one term, so that a 3 × 3 window's sum is straight-line code in
-    /// registers: `((t0 + t1) + (t2 + t3)) + ((t4 + t5) + (t6 + t7))`, then `+ t8`).
+    /// Channels `g * 8..` of the `MR` pixels whose taps read `reads`: the taps' terms added left
+    /// to right, the first one as it is.
     #[inline(always)]
     fn depthwise_tile<const MR: usize>(&self, reads: &[[usize; MR]; TAPS], g: usize) -> Tile<T, MR> {
-        let taps = self.window.taps();
-        let mut first = 1;
-        let mut total = if taps >= 8 {
-            // The first eight partial sums, each `0 + term`, combined pairwise.
-            let (mut left, mut right) = (self.pair(reads, g, 0), self.pair(reads, g, 4));
-            add_into(&mut left, &self.pair(reads, g, 2));
-            add_into(&mut right, &self.pair(reads, g, 6));
-            add_into(&mut left, &right);
-            first = 8;
-            left
-        } else if taps > 0 {
-            self.term(reads, g, 0)
-        } else {
-            return [[T::ZERO; LANES]; MR];
-        };
-        for tap in first..taps {
+        let mut total = [[T::NEG_ZERO; LANES]; MR];
+        for tap in 0..self.window.taps() {
             add_into(&mut total, &self.term(reads, g, tap));
         }
         total
@@ -780,17 +653,6 @@ impl<T: Float> Depthwise<'_, T> {
         }
         term
     }
-
-    /// `(0 + term(tap)) + (0 + term(tap + 1))`: two of `sum`'s partial sums after their first
-    /// term, combined.
-    #[inline(always)]
-    fn pair<const MR: usize>(&self, reads: &[[usize; MR]; TAPS], g: usize, tap: usize) -> Tile<T, MR> {
-        let (mut a, mut b) = ([[T::ZERO; LANES]; MR], [[T::ZERO; LANES]; MR]);
-        add_into(&mut a, &self.term(reads, g, tap));
-        add_into(&mut b, &self.term(reads, g, tap + 1));
-        add_into(&mut a, &b);
-        a
-    }
 }
 
 /// [`depthwise_conv2d`]'s tiles, for [`best`].
@@ -818,7 +680,7 @@ mod tests {
     use super::*;
 
     /// Values whose sums round differently in different orders, some negative and some zero.
-    fn values(len: usize, seed: usize) -> [f32; 8192] {
+    fn values(len: usize, seed: usize) -> [f32; 16384] {
         core::array::from_fn(|i| {
             if i >= len {
                 return f32::NAN;
@@ -880,16 +742,21 @@ mod tests {
                                 0.0
                             }
                         };
-                        // The window's terms in the order (kh, kw, ci), summed in `sum`'s order.
-                        let (kw_n, terms) = (w.kernel[1], if depthwise { 1 } else { cin });
-                        out[at] = sum(w.kernel[0] * kw_n * terms, |t| {
-                            let (kh, kw, ci) = (t / terms / kw_n, t / terms % kw_n, t % terms);
-                            if depthwise {
-                                x_at(kh, kw, co) * f[(kh * kw_n + kw) * cin + co]
-                            } else {
-                                x_at(kh, kw, ci) * f[((kh * kw_n + kw) * cin + ci) * cout + co]
+                        // The window's terms in the order (kh, kw, ci), added left to right.
+                        let mut total = None;
+                        for kh in 0..w.kernel[0] {
+                            for kw in 0..w.kernel[1] {
+                                for ci in 0..if depthwise { 1 } else { cin } {
+                                    let term = if depthwise {
+                                        x_at(kh, kw, co) * f[(kh * w.kernel[1] + kw) * cin + co]
+                                    } else {
+                                        x_at(kh, kw, ci) * f[((kh * w.kernel[1] + kw) * cin + ci) * cout + co]
+                                    };
+                                    total = Some(total.map_or(term, |total: f32| total + term));
+                                }
                             }
-                        });
+                        }
+                        out[at] = total.unwrap_or(0.0);
                         at += 1;
                     }
                 }
@@ -897,19 +764,16 @@ mod tests {
         }
     }
 
-    /// The kernel's outputs against the definition's, to the bit: a convolution with its filter
-    /// in either layout (`packed`), or a depthwise one; through `best`, or through the tiles for
-    /// `registers` where they apply.
-    fn check(w: &Window, cout: usize, depthwise: bool, packed: bool, registers: Option<Registers>) {
+    /// The kernel's outputs against the definition's, to the bit: a convolution, or a depthwise
+    /// one; through `best`, or through the tiles for `registers` where they apply.
+    fn check(w: &Window, cout: usize, depthwise: bool, registers: Option<Registers>) {
         let x = values(w.batch * w.input[0] * w.input[1] * w.channels, 3);
         let f = values(w.taps() * w.channels * cout, 11);
         let zeros = [0.0f32; 64];
         let len = w.batch * w.output[0] * w.output[1] * cout;
-        let (mut got, mut expected) = ([f32::NAN; 8192], [f32::NAN; 8192]);
+        let (mut got, mut expected) = ([f32::NAN; 16384], [f32::NAN; 16384]);
         definition(w, cout, depthwise, &x, &f, &mut expected);
-        let mut in_packs = [f32::NAN; 8192];
-        pack(w.taps() * w.channels, cout, &f, &mut in_packs);
-        let filter = if packed { Filter::Packed(&in_packs[..]) } else { Filter::Tensorflow(&f[..]) };
+        let filter = &f[..];
         match (depthwise, registers) {
             (false, None) => conv2d(w, cout, &x, filter, &zeros, &mut got[..len], |_, value, _| value),
             (true, None) => depthwise_conv2d(w, &x, &f, &mut got[..len], |_, value, _| value),
@@ -929,7 +793,7 @@ mod tests {
             }
         }
         for i in 0..len {
-            let case = (w, cout, depthwise, packed, registers, i);
+            let case = (w, cout, depthwise, registers, i);
             assert_eq!(got[i].to_bits(), expected[i].to_bits(), "{case:?}");
         }
     }
@@ -937,11 +801,11 @@ mod tests {
     #[test]
     fn convolutions_have_the_definitions_bits() {
         for w in windows() {
-            for cout in [8, 16, 5, 6] {
-                check(&w, cout, false, true, None);
-                check(&w, cout, false, false, None);
+            // Tiles of 16 output channels, of 8, and one by one.
+            for cout in [8, 16, 5, 6, 27, 40] {
+                check(&w, cout, false, None);
             }
-            check(&w, w.channels, true, false, None);
+            check(&w, w.channels, true, None);
         }
     }
 
@@ -949,11 +813,10 @@ mod tests {
     fn every_tile_shape_gives_the_same_bits() {
         for w in windows() {
             for registers in [Registers::Narrow, Registers::Wide, Registers::Many] {
-                for packed in [true, false] {
-                    check(&w, 16, false, packed, Some(registers));
-                    check(&w, 6, false, packed, Some(registers));
+                for cout in [16, 6, 27] {
+                    check(&w, cout, false, Some(registers));
                 }
-                check(&w, w.channels, true, false, Some(registers));
+                check(&w, w.channels, true, Some(registers));
             }
         }
     }
@@ -968,11 +831,9 @@ mod tests {
             let x = values(w.batch * w.input[0] * w.input[1] * cin, 5);
             let f = values(w.taps() * cin * cout, 7);
             let len = w.batch * w.output[0] * w.output[1] * cout;
-            let mut plain = [f32::NAN; 8192];
+            let mut plain = [f32::NAN; 16384];
             definition(&w, cout, false, &x, &f, &mut plain);
-            let mut in_packs = [f32::NAN; 8192];
-            pack(w.taps() * cin, cout, &f, &mut in_packs);
-            let filter = if cin % 8 == 0 { Filter::Packed(&in_packs[..]) } else { Filter::Tensorflow(&f[..]) };
+            let filter = &f[..];
             let old = values(len, 9);
             let mut got = old;
             conv2d(&w, cout, &x, filter, &[0.0; 64], &mut got[..len], then);
@@ -991,7 +852,7 @@ mod tests {
             // And depthwise, where the channels allow.
             if cin % 8 == 0 {
                 let len = w.batch * w.output[0] * w.output[1] * cin;
-                let mut plain = [f32::NAN; 8192];
+                let mut plain = [f32::NAN; 16384];
                 definition(&w, cin, true, &x, &f, &mut plain);
                 let mut got = old;
                 depthwise_conv2d(&w, &x, &f, &mut got[..len], then);
@@ -1007,20 +868,31 @@ mod tests {
     }
 
     #[test]
+    fn a_sum_of_negative_zeros_is_negative_zero() {
+        // Zeros times negative weights: every term is -0, and so is a sum that starts from its
+        // first term (one that started from +0 would give +0).
+        for w in windows() {
+            let cout = 16;
+            let x = [0.0f32; 16384];
+            let f = [-1.0f32; 16384];
+            let len = w.batch * w.output[0] * w.output[1] * cout;
+            let mut got = [f32::NAN; 16384];
+            conv2d(&w, cout, &x, &f, &[0.0; 64], &mut got[..len], |_, value, _| value);
+            assert!(got[..len].iter().all(|v| v.to_bits() == (-0.0f32).to_bits()), "{w:?}");
+            if w.channels % 8 == 0 {
+                let len = w.batch * w.output[0] * w.output[1] * w.channels;
+                depthwise_conv2d(&w, &x, &f, &mut got[..len], |_, value, _| value);
+                assert!(got[..len].iter().all(|v| v.to_bits() == (-0.0f32).to_bits()), "{w:?}");
+            }
+        }
+    }
+
+    #[test]
     fn too_short_operands_take_the_elementwise_path() {
         let w = windows().next().unwrap_or_else(|| unreachable!());
         let x = values(w.batch * w.input[0] * w.input[1] * w.channels, 1);
         let f = values(w.taps() * w.channels * 8, 2);
-        let conv = Conv { window: w, outputs: 8, x: &x, filter: Filter::Tensorflow(&f), zeros: &[0.0; 2] };
+        let conv = Conv { window: w, outputs: 8, x: &x, filter: &f, zeros: &[0.0; 2] };
         assert!(!conv.fits(w.batch * w.output[0] * w.output[1] * 8));
-    }
-
-    #[test]
-    fn packing_puts_each_output_channels_window_together() {
-        // Two taps of three channels, two outputs: rows t = 0..6 of `[t, co]`.
-        let filter: [u8; 12] = core::array::from_fn(|i| i as u8);
-        let mut packed = [0u8; 12];
-        pack(6, 2, &filter, &mut packed);
-        assert_eq!(packed, [0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11]);
     }
 }

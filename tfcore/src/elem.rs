@@ -55,6 +55,10 @@ pub trait Float:
 {
     /// 1.
     const ONE: Self;
+    /// -0, the identity of addition to the bit: `-0.0 + x` is `x` for every `x`, `-0.0` and
+    /// NaNs included (`0.0 + -0.0` is `0.0`). A sum that starts from it gives the bits of one
+    /// that starts from its first term.
+    const NEG_ZERO: Self;
     /// `e^self`, through `libm`.
     fn exp(self) -> Self;
     /// `1 / self`.
@@ -63,6 +67,7 @@ pub trait Float:
 
 impl Float for f32 {
     const ONE: Self = 1.0;
+    const NEG_ZERO: Self = -0.0;
     #[inline]
     fn exp(self) -> Self {
         crate::math::expf(self)
@@ -75,6 +80,7 @@ impl Float for f32 {
 
 impl Float for f64 {
     const ONE: Self = 1.0;
+    const NEG_ZERO: Self = -0.0;
     #[inline]
     fn exp(self) -> Self {
         exp(self)

@@ -1,11 +1,13 @@
-//! The one summation order of tfgraph: [`sum`], [`dot`] (the same order over two lines of
-//! stored operands) and [`Partial`] (the same order over terms that come in runs). Every
-//! reduction, every matrix product (the tiled kernels of `gemm` too) and the macro's constant
-//! folder add in this order, so the host, the firmware and folded constants agree bit for bit.
+//! The summation orders of tfgraph: [`sum`], [`dot`] (the same order over two lines of stored
+//! operands) and [`Partial`] (the same order over terms that come in runs). Every reduction,
+//! every matrix product (the tiled kernels of `gemm` too) and the macro's constant folder add in
+//! this order, so the host, the firmware and folded constants agree bit for bit. A convolution's
+//! window is the one exception: it adds left to right ([`in_order`]), which is the order of a
+//! kernel that keeps output channels, not terms, in its vector lanes (see `conv`).
 
 use crate::elem::{Elem, Float};
 
-/// `f(0) + f(1) + ... + f(n - 1)`, in the one order every reduction of tfgraph uses (the macro's
+/// `f(0) + f(1) + ... + f(n - 1)`, in the order every reduction of tfgraph uses (the macro's
 /// constant folder mirrors it, and sums of fewer than 8 terms are emitted inline in the same
 /// order): eight interleaved partial sums over the first `n / 8 * 8` terms, combined pairwise,
 /// then the remaining terms added left to right. For `n < 8` that is `f(0) + f(1) + ...`. The
@@ -32,6 +34,21 @@ pub fn sum<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
     while k < n {
         total = total.add(f(k));
         k += 1;
+    }
+    total
+}
+
+/// `((f(0) + f(1)) + f(2)) + ... + f(n - 1)`, strictly left to right (0 for no terms): the order
+/// of a convolution's window (`conv`), which the macro's element-by-element code and constant
+/// folder mirror. It is [`sum`]'s order for fewer than eight terms.
+#[inline]
+pub fn in_order<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
+    if n == 0 {
+        return T::ZERO;
+    }
+    let mut total = f(0);
+    for k in 1..n {
+        total = total.add(f(k));
     }
     total
 }
@@ -177,6 +194,19 @@ mod tests {
         assert_eq!(sum(4, |k| terms[k]), ((1e8f32 + 1.0) + -1e8) + 1.0);
         assert_eq!(sum(1, |_| -0.0f32).to_bits(), (-0.0f32).to_bits());
         assert_eq!(sum(0, |_| 1.0f32), 0.0);
+    }
+
+    #[test]
+    fn in_order_adds_left_to_right() {
+        let terms = [1e8f32, 1.0, -1e8, 1.0, 0.5, 0.25, 3.0, -7.0, 1e-3, 11.0];
+        let mut expected = terms[0];
+        for &t in &terms[1..] {
+            expected += t;
+        }
+        assert_eq!(in_order(10, |k| terms[k]).to_bits(), expected.to_bits());
+        assert_ne!(in_order(10, |k| terms[k]).to_bits(), sum(10, |k| terms[k]).to_bits());
+        assert_eq!(in_order(1, |_| -0.0f32).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(in_order(0, |_| 1.0f32), 0.0);
     }
 
     #[test]

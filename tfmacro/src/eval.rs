@@ -99,6 +99,13 @@ pub fn sum(dtype: DType, n: usize, mut f: impl FnMut(usize) -> Scalar) -> Scalar
     total
 }
 
+/// `tfcore::__private::in_order`: `f(0) + f(1) + ...` strictly left to right (0 for no terms),
+/// the order of a convolution's window.
+pub fn in_order(dtype: DType, n: usize, mut f: impl FnMut(usize) -> Scalar) -> Scalar {
+    let add = |a, b| Binary::Add.apply(dtype, a, b);
+    (1..n).fold(if n > 0 { f(0) } else { zero(dtype) }, |total, k| add(total, f(k)))
+}
+
 fn zero(dtype: DType) -> Scalar {
     convert_number(Number::Int(0), dtype).unwrap_or(Scalar::I(0))
 }

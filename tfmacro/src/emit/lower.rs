@@ -791,7 +791,7 @@ impl<'b, 'g> Lower<'b, 'g> {
             return quote!(#buffer #(#flatten)* [#flat]);
         }
         if let (Some(terms), [kh, kw, ci, co]) = (self.packed(id), idx) {
-            // `tfcore::__private::pack`'s order: output channel by output channel.
+            // Packed by output channel (`ops::conv::packed`): output channel by output channel.
             let shape = self.shape(id);
             let (width, channels) = (self.names.dim(shape[1]), self.names.dim(shape[2]));
             let local = self.local(id);
@@ -873,6 +873,25 @@ impl<'b, 'g> Lower<'b, 'g> {
     /// `term(0) + term(1) + ... + term(n - 1)` in the order of `tfcore::__private::sum`: written
     /// out for fewer than 8 terms, a call to `sum` otherwise.
     pub fn sum(&self, dtype: DType, n: Dim, term: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+        self.sum_as(dtype, n, term, quote!(sum))
+    }
+
+    /// `term(0) + term(1) + ...` strictly left to right (`tfcore::__private::in_order`, the
+    /// order of a convolution's window), inline for fewer than 8 terms as [`Lower::sum`] is
+    /// (the two orders agree there).
+    pub fn sum_in_order(&self, dtype: DType, n: Dim, term: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+        self.sum_as(dtype, n, term, quote!(in_order))
+    }
+
+    /// A sum of `n` terms: inline left to right under 8 terms, else through `tfcore::__private`'s
+    /// function `order`.
+    fn sum_as(
+        &self,
+        dtype: DType,
+        n: Dim,
+        term: &dyn Fn(TokenStream) -> TokenStream,
+        order: TokenStream,
+    ) -> TokenStream {
         match n {
             Dim::Known(n) if n < 8 => {
                 let mut total = term(quote!(0usize));
@@ -886,7 +905,7 @@ impl<'b, 'g> Lower<'b, 'g> {
                 let k = self.fresh("k");
                 let count = self.names.dim(n);
                 let body = term(quote!(#k));
-                quote!(::tfcore::__private::sum(#count, |#k| #body))
+                quote!(::tfcore::__private::#order(#count, |#k| #body))
             }
         }
     }

@@ -105,7 +105,8 @@ impl Names {
     }
 
     /// The terms per output channel of constant filter `id`, if it is stored packed by output
-    /// channel (a flat array in `tfcore::__private::pack`'s order) rather than as its `Array4`.
+    /// channel (a flat array, output channel `co`'s term `t` at `co * terms + t`) rather than as
+    /// its `Array4`.
     pub fn packed(&self, id: NodeId) -> Option<usize> {
         self.packed.get(&id).copied()
     }

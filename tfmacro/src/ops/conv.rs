@@ -8,10 +8,12 @@
 //! `depthwise_conv2d` with a filter `[kh, kw, ci, m]`: `out[n, oh, ow, ci * m + j]` is the same sum
 //! over `(kh, kw)` only, of `x[.., ci] * f[kh, kw, ci, j]`.
 //!
-//! The sum is one sum over the window's terms in that order (`kh`, then `kw`, then `ci`), in
-//! tfgraph's one summation order (`tfcore::__private::sum`): the dot product of an im2col row and
-//! a filter column. The element-by-element code, the constant folder and tfcore's kernels
-//! (`tfcore/src/conv.rs`, and the matrix kernel for a 1 × 1 convolution) all add so.
+//! The sum is one sum over the window's terms in that order (`kh`, then `kw`, then `ci`), added
+//! strictly left to right (`tfcore::__private::in_order`), the order of tfcore's window kernels
+//! (`tfcore/src/conv.rs`), which keep output channels in their vector lanes. A 1 × 1 convolution
+//! of stride 1 (not depthwise) is a matrix product instead, and adds in the matrix kernel's
+//! order, tfgraph's `tfcore::__private::sum` ([`Conv::in_order`]). The element-by-element code
+//! and the constant folder add as the kernels do.
 
 use super::matmul;
 use super::window::{self, Axis, Padding};
@@ -20,7 +22,7 @@ use crate::autodiff::Builder;
 use crate::emit::lower::{Lines, Lower};
 use crate::emit::plan::Plan;
 use crate::error::with_help;
-use crate::eval::{indices, sum, Tensor};
+use crate::eval::{in_order, indices, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
 use crate::ir::{Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, TensorType};
 use crate::onnx::export::Export;
@@ -102,6 +104,15 @@ struct Geometry {
 }
 
 impl Conv {
+    /// Whether a forward convolution with this filter adds its window left to right
+    /// (`in_order`): every one but a 1 × 1 convolution of stride 1, which is a matrix product
+    /// and adds in `sum`'s order, as `tf.matmul` does. The rule looks at the op alone, never at
+    /// which code computes it, so the folder, the element-by-element code and the kernels agree.
+    fn in_order(&self, geo: &Geometry) -> bool {
+        let [ah, aw] = geo.axes;
+        self.depthwise || ah.kernel * aw.kernel != 1 || self.strides != [1, 1]
+    }
+
     fn geometry(&self, input: &[Dim], filter: &[Dim]) -> Option<Geometry> {
         let size = |d: Dim| match d {
             Dim::Known(n) => Some(n),
@@ -175,12 +186,12 @@ impl Conv {
     }
 
     /// Whether tfcore's [window kernels](Conv::window_call) compute forward convolution `id`:
-    /// a float convolution of stored operands, not one [`Conv::pointwise`] takes, whose input
-    /// channels are a multiple of eight, or its output channels with at least 16 terms a window
-    /// (depthwise: with a multiplier of 1 and channels a multiple of eight; the kernels' tiles
-    /// are eight channels wide), of at least
-    /// [`matmul::BLOCKED_FROM`] multiply-adds (a `None` batch counting as 1), not read by the
-    /// fetched value element by element.
+    /// a float convolution of stored operands that adds [in order](Conv::in_order) (so not one
+    /// [`Conv::pointwise`] takes), whose window has at least 16 terms or whose input channels
+    /// are a multiple of eight (depthwise: with a multiplier of 1 and channels a multiple of
+    /// eight; its tiles are eight channels wide), of at least [`matmul::BLOCKED_FROM`]
+    /// multiply-adds (a `None` batch counting as 1), not read by the fetched value element by
+    /// element.
     fn windowed(&self, plan: &Plan, id: NodeId) -> bool {
         let [x, f] = plan.graph.nodes[id].inputs[..] else { return false };
         if self.role != Role::Forward || self.pointwise(plan, id).is_some() {
@@ -194,16 +205,14 @@ impl Conv {
         let inner = if self.depthwise { 1 } else { geo.channels };
         let work = [batch, ah.output, aw.output, channels, ah.kernel, aw.kernel, inner];
         plan.dtype(id).is_float()
+            && self.in_order(&geo)
             && !plan.is_read_by_root(id)
             && plan.is_stored(x)
             && plan.is_stored(f)
             && if self.depthwise {
                 geo.multiplier == 1 && channels % 8 == 0
             } else {
-                // Other input channels are gathered into patches, which pay from two runs of
-                // eight terms (the digits CNN's 3 × 3 × 1 window, 9 terms, classified an image
-                // in 6.4 µs through them against 4.6 µs element by element, measured).
-                geo.channels % 8 == 0 || (channels % 8 == 0 && ah.kernel * aw.kernel * geo.channels >= 16)
+                geo.channels % 8 == 0 || ah.kernel * aw.kernel * geo.channels >= 16
             }
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
     }
@@ -240,29 +249,11 @@ impl Conv {
             let fs = fs?;
             return Some(quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #out, #then);));
         }
-        // The line of zeros a tap in the padding reads: a constant, promoted to a `static`.
-        let (cout, terms) = (geo.multiplier, ah.kernel * aw.kernel * c);
-        let call = |filter: TokenStream| quote!(::tfcore::__private::conv2d(#window, #cout, #xs, ::tfcore::__private::Filter::#filter, &[#zero; #c], #out, #then););
-        Some(match cx.packed(f) {
-            Some(_) => {
-                let local = cx.local(f);
-                call(quote!(Packed(&#local[..])))
-            }
-            // Input channels not a multiple of eight: the filter read as it is stored.
-            None if c % 8 != 0 => {
-                let fs = fs?;
-                call(quote!(Tensorflow(#fs)))
-            }
-            // A filter that is not a constant is packed when the fetch runs, on the stack.
-            None => {
-                let (fs, conv) = (fs?, call(quote!(Packed(__packed.as_flattened()))));
-                quote!({
-                    let mut __packed = [[#zero; #terms]; #cout];
-                    ::tfcore::__private::pack(#terms, #cout, #fs, __packed.as_flattened_mut());
-                    #conv
-                })
-            }
-        })
+        // The line of zeros a tap in the padding reads: a constant, promoted to a `static`. The
+        // filter is read as it is stored, in TensorFlow's layout (never packed: `packed` only
+        // packs filters that every reader multiplies as a matrix).
+        let (cout, fs) = (geo.multiplier, fs?);
+        Some(quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, &[#zero; #c], #out, #then);))
     }
 
     /// The statement writing forward convolution `id` into `out` through a tfcore kernel
@@ -394,7 +385,8 @@ impl Rules for Conv {
                 let [n, oh, ow, co] = [i[0], i[1], i[2], i[3]];
                 // The window's terms in the order (kh, kw, ci), as one sum.
                 let terms = if self.depthwise { 1 } else { geo.channels };
-                sum(dtype, kh_n * kw_n * terms, |t| {
+                let add = if self.in_order(&geo) { in_order } else { sum };
+                add(dtype, kh_n * kw_n * terms, &mut |t| {
                     let (kh, kw, ci) = (t / terms / kw_n, t / terms % kw_n, t % terms);
                     if self.depthwise {
                         mul(x_at(x, n, oh, ow, kh, kw, co / m), at(f, [kh, kw, co / m, co % m]))
@@ -512,7 +504,8 @@ impl Rules for Conv {
                 // `tfcore::__private::conv2d`, and of the constant folder).
                 let terms = if self.depthwise { 1 } else { geo.channels };
                 let count = ah.kernel * aw.kernel * terms;
-                cx.sum(dtype, known_dim(count), &|t| {
+                let add = if self.in_order(&geo) { Lower::sum_in_order } else { Lower::sum };
+                add(cx, dtype, known_dim(count), &|t| {
                     let (kh, kw, ci) = window_indices(&t, aw.kernel, terms);
                     if self.depthwise {
                         let (ci, j) = (quote!((#co / #m)), quote!((#co % #m)));
@@ -559,16 +552,16 @@ impl Rules for Conv {
     }
 }
 
-/// The constant filters stored packed by output channel (`tfcore::__private::pack`'s order, as
-/// `tfcore::__private::conv2d` reads them), each with its terms per output channel: a float
-/// constant of rank 4 whose input channels are a multiple of eight (the kernel reads other
-/// filters as they are) and whose every reader is a forward convolution (not depthwise) reading
-/// it as its filter.
+/// The constant filters stored packed by output channel (each output channel's weights
+/// contiguous, as the matrix kernel reads the columns of a 1 × 1 convolution's filter), each
+/// with its terms per output channel: a float constant of shape `[1, 1, ci, co]`, `ci` a
+/// multiple of eight, whose every reader is a forward 1 × 1 convolution of stride 1 (not
+/// depthwise) reading it as its filter. The window kernels read other filters as they are.
 pub fn packed(graph: &Graph) -> HashMap<NodeId, usize> {
     let mut fits: HashMap<NodeId, bool> = HashMap::new();
     for node in &graph.nodes {
         for (k, &input) in node.inputs.iter().enumerate() {
-            let filter = matches!(&node.op, Op::Conv(c) if c.role == Role::Forward && !c.depthwise && k == 1)
+            let filter = matches!(&node.op, Op::Conv(c) if c.role == Role::Forward && !c.depthwise && c.strides == [1, 1] && k == 1)
                 && node.inputs[0] != input;
             *fits.entry(input).or_insert(true) &= filter;
         }
@@ -578,7 +571,7 @@ pub fn packed(graph: &Graph) -> HashMap<NodeId, usize> {
             let Op::Const { data: Data::Dense(_), shape, .. } = &graph.nodes[id].op else { return None };
             let float = graph.tensor(id).is_some_and(|t| t.dtype.is_float());
             match shape[..] {
-                [kh, kw, ci, _] if fits && float && ci % 8 == 0 => Some((id, kh * kw * ci)),
+                [1, 1, ci, _] if fits && float && ci % 8 == 0 => Some((id, ci)),
                 _ => None,
             }
         })

@@ -195,10 +195,11 @@ fn other_convolutions_go_through_the_window_kernels() {
     assert_eq!(probs.matches("__private :: conv2d (").count(), 9, "{probs}");
     // The line of zeros a tap in the padding reads, as long as a pixel's channels.
     assert!(probs.contains("& [0f32 ; 16usize]"), "{probs}");
-    // The constant filters of 16 channels or more stored packed by output channel, the first
-    // layer's (3 channels) read as it is; none packed when the fetch runs.
-    assert_eq!(probs.matches("Filter :: Packed (& __v_conv").count(), 8, "{probs}");
-    assert_eq!(probs.matches("Filter :: Tensorflow (__v_conv0_filter").count(), 1, "{probs}");
+    // Every filter read as it is stored, in TensorFlow's layout: none is packed, when the graph
+    // compiles or when the fetch runs.
+    for k in 0..9 {
+        assert!(probs.contains(&format!("__v_conv{k}_filter . as_slice ()")), "conv{k}: {probs}");
+    }
     assert!(!probs.contains("__packed"), "{probs}");
 }
 
