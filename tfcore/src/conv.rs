@@ -14,8 +14,8 @@
 //! with `ih = oh * stride + kh * dilation - before` (and likewise for the width), where an input
 //! index outside the image reads a zero that is multiplied as TensorFlow's padding is. These
 //! kernels give the bits of the code they replace, on every instruction set and on a Cortex-M.
-//! (A 1 × 1 convolution of stride 1 is a matrix product: the macro computes it through `gemm`,
-//! in `sum`'s order, and never calls these kernels for it.)
+//! A 1 × 1 convolution is one too: a matrix product, but one that adds left to right, not in
+//! `gemm`'s order.
 //!
 //! Left to right is the order of a kernel that keeps output channels in its vector lanes, as
 //! XNNPACK's do: a tile of `MR` pixels by `NR` output channels holds one accumulator per output,

@@ -563,12 +563,6 @@ impl<'b, 'g> Lower<'b, 'g> {
                 let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
                 quote!(<#ty>::from_fn(|__i, __j| #e))
             }
-            _ if self.packed(id).is_some() => {
-                // Its `Array4` unpacked.
-                let e = self.elem(id, &[quote!(__i), quote!(__j), quote!(__k), quote!(__l)]);
-                let ty = self.graph.tensor(id).map(|t| self.names.rust_type(t));
-                quote!(<#ty>::from_fn(|__i, __j, __k, __l| #e))
-            }
             _ if self.is_static(id) => quote!(*#local),
             (Form::Local | Form::Feed | Form::Variable, _) => quote!(#local),
             _ => self.materialise(id, Context::Run),
@@ -700,11 +694,10 @@ impl<'b, 'g> Lower<'b, 'g> {
     /// The slice holding stored tensor `id` of rank 3 or 4 in row-major order (a buffer, of the
     /// stack or of the session's workspace, an `Array3`/`Array4` local, feed, variable or
     /// `static`, a batch fed as a `DArrayView`), for kernels that read it as a matrix
-    /// of its last axis's lines (a 1 × 1 convolution). `None` for a tensor computed inline,
-    /// being written over, or a filter stored packed ([`Plan::packed`]).
+    /// of its last axis's lines. `None` for a tensor computed inline, or being written over.
     pub fn row_major(&self, id: NodeId) -> Option<TokenStream> {
         let shape = self.shape(id);
-        if !(3..=4).contains(&shape.len()) || self.overwriting == Some(id) || self.packed(id).is_some() {
+        if !(3..=4).contains(&shape.len()) || self.overwriting == Some(id) {
             return None;
         }
         if let Some(k) = self.flat[id] {
@@ -789,13 +782,6 @@ impl<'b, 'g> Lower<'b, 'g> {
             }
             let flat = self.flat_index(&shape, idx);
             return quote!(#buffer #(#flatten)* [#flat]);
-        }
-        if let (Some(terms), [kh, kw, ci, co]) = (self.packed(id), idx) {
-            // Packed by output channel (`ops::conv::packed`): output channel by output channel.
-            let shape = self.shape(id);
-            let (width, channels) = (self.names.dim(shape[1]), self.names.dim(shape[2]));
-            let local = self.local(id);
-            return quote!(#local[(#co) * #terms + ((#kh) * #width + (#kw)) * #channels + (#ci)]);
         }
         if let (Some((along, n, k)), [_, _]) = (self.panels(id), idx) {
             let (line, term) = (&idx[1 - along], &idx[along]);

@@ -10,9 +10,6 @@ pub struct Names {
     /// The constant weights stored in panels, each with the axis its products' lines run along
     /// ([`crate::ops::matmul::panelled`]).
     panelled: HashMap<NodeId, usize>,
-    /// The constant filters stored packed by output channel, each with its terms per output
-    /// channel ([`crate::ops::conv::packed`]).
-    packed: HashMap<NodeId, usize>,
     /// The names of the graph's nodes: each `let` is a fetch type of the module, and one with no
     /// feed a unit struct, which a binding of the same name would match as a pattern.
     taken: std::collections::HashSet<String>,
@@ -47,7 +44,7 @@ impl Names {
             syms.insert(*s, Ident::new(&name, Span::call_site()));
         }
         let taken = graph.nodes.iter().filter_map(|n| n.name.as_ref().map(ToString::to_string)).collect();
-        Names { syms, panelled: crate::ops::matmul::panelled(graph), packed: crate::ops::conv::packed(graph), taken }
+        Names { syms, panelled: crate::ops::matmul::panelled(graph), taken }
     }
 
     /// The identifier generated code binds a parameter or local named `name` to: `name` itself,
@@ -78,11 +75,10 @@ impl Names {
             };
             let elem = Ident::new(t.dtype.rust(), Span::call_site());
             let len = Literal::usize_unsuffixed(values.len());
-            let (ty, value) = match (self.panelled(id), self.packed(id), &shape[..]) {
-                (Some(along), _, &[rows, cols]) => {
+            let (ty, value) = match (self.panelled(id), &shape[..]) {
+                (Some(along), &[rows, cols]) => {
                     (quote!([#elem; #len]), crate::ops::matmul::panels_value(values, rows, cols, along, t.dtype))
                 }
-                (_, Some(terms), _) => (quote!([#elem; #len]), crate::ops::conv::packed_value(values, terms, t.dtype)),
                 _ => {
                     let ty = self.rust_type(t);
                     let value = crate::values::dense_value(values, shape, t.dtype, &ty);
@@ -102,13 +98,6 @@ impl Names {
     /// [`tfcore::__private::panel_at`]'s order) rather than as its `SMatrix`.
     pub fn panelled(&self, id: NodeId) -> Option<usize> {
         self.panelled.get(&id).copied()
-    }
-
-    /// The terms per output channel of constant filter `id`, if it is stored packed by output
-    /// channel (a flat array, output channel `co`'s term `t` at `co * terms + t`) rather than as
-    /// its `Array4`.
-    pub fn packed(&self, id: NodeId) -> Option<usize> {
-        self.packed.get(&id).copied()
     }
 
     /// A dimension as a `usize` expression: a literal, or the fetch's const generic.

@@ -323,12 +323,6 @@ impl<'g> Plan<'g> {
         Some((along, self.names.dim(shape[1 - along]), self.names.dim(shape[along])))
     }
 
-    /// The terms per output channel of constant filter `id`, if its `static` is stored packed by
-    /// output channel ([`crate::ops::conv::packed`]).
-    pub fn packed(&self, id: NodeId) -> Option<usize> {
-        self.names.packed(id).filter(|_| self.is_static(id))
-    }
-
     /// The constant tensors this computation reads from the module's `static`s, each once
     /// ([`Names::statics`] defines them).
     pub fn statics(&self) -> Vec<NodeId> {

@@ -10,27 +10,25 @@
 //!
 //! The sum is one sum over the window's terms in that order (`kh`, then `kw`, then `ci`), added
 //! strictly left to right (`tfcore::__private::in_order`), the order of tfcore's window kernels
-//! (`tfcore/src/conv.rs`), which keep output channels in their vector lanes. A 1 × 1 convolution
-//! of stride 1 (not depthwise) is a matrix product instead, and adds in the matrix kernel's
-//! order, tfgraph's `tfcore::__private::sum` ([`Conv::in_order`]). The element-by-element code
-//! and the constant folder add as the kernels do.
+//! (`tfcore/src/conv.rs`), which keep output channels in their vector lanes; a 1 × 1
+//! convolution too, though it is a matrix product (a product adds in `sum`'s order). The
+//! element-by-element code and the constant folder add as the kernels do.
 
 use super::matmul;
 use super::window::{self, Axis, Padding};
 use super::{Call, Reads, Rules};
 use crate::autodiff::Builder;
-use crate::emit::lower::{Lines, Lower};
+use crate::emit::lower::Lower;
 use crate::emit::plan::Plan;
 use crate::error::with_help;
 use crate::eval::{in_order, indices, sum, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
-use crate::ir::{Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, TensorType};
+use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use crate::values::literal;
 use proc_macro2::TokenStream;
 use quote::quote;
-use std::collections::HashMap;
 
 /// What a node of the family computes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -104,15 +102,6 @@ struct Geometry {
 }
 
 impl Conv {
-    /// Whether a forward convolution with this filter adds its window left to right
-    /// (`in_order`): every one but a 1 × 1 convolution of stride 1, which is a matrix product
-    /// and adds in `sum`'s order, as `tf.matmul` does. The rule looks at the op alone, never at
-    /// which code computes it, so the folder, the element-by-element code and the kernels agree.
-    fn in_order(&self, geo: &Geometry) -> bool {
-        let [ah, aw] = geo.axes;
-        self.depthwise || ah.kernel * aw.kernel != 1 || self.strides != [1, 1]
-    }
-
     fn geometry(&self, input: &[Dim], filter: &[Dim]) -> Option<Geometry> {
         let size = |d: Dim| match d {
             Dim::Known(n) => Some(n),
@@ -129,72 +118,15 @@ impl Conv {
         })
     }
 
-    /// For a forward 1 × 1 convolution of stride 1 (not depthwise) that the kernel computes as a
-    /// matrix product, its input and output channels: a float convolution of stored operands,
-    /// with at least 8 input channels and [`matmul::BLOCKED_FROM`] multiply-adds (a `None` batch
-    /// counting as 1), not read by the fetched value element by element, as for `tf.matmul`.
-    fn pointwise(&self, plan: &Plan, id: NodeId) -> Option<(usize, usize)> {
-        let (x, f) = match plan.graph.nodes[id].inputs[..] {
-            [x, f] if self.role == Role::Forward && !self.depthwise && self.strides == [1, 1] => (x, f),
-            _ => return None,
-        };
-        let (input, filter) = (plan.shape(x), plan.shape(f));
-        let [Dim::Known(1), Dim::Known(1), Dim::Known(cin), Dim::Known(cout)] = filter[..] else { return None };
-        let [batch, Dim::Known(h), Dim::Known(w), _] = input[..] else { return None };
-        let batch = if let Dim::Known(n) = batch { n } else { 1 };
-        let work = [batch, h, w, cin, cout].into_iter().fold(1usize, usize::saturating_mul);
-        let ok = plan.dtype(id).is_float()
-            && !plan.is_read_by_root(id)
-            && plan.is_stored(x)
-            && plan.is_stored(f)
-            && cin >= 8
-            && work >= super::matmul::BLOCKED_FROM;
-        ok.then_some((cin, cout))
-    }
-
-    /// The kernel call writing a [`Conv::pointwise`] convolution into `out` (row-major, NHWC).
-    fn pointwise_product(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
-        let (cin, cout) = self.pointwise(cx, id)?;
-        let (x, f) = (cx.graph.nodes[id].inputs[0], cx.graph.nodes[id].inputs[1]);
-        let (n, h, w) = match cx.shape(x)[..] {
-            [n, h, w, _] => (cx.names.dim(n), cx.names.dim(h), cx.names.dim(w)),
-            _ => return None,
-        };
-        // Row `i` of the input as a matrix is pixel `i`'s channels; column `j` of the filter,
-        // output channel `j`'s weights, `cout` apart.
-        let rows = Lines { slice: cx.row_major(x)?, line_step: Some(Dim::Known(cin)), step: None };
-        let columns = match cx.packed(f) {
-            // Stored packed by output channel: each column contiguous.
-            Some(_) => {
-                let local = cx.local(f);
-                Lines { slice: quote!(&#local[..]), line_step: Some(Dim::Known(cin)), step: None }
-            }
-            None => Lines { slice: cx.row_major(f)?, line_step: None, step: Some(Dim::Known(cout)) },
-        };
-        let steps = (&quote!(#cout), &quote!(1usize));
-        let m = quote!((#n * #h * #w));
-        let (cols, inner) = (Dim::Known(cout), Dim::Known(cin));
-        Some(matmul::kernel_product(
-            cx,
-            cx.dtype(id),
-            (m, cols, inner),
-            rows,
-            matmul::Right::Lines(columns),
-            out,
-            steps,
-        ))
-    }
-
     /// Whether tfcore's [window kernels](Conv::window_call) compute forward convolution `id`:
-    /// a float convolution of stored operands that adds [in order](Conv::in_order) (so not one
-    /// [`Conv::pointwise`] takes), whose window has at least 16 terms or whose input channels
-    /// are a multiple of eight (depthwise: with a multiplier of 1 and channels a multiple of
+    /// a float convolution of stored operands whose window has at least 16 terms or whose input
+    /// channels are a multiple of eight (depthwise: with a multiplier of 1 and channels a multiple of
     /// eight; its tiles are eight channels wide), of at least [`matmul::BLOCKED_FROM`]
     /// multiply-adds (a `None` batch counting as 1), not read by the fetched value element by
     /// element.
     fn windowed(&self, plan: &Plan, id: NodeId) -> bool {
         let [x, f] = plan.graph.nodes[id].inputs[..] else { return false };
-        if self.role != Role::Forward || self.pointwise(plan, id).is_some() {
+        if self.role != Role::Forward {
             return false;
         }
         let (input, filter, output) = (plan.shape(x), plan.shape(f), plan.shape(id));
@@ -205,7 +137,6 @@ impl Conv {
         let inner = if self.depthwise { 1 } else { geo.channels };
         let work = [batch, ah.output, aw.output, channels, ah.kernel, aw.kernel, inner];
         plan.dtype(id).is_float()
-            && self.in_order(&geo)
             && !plan.is_read_by_root(id)
             && plan.is_stored(x)
             && plan.is_stored(f)
@@ -250,22 +181,9 @@ impl Conv {
             return Some(quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #out, #then);));
         }
         // The line of zeros a tap in the padding reads: a constant, promoted to a `static`. The
-        // filter is read as it is stored, in TensorFlow's layout (never packed: `packed` only
-        // packs filters that every reader multiplies as a matrix).
+        // filter is read as it is stored, in TensorFlow's layout.
         let (cout, fs) = (geo.multiplier, fs?);
         Some(quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, &[#zero; #c], #out, #then);))
-    }
-
-    /// The statement writing forward convolution `id` into `out` through a tfcore kernel
-    /// ([`Conv::pointwise`] or [`Conv::windowed`]), if one computes it.
-    fn kernel_call(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
-        if self.pointwise(cx, id).is_some() {
-            self.pointwise_product(cx, id, out)
-        } else if self.windowed(cx, id) {
-            self.window_call(cx, id, out, None)
-        } else {
-            None
-        }
     }
 
     /// The input's and the filter's shapes, from any node of the family.
@@ -385,8 +303,7 @@ impl Rules for Conv {
                 let [n, oh, ow, co] = [i[0], i[1], i[2], i[3]];
                 // The window's terms in the order (kh, kw, ci), as one sum.
                 let terms = if self.depthwise { 1 } else { geo.channels };
-                let add = if self.in_order(&geo) { in_order } else { sum };
-                add(dtype, kh_n * kw_n * terms, &mut |t| {
+                in_order(dtype, kh_n * kw_n * terms, |t| {
                     let (kh, kw, ci) = (t / terms / kw_n, t / terms % kw_n, t % terms);
                     if self.depthwise {
                         mul(x_at(x, n, oh, ow, kh, kw, co / m), at(f, [kh, kw, co / m, co % m]))
@@ -431,13 +348,10 @@ impl Rules for Conv {
         Reads::Repeatedly
     }
 
-    // A 1 × 1 convolution of stride 1 is a matrix product, `[N·H·W, C] · [C, C']`, whose every
-    // output the kernel sums in the order `element` does (the sum over one row and one column of
-    // the filter is the sum over the channels): the same bits, from the same sizes on. Other
-    // forward convolutions go through tfcore's window kernels (`tfcore/src/conv.rs`), which sum
-    // each output as `element` does too.
+    // Forward convolutions of the sizes `windowed` takes go through tfcore's window kernels
+    // (`tfcore/src/conv.rs`), which add each output as `element` does: the same bits.
     fn blocked(&self, plan: &Plan, id: NodeId) -> bool {
-        self.pointwise(plan, id).is_some() || self.windowed(plan, id)
+        self.windowed(plan, id)
     }
 
     fn has_flat_form(&self, plan: &Plan, id: NodeId) -> bool {
@@ -446,12 +360,16 @@ impl Rules for Conv {
 
     fn materialise(&self, cx: &Lower, id: NodeId) -> Option<TokenStream> {
         let ty = cx.names.rust_type(cx.graph.tensor(id)?);
-        let call = self.kernel_call(cx, id, &quote!(__c.as_mut_slice()))?;
+        let call = self.materialise_flat(cx, id, &quote!(__c.as_mut_slice()))?;
         Some(quote!({ let mut __c: #ty = ::tfcore::__private::zeros4(); #call __c }))
     }
 
     fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
-        self.kernel_call(cx, id, out)
+        if self.windowed(cx, id) {
+            self.window_call(cx, id, out, None)
+        } else {
+            None
+        }
     }
 
     // tfcore's window kernels store each output through a closure: a bias, an activation or a
@@ -504,8 +422,7 @@ impl Rules for Conv {
                 // `tfcore::__private::conv2d`, and of the constant folder).
                 let terms = if self.depthwise { 1 } else { geo.channels };
                 let count = ah.kernel * aw.kernel * terms;
-                let add = if self.in_order(&geo) { Lower::sum_in_order } else { Lower::sum };
-                add(cx, dtype, known_dim(count), &|t| {
+                cx.sum_in_order(dtype, known_dim(count), &|t| {
                     let (kh, kw, ci) = window_indices(&t, aw.kernel, terms);
                     if self.depthwise {
                         let (ci, j) = (quote!((#co / #m)), quote!((#co % #m)));
@@ -550,41 +467,6 @@ impl Rules for Conv {
             }
         }
     }
-}
-
-/// The constant filters stored packed by output channel (each output channel's weights
-/// contiguous, as the matrix kernel reads the columns of a 1 × 1 convolution's filter), each
-/// with its terms per output channel: a float constant of shape `[1, 1, ci, co]`, `ci` a
-/// multiple of eight, whose every reader is a forward 1 × 1 convolution of stride 1 (not
-/// depthwise) reading it as its filter. The window kernels read other filters as they are.
-pub fn packed(graph: &Graph) -> HashMap<NodeId, usize> {
-    let mut fits: HashMap<NodeId, bool> = HashMap::new();
-    for node in &graph.nodes {
-        for (k, &input) in node.inputs.iter().enumerate() {
-            let filter = matches!(&node.op, Op::Conv(c) if c.role == Role::Forward && !c.depthwise && c.strides == [1, 1] && k == 1)
-                && node.inputs[0] != input;
-            *fits.entry(input).or_insert(true) &= filter;
-        }
-    }
-    fits.into_iter()
-        .filter_map(|(id, fits)| {
-            let Op::Const { data: Data::Dense(_), shape, .. } = &graph.nodes[id].op else { return None };
-            let float = graph.tensor(id).is_some_and(|t| t.dtype.is_float());
-            match shape[..] {
-                [1, 1, ci, _] if fits && float && ci % 8 == 0 => Some((id, ci)),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-/// The `static`'s value of a filter stored packed ([`packed`]): a flat array of its `values`
-/// (row-major, `terms` rows of the output channels), output channel `co`'s term `t` at
-/// `co * terms + t`.
-pub fn packed_value(values: &[Scalar], terms: usize, dtype: DType) -> TokenStream {
-    let outputs = values.len().checked_div(terms).unwrap_or(0);
-    let ordered = (0..outputs).flat_map(|co| (0..terms).map(move |t| literal(values[t * outputs + co], dtype)));
-    quote!([#(#ordered),*])
 }
 
 /// Term `t` of a window of `width` taps across, `terms` a tap, as `(kh, kw, ci)`: `t` is

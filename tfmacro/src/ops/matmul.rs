@@ -293,7 +293,7 @@ impl MatMul {
 }
 
 /// How the right operand of a [`kernel_product`] is stored.
-pub enum Right {
+enum Right {
     /// As lines of its storage.
     Lines(Lines),
     /// A constant weight stored in panels (`tfcore::__private::panel_at`), its `static`'s local.
@@ -303,9 +303,8 @@ pub enum Right {
 /// The call computing `c = a · b` whole through `tfcore::__private::matmul`, `a` of `m` lines (an
 /// expression) and `b` of `cols` lines, each of `inner` terms as their storage holds them, `c` written with the steps
 /// `(row step, column step)`: each output with `dot`'s bits. With the scratch the kernel copies
-/// lines that are not contiguous into, and `b` into panels when there are few terms. A 1 × 1
-/// convolution is one too (`conv.rs`).
-pub fn kernel_product(
+/// lines that are not contiguous into, and `b` into panels when there are few terms.
+fn kernel_product(
     cx: &Lower,
     dtype: DType,
     (m, cols, inner): (TokenStream, Dim, Dim),

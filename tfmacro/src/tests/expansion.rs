@@ -171,24 +171,13 @@ fn large_products_go_through_the_tiled_kernel() {
 }
 
 #[test]
-fn pointwise_convolutions_go_through_the_matrix_kernel() {
-    // Keyword spotting's four 1 × 1 convolutions (64 channels in and out, 25 × 5 pixels) are
-    // matrix products; its first convolution (10 × 4, stride 2) and its depthwise ones are not.
-    let file = model("kws.rs");
-    let probs = run_body(&file, "probs");
-    assert_eq!(probs.matches("__private :: matmul (").count(), 4, "{probs}");
-    // The pixels' rows are contiguous (64 channels each), and so are the filter's columns: a
-    // constant filter is stored packed by output channel.
-    assert_eq!(probs.matches("line_step : 64 , step : 1usize").count(), 8, "{probs}");
-    assert!(!probs.contains("step : 64 }"), "{probs}");
-}
-
-#[test]
-fn other_convolutions_go_through_the_window_kernels() {
-    // Keyword spotting's first convolution (10 × 4, stride 2, 64 channels out) and its four
-    // depthwise ones; ResNet-8's nine, 3 × 3 or 1 × 1 of stride 2, all of 16, 32 or 64 channels.
+fn convolutions_go_through_the_window_kernels() {
+    // Keyword spotting's first convolution (10 × 4, stride 2, 64 channels out), its four 1 × 1
+    // ones (64 channels in and out, 25 × 5 pixels) and its four depthwise ones; ResNet-8's nine,
+    // 3 × 3 or 1 × 1 of stride 2, all of 16, 32 or 64 channels. None is a matrix product.
     let probs = run_body(&model("kws.rs"), "probs");
-    assert_eq!(probs.matches("__private :: conv2d (").count(), 1, "{probs}");
+    assert_eq!(probs.matches("__private :: conv2d (").count(), 5, "{probs}");
+    assert!(!probs.contains("__private :: matmul ("), "{probs}");
     assert_eq!(probs.matches("__private :: depthwise_conv2d (").count(), 4, "{probs}");
     assert!(probs.contains("kernel : [10usize , 4usize] , strides : [2usize , 2usize]"), "{probs}");
     let probs = run_body(&model("resnet8.rs"), "probs");
@@ -457,18 +446,16 @@ fn memory_doc(file: &syn::File, fetch: &str) -> String {
 }
 
 /// Fed a batch of run-time size, keyword spotting's convolutions still go through tfcore's window
-/// and depthwise kernels and its pointwise ones through the matrix kernel, reading the fed view and
-/// the workspace's buffers as row-major slices.
+/// and depthwise kernels, reading the fed view and the workspace's buffers as row-major slices.
 #[test]
 fn a_batch_of_run_time_size_goes_through_the_convolution_kernels() {
     let text = model("kws.rs").to_token_stream().to_string();
     let body = fetch_body(&text, "for probs < XBatch >");
     assert!(body.contains("let N : usize = __v_x . shape () [0usize] ;"), "{body}");
-    assert_eq!(body.matches("__private :: conv2d (").count(), 1, "{body}");
+    // The first convolution and the four 1 × 1 ones, and the four depthwise ones.
+    assert_eq!(body.matches("__private :: conv2d (").count(), 5, "{body}");
     assert_eq!(body.matches("__private :: depthwise_conv2d (").count(), 4, "{body}");
     assert!(body.contains("__v_x . as_slice ()"), "{body}");
-    // The four 1 × 1 convolutions, matrix products of the pixels' channels.
-    assert_eq!(body.matches("__private :: matmul (").count(), 4, "{body}");
 }
 
 #[test]
