@@ -25,7 +25,7 @@
 //! variable. There is nothing to combine at the end. Which input pixel a tap reads, or a line of
 //! zeros in the padding, is decided once per pixel and tap; a tile whose windows lie inside the
 //! image reads each tap at a fixed distance from the window's first. [`depthwise_conv2d`] keeps
-//! eight channels of `MR` pixels side by side. The tiles' shapes fit the registers of the
+//! up to 32 channels of `MR` pixels side by side, each tap's weights read once for them all. The tiles' shapes fit the registers of the
 //! instruction set [`best`] picks.
 //!
 //! [`in_order`]: crate::sum::in_order
@@ -89,19 +89,6 @@ impl Window {
     /// The taps of the window.
     pub(crate) fn taps(&self) -> usize {
         self.kernel[0].saturating_mul(self.kernel[1])
-    }
-}
-
-/// Eight output channels of `MR` pixels.
-type Tile<T, const MR: usize> = [[T; LANES]; MR];
-
-/// `total += term`, output by output.
-#[inline(always)]
-fn add_into<T: Float, const MR: usize>(total: &mut Tile<T, MR>, term: &Tile<T, MR>) {
-    for (t, x) in total.iter_mut().zip(term) {
-        for (t, &x) in t.iter_mut().zip(x) {
-            *t = t.add(x);
-        }
     }
 }
 
@@ -497,8 +484,8 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
 /// `filter` (`[kernel[0], kernel[1], channels, 1]`), with the bits the module's documentation
 /// gives, each output through `then`, as [`conv2d`]'s.
 ///
-/// With `channels` a multiple of `LANES` (8) and every slice long enough, through tiles of
-/// `LANES` channels; otherwise output by output, which panics at the first index outside a
+/// With `channels` a multiple of `LANES` (8) and every slice long enough, through tiles of a few
+/// pixels by up to 32 channels; otherwise output by output, which panics at the first index outside a
 /// slice, as indexing does.
 pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
@@ -571,87 +558,114 @@ impl<T: Float> Depthwise<'_, T> {
         }
     }
 
-    /// Every output, `MR` pixels at a time (the last few of a row one at a time): where each
-    /// tap of each pixel reads the input (or the padding) worked out once, then every group of
-    /// eight channels through [`Depthwise::depthwise_tile`].
+    /// Every output, `MR` pixels at a time (the last few one at a time, the pixels of a tile
+    /// following each other across the output's rows): where each tap of each pixel reads the
+    /// input (or the padding) worked out once, then `V` groups of eight channels at a time
+    /// (the last few groups one at a time) through [`Depthwise::depthwise_tile`].
     #[inline(always)]
-    fn depthwise_rows<const MR: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
+    fn depthwise_rows<const MR: usize, const V: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
         let w = &self.window;
-        let (groups, c) = (w.channels / LANES, w.channels);
+        let pixels = w.batch * w.output[0] * w.output[1];
         let (mut reads, mut read) = ([[NO_PIXEL; MR]; TAPS], [[NO_PIXEL; 1]; TAPS]);
-        for n in 0..w.batch {
-            for oh in 0..w.output[0] {
-                let row_start = (n * w.output[0] + oh) * w.output[1];
-                let mut ow = 0;
-                while ow + MR <= w.output[1] {
-                    self.reads(n, oh, ow, &mut reads);
-                    for g in 0..groups {
-                        for (r, values) in self.depthwise_tile(&reads, g).into_iter().enumerate() {
-                            let index = [n, oh, ow + r, g * LANES];
-                            then.store(out, (row_start + ow + r) * c + g * LANES, &values, index);
-                        }
-                    }
-                    ow += MR;
-                }
-                while ow < w.output[1] {
-                    self.reads(n, oh, ow, &mut read);
-                    for g in 0..groups {
-                        let [values] = self.depthwise_tile(&read, g);
-                        then.store(out, (row_start + ow) * c + g * LANES, &values, [n, oh, ow, g * LANES]);
-                    }
-                    ow += 1;
-                }
-            }
+        let mut p = 0;
+        while p + MR <= pixels {
+            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.pixel(p + r));
+            self.reads(&at, &mut reads);
+            self.pixels::<MR, V>(&reads, &at, p, out, then);
+            p += MR;
+        }
+        while p < pixels {
+            let at = [self.pixel(p)];
+            self.reads(&at, &mut read);
+            self.pixels::<1, V>(&read, &at, p, out, then);
+            p += 1;
         }
     }
 
-    /// The input pixel (in groups of eight channels) that each tap reads for pixels
-    /// `ow..ow + MR` of output row `(n, oh)`, [`NO_PIXEL`] in the padding.
+    /// Every channel of the `MR` output pixels `at` (from pixel `p` on), whose taps read `reads`.
     #[inline(always)]
-    fn reads<const MR: usize>(&self, n: usize, oh: usize, ow: usize, reads: &mut [[usize; MR]; TAPS]) {
+    fn pixels<const MR: usize, const V: usize>(
+        &self,
+        reads: &[[usize; MR]; TAPS],
+        at: &[[usize; 3]; MR],
+        p: usize,
+        out: &mut [T],
+        then: &dyn Store<T>,
+    ) {
+        let (groups, c) = (self.window.channels / LANES, self.window.channels);
+        let mut g = 0;
+        while g + V <= groups {
+            for (r, values) in self.depthwise_tile::<MR, V>(reads, g).iter().enumerate() {
+                let [n, oh, ow] = at[r];
+                then.store(out, (p + r) * c + g * LANES, values.as_flattened(), [n, oh, ow, g * LANES]);
+            }
+            g += V;
+        }
+        while g < groups {
+            for (r, values) in self.depthwise_tile::<MR, 1>(reads, g).iter().enumerate() {
+                let [n, oh, ow] = at[r];
+                then.store(out, (p + r) * c + g * LANES, values.as_flattened(), [n, oh, ow, g * LANES]);
+            }
+            g += 1;
+        }
+    }
+
+    /// Output pixel `p`, counted over the batch, as `[n, oh, ow]`.
+    #[inline(always)]
+    fn pixel(&self, p: usize) -> [usize; 3] {
+        let [h, w] = self.window.output;
+        [p / w / h, p / w % h, p % w]
+    }
+
+    /// The input pixel (in groups of eight channels) that each tap reads for the output pixels
+    /// `at`, [`NO_PIXEL`] in the padding.
+    #[inline(always)]
+    fn reads<const MR: usize>(&self, at: &[[usize; 3]; MR], reads: &mut [[usize; MR]; TAPS]) {
         let w = &self.window;
         let groups = w.channels / LANES;
         for (tap, reads) in reads.iter_mut().enumerate().take(w.taps()) {
             let (kh, kw) = (tap / w.kernel[1], tap % w.kernel[1]);
-            for (r, read) in reads.iter_mut().enumerate() {
-                *read = w.input_pixel(n, oh, ow + r, kh, kw).map_or(NO_PIXEL, |pixel| pixel * groups);
+            for (read, &[n, oh, ow]) in reads.iter_mut().zip(at) {
+                *read = w.input_pixel(n, oh, ow, kh, kw).map_or(NO_PIXEL, |pixel| pixel * groups);
             }
         }
     }
 
-    /// Channels `g * 8..` of the `MR` pixels whose taps read `reads`: the taps' terms added left
-    /// to right, the first one as it is.
+    /// Channels `g * 8..(g + V) * 8` of the `MR` pixels whose taps read `reads`: tap by tap,
+    /// each pixel's `V` groups of eight channels times the tap's weights, added to its
+    /// accumulators, which start at -0 (so each sum is its first term, then the others left to
+    /// right). A tap in the padding adds a zero times the weight, as TensorFlow multiplies it.
     #[inline(always)]
-    fn depthwise_tile<const MR: usize>(&self, reads: &[[usize; MR]; TAPS], g: usize) -> Tile<T, MR> {
-        let mut total = [[T::NEG_ZERO; LANES]; MR];
-        for tap in 0..self.window.taps() {
-            add_into(&mut total, &self.term(reads, g, tap));
-        }
-        total
-    }
-
-    /// Tap `tap`'s products for [`Depthwise::depthwise_tile`]: input times weight, eight channels
-    /// of `MR` pixels.
-    #[inline(always)]
-    fn term<const MR: usize>(&self, reads: &[[usize; MR]; TAPS], g: usize, tap: usize) -> Tile<T, MR> {
+    fn depthwise_tile<const MR: usize, const V: usize>(
+        &self,
+        reads: &[[usize; MR]; TAPS],
+        g: usize,
+    ) -> [[[T; LANES]; V]; MR] {
         let groups = self.window.channels / LANES;
         // Pixels, and the filter's taps, as groups of eight channels.
         let (x, filter) = (self.x.as_chunks::<LANES>().0, self.filter.as_chunks::<LANES>().0);
-        let f = &filter[tap * groups + g];
-        let mut term = [[T::ZERO; LANES]; MR];
-        for (term, &read) in term.iter_mut().zip(&reads[tap]) {
-            if read == NO_PIXEL {
-                // A zero of the padding times the weight, as TensorFlow multiplies it.
-                for (t, &f) in term.iter_mut().zip(f) {
-                    *t = T::ZERO * f;
+        let mut total = [[[T::NEG_ZERO; LANES]; V]; MR];
+        // What a tap in the padding reads.
+        let zeros = [[T::ZERO; LANES]; V];
+        for (tap, reads) in reads.iter().enumerate().take(self.window.taps()) {
+            let Some(f) = filter.get(tap * groups + g..).and_then(|f| f.first_chunk::<V>()) else { break };
+            // Each pixel's line first, so that the products below are straight-line code over
+            // arrays of constant length.
+            let mut lines = [&zeros; MR];
+            for (line, &read) in lines.iter_mut().zip(reads) {
+                if read != NO_PIXEL {
+                    *line = x.get(read + g..).and_then(|x| x.first_chunk::<V>()).unwrap_or(&zeros);
                 }
-            } else {
-                for ((t, &x), &f) in term.iter_mut().zip(&x[read + g]).zip(f) {
-                    *t = x * f;
+            }
+            for r in 0..MR {
+                for v in 0..V {
+                    for l in 0..LANES {
+                        total[r][v][l] = total[r][v][l].add(lines[r][v][l] * f[v][l]);
+                    }
                 }
             }
         }
-        term
+        total
     }
 }
 
@@ -668,9 +682,10 @@ impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
     #[inline(always)]
     fn run(self, registers: Registers) {
         match registers {
-            Registers::Narrow => self.conv.depthwise_rows::<1>(self.out, self.then),
-            Registers::Wide => self.conv.depthwise_rows::<2>(self.out, self.then),
-            Registers::Many => self.conv.depthwise_rows::<4>(self.out, self.then),
+            // `MR × V` vectors of eight accumulators.
+            Registers::Narrow => self.conv.depthwise_rows::<1, 2>(self.out, self.then),
+            Registers::Wide => self.conv.depthwise_rows::<2, 4>(self.out, self.then),
+            Registers::Many => self.conv.depthwise_rows::<4, 4>(self.out, self.then),
         }
     }
 }
