@@ -80,6 +80,13 @@ impl Window {
         (ih < self.input[0] && iw < self.input[1]).then_some((n * self.input[0] + ih) * self.input[1] + iw)
     }
 
+    /// Output pixel `p`, counted over the batch, as `[n, oh, ow]`.
+    #[inline(always)]
+    pub(crate) fn output_pixel(&self, p: usize) -> [usize; 3] {
+        let [h, w] = self.output;
+        [p / w / h, p / w % h, p % w]
+    }
+
     /// The input's and the output's pixels over the batch, if they can be counted.
     pub(crate) fn pixels(&self) -> Option<(usize, usize)> {
         let count = |[h, w]: [usize; 2]| self.batch.checked_mul(h)?.checked_mul(w);
@@ -236,7 +243,7 @@ impl<T: Float> Conv<'_, T> {
         let pixels = w.batch * w.output[0] * w.output[1];
         let mut p = 0;
         while p + MR <= pixels {
-            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.pixel(p + r));
+            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.window.output_pixel(p + r));
             for (r, values) in self.tile::<MR, NR>(&at, co).iter().enumerate() {
                 let [n, oh, ow] = at[r];
                 then.store(out, (p + r) * cout + co, values, [n, oh, ow, co]);
@@ -244,7 +251,7 @@ impl<T: Float> Conv<'_, T> {
             p += MR;
         }
         while p < pixels {
-            let at = [self.pixel(p)];
+            let at = [self.window.output_pixel(p)];
             let [values] = self.tile::<1, NR>(&at, co);
             let [[n, oh, ow]] = at;
             then.store(out, p * cout + co, &values, [n, oh, ow, co]);
@@ -265,13 +272,13 @@ impl<T: Float> Conv<'_, T> {
         let (mut patches, mut patch) = ([[T::ZERO; PATCH]; MR], [[T::ZERO; PATCH]; 1]);
         let mut p = 0;
         while p + MR <= pixels {
-            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.pixel(p + r));
+            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.window.output_pixel(p + r));
             self.gather(&at, &mut patches);
             self.patch_channels::<MR, NR>(&patches, &at, p, out, then);
             p += MR;
         }
         while p < pixels {
-            let at = [self.pixel(p)];
+            let at = [self.window.output_pixel(p)];
             self.gather(&at, &mut patch);
             self.patch_channels::<1, NR>(&patch, &at, p, out, then);
             p += 1;
@@ -350,13 +357,6 @@ impl<T: Float> Conv<'_, T> {
                 }
             }
         }
-    }
-
-    /// Output pixel `p`, counted over the batch, as `[n, oh, ow]`.
-    #[inline(always)]
-    fn pixel(&self, p: usize) -> [usize; 3] {
-        let [h, w] = self.window.output;
-        [p / w / h, p / w % h, p % w]
     }
 
     /// Output channels `co..co + NR` of the `MR` output pixels `at`: tap by tap, each input
@@ -569,13 +569,13 @@ impl<T: Float> Depthwise<'_, T> {
         let (mut reads, mut read) = ([[NO_PIXEL; MR]; TAPS], [[NO_PIXEL; 1]; TAPS]);
         let mut p = 0;
         while p + MR <= pixels {
-            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.pixel(p + r));
+            let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.window.output_pixel(p + r));
             self.reads(&at, &mut reads);
             self.pixels::<MR, V>(&reads, &at, p, out, then);
             p += MR;
         }
         while p < pixels {
-            let at = [self.pixel(p)];
+            let at = [self.window.output_pixel(p)];
             self.reads(&at, &mut read);
             self.pixels::<1, V>(&read, &at, p, out, then);
             p += 1;
@@ -608,13 +608,6 @@ impl<T: Float> Depthwise<'_, T> {
             }
             g += 1;
         }
-    }
-
-    /// Output pixel `p`, counted over the batch, as `[n, oh, ow]`.
-    #[inline(always)]
-    fn pixel(&self, p: usize) -> [usize; 3] {
-        let [h, w] = self.window.output;
-        [p / w / h, p / w % h, p % w]
     }
 
     /// The input pixel (in groups of eight channels) that each tap reads for the output pixels
