@@ -298,36 +298,38 @@ impl<T: Float> Conv<'_, T> {
     ) {
         let (cout, terms) = (self.outputs, self.terms());
         let lines: [&[T]; MR] = core::array::from_fn(|r| &patches[r][..terms]);
-        let filter = &self.filter[..terms * cout];
         let mut store = |values: &[T], r: usize, co: usize| {
             let [n, oh, ow] = at[r];
             then.store(out, (p + r) * cout + co, values, [n, oh, ow, co]);
         };
         let mut co = 0;
         while co + NR <= cout {
-            let mut acc = [[T::NEG_ZERO; NR]; MR];
-            accumulate(&mut acc, lines, &filter[co..], cout);
-            for (r, values) in acc.iter().enumerate() {
+            for (r, values) in self.patch_tile::<MR, NR>(lines, co).iter().enumerate() {
                 store(values, r, co);
             }
             co += NR;
         }
         while NR > LANES && co + LANES <= cout {
-            let mut acc = [[T::NEG_ZERO; LANES]; MR];
-            accumulate(&mut acc, lines, &filter[co..], cout);
-            for (r, values) in acc.iter().enumerate() {
+            for (r, values) in self.patch_tile::<MR, LANES>(lines, co).iter().enumerate() {
                 store(values, r, co);
             }
             co += LANES;
         }
         while co < cout {
-            let mut acc = [[T::NEG_ZERO; 1]; MR];
-            accumulate(&mut acc, lines, &filter[co..], cout);
-            for (r, values) in acc.iter().enumerate() {
+            for (r, values) in self.patch_tile::<MR, 1>(lines, co).iter().enumerate() {
                 store(values, r, co);
             }
             co += 1;
         }
+    }
+
+    /// Output channels `co..co + W` of the windows gathered in `lines`: each window read as one
+    /// tap of `terms` channels, whose rows are the filter's, left to right from -0.
+    #[inline(always)]
+    fn patch_tile<const MR: usize, const W: usize>(&self, lines: [&[T]; MR], co: usize) -> [[T; W]; MR] {
+        let mut acc = [[T::NEG_ZERO; W]; MR];
+        accumulate(&mut acc, lines, &self.filter[co..], self.outputs);
+        acc
     }
 
     /// The windows of the output pixels `at`, each term `(kh, kw, ci)` in its order, into
