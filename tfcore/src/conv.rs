@@ -472,13 +472,15 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
         let (conv, out, then) = (self.conv, self.out, self.then);
         // Patches pay where they are read more than once: with more output channels than a tile.
         let patches = conv.window.channels < LANES && conv.terms() <= PATCH && conv.outputs > 16;
+        // AVX-512's thirty-two registers take AVX2's tiles: with more accumulators (8 × 16, 6 × 16,
+        // 4 × 32) LLVM no longer keeps them in registers, and ResNet-8's layers took 15 to 35
+        // times as long as with 5 × 16 (conv1 1.88 ms against 54.5 µs, AMD EPYC Zen 4, `cargo
+        // bench --bench convolutions`); 3 × 32 was within 10% of 5 × 16, slower on four layers of five.
         match (registers, patches) {
             (Registers::Narrow, false) => conv.by_tiles::<4, 8>(out, then),
-            (Registers::Wide, false) => conv.by_tiles::<5, 16>(out, then),
-            (Registers::Many, false) => conv.by_tiles::<8, 16>(out, then),
+            (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16>(out, then),
             (Registers::Narrow, true) => conv.by_patches::<4, 8>(out, then),
-            (Registers::Wide, true) => conv.by_patches::<4, 16>(out, then),
-            (Registers::Many, true) => conv.by_patches::<8, 16>(out, then),
+            (Registers::Wide | Registers::Many, true) => conv.by_patches::<4, 16>(out, then),
         }
     }
 }
@@ -679,10 +681,10 @@ impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
     #[inline(always)]
     fn run(self, registers: Registers) {
         match registers {
-            // `MR × V` vectors of eight accumulators.
+            // `MR × V` vectors of eight accumulators; AVX-512 takes AVX2's, as `conv2d` does (4 × 4
+            // took 86 µs against 8.1 for KWS's depthwise layer on AMD EPYC Zen 4).
             Registers::Narrow => self.conv.depthwise_rows::<1, 2>(self.out, self.then),
-            Registers::Wide => self.conv.depthwise_rows::<2, 4>(self.out, self.then),
-            Registers::Many => self.conv.depthwise_rows::<4, 4>(self.out, self.then),
+            Registers::Wide | Registers::Many => self.conv.depthwise_rows::<2, 4>(self.out, self.then),
         }
     }
 }
