@@ -119,7 +119,7 @@ impl Conv {
     }
 
     /// Whether tfcore's [window kernels](Conv::window_call) compute forward convolution `id`:
-    /// a float convolution of stored operands whose window has at least 16 terms or whose input
+    /// a float convolution of stored operands whose window has at least 8 terms or whose input
     /// channels are a multiple of eight (depthwise: with a multiplier of 1 and channels a multiple of
     /// eight; its tiles take channels eight at a time), of at least [`matmul::BLOCKED_FROM`]
     /// multiply-adds (a `None` batch counting as 1), not read by the fetched value element by
@@ -143,10 +143,11 @@ impl Conv {
             && if self.depthwise {
                 geo.multiplier == 1 && channels % 8 == 0
             } else {
-                // Below 16 terms with few channels (the digits CNN's 3 × 3 × 1 window, 9 terms) the
-                // element-by-element code beat the patches kernel that came before this one (4.6
-                // against 6.4 µs an image, measured); not measured again with the present kernel.
-                geo.channels % 8 == 0 || ah.kernel * aw.kernel * geo.channels >= 16
+                // The digits CNN's 3 × 3 × 1 window (9 terms) through the kernel: its training
+                // step 0.91× the time of element-by-element code, one image 0.69×, a thousand
+                // 0.61× (`cargo bench --bench digits`, AMD EPYC Zen 4). (The patches kernel before
+                // this one had lost to element-by-element code there.) Fewer terms, not measured.
+                geo.channels % 8 == 0 || ah.kernel * aw.kernel * geo.channels >= 8
             }
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
     }

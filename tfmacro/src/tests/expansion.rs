@@ -715,14 +715,35 @@ fn products_of_run_time_size_go_through_the_blocked_kernel() {
     assert!(body("__private :: Matrix").contains("let __v_X = :: tfcore :: __private :: rows_of (__v_X , __fed"));
 }
 
-/// A batch of run-time size read element by element (the digits CNN's 3 × 3 convolution of one
-/// channel, too small for the window kernels) is read from its slice at a row-major index written
-/// out, the sizes known when the graph compiles as constants, not through `DArrayView`'s checked
-/// `Index`.
+/// A batch of run-time size read element by element (a 2 × 2 convolution of one channel, too
+/// small for the window kernels) is read from its slice at a row-major index written out, the
+/// sizes known when the graph compiles as constants, not through `DArrayView`'s checked `Index`.
 #[test]
 fn a_batch_read_element_by_element_is_read_from_its_slice() {
-    let text = model("../digits/net.rs").to_token_stream().to_string();
-    let body = fetch_body(&text, "for logits < XBatch >");
+    let text = expand_ok(quote! {
+        mod small {
+            let X = tf.placeholder(tf.float32, [None, 8, 8, 1]);
+            let K = tf.Variable(tf.ones([2, 2, 1, 4]));
+            let y = tf.nn.conv2d(X, K, strides = [1, 1, 1, 1], padding = "SAME");
+        }
+    })
+    .to_token_stream()
+    .to_string();
+    let body = fetch_body(&text, "for y < XBatch >");
     assert!(body.contains("__v_X . as_slice () [(((__i) * 8 + "), "{body}");
     assert!(!body.contains("__v_X [("), "{body}");
+    assert!(!body.contains("conv2d ("), "{body}");
+}
+
+/// The digits CNN's 3 × 3 convolution of one channel (9 terms) goes through the window kernel,
+/// in the training step fed a batch of fixed size and in the one of run-time size.
+#[test]
+fn the_digits_cnn_trains_through_the_window_kernel() {
+    let text = model("../digits/net.rs").to_token_stream().to_string();
+    let fixed = text.find("for train_step < & 'a :: tfcore :: __private :: Array4").expect("the step of a fixed batch");
+    let dynamic = text.find("for train_step < XBatch").expect("the step of a run-time batch");
+    // The fixed batch's step ends where the run-time batch's begins; that one at its `Ok`.
+    for body in [&text[fixed..dynamic], fetch_body(&text, "for train_step < XBatch")] {
+        assert_eq!(body.matches("__private :: conv2d (").count(), 1, "{body}");
+    }
 }
