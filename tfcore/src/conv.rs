@@ -25,8 +25,8 @@
 //! variable. There is nothing to combine at the end. Which input pixel a tap reads, or a line of
 //! zeros in the padding, is decided once per pixel and tap; a tile whose windows lie inside the
 //! image reads each tap at a fixed distance from the window's first. [`depthwise_conv2d`] keeps
-//! up to 32 channels of `MR` pixels side by side, each tap's weights read once for them all. The tiles' shapes fit the registers of the
-//! instruction set [`best`] picks.
+//! up to 32 channels of `MR` pixels side by side, each tap's weights read once for them all. The
+//! tiles' shapes fit the registers of the instruction set [`best`] picks.
 //!
 //! [`in_order`]: crate::sum::in_order
 
@@ -475,10 +475,11 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
         let (conv, out, then) = (self.conv, self.out, self.then);
         // Patches pay where they are read more than once: with more output channels than a tile.
         let patches = conv.window.channels < LANES && conv.terms() <= PATCH && conv.outputs > 16;
-        // AVX-512's thirty-two registers take AVX2's tiles: with more accumulators (8 × 16, 6 × 16,
-        // 4 × 32) LLVM no longer keeps them in registers, and ResNet-8's layers took 15 to 35
-        // times as long as with 5 × 16 (conv1 1.88 ms against 54.5 µs, AMD EPYC Zen 4, `cargo
-        // bench --bench convolutions`); 3 × 32 was within 10% of 5 × 16, slower on four layers of five.
+        // AVX-512's thirty-two registers take AVX2's tiles: with more accumulators (8 × 16,
+        // 6 × 16, 4 × 32) LLVM no longer keeps them in registers, and ResNet-8's layers took 15
+        // to 35 times as long as with 5 × 16 (conv1 1.88 ms against 54.5 µs, AMD EPYC Zen 4,
+        // `cargo bench --bench convolutions`); 3 × 32 was within 10% of 5 × 16, slower on four
+        // layers of five.
         match (registers, patches) {
             (Registers::Narrow, false) => conv.by_tiles::<4, 8>(out, then),
             (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16>(out, then),
@@ -494,8 +495,8 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
 /// gives, each output through `then`, as [`conv2d`]'s.
 ///
 /// With `channels` a multiple of `LANES` (8) and every slice long enough, through tiles of a few
-/// pixels by up to 32 channels; otherwise output by output, which panics at the first index outside a
-/// slice, as indexing does.
+/// pixels by up to 32 channels; otherwise output by output, which panics at the first index
+/// outside a slice, as indexing does.
 pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
     x: &[T],
@@ -684,8 +685,8 @@ impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
     #[inline(always)]
     fn run(self, registers: Registers) {
         match registers {
-            // `MR × V` vectors of eight accumulators; AVX-512 takes AVX2's, as `conv2d` does (4 × 4
-            // took 86 µs against 8.1 for KWS's depthwise layer on AMD EPYC Zen 4).
+            // `MR × V` vectors of eight accumulators; AVX-512 takes AVX2's, as `conv2d` does
+            // (4 × 4 took 86 µs against 8.1 for KWS's depthwise layer on AMD EPYC Zen 4).
             Registers::Narrow => self.conv.depthwise_rows::<1, 2>(self.out, self.then),
             Registers::Wide | Registers::Many => self.conv.depthwise_rows::<2, 4>(self.out, self.then),
         }

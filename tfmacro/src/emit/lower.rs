@@ -693,8 +693,9 @@ impl<'b, 'g> Lower<'b, 'g> {
 
     /// The slice holding stored tensor `id` of rank 3 or 4 in row-major order (a buffer, of the
     /// stack or of the session's workspace, an `Array3`/`Array4` local, feed, variable or
-    /// `static`, a batch fed as a `DArrayView`), for kernels that read it as a matrix
-    /// of its last axis's lines. `None` for a tensor computed inline, or being written over.
+    /// `static`, a batch fed as a `DArrayView`), for the kernels that read tensors as stored
+    /// (the convolutions', int8 layers'). `None` for a tensor computed inline, or being
+    /// written over.
     pub fn row_major(&self, id: NodeId) -> Option<TokenStream> {
         let shape = self.shape(id);
         if !(3..=4).contains(&shape.len()) || self.overwriting == Some(id) {

@@ -120,10 +120,10 @@ impl Conv {
 
     /// Whether tfcore's [window kernels](Conv::window_call) compute forward convolution `id`:
     /// a float convolution of stored operands whose window has at least 8 terms or whose input
-    /// channels are a multiple of eight (depthwise: with a multiplier of 1 and channels a multiple of
-    /// eight; its tiles take channels eight at a time), of at least [`matmul::BLOCKED_FROM`]
-    /// multiply-adds (a `None` batch counting as 1), not read by the fetched value element by
-    /// element.
+    /// channels are a multiple of eight (depthwise: with a multiplier of 1 and channels a
+    /// multiple of eight; its tiles take channels eight at a time), of at least
+    /// [`matmul::BLOCKED_FROM`] multiply-adds (a `None` batch counting as 1), not read by the
+    /// fetched value element by element.
     fn windowed(&self, plan: &Plan, id: NodeId) -> bool {
         let [x, f] = plan.graph.nodes[id].inputs[..] else { return false };
         if self.role != Role::Forward {
