@@ -86,6 +86,38 @@ fn running_fetches_allocates_nothing() {
     assert_eq!(allocations(|| drop(std::hint::black_box(vec![1u8; 8]))), 1);
 }
 
+// A weight in a variable read by a large product, and a training step that writes it.
+graph! {
+    pub mod dense {
+        let W = tf.Variable(tf.random_uniform([40, 16], -1, 1));
+        let X = tf.placeholder(tf.float32, [1, 40]);
+        let T = tf.placeholder(tf.float32, [1, 16]);
+        let y = tf.nn.relu(tf.matmul(X, W));
+        let train_step = tf.train.GradientDescentOptimizer(0.01).minimize(tf.reduce_sum(tf.square(tf.matmul(X, W) - T)));
+    }
+}
+
+/// The session's copy of a variable in panels, which a product reads in its place, takes its
+/// memory when the session starts: the runs that copy into it, the first and the first after each
+/// training step, allocate nothing.
+#[test]
+fn a_variables_copy_in_panels_is_made_in_the_sessions_memory() {
+    let mut sess = dense::Session::new();
+    let x = SMatrix::<f32, 1, 40>::from_fn(|_, j| (j as f32 * 0.3).sin());
+    let t = SMatrix::<f32, 1, 16>::from_fn(|_, j| (j as f32 * 0.2).cos());
+    let first = sess.run(dense::y { X: &x });
+    assert_eq!(
+        allocations(|| {
+            std::hint::black_box(sess.run(dense::y { X: &x }));
+        }),
+        0
+    );
+    assert_eq!(allocations(|| sess.run(dense::train_step { X: &x, T: &t })), 0);
+    let mut after = first;
+    assert_eq!(allocations(|| after = sess.run(dense::y { X: &x })), 0);
+    assert_ne!(after, first, "the step changed the weight");
+}
+
 /// Fed with run-time sizes, the temporaries live in the session's workspace: a run that needs more
 /// than it holds (the first, a larger batch, a fetch with more temporaries) grows it, and any run
 /// after that of the same size or a smaller one allocates nothing.

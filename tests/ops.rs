@@ -373,6 +373,51 @@ fn constant_weights_give_the_bits_of_variables() {
     assert_eq!(bits(cd.as_slice()), bits(vz.as_slice()));
 }
 
+// A product reading a variable reads the session's copy of it in panels (made by the first fetch
+// that needs it), except in a fetch that writes the variable; every write marks the copy stale.
+graph! {
+    pub mod held {
+        let W = tf.Variable(tf.random_uniform([40, 16], -1.0, 1.0));
+        let x = tf.placeholder(tf.float32, [None, 40]);
+        let t = tf.placeholder(tf.float32, [None, 16]);
+        let y = tf.nn.relu(tf.matmul(x, W) + 0.5);
+        let loss = tf.reduce_sum(tf.square(tf.matmul(x, W) - t));
+        let train = tf.train.GradientDescentOptimizer(0.01).minimize(loss);
+        let double = W.assign(W * 2.0);
+        let init = tf.global_variables_initializer();
+    }
+}
+
+#[test]
+fn a_variables_copy_in_panels_follows_every_write() {
+    let x = SMatrix::<f32, 7, 40>::from_fn(|i, j| ((i * 40 + j) as f32 * 0.37).sin());
+    let t = SMatrix::<f32, 7, 16>::from_fn(|i, j| ((i * 16 + j) as f32 * 0.11).cos());
+    let one = SMatrix::<f32, 1, 40>::from_fn(|_, j| x[(2, j)]);
+    let bits = |m: &[f32]| m.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let mut s = held::Session::new();
+    // What a session that never made a copy gives for `s`'s current variables.
+    let check = |s: &mut held::Session, when: &str| {
+        let mut fresh = held::Session::from_variables(*s.variables());
+        for (got, want) in [
+            (s.run(held::y { x: &x }).as_slice().to_vec(), fresh.run(held::y { x: &x }).as_slice().to_vec()),
+            (s.run(held::y { x: &one }).as_slice().to_vec(), fresh.run(held::y { x: &one }).as_slice().to_vec()),
+        ] {
+            assert_eq!(bits(&got), bits(&want), "{when}");
+        }
+    };
+    let before = s.run(held::y { x: &x });
+    check(&mut s, "at the start");
+    s.run(held::train { x: &x, t: &t });
+    assert_ne!(s.run(held::y { x: &x }), before, "training changed nothing");
+    check(&mut s, "after a training step");
+    s.run(held::double);
+    check(&mut s, "after an assignment");
+    s.variables_mut().W[(3, 5)] = 7.0;
+    check(&mut s, "after variables_mut");
+    s.run(held::init);
+    check(&mut s, "after re-initialising");
+}
+
 graph! {
     /// Nodes named as the parameters and locals of the generated methods, each needing no feed
     /// (so a unit struct of the module, which a binding of the same name would match as a

@@ -36,8 +36,8 @@ pub mod int8 {
     pub use crate::int8::*;
 }
 pub use crate::gemm::{
-    matmul, matmul_panels, matmul_via_panels, packed_lines, panel_at, panel_step, Lines, PACKED_LINES, PANEL,
-    PANELS_BELOW, PANEL_WIDTH,
+    matmul, matmul_copied, matmul_panels, matmul_via_panels, packed_lines, panel_at, panel_step, Lines, PanelCopy,
+    PACKED_LINES, PANEL, PANELS_BELOW, PANEL_WIDTH,
 };
 pub use crate::math::{expf, logf, max_of, sigmoidf, tanhf, window_argmax, window_count, window_max};
 #[cfg(feature = "std")]

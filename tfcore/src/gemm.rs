@@ -338,6 +338,116 @@ pub fn matmul_panels<T: Float>(
     p.tiled(c, scratch);
 }
 
+/// A copy of a variable's matrix in panels ([`panel_at`]), for the products that read it as their
+/// right operand: what a constant weight is stored as when the graph compiles, copied from the
+/// variable when a fetch needs it and kept until the variable is written. The generated `Session`
+/// holds one for each variable that a fetch not writing it reads through a large product, beside
+/// the variable (which stays in TensorFlow's layout), its memory taken when the session starts so
+/// that no run allocates; the fetches that write the variable mark it stale
+/// ([`PanelCopy::stale`]), as does `variables_mut`, and read the variable's own lines.
+///
+/// It doubles the memory of the variables it copies, so it holds nothing without `std`: there
+/// products are computed one dot product per element whatever their operands' layout
+/// ([`matmul`]), and [`PanelCopy::panels`] is `None`.
+#[derive(Clone)]
+pub struct PanelCopy<T> {
+    /// The panels, `n * k` elements.
+    #[cfg(feature = "std")]
+    panels: std::vec::Vec<T>,
+    /// Whether `panels` holds the variable's current value.
+    #[cfg(feature = "std")]
+    fresh: bool,
+    #[cfg(not(feature = "std"))]
+    _elem: core::marker::PhantomData<T>,
+}
+
+impl<T> core::fmt::Debug for PanelCopy<T> {
+    // Not the copy's values: the variable shows them.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s = f.debug_struct("PanelCopy");
+        #[cfg(feature = "std")]
+        s.field("len", &self.panels.len()).field("fresh", &self.fresh);
+        s.finish_non_exhaustive()
+    }
+}
+
+impl<T: Float> PanelCopy<T> {
+    /// A stale copy of `len` elements (a matrix's `n * k`); nothing without `std`.
+    pub fn new(len: usize) -> Self {
+        #[cfg(feature = "std")]
+        {
+            PanelCopy { panels: std::vec![T::NEG_ZERO; len], fresh: false }
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            let _ = len;
+            PanelCopy { _elem: core::marker::PhantomData }
+        }
+    }
+
+    /// Marks the copy out of date: the variable has been written (or may have been).
+    #[inline]
+    pub fn stale(&mut self) {
+        #[cfg(feature = "std")]
+        {
+            self.fresh = false;
+        }
+    }
+
+    /// The panels of `n` lines of `k` terms of `b`, the variable's storage, copied from it first
+    /// if the copy is stale, into the copy's own memory; `None` without `std`, or if the copy is
+    /// not `n * k` elements or `b` does not hold the lines (then [`matmul`] reads `b` itself, and
+    /// says where it does not hold them).
+    pub fn panels(&mut self, n: usize, k: usize, b: Lines<'_, T>) -> Option<&[T]> {
+        #[cfg(feature = "std")]
+        {
+            if !self.fresh {
+                if n.checked_mul(k) != Some(self.panels.len()) || !b.holds(n, k) || k == 0 {
+                    return None;
+                }
+                // Panels of eight lines (the last of those left), each term by term.
+                for (p, panel) in self.panels.chunks_mut(PANEL_WIDTH * k).enumerate() {
+                    let width = panel.len() / k;
+                    for (t, terms) in panel.chunks_exact_mut(width).enumerate() {
+                        for (s, slot) in terms.iter_mut().enumerate() {
+                            *slot = b.data[(p * PANEL_WIDTH + s) * b.line_step + t * b.step];
+                        }
+                    }
+                }
+                self.fresh = true;
+            }
+            Some(&self.panels)
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            let _ = (n, k, b);
+            None
+        }
+    }
+}
+
+/// [`matmul_panels`] with `b` read from `panels` ([`PanelCopy::panels`]) where there are, else
+/// [`matmul`] with `b` read from its lines: the same bits either way. `scratch` as for
+/// [`matmul_panels`] when there are panels, as for [`matmul`] otherwise.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn matmul_copied<T: Float>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: Lines<'_, T>,
+    (b, panels): (Lines<'_, T>, Option<&[T]>),
+    c: &mut [T],
+    c_rs: usize,
+    c_cs: usize,
+    scratch: &mut [T],
+) {
+    match panels {
+        Some(panels) => matmul_panels(m, n, k, a, panels, c, c_rs, c_cs, scratch),
+        None => matmul(m, n, k, a, b, c, c_rs, c_cs, scratch),
+    }
+}
+
 /// Fewer terms than this (with at least [`PANEL`] lines of `a` and [`PANEL_WIDTH`] of `b`), and
 /// [`matmul`] copies `b` into panels and computes through [`matmul_panels`]' kernel. Measured
 /// (`cargo bench --bench products`, 784 × 128 outputs, AMD EPYC Zen 4, 2026-12-02): with
@@ -913,6 +1023,46 @@ mod tests {
             let i = i + seed;
             ((i * 37 % 101) as f32 - 50.0) * 1.0e-3 + (i % 7) as f32 * 1.0e4 + 1.0 / (i % 13 + 1) as f32
         })
+    }
+
+    /// A variable's copy lays its lines out as `panel_at` says, is copied again only once stale,
+    /// and gives `matmul_copied` the bits of the variable's own lines.
+    #[cfg(feature = "std")]
+    #[test]
+    fn a_copy_in_panels_holds_the_lines_where_panel_at_says() {
+        let (n, k) = (19, 11);
+        let mut data = values(3)[..n * k].to_vec();
+        // Column-major `[k, n]`, as a variable read as `b` is: line `j` at `j * k`.
+        fn columns(data: &[f32], k: usize) -> Lines<'_, f32> {
+            Lines { data, line_step: k, step: 1 }
+        }
+        let mut copy = PanelCopy::<f32>::new(n * k);
+        let panels = copy.panels(n, k, columns(&data, k)).expect("std").to_vec();
+        for j in 0..n {
+            for t in 0..k {
+                assert_eq!(panels[panel_at(n, k, j, t)], data[j * k + t], "line {j} term {t}");
+            }
+        }
+        // Written: the copy keeps the old value until it is marked stale.
+        data[5] = 1234.5;
+        assert_eq!(
+            copy.panels(n, k, columns(&data, k)).expect("std")[panel_at(n, k, 0, 5)],
+            panels[panel_at(n, k, 0, 5)]
+        );
+        copy.stale();
+        assert_eq!(copy.panels(n, k, columns(&data, k)).expect("std")[panel_at(n, k, 0, 5)], 1234.5);
+        // Another size than the copy's memory, or lines the storage does not hold: none.
+        copy.stale();
+        assert!(copy.panels(n, k + 1, columns(&data, k)).is_none());
+        assert!(copy.panels(n, k, Lines { data: &data[1..], line_step: k, step: 1 }).is_none());
+        // The product through the copy, against the variable's lines.
+        let (m, a) = (3, values(9));
+        let a = Lines { data: &a[..m * k], line_step: k, step: 1 };
+        let (mut c, mut want) = ([0.0f32; 3 * 19], [0.0f32; 3 * 19]);
+        let held = copy.panels(n, k, columns(&data, k));
+        matmul_copied(m, n, k, a, (columns(&data, k), held), &mut c, n, 1, &mut []);
+        matmul(m, n, k, a, columns(&data, k), &mut want, n, 1, &mut []);
+        assert_eq!(c.map(f32::to_bits), want.map(f32::to_bits));
     }
 
     #[test]

@@ -486,6 +486,20 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// The nodes `root`'s value needs, `root` included, each once.
+    pub fn needed(&self, root: NodeId) -> Vec<NodeId> {
+        let mut seen = vec![false; self.nodes.len()];
+        let (mut stack, mut out) = (vec![root], Vec::new());
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id], true) {
+                continue;
+            }
+            out.push(id);
+            stack.extend(self.nodes[id].inputs.iter().copied());
+        }
+        out
+    }
+
     /// Appends a node and returns its id.
     pub fn add(&mut self, op: Op, inputs: Vec<NodeId>, loc: Loc, op_loc: Loc) -> NodeId {
         let written = op.name();

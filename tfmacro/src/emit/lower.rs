@@ -164,7 +164,41 @@ impl<'b, 'g> Lower<'b, 'g> {
                 });
             }
         }
+        if context == Context::Run {
+            out.extend(self.held_panels());
+        }
         out.extend(computed);
+        out
+    }
+
+    /// The statements marking stale the session's copies in panels of the variables this
+    /// computation writes, then binding the copies its blocked products read
+    /// ([`Plan::held`]), each made first if it is stale.
+    pub fn held_panels(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        for (id, field) in self.names.copy_fields() {
+            if self.writes_variable(id) {
+                out.extend(quote!(__session.panels.#field.stale();));
+            }
+        }
+        let mut bound = Vec::new();
+        for &id in &self.order {
+            let node = &self.graph.nodes[id];
+            let (Op::MatMul(m), [_, b]) = (&node.op, &node.inputs[..]) else { continue };
+            let along = usize::from(m.transpose_b);
+            let (Some(held), Some(field)) = (self.held(*b, along), self.names.copy_field(*b, along)) else {
+                continue;
+            };
+            if self.form[id] == Form::Unused || !self.blocked(id) || bound.contains(&held) {
+                continue;
+            }
+            let Some(lines) = self.lines(*b, along) else { continue };
+            let shape = self.shape(*b);
+            let (n, k) = (self.names.dim(shape[1 - along]), self.names.dim(shape[along]));
+            let lines = crate::ops::matmul::lines_operand(self, lines);
+            out.extend(quote!(let #held = __session.panels.#field.panels(#n, #k, #lines);));
+            bound.push(held);
+        }
         out
     }
 

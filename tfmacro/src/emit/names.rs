@@ -10,6 +10,9 @@ pub struct Names {
     /// The constant weights stored in panels, each with the axis its products' lines run along
     /// ([`crate::ops::matmul::panelled`]).
     panelled: HashMap<NodeId, usize>,
+    /// The variables the session holds a copy of in panels, each with the axis of its lines
+    /// ([`crate::ops::matmul::copied`]).
+    copied: Vec<(NodeId, usize)>,
     /// The names of the graph's nodes: each `let` is a fetch type of the module, and one with no
     /// feed a unit struct, which a binding of the same name would match as a pattern.
     taken: std::collections::HashSet<String>,
@@ -44,7 +47,8 @@ impl Names {
             syms.insert(*s, Ident::new(&name, Span::call_site()));
         }
         let taken = graph.nodes.iter().filter_map(|n| n.name.as_ref().map(ToString::to_string)).collect();
-        Names { syms, panelled: crate::ops::matmul::panelled(graph), taken }
+        let (panelled, copied) = (crate::ops::matmul::panelled(graph), crate::ops::matmul::copied(graph));
+        Names { syms, panelled, copied, taken }
     }
 
     /// The identifier generated code binds a parameter or local named `name` to: `name` itself,
@@ -98,6 +102,17 @@ impl Names {
     /// [`tfcore::__private::panel_at`]'s order) rather than as its `SMatrix`.
     pub fn panelled(&self, id: NodeId) -> Option<usize> {
         self.panelled.get(&id).copied()
+    }
+
+    /// The field of the session's `__Panels` holding variable `id`'s copy in panels, lines along
+    /// axis `along`, if it has one ([`crate::ops::matmul::copied`]).
+    pub fn copy_field(&self, id: NodeId, along: usize) -> Option<Ident> {
+        self.copied.contains(&(id, along)).then(|| format_ident!("v{}_{}", id, along))
+    }
+
+    /// Every field of the session's `__Panels`, in order, each with its variable.
+    pub fn copy_fields(&self) -> Vec<(NodeId, Ident)> {
+        self.copied.iter().filter_map(|&(id, along)| Some((id, self.copy_field(id, along)?))).collect()
     }
 
     /// A dimension as a `usize` expression: a literal, or the fetch's const generic.

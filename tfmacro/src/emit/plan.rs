@@ -351,6 +351,26 @@ impl<'g> Plan<'g> {
         self.order.iter().any(|&id| matches!(self.graph.nodes[id].op, Op::Assign(_) | Op::Init))
     }
 
+    /// Whether the computation writes variable `v`: assigns it, or initialises every variable.
+    pub fn writes_variable(&self, v: NodeId) -> bool {
+        self.order.iter().any(|&id| match self.graph.nodes[id].op {
+            Op::Assign(_) => self.graph.nodes[id].inputs[0] == v,
+            Op::Init => true,
+            _ => false,
+        })
+    }
+
+    /// The local holding the panels of variable `id`'s copy in the session, lines along axis
+    /// `along` (an `Option<&[T]>`: `None` without tfcore's `std`), if its products read that copy:
+    /// it has one ([`crate::ops::matmul::copied`]) and this computation does not write the
+    /// variable (whose products then read the variable's own lines, and which marks the copy
+    /// stale: [`super::lower::Lower::held_panels`]).
+    pub fn held(&self, id: NodeId, along: usize) -> Option<proc_macro2::Ident> {
+        self.names.copy_field(id, along)?;
+        (self.form[id] == Form::Variable && !self.writes_variable(id))
+            .then(|| quote::format_ident!("__held_{}_{}", id, along))
+    }
+
     /// Whether running it touches the session: reads a variable, draws at random, or writes.
     pub fn uses_session(&self) -> bool {
         self.writes() || self.uses_rng() || self.order.iter().any(|&id| self.form[id] == Form::Variable)

@@ -230,9 +230,12 @@ fn session_items(
     let slots_field = has_slots.then(|| quote!(slots: __Slots,));
     let slots_new = has_slots.then(|| quote!(slots: __initial_slots(),));
     let run_method = run_methods(module, names);
+    let (panels_items, panels_field, panels_new, panels_stale) = panels_items(graph, names);
     let [seed, variables] = ["seed", "variables"].map(|n| names.binding(n));
     let rng_param = if uses_rng { quote!(__rng) } else { quote!(_) };
     quote! {
+        #panels_items
+
         #[allow(non_snake_case, unused_variables, clippy::all)]
         fn __initial_variables(#rng_param: &mut ::tfcore::__private::Rng) -> Variables {
             #user_init
@@ -249,6 +252,7 @@ fn session_items(
         pub struct Session {
             vars: Variables,
             #slots_field
+            #panels_field
             rng: ::tfcore::__private::Rng,
             ws: ::tfcore::__private::Workspace,
         }
@@ -264,7 +268,7 @@ fn session_items(
             pub fn with_seed(#seed: u64) -> Self {
                 let mut __rng = ::tfcore::__private::rng(#seed);
                 let __vars = __initial_variables(&mut __rng);
-                Session { vars: __vars, #slots_new rng: __rng, ws: ::tfcore::__private::Workspace::default() }
+                Session { vars: __vars, #slots_new #panels_new rng: __rng, ws: ::tfcore::__private::Workspace::default() }
             }
 
             /// A session holding `variables` (the optimisers start afresh). Nothing is drawn at
@@ -273,6 +277,7 @@ fn session_items(
                 Session {
                     vars: #variables,
                     #slots_new
+                    #panels_new
                     rng: ::tfcore::__private::rng(::tfcore::__private::DEFAULT_SEED),
                     ws: ::tfcore::__private::Workspace::default(),
                 }
@@ -285,6 +290,7 @@ fn session_items(
 
             /// The variables, to change them.
             pub fn variables_mut(&mut self) -> &mut Variables {
+                #panels_stale
                 &mut self.vars
             }
 
@@ -297,6 +303,44 @@ fn session_items(
             }
         }
     }
+}
+
+/// The session's copies of variables in panels ([`crate::ops::matmul::copied`]): the `__Panels`
+/// struct, the `Session`'s field, its initial value, and the statement marking every copy stale
+/// (in `variables_mut`). Nothing if no product reads a variable so.
+fn panels_items(graph: &Graph, names: &Names) -> (TokenStream, TokenStream, TokenStream, TokenStream) {
+    let fields = names.copy_fields();
+    if fields.is_empty() {
+        return Default::default();
+    }
+    let (mut types, mut sizes) = (Vec::new(), Vec::new());
+    for &(id, _) in &fields {
+        let t = graph.tensor(id);
+        let elem = crate::values::ident(t.map_or(DType::Float32, |t| t.dtype).rust());
+        types.push(quote!(::tfcore::__private::PanelCopy<#elem>));
+        sizes.push(names.count(&t.map(|t| t.shape.clone()).unwrap_or_default()));
+    }
+    let fields: Vec<Ident> = fields.into_iter().map(|(_, field)| field).collect();
+    let items = quote! {
+        /// Copies of the variables that matrix products read, in the panels a constant weight is
+        /// stored in (`tfcore`'s `std` only): their memory taken with the session's, copied when a
+        /// fetch needs one, marked stale when the variable is written.
+        #[derive(Clone, Debug)]
+        struct __Panels {
+            #(#fields: #types,)*
+        }
+
+        impl __Panels {
+            fn new() -> Self {
+                __Panels { #(#fields: ::tfcore::__private::PanelCopy::new(#sizes),)* }
+            }
+
+            fn stale(&mut self) {
+                #(self.#fields.stale();)*
+            }
+        }
+    };
+    (items, quote!(panels: __Panels,), quote!(panels: __Panels::new(),), quote!(self.panels.stale();))
 }
 
 /// `Session::run` and `Session::run_into`.

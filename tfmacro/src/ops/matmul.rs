@@ -284,9 +284,11 @@ impl MatMul {
         let [rows, cols] = cx.shape(id)[..] else { return None };
         let inner = *cx.shape(a).get(if self.transpose_a { 0 } else { 1 })?;
         let a_lines = cx.lines(a, if self.transpose_a { 0 } else { 1 })?;
-        let b = match cx.panels(b) {
-            Some(_) => Right::Panels(cx.local(b)),
-            None => Right::Lines(cx.lines(b, if self.transpose_b { 1 } else { 0 })?),
+        let along = usize::from(self.transpose_b);
+        let b = match (cx.panels(b), cx.held(b, along)) {
+            (Some(_), _) => Right::Panels(cx.local(b)),
+            (None, Some(held)) => Right::Held(cx.lines(b, along)?, held),
+            (None, None) => Right::Lines(cx.lines(b, along)?),
         };
         Some(kernel_product(cx, cx.dtype(id), (cx.names.dim(rows), cols, inner), a_lines, b, out, steps))
     }
@@ -298,6 +300,9 @@ enum Right {
     Lines(Lines),
     /// A constant weight stored in panels (`tfcore::__private::panel_at`), its `static`'s local.
     Panels(proc_macro2::Ident),
+    /// A variable, with the local holding its session's copy in panels, if there is one
+    /// ([`copied`], [`crate::emit::lower::Lower::held_panels`]).
+    Held(Lines, proc_macro2::Ident),
 }
 
 /// The call computing `c = a · b` whole through `tfcore::__private::matmul`, `a` of `m` lines (an
@@ -340,8 +345,9 @@ fn kernel_product(
     };
     let a_step = step(a_lines.step);
     let unused = match &b {
-        // Stored in panels: only strided lines of `a` are copied.
-        Right::Panels(_) => quote!(#a_step == 1),
+        // Stored in panels: only strided lines of `a` are copied. (A variable's copy is there
+        // with `std`, and without it no product uses a scratch.)
+        Right::Panels(_) | Right::Held(..) => quote!(#a_step == 1),
         // Only for panels: with lines of `a` enough and few terms.
         Right::Lines(b) if a_lines.contiguous() && b.contiguous() => {
             quote!(#m < ::tfcore::__private::PANEL || #k >= ::tfcore::__private::PANELS_BELOW)
@@ -351,11 +357,7 @@ fn kernel_product(
             quote!(#a_step == 1 && #b_step == 1)
         }
     };
-    let operand = |lines: Lines| {
-        let slice = lines.slice;
-        let (line_step, step) = (step(lines.line_step), step(lines.step));
-        quote!(::tfcore::__private::Lines { data: #slice, line_step: #line_step, step: #step })
-    };
+    let operand = |lines: Lines| lines_operand(cx, lines);
     let a = operand(a_lines);
     let call = match b {
         Right::Panels(b) => {
@@ -365,12 +367,60 @@ fn kernel_product(
             let b = operand(b);
             quote!(::tfcore::__private::matmul(#m, #n, #k, #a, #b, #out, #c_rs, #c_cs, __scratch);)
         }
+        Right::Held(b, held) => {
+            let b = operand(b);
+            quote!(::tfcore::__private::matmul_copied(#m, #n, #k, #a, (#b, #held), #out, #c_rs, #c_cs, __scratch);)
+        }
     };
     quote!({
         #packed
         let __scratch: &mut [#elem] = if #unused { &mut [] } else { #scratch };
         #call
     })
+}
+
+/// `lines` as a `tfcore::__private::Lines` expression.
+pub fn lines_operand(cx: &Lower, lines: Lines) -> TokenStream {
+    let step = |d: Option<Dim>| d.map_or_else(|| quote!(1usize), |d| cx.names.dim(d));
+    let slice = lines.slice;
+    let (line_step, step) = (step(lines.line_step), step(lines.step));
+    quote!(::tfcore::__private::Lines { data: #slice, line_step: #line_step, step: #step })
+}
+
+/// The variables whose session holds a copy in panels (`tfcore::__private::PanelCopy`), each with
+/// the axis the lines run along, in order: every float variable of rank 2 that a product reads as
+/// its right operand in a fetch that does not write it (an inference, not the training step that
+/// updates it), at least 8 terms long and 8 lines wide (as [`panelled`] asks of a constant), once
+/// for each axis such products read it along. A variable that only training reads costs no
+/// memory.
+pub fn copied(graph: &Graph) -> Vec<(NodeId, usize)> {
+    let mut out = Vec::new();
+    for f in &graph.fetches {
+        let needed = graph.needed(f.node);
+        let writes = |v: NodeId| {
+            needed.iter().any(|&id| match graph.nodes[id].op {
+                Op::Assign(_) => graph.nodes[id].inputs[0] == v,
+                Op::Init => true,
+                _ => false,
+            })
+        };
+        for &id in &needed {
+            let node = &graph.nodes[id];
+            let (Op::MatMul(m), &[a, b]) = (&node.op, &node.inputs[..]) else { continue };
+            let along = usize::from(m.transpose_b);
+            let Some(t) = graph.tensor(b).filter(|t| t.dtype.is_float()) else { continue };
+            let fits = matches!(t.shape[..], [Dim::Known(r), Dim::Known(c)] if {
+                let (k, n) = if along == 0 { (r, c) } else { (c, r) };
+                k >= 8 && n >= PANEL_WIDTH
+            });
+            let variable = matches!(graph.nodes[b].op, Op::Variable(_));
+            if a != b && fits && variable && !out.contains(&(b, along)) && !writes(b) {
+                out.push((b, along));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 /// How many lines of a constant weight stored in panels lie side by side: tfcore's

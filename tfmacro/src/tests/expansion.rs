@@ -164,9 +164,10 @@ fn large_products_go_through_the_tiled_kernel() {
     );
     assert!(!step.contains("unsafe"), "{step}");
     // A product the fetched value reads is computed into the caller's value, and the bias and
-    // ReLU written over it there: no buffer of its size.
+    // ReLU written over it there: no buffer of its size. It reads the session's copy of `W1` in
+    // panels (the fetch does not write `W1`).
     let hidden = run_body(&file, "hidden");
-    assert_eq!(hidden.matches("__private :: matmul (").count(), 1, "{hidden}");
+    assert_eq!(hidden.matches("__private :: matmul_copied (").count(), 1, "{hidden}");
     assert!(hidden.contains("__v_hidden . as_mut_slice ()") && !hidden.contains("let mut __f"), "{hidden}");
 }
 
@@ -748,4 +749,31 @@ fn the_digits_cnn_trains_through_the_window_kernel() {
     for body in [&text[fixed..dynamic], fetch_body(&text, "for train_step < XBatch")] {
         assert_eq!(body.matches("__private :: conv2d (").count(), 1, "{body}");
     }
+}
+
+/// A product reading a variable as its weight reads the session's copy of it in panels, except in
+/// a fetch that writes the variable, which reads the variable itself and marks the copy stale.
+#[test]
+fn a_variables_product_reads_its_copy_in_panels_unless_the_fetch_writes_it() {
+    let file = expand_ok(quote! {
+        mod held {
+            let W = tf.Variable(tf.random_uniform([40, 16], -1.0, 1.0));
+            let x = tf.placeholder(tf.float32, [7, 40]);
+            let t = tf.placeholder(tf.float32, [7, 16]);
+            let y = tf.nn.relu(tf.matmul(x, W) + 0.5);
+            let loss = tf.reduce_sum(tf.square(tf.matmul(x, W) - t));
+            let train = tf.train.GradientDescentOptimizer(0.01).minimize(loss);
+        }
+    });
+    let text = file.to_token_stream().to_string();
+    assert!(text.contains("struct __Panels"), "{text}");
+    assert!(text.contains("fn variables_mut (& mut self) -> & mut Variables { self . panels . stale () ;"), "{text}");
+    let y = run_body(&file, "y");
+    assert_eq!(y.matches("__private :: matmul_copied (").count(), 1, "{y}");
+    assert_eq!(y.matches(". panels (16 , 40 ,").count(), 1, "{y}");
+    assert!(!y.contains("stale ()"), "{y}");
+    let train = run_body(&file, "train");
+    assert!(train.contains("__session . panels . v"), "{train}");
+    assert!(train.contains(". stale () ;"), "{train}");
+    assert!(!train.contains("matmul_copied"), "{train}");
 }
