@@ -51,6 +51,7 @@ const LAYERS: &[Layer] = &[
         outputs: 64,
     },
     Layer { name: "KWS depthwise (3 x 3 x 64)", input: [25, 5, 64], kernel: [3, 3], strides: [1, 1], outputs: 0 },
+    Layer { name: "KWS pointwise (1 x 1 x 64, 64)", input: [25, 5, 64], kernel: [1, 1], strides: [1, 1], outputs: 64 },
 ];
 
 /// TensorFlow's `SAME` along one axis: `(output, before)`.

@@ -333,29 +333,34 @@ impl<T: Float> Conv<'_, T> {
     }
 
     /// The windows of the output pixels `at`, each term `(kh, kw, ci)` in its order, into
-    /// `patches`.
+    /// `patches`, a row of the window at a time: a row inside the image (its taps one after the
+    /// other in the input, undilated) is copied whole, eight terms at a time; a row in the padding
+    /// is zeros; a row across the image's edge is copied tap by tap.
     #[inline(always)]
     fn gather<const MR: usize>(&self, at: &[[usize; 3]; MR], patches: &mut [[T; PATCH]; MR]) {
         let w = &self.window;
         let cin = w.channels;
+        let row_len = w.kernel[1] * cin;
         for (&[n, oh, ow], patch) in at.iter().zip(patches.iter_mut()) {
-            let (mut kh, mut kw) = (0, 0);
-            for terms in patch[..self.terms()].chunks_exact_mut(cin) {
-                let x = match w.input_pixel(n, oh, ow, kh, kw) {
-                    Some(pixel) => &self.x[pixel * cin..][..cin],
-                    None => &self.zeros[..cin],
-                };
-                // A tap of a few channels one by one, in a loop of a fixed count: a copy of a
-                // run-time length is a call to `memcpy`, which took a sixth of keyword
-                // spotting's first layer's time.
-                for i in 0..LANES {
-                    if i < cin {
-                        terms[i] = x[i];
+            let first_iw = (ow * w.strides[1]).checked_sub(w.before[1]);
+            let whole = first_iw.filter(|&iw| w.dilations[1] == 1 && iw + w.kernel[1] <= w.input[1]);
+            for (kh, row) in patch[..self.terms()].chunks_exact_mut(row_len.max(1)).enumerate() {
+                let ih = (oh * w.strides[0] + kh * w.dilations[0]).checked_sub(w.before[0]);
+                match (ih.filter(|&ih| ih < w.input[0]), whole) {
+                    (None, _) => row.fill(T::ZERO),
+                    (Some(ih), Some(iw)) => {
+                        let start = ((n * w.input[0] + ih) * w.input[1] + iw) * cin;
+                        copy_short(row, &self.x[start..][..row_len]);
                     }
-                }
-                kw += 1;
-                if kw == w.kernel[1] {
-                    (kh, kw) = (kh + 1, 0);
+                    (Some(_), None) => {
+                        for (kw, terms) in row.chunks_exact_mut(cin).enumerate() {
+                            let x = match w.input_pixel(n, oh, ow, kh, kw) {
+                                Some(pixel) => &self.x[pixel * cin..][..cin],
+                                None => &self.zeros[..cin],
+                            };
+                            copy_short(terms, x);
+                        }
+                    }
                 }
             }
         }
@@ -418,6 +423,20 @@ impl<T: Float> Conv<'_, T> {
             *start = ((n * w.input[0] + ih) * w.input[1] + iw) * w.channels;
         }
         Some(starts)
+    }
+}
+
+/// `to.copy_from_slice(from)` for the few terms of a patch, eight at a time in loops of a fixed
+/// count: a copy of a run-time length is a call to `memcpy`, which took a sixth of keyword
+/// spotting's first layer's time when it copied each tap.
+#[inline(always)]
+fn copy_short<T: Copy>(to: &mut [T], from: &[T]) {
+    for (to, from) in to.chunks_mut(LANES).zip(from.chunks(LANES)) {
+        for i in 0..LANES {
+            if i < to.len() && i < from.len() {
+                to[i] = from[i];
+            }
+        }
     }
 }
 
@@ -735,6 +754,8 @@ mod tests {
             (1, [6, 7], 8, [2, 5], [1, 1], [1, 1], true),
             (1, [5, 5], 13, [5, 5], [1, 1], [1, 1], true),
             (1, [9, 6], 8, [4, 4], [2, 1], [1, 1], false),
+            // Few channels, dilated both ways (a patch's rows gathered tap by tap).
+            (1, [8, 9], 2, [3, 3], [1, 2], [2, 2], true),
         ];
         cases.into_iter().map(|(batch, input, channels, kernel, strides, dilations, same)| {
             let ax = |a: usize| axis(input[a], kernel[a], strides[a], dilations[a], same);
