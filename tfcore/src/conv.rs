@@ -116,7 +116,16 @@ pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     out: &mut [T],
     then: E,
 ) {
-    convolve(window, outputs, x, filter, zeros, out, &Then(then))
+    convolve(window, outputs, x, filter, zeros, out, Put(Some(&Then(then))))
+}
+
+/// [`conv2d`] storing the convolution itself, each output as its sum: the store of the kernel's
+/// tiles is then a copy of each tile's row, where a closure is called output by output. The
+/// generated code computes what follows a convolution (a bias, an activation) in a loop of its
+/// own over the outputs when it reads nothing but them, which vectorises, and through the closure
+/// otherwise (a residual add written over the tensor it adds).
+pub fn conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], zeros: &[T], out: &mut [T]) {
+    convolve(window, outputs, x, filter, zeros, out, Put(None))
 }
 
 /// [`conv2d`], its store through a trait object: the kernel is compiled once per element type,
@@ -129,7 +138,7 @@ fn convolve<T: Float>(
     filter: &[T],
     zeros: &[T],
     out: &mut [T],
-    then: &dyn Store<T>,
+    then: Put<'_, T>,
 ) {
     let conv = Conv { window: *window, outputs, x, filter, zeros };
     if conv.fits(out.len()) {
@@ -144,6 +153,22 @@ fn convolve<T: Float>(
 trait Store<T> {
     /// Writes `values`, output channels `c..` of output pixel `(n, oh, ow)`, at `out[at..]`.
     fn store(&self, out: &mut [T], at: usize, values: &[T], index: [usize; 4]);
+}
+
+/// Where a kernel stores its outputs: through the graph's closure, or as they are (`None`:
+/// [`conv2d_plain`]), each tile's row copied whole.
+#[derive(Clone, Copy)]
+struct Put<'a, T>(Option<&'a dyn Store<T>>);
+
+impl<T: Copy> Put<'_, T> {
+    /// [`Store::store`], or `values` copied to `out[at..]`.
+    #[inline(always)]
+    fn store(&self, out: &mut [T], at: usize, values: &[T], index: [usize; 4]) {
+        match self.0 {
+            Some(then) => then.store(out, at, values, index),
+            None => out[at..][..values.len()].copy_from_slice(values),
+        }
+    }
 }
 
 /// A closure `then(what out held, the convolution's value, its index)` as a [`Store`].
@@ -193,7 +218,7 @@ impl<T: Float> Conv<'_, T> {
     }
 
     /// Every output through [`in_order`], in the order the module's documentation gives.
-    fn by_element(&self, out: &mut [T], then: &dyn Store<T>) {
+    fn by_element(&self, out: &mut [T], then: Put<'_, T>) {
         let (w, cout, cin, terms) = (&self.window, self.outputs, self.window.channels, self.terms());
         let mut at = 0;
         for n in 0..w.batch {
@@ -219,7 +244,7 @@ impl<T: Float> Conv<'_, T> {
     /// channels' weights stay in the nearest cache while the pixels go by. The pixels of a tile
     /// follow each other over the whole output, across its rows.
     #[inline(always)]
-    fn by_tiles<const MR: usize, const NR: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
+    fn by_tiles<const MR: usize, const NR: usize>(&self, out: &mut [T], then: Put<'_, T>) {
         let cout = self.outputs;
         let mut co = 0;
         while co + NR <= cout {
@@ -238,7 +263,7 @@ impl<T: Float> Conv<'_, T> {
 
     /// Output channels `co..co + NR` of every pixel of the output, `MR` pixels at a time.
     #[inline(always)]
-    fn channels<const MR: usize, const NR: usize>(&self, co: usize, out: &mut [T], then: &dyn Store<T>) {
+    fn channels<const MR: usize, const NR: usize>(&self, co: usize, out: &mut [T], then: Put<'_, T>) {
         let (w, cout) = (&self.window, self.outputs);
         let pixels = w.batch * w.output[0] * w.output[1];
         let mut p = 0;
@@ -266,7 +291,7 @@ impl<T: Float> Conv<'_, T> {
     /// one). A tap of few channels costs more to find than to multiply; the patch is found once
     /// for every output channel.
     #[inline(always)]
-    fn by_patches<const MR: usize, const NR: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
+    fn by_patches<const MR: usize, const NR: usize>(&self, out: &mut [T], then: Put<'_, T>) {
         let w = &self.window;
         let pixels = w.batch * w.output[0] * w.output[1];
         let (mut patches, mut patch) = ([[T::ZERO; PATCH]; MR], [[T::ZERO; PATCH]; 1]);
@@ -294,7 +319,7 @@ impl<T: Float> Conv<'_, T> {
         at: &[[usize; 3]; MR],
         p: usize,
         out: &mut [T],
-        then: &dyn Store<T>,
+        then: Put<'_, T>,
     ) {
         let (cout, terms) = (self.outputs, self.terms());
         let lines: [&[T]; MR] = core::array::from_fn(|r| &patches[r][..terms]);
@@ -482,7 +507,7 @@ fn accumulate<T: Float, const MR: usize, const NR: usize>(
 struct ConvTiles<'a, 'o, T> {
     conv: Conv<'a, T>,
     out: &'o mut [T],
-    then: &'o dyn Store<T>,
+    then: Put<'o, T>,
 }
 
 impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
@@ -523,11 +548,16 @@ pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     out: &mut [T],
     then: E,
 ) {
-    depthwise(window, x, filter, out, &Then(then))
+    depthwise(window, x, filter, out, Put(Some(&Then(then))))
+}
+
+/// [`depthwise_conv2d`] storing the convolution itself, as [`conv2d_plain`] does.
+pub fn depthwise_conv2d_plain<T: Float>(window: &Window, x: &[T], filter: &[T], out: &mut [T]) {
+    depthwise(window, x, filter, out, Put(None))
 }
 
 /// [`depthwise_conv2d`], its store through a trait object, as [`convolve`]'s.
-fn depthwise<T: Float>(window: &Window, x: &[T], filter: &[T], out: &mut [T], then: &dyn Store<T>) {
+fn depthwise<T: Float>(window: &Window, x: &[T], filter: &[T], out: &mut [T], then: Put<'_, T>) {
     let conv = Depthwise { window: *window, x, filter };
     if conv.fits(out.len()) {
         best(DepthwiseTiles { conv, out, then })
@@ -567,7 +597,7 @@ impl<T: Float> Depthwise<'_, T> {
     }
 
     /// Every output through [`in_order`], in the order the module's documentation gives.
-    fn by_element(&self, out: &mut [T], then: &dyn Store<T>) {
+    fn by_element(&self, out: &mut [T], then: Put<'_, T>) {
         let (w, c) = (&self.window, self.window.channels);
         let mut at = 0;
         for n in 0..w.batch {
@@ -592,7 +622,7 @@ impl<T: Float> Depthwise<'_, T> {
     /// input (or the padding) worked out once, then `V` groups of eight channels at a time
     /// (the last few groups one at a time) through [`Depthwise::depthwise_tile`].
     #[inline(always)]
-    fn depthwise_rows<const MR: usize, const V: usize>(&self, out: &mut [T], then: &dyn Store<T>) {
+    fn depthwise_rows<const MR: usize, const V: usize>(&self, out: &mut [T], then: Put<'_, T>) {
         let w = &self.window;
         let pixels = w.batch * w.output[0] * w.output[1];
         let (mut reads, mut read) = ([[NO_PIXEL; MR]; TAPS], [[NO_PIXEL; 1]; TAPS]);
@@ -619,7 +649,7 @@ impl<T: Float> Depthwise<'_, T> {
         at: &[[usize; 3]; MR],
         p: usize,
         out: &mut [T],
-        then: &dyn Store<T>,
+        then: Put<'_, T>,
     ) {
         let (groups, c) = (self.window.channels / LANES, self.window.channels);
         let mut g = 0;
@@ -695,7 +725,7 @@ impl<T: Float> Depthwise<'_, T> {
 struct DepthwiseTiles<'a, 'o, T> {
     conv: Depthwise<'a, T>,
     out: &'o mut [T],
-    then: &'o dyn Store<T>,
+    then: Put<'o, T>,
 }
 
 impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
@@ -810,30 +840,38 @@ mod tests {
         let f = values(w.taps() * w.channels * cout, 11);
         let zeros = [0.0f32; 64];
         let len = w.batch * w.output[0] * w.output[1] * cout;
-        let (mut got, mut expected) = ([f32::NAN; 16384], [f32::NAN; 16384]);
+        let mut expected = [f32::NAN; 16384];
         definition(w, cout, depthwise, &x, &f, &mut expected);
         let filter = &f[..];
-        match (depthwise, registers) {
-            (false, None) => conv2d(w, cout, &x, filter, &zeros, &mut got[..len], |_, value, _| value),
-            (true, None) => depthwise_conv2d(w, &x, &f, &mut got[..len], |_, value, _| value),
-            (false, Some(r)) => {
-                let conv = Conv { window: *w, outputs: cout, x: &x, filter, zeros: &zeros };
-                if !conv.fits(len) {
-                    return;
+        // Each output stored through the closure (here the identity), and as it is (`_plain`).
+        for plain in [false, true] {
+            let mut got = [f32::NAN; 16384];
+            let closure = Then(|_, value, _| value);
+            let then = Put(if plain { None } else { Some(&closure) });
+            match (depthwise, registers, plain) {
+                (false, None, false) => conv2d(w, cout, &x, filter, &zeros, &mut got[..len], |_, value, _| value),
+                (false, None, true) => conv2d_plain(w, cout, &x, filter, &zeros, &mut got[..len]),
+                (true, None, false) => depthwise_conv2d(w, &x, &f, &mut got[..len], |_, value, _| value),
+                (true, None, true) => depthwise_conv2d_plain(w, &x, &f, &mut got[..len]),
+                (false, Some(r), _) => {
+                    let conv = Conv { window: *w, outputs: cout, x: &x, filter, zeros: &zeros };
+                    if !conv.fits(len) {
+                        return;
+                    }
+                    ConvTiles { conv, out: &mut got[..len], then }.run(r)
                 }
-                ConvTiles { conv, out: &mut got[..len], then: &Then(|_, value, _| value) }.run(r)
-            }
-            (true, Some(r)) => {
-                let conv = Depthwise { window: *w, x: &x, filter: &f };
-                if !conv.fits(len) {
-                    return;
+                (true, Some(r), _) => {
+                    let conv = Depthwise { window: *w, x: &x, filter: &f };
+                    if !conv.fits(len) {
+                        return;
+                    }
+                    DepthwiseTiles { conv, out: &mut got[..len], then }.run(r)
                 }
-                DepthwiseTiles { conv, out: &mut got[..len], then: &Then(|_, value, _| value) }.run(r)
             }
-        }
-        for i in 0..len {
-            let case = (w, cout, depthwise, registers, i);
-            assert_eq!(got[i].to_bits(), expected[i].to_bits(), "{case:?}");
+            for i in 0..len {
+                let case = (w, cout, depthwise, registers, plain, i);
+                assert_eq!(got[i].to_bits(), expected[i].to_bits(), "{case:?}");
+            }
         }
     }
 

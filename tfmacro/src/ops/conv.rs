@@ -178,16 +178,21 @@ impl Conv {
             dilations: #dilations, before: #before, output: #output,
         });
         let zero = literal(Scalar::I(0), cx.dtype(id));
-        let elem = crate::values::ident(cx.dtype(id).rust());
-        let then = then.cloned().unwrap_or_else(|| quote!(|_: #elem, __acc: #elem, _: [usize; 4]| __acc));
+        // With no closure, the `_plain` kernels, which store each output as it is.
+        let fs = fs?;
         if self.depthwise {
-            let fs = fs?;
-            return Some(quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #out, #then);));
+            return Some(match then {
+                Some(then) => quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #out, #then);),
+                None => quote!(::tfcore::__private::depthwise_conv2d_plain(#window, #xs, #fs, #out);),
+            });
         }
         // The line of zeros a tap in the padding reads: a constant, promoted to a `static`. The
         // filter is read as it is stored, in TensorFlow's layout.
-        let (cout, fs) = (geo.multiplier, fs?);
-        Some(quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, &[#zero; #c], #out, #then);))
+        let cout = geo.multiplier;
+        Some(match then {
+            Some(then) => quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, &[#zero; #c], #out, #then);),
+            None => quote!(::tfcore::__private::conv2d_plain(#window, #cout, #xs, #fs, &[#zero; #c], #out);),
+        })
     }
 
     /// The input's and the filter's shapes, from any node of the family.
