@@ -343,13 +343,13 @@ pub fn matmul_panels<T: Float>(
 /// variable when a fetch needs it and kept until the variable is written. The generated `Session`
 /// holds one for each variable that a fetch not writing it reads through a large product, beside
 /// the variable (which stays in TensorFlow's layout), its memory taken when the session starts so
-/// that no run allocates; the fetches that write the variable mark it stale
+/// that no run allocates (a clone of the session takes it when a fetch first needs it); the
+/// fetches that write the variable mark it stale
 /// ([`PanelCopy::stale`]), as does `variables_mut`, and read the variable's own lines.
 ///
 /// It doubles the memory of the variables it copies, so it holds nothing without `std`: there
 /// products are computed one dot product per element whatever their operands' layout
 /// ([`matmul`]), and [`PanelCopy::panels`] is `None`.
-#[derive(Clone)]
 pub struct PanelCopy<T> {
     /// The panels, `n * k` elements.
     #[cfg(feature = "std")]
@@ -359,6 +359,19 @@ pub struct PanelCopy<T> {
     fresh: bool,
     #[cfg(not(feature = "std"))]
     _elem: core::marker::PhantomData<T>,
+}
+
+// A clone is empty and stale: the copy is a cache of the variable, which the clone of a session
+// holds anyway, so cloning a session (as a benchmark does before each step) copies each weight
+// once, not twice. The clone takes its memory when a fetch first needs it ([`PanelCopy::panels`]).
+impl<T: Float> Clone for PanelCopy<T> {
+    fn clone(&self) -> Self {
+        PanelCopy::new(0)
+    }
+
+    fn clone_from(&mut self, _: &Self) {
+        self.stale();
+    }
 }
 
 impl<T> core::fmt::Debug for PanelCopy<T> {
@@ -395,16 +408,15 @@ impl<T: Float> PanelCopy<T> {
     }
 
     /// The panels of `n` lines of `k` terms of `b`, the variable's storage, copied from it first
-    /// if the copy is stale, into the copy's own memory; `None` without `std`, or if the copy is
-    /// not `n * k` elements or `b` does not hold the lines (then [`matmul`] reads `b` itself, and
-    /// says where it does not hold them).
+    /// if the copy is stale, into the copy's own memory (taken here if it is not `n * k`
+    /// elements: a clone's); `None` without `std`, or if `b` does not hold the lines (then
+    /// [`matmul`] reads `b` itself, and says where it does not hold them).
     pub fn panels(&mut self, n: usize, k: usize, b: Lines<'_, T>) -> Option<&[T]> {
         #[cfg(feature = "std")]
         {
             if !self.fresh {
-                if n.checked_mul(k) != Some(self.panels.len()) || !b.holds(n, k) || k == 0 {
-                    return None;
-                }
+                let len = n.checked_mul(k).filter(|_| b.holds(n, k) && k > 0)?;
+                self.panels.resize(len, T::NEG_ZERO);
                 // Panels of eight lines (the last of those left), each term by term.
                 for (p, panel) in self.panels.chunks_mut(PANEL_WIDTH * k).enumerate() {
                     let width = panel.len() / k;
@@ -1025,6 +1037,11 @@ mod tests {
         })
     }
 
+    #[cfg(feature = "std")]
+    fn panels_now(copy: &PanelCopy<f32>) -> std::vec::Vec<f32> {
+        copy.panels.clone()
+    }
+
     /// A variable's copy lays its lines out as `panel_at` says, is copied again only once stale,
     /// and gives `matmul_copied` the bits of the variable's own lines.
     #[cfg(feature = "std")]
@@ -1051,10 +1068,17 @@ mod tests {
         );
         copy.stale();
         assert_eq!(copy.panels(n, k, columns(&data, k)).expect("std")[panel_at(n, k, 0, 5)], 1234.5);
-        // Another size than the copy's memory, or lines the storage does not hold: none.
+        // Lines the storage does not hold: none.
         copy.stale();
         assert!(copy.panels(n, k + 1, columns(&data, k)).is_none());
         assert!(copy.panels(n, k, Lines { data: &data[1..], line_step: k, step: 1 }).is_none());
+        // A clone is stale and empty, and takes its memory when it is first read.
+        let _ = copy.panels(n, k, columns(&data, k)).expect("std");
+        let mut clone = copy.clone();
+        assert_eq!(clone.panels.len(), 0);
+        assert_eq!(clone.panels(n, k, columns(&data, k)).expect("std"), &panels_now(&copy)[..]);
+        clone.clone_from(&copy);
+        assert!(!clone.fresh);
         // The product through the copy, against the variable's lines.
         let (m, a) = (3, values(9));
         let a = Lines { data: &a[..m * k], line_step: k, step: 1 };
