@@ -467,10 +467,10 @@ impl<'b, 'g> Lower<'b, 'g> {
             // Zen 4). The same expression on the same values: the same bits.
             if !idents_of(&e).contains("__old") {
                 let code = rules.and_then(|r| r.materialise_flat(self, kernel, &out));
-                if let (Some(code), Some((last, outer))) = (code, idx.split_last()) {
+                if let (Some(code), Some((last, outer)), Some(&width)) = (code, idx.split_last(), shape.last()) {
                     // Row by row of the last axis, its index bounded by the row's length, so
                     // that a bias read at it needs no check and the row vectorises.
-                    let width = self.names.dim(*shape.last().expect("as many axes as indices"));
+                    let width = self.names.dim(width);
                     let mut body = quote! {
                         if let ::core::option::Option::Some(__row) = __rows.next() {
                             for (#last, __slot) in __row.iter_mut().enumerate() {
