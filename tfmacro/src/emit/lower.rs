@@ -462,9 +462,8 @@ impl<'b, 'g> Lower<'b, 'g> {
             // An element that reads only the kernel's value (a bias, an activation, not a
             // residual add over what the buffer holds): the kernel stores its outputs as they
             // are, and a loop of its own computes the element over each, in place, which
-            // vectorises where a closure called output by output does not (keyword spotting
-            // 117 µs → 100-104, ResNet-8 336-344 → 320, `cargo bench --bench models`, AMD EPYC
-            // Zen 4). The same expression on the same values: the same bits.
+            // vectorises where a closure called output by output does not
+            // (docs/internals/speed.md). The same expression on the same values: the same bits.
             if !idents_of(&e).contains("__old") {
                 let code = rules.and_then(|r| r.materialise_flat(self, kernel, &out));
                 if let (Some(code), Some((last, outer)), Some(&width)) = (code, idx.split_last(), shape.last()) {
