@@ -93,6 +93,26 @@ impl<'a, T: Copy> Lines<'a, T> {
         &self.data[i * self.line_step..][..k]
     }
 
+    /// Copies the `width` lines from line `first` on, `k` terms each, into `panel` as
+    /// [`panel_at`] lays out one panel: term by term, the lines' terms side by side, read along
+    /// whichever way the storage is contiguous.
+    #[inline(always)]
+    fn pack_panel(&self, first: usize, width: usize, k: usize, panel: &mut [T]) {
+        if self.step == 1 {
+            for s in 0..width {
+                for (t, &x) in self.line(first + s, k).iter().enumerate() {
+                    panel[t * width + s] = x;
+                }
+            }
+        } else {
+            for (t, row) in panel.chunks_exact_mut(width.max(1)).enumerate() {
+                for (s, x) in row.iter_mut().enumerate() {
+                    *x = self.data[(first + s) * self.line_step + t * self.step];
+                }
+            }
+        }
+    }
+
     /// Copies `count` lines from line `first` on into `out`, each as `k` contiguous terms, read
     /// term by term across the lines where the lines lie side by side (a column-major matrix's
     /// rows: one cache line serves them all, where line by line each term is a cache line of its
@@ -417,14 +437,9 @@ impl<T: Float> PanelCopy<T> {
             if !self.fresh {
                 let len = n.checked_mul(k).filter(|_| b.holds(n, k) && k > 0)?;
                 self.panels.resize(len, T::NEG_ZERO);
-                // Panels of eight lines (the last of those left), each term by term.
+                // Panels of eight lines (the last of those left).
                 for (p, panel) in self.panels.chunks_mut(PANEL_WIDTH * k).enumerate() {
-                    let width = panel.len() / k;
-                    for (t, terms) in panel.chunks_exact_mut(width).enumerate() {
-                        for (s, slot) in terms.iter_mut().enumerate() {
-                            *slot = b.data[(p * PANEL_WIDTH + s) * b.line_step + t * b.step];
-                        }
-                    }
+                    b.pack_panel(p * PANEL_WIDTH, panel.len() / k, k, panel);
                 }
                 self.fresh = true;
             }
@@ -538,20 +553,7 @@ impl<T: Float> Product<'_, T> {
         let panel = &mut scratch[..W * k];
         for p in 0..full {
             let first = p * W;
-            // Read along whichever way the storage is contiguous.
-            if b.step == 1 {
-                for s in 0..W {
-                    for (t, &x) in b.line(first + s, k).iter().enumerate() {
-                        panel[t * W + s] = x;
-                    }
-                }
-            } else {
-                for (t, row) in panel.chunks_exact_mut(W).enumerate() {
-                    for (s, x) in row.iter_mut().enumerate() {
-                        *x = b.data[(first + s) * b.line_step + t * b.step];
-                    }
-                }
-            }
+            b.pack_panel(first, W, k, panel);
             let one = Panels { m: self.m, n: W, k, a: self.a, b: panel, c_rs: self.c_rs, c_cs: self.c_cs };
             let c = &mut c[first * self.c_cs..];
             let mut i = 0;
@@ -1037,11 +1039,6 @@ mod tests {
         })
     }
 
-    #[cfg(feature = "std")]
-    fn panels_now(copy: &PanelCopy<f32>) -> std::vec::Vec<f32> {
-        copy.panels.clone()
-    }
-
     /// A variable's copy lays its lines out as `panel_at` says, is copied again only once stale,
     /// and gives `matmul_copied` the bits of the variable's own lines.
     #[cfg(feature = "std")]
@@ -1076,7 +1073,7 @@ mod tests {
         let _ = copy.panels(n, k, columns(&data, k)).expect("std");
         let mut clone = copy.clone();
         assert_eq!(clone.panels.len(), 0);
-        assert_eq!(clone.panels(n, k, columns(&data, k)).expect("std"), &panels_now(&copy)[..]);
+        assert_eq!(clone.panels(n, k, columns(&data, k)).expect("std"), &copy.panels[..]);
         clone.clone_from(&copy);
         assert!(!clone.fresh);
         // The product through the copy, against the variable's lines.

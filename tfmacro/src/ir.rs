@@ -486,18 +486,14 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// The nodes `root`'s value needs, `root` included, each once.
-    pub fn needed(&self, root: NodeId) -> Vec<NodeId> {
-        let mut seen = vec![false; self.nodes.len()];
-        let (mut stack, mut out) = (vec![root], Vec::new());
-        while let Some(id) = stack.pop() {
-            if std::mem::replace(&mut seen[id], true) {
-                continue;
-            }
-            out.push(id);
-            stack.extend(self.nodes[id].inputs.iter().copied());
-        }
-        out
+    /// Whether computing `nodes` writes variable `v`: one of them assigns it, or initialises
+    /// every variable.
+    pub fn writes_variable(&self, nodes: &[NodeId], v: NodeId) -> bool {
+        nodes.iter().any(|&id| match self.nodes[id].op {
+            Op::Assign(_) => self.nodes[id].inputs[0] == v,
+            Op::Init => true,
+            _ => false,
+        })
     }
 
     /// Appends a node and returns its id.

@@ -353,11 +353,7 @@ impl<'g> Plan<'g> {
 
     /// Whether the computation writes variable `v`: assigns it, or initialises every variable.
     pub fn writes_variable(&self, v: NodeId) -> bool {
-        self.order.iter().any(|&id| match self.graph.nodes[id].op {
-            Op::Assign(_) => self.graph.nodes[id].inputs[0] == v,
-            Op::Init => true,
-            _ => false,
-        })
+        self.graph.writes_variable(&self.order, v)
     }
 
     /// The local holding the panels of variable `id`'s copy in the session, lines along axis

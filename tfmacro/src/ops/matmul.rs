@@ -396,14 +396,7 @@ pub fn lines_operand(cx: &Lower, lines: Lines) -> TokenStream {
 pub fn copied(graph: &Graph) -> Vec<(NodeId, usize)> {
     let mut out = Vec::new();
     for f in &graph.fetches {
-        let needed = graph.needed(f.node);
-        let writes = |v: NodeId| {
-            needed.iter().any(|&id| match graph.nodes[id].op {
-                Op::Assign(_) => graph.nodes[id].inputs[0] == v,
-                Op::Init => true,
-                _ => false,
-            })
-        };
+        let needed = graph.topo_order(&[f.node]);
         for &id in &needed {
             let node = &graph.nodes[id];
             let (Op::MatMul(m), &[a, b]) = (&node.op, &node.inputs[..]) else { continue };
@@ -414,7 +407,7 @@ pub fn copied(graph: &Graph) -> Vec<(NodeId, usize)> {
                 k >= 8 && n >= PANEL_WIDTH
             });
             let variable = matches!(graph.nodes[b].op, Op::Variable(_));
-            if a != b && fits && variable && !out.contains(&(b, along)) && !writes(b) {
+            if a != b && fits && variable && !out.contains(&(b, along)) && !graph.writes_variable(&needed, b) {
                 out.push((b, along));
             }
         }
