@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use tfcore::__private::{conv2d, depthwise_conv2d, Window};
+use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, Window};
 
 /// A layer: `[h, w, channels]` in, `kernel`, `strides`, output channels (0 for depthwise).
 struct Layer {
@@ -90,13 +90,13 @@ fn layers(c: &mut Criterion) {
         if layer.outputs == 0 {
             let filter = values(taps * cin, 2);
             group.bench_function(layer.name, |b| {
-                b.iter(|| depthwise_conv2d(&window, black_box(&x), &filter, &mut out, |_, v, _| v))
+                b.iter(|| depthwise_conv2d_plain(&window, black_box(&x), &filter, &zeros, &mut out))
             });
         } else {
             // TensorFlow's layout, which `graph!` gives every filter of a window kernel.
             let filter = values(taps * cin * cout, 2);
             group.bench_function(layer.name, |b| {
-                b.iter(|| conv2d(&window, cout, black_box(&x), &filter, &zeros, &mut out, |_, v, _| v))
+                b.iter(|| conv2d_plain(&window, cout, black_box(&x), &filter, &zeros, &mut out))
             });
         }
     }

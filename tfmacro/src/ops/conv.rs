@@ -177,21 +177,22 @@ impl Conv {
             batch: #batch, input: #input, channels: #c, kernel: #kernel, strides: #strides,
             dilations: #dilations, before: #before, output: #output,
         });
+        // The line of zeros a tap in the padding reads: a constant, promoted to a `static`.
         let zero = literal(Scalar::I(0), cx.dtype(id));
+        let zeros = quote!(&[#zero; #c]);
         // With no closure, the `_plain` kernels, which store each output as it is.
         let fs = fs?;
         if self.depthwise {
             return Some(match then {
-                Some(then) => quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #out, #then);),
-                None => quote!(::tfcore::__private::depthwise_conv2d_plain(#window, #xs, #fs, #out);),
+                Some(then) => quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #zeros, #out, #then);),
+                None => quote!(::tfcore::__private::depthwise_conv2d_plain(#window, #xs, #fs, #zeros, #out);),
             });
         }
-        // The line of zeros a tap in the padding reads: a constant, promoted to a `static`. The
-        // filter is read as it is stored, in TensorFlow's layout.
+        // The filter is read as it is stored, in TensorFlow's layout.
         let cout = geo.multiplier;
         Some(match then {
-            Some(then) => quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, &[#zero; #c], #out, #then);),
-            None => quote!(::tfcore::__private::conv2d_plain(#window, #cout, #xs, #fs, &[#zero; #c], #out);),
+            Some(then) => quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, #zeros, #out, #then);),
+            None => quote!(::tfcore::__private::conv2d_plain(#window, #cout, #xs, #fs, #zeros, #out);),
         })
     }
 
