@@ -155,18 +155,25 @@ impl fmt::Debug for Workspace {
     }
 }
 
-/// Splits `pool` into consecutive slices of the given lengths, growing it first if it is shorter
-/// than their sum. The slices hold whatever the last run left: generated code writes each element
-/// before it reads it.
+/// Splits `pool` into slices of the given lengths, each starting a cache line (64 bytes) as the
+/// static buffers do ([`crate::array::Aligned`]), growing it first if it is shorter than their
+/// sum and a line's slack each. The slices hold whatever the last run left: generated code writes
+/// each element before it reads it.
 #[cfg(feature = "alloc")]
 pub fn split<T: Copy + Default, const K: usize>(pool: &mut alloc::vec::Vec<T>, lens: [usize; K]) -> [&mut [T]; K] {
-    let total = lens.iter().fold(0usize, |total, &n| total.saturating_add(n));
+    const LINE: usize = 64;
+    let size = core::mem::size_of::<T>().max(1);
+    let total = lens.iter().fold(0usize, |total, &n| total.saturating_add(n).saturating_add(LINE / size));
     if pool.len() < total {
         pool.resize(total, T::default());
     }
     let mut rest: &mut [T] = &mut pool[..];
     core::array::from_fn(|k| {
-        let (part, tail) = core::mem::take(&mut rest).split_at_mut(lens[k]);
+        // The elements before the next line (an address read as a number, not dereferenced).
+        let skip = (rest.as_ptr() as usize).wrapping_neg() % LINE / size;
+        let rest_now = core::mem::take(&mut rest);
+        let (_, from_line) = rest_now.split_at_mut(skip.min(rest_now.len()));
+        let (part, tail) = from_line.split_at_mut(lens[k]);
         rest = tail;
         part
     })
@@ -218,7 +225,29 @@ pub fn dynamic_vector<T: nalgebra::Scalar + Copy>(n: usize, elements: &[T]) -> n
 
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
-    use super::rows_of;
+    use super::{rows_of, split};
+
+    /// Every slice of the workspace starts a cache line, as long as asked, none overlapping; the
+    /// pool grows for a larger request and not for the same one again.
+    #[test]
+    fn a_workspace_is_split_into_slices_on_cache_lines() {
+        let mut pool: alloc::vec::Vec<f32> = alloc::vec::Vec::new();
+        let mut held = (0, 0);
+        for (round, lens) in [[3, 100, 0, 17], [5, 1000, 64, 1], [5, 1000, 64, 1]].into_iter().enumerate() {
+            let mut end = 0;
+            for (part, len) in split(&mut pool, lens).iter().zip(lens) {
+                let at = part.as_ptr() as usize;
+                assert_eq!((part.len(), at % 64), (len, 0), "{lens:?}");
+                assert!(at >= end, "{lens:?}");
+                end = at + 4 * len;
+            }
+            let now = (pool.as_ptr() as usize, pool.len());
+            if round == 2 {
+                assert_eq!(now, held, "grown again for the same lengths");
+            }
+            held = now;
+        }
+    }
 
     /// A view of a block of a column-major matrix comes out row-major, element for element.
     #[test]

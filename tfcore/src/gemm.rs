@@ -386,7 +386,14 @@ pub struct PanelCopy<T> {
 // once, not twice. The clone takes its memory when a fetch first needs it ([`PanelCopy::panels`]).
 impl<T: Float> Clone for PanelCopy<T> {
     fn clone(&self) -> Self {
-        PanelCopy::new(0)
+        #[cfg(feature = "std")]
+        {
+            PanelCopy { panels: std::vec::Vec::new(), fresh: false }
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            PanelCopy::new(0)
+        }
     }
 
     fn clone_from(&mut self, _: &Self) {
@@ -404,12 +411,18 @@ impl<T> core::fmt::Debug for PanelCopy<T> {
     }
 }
 
+/// The elements a [`PanelCopy`] holds beyond its panels, so that they can start a cache line.
+#[cfg(feature = "std")]
+fn line_slack<T>() -> usize {
+    64 / core::mem::size_of::<T>().max(1)
+}
+
 impl<T: Float> PanelCopy<T> {
     /// A stale copy of `len` elements (a matrix's `n * k`); nothing without `std`.
     pub fn new(len: usize) -> Self {
         #[cfg(feature = "std")]
         {
-            PanelCopy { panels: std::vec![T::NEG_ZERO; len], fresh: false }
+            PanelCopy { panels: std::vec![T::NEG_ZERO; len.saturating_add(line_slack::<T>())], fresh: false }
         }
         #[cfg(not(feature = "std"))]
         {
@@ -434,16 +447,24 @@ impl<T: Float> PanelCopy<T> {
     pub fn panels(&mut self, n: usize, k: usize, b: Lines<'_, T>) -> Option<&[T]> {
         #[cfg(feature = "std")]
         {
+            let len = n.checked_mul(k).filter(|_| b.holds(n, k) && k > 0)?;
+            let held = len + line_slack::<T>();
+            if self.panels.len() != held {
+                self.panels.resize(held, T::NEG_ZERO);
+                self.fresh = false;
+            }
+            // From the first cache line of the memory, as a static's panels are
+            // (`crate::array::Aligned`).
+            let skip = (self.panels.as_ptr() as usize).wrapping_neg() % 64 / core::mem::size_of::<T>().max(1);
+            let panels = &mut self.panels[skip..][..len];
             if !self.fresh {
-                let len = n.checked_mul(k).filter(|_| b.holds(n, k) && k > 0)?;
-                self.panels.resize(len, T::NEG_ZERO);
                 // Panels of eight lines (the last of those left).
-                for (p, panel) in self.panels.chunks_mut(PANEL_WIDTH * k).enumerate() {
+                for (p, panel) in panels.chunks_mut(PANEL_WIDTH * k).enumerate() {
                     b.pack_panel(p * PANEL_WIDTH, panel.len() / k, k, panel);
                 }
                 self.fresh = true;
             }
-            Some(&self.panels)
+            Some(panels)
         }
         #[cfg(not(feature = "std"))]
         {
@@ -1073,7 +1094,9 @@ mod tests {
         let _ = copy.panels(n, k, columns(&data, k)).expect("std");
         let mut clone = copy.clone();
         assert_eq!(clone.panels.len(), 0);
-        assert_eq!(clone.panels(n, k, columns(&data, k)).expect("std"), &copy.panels[..]);
+        let copied = copy.panels(n, k, columns(&data, k)).expect("std").to_vec();
+        assert_eq!(clone.panels(n, k, columns(&data, k)).expect("std"), &copied[..]);
+        assert_eq!(clone.panels(n, k, columns(&data, k)).expect("std").as_ptr() as usize % 64, 0);
         clone.clone_from(&copy);
         assert!(!clone.fresh);
         // The product through the copy, against the variable's lines.

@@ -212,7 +212,7 @@ impl<'b, 'g> Lower<'b, 'g> {
                 // microcontroller): no copy of it is made on the stack.
                 let local = self.local(id);
                 let name = Names::static_name(id);
-                out.extend(quote!(let #local = &#name;));
+                out.extend(quote!(let #local = &#name.0;));
             }
         }
         let mut declared = vec![false; self.reused.len()];
@@ -234,7 +234,10 @@ impl<'b, 'g> Lower<'b, 'g> {
                 zeros = quote!([#zeros; #d]);
             }
             let known = size_of(&t.shape).1;
-            out.extend(quote!(let mut #buffer = [#zeros; #known];));
+            // On a cache line, so that the kernels' vector loads of a row do not straddle two.
+            out.extend(
+                quote!(let mut #buffer = ::tfcore::__private::Aligned([#zeros; #known]); let #buffer = &mut #buffer.0;),
+            );
         }
         if let Some(chunks) = &self.chunks {
             out.extend(self.chunked_statements(chunks, context, &mut declared));

@@ -89,8 +89,14 @@ impl Names {
                     (ty, value)
                 }
             };
+            // On a cache line, as the buffers are ([`tfcore::__private::Aligned`]): where the
+            // linker happens to put a weight decides otherwise whether each vector load of it
+            // straddles two lines, and builds of the same graph differed by 5-7% from that alone.
             let name = format_ident!("__C{}", id);
-            out.extend(quote!(#[allow(clippy::all)] static #name: #ty = #value;));
+            out.extend(quote! {
+                #[allow(clippy::all)]
+                static #name: ::tfcore::__private::Aligned<#ty> = ::tfcore::__private::Aligned(#value);
+            });
         }
         if statics.iter().any(|&id| self.panelled(id).is_some()) {
             out.extend(crate::ops::matmul::panels_check());
