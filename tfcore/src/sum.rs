@@ -38,6 +38,33 @@ pub fn sum<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
     total
 }
 
+/// [`sum`] of `L` sums side by side: lane `l` of the result is `sum(n, |k| f(k)[l])`, bit for
+/// bit, each lane added in [`sum`]'s order (so a kernel can keep `L` outputs in vector lanes).
+/// `f` is called in one place, so that LLVM inlines it however large it is (with `sum`'s three
+/// calls, three nested sums of a filter's gradient kept theirs out of line, at twice the time).
+#[inline(always)]
+pub fn sum_lanes<T: Elem, const L: usize>(n: usize, mut f: impl FnMut(usize) -> [T; L]) -> [T; L] {
+    let add = |a: [T; L], b: [T; L]| -> [T; L] { core::array::from_fn(|l| a[l].add(b[l])) };
+    let full = n / 8 * 8;
+    let mut lanes = [[T::ZERO; L]; 8];
+    let mut total = [T::ZERO; L];
+    for k in 0..n {
+        let term = f(k);
+        if k < full {
+            lanes[k % 8] = add(lanes[k % 8], term);
+            if k + 1 == full {
+                let [a, b, c, d, e, g, h, i] = lanes;
+                total = add(add(add(a, b), add(c, d)), add(add(e, g), add(h, i)));
+            }
+        } else if k == 0 {
+            total = term;
+        } else {
+            total = add(total, term);
+        }
+    }
+    total
+}
+
 /// `((f(0) + f(1)) + f(2)) + ... + f(n - 1)`, strictly left to right (0 for no terms): the order
 /// of a convolution's window (`conv`), which the macro's element-by-element code and constant
 /// folder mirror. It is [`sum`]'s order for fewer than eight terms.

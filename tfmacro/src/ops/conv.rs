@@ -126,6 +126,9 @@ impl Conv {
     /// fetched value element by element.
     fn windowed(&self, plan: &Plan, id: NodeId) -> bool {
         let [x, f] = plan.graph.nodes[id].inputs[..] else { return false };
+        if self.role == Role::FilterGradient {
+            return self.filter_gradient_windowed(plan, id);
+        }
         if self.role != Role::Forward {
             return false;
         }
@@ -152,6 +155,27 @@ impl Conv {
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
     }
 
+    /// Whether `tfcore::__private::conv2d_filter_gradient` computes filter gradient `id`: a float
+    /// `conv2d`'s (not a depthwise one's) of stored operands, in a fetch not run in chunks of
+    /// rows (whose sums over the batch carry over from chunk to chunk), of at least
+    /// [`matmul::BLOCKED_FROM`] multiply-adds (a `None` batch counting as 1), not read by the
+    /// fetched value element by element. The digits CNN's training step computes its filter's gradient
+    /// there.
+    fn filter_gradient_windowed(&self, plan: &Plan, id: NodeId) -> bool {
+        let [x, g] = plan.graph.nodes[id].inputs[..] else { return false };
+        let Some(geo) = self.geometry(&plan.shape(x), &plan.shape(id)) else { return false };
+        let batch = if let Dim::Known(n) = geo.batch { n } else { 1 };
+        let [ah, aw] = geo.axes;
+        let work = [batch, ah.output, aw.output, geo.multiplier, ah.kernel, aw.kernel, geo.channels];
+        !self.depthwise
+            && !plan.is_chunked()
+            && plan.dtype(id).is_float()
+            && !plan.is_read_by_root(id)
+            && plan.is_stored(x)
+            && plan.is_stored(g)
+            && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
+    }
+
     /// The call of `tfcore::__private::conv2d` (or `depthwise_conv2d`) writing a
     /// [`Conv::windowed`] convolution into `out` (row-major, NHWC).
     fn window_call(
@@ -162,7 +186,10 @@ impl Conv {
         then: Option<&TokenStream>,
     ) -> Option<TokenStream> {
         let [x, f] = cx.graph.nodes[id].inputs[..] else { return None };
-        let geo = self.geometry(&cx.shape(x), &cx.shape(f))?;
+        // A filter gradient's inputs are the input and the output's gradient; its shape, the
+        // filter's.
+        let filter = if self.role == Role::FilterGradient { id } else { f };
+        let geo = self.geometry(&cx.shape(x), &cx.shape(filter))?;
         let [ah, aw] = geo.axes;
         let (xs, fs) = (cx.row_major(x)?, cx.row_major(f));
         let batch = cx.names.dim(geo.batch);
@@ -182,6 +209,10 @@ impl Conv {
         let zeros = quote!(&[#zero; #c]);
         // With no closure, the `_plain` kernels, which store each output as it is.
         let fs = fs?;
+        if self.role == Role::FilterGradient {
+            let cout = geo.multiplier;
+            return Some(quote!(::tfcore::__private::conv2d_filter_gradient(#window, #cout, #xs, #fs, #out);));
+        }
         if self.depthwise {
             return Some(match then {
                 Some(then) => quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #zeros, #out, #then);),
@@ -385,11 +416,11 @@ impl Rules for Conv {
     // tfcore's window kernels store each output through a closure: a bias, an activation or a
     // residual add after the convolution is done there, in the pass that writes it.
     fn takes_epilogue(&self, plan: &Plan, id: NodeId) -> bool {
-        self.windowed(plan, id)
+        self.role == Role::Forward && self.windowed(plan, id)
     }
 
     fn materialise_then(&self, cx: &Lower, id: NodeId, out: &TokenStream, then: &TokenStream) -> Option<TokenStream> {
-        if self.windowed(cx, id) {
+        if self.role == Role::Forward && self.windowed(cx, id) {
             self.window_call(cx, id, out, Some(then))
         } else {
             None

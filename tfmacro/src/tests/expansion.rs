@@ -796,3 +796,16 @@ fn a_variables_product_reads_its_copy_in_panels_unless_the_fetch_writes_it() {
     assert!(train.contains(". stale () ;"), "{train}");
     assert!(!train.contains("matmul_copied"), "{train}");
 }
+
+/// The digits CNN's training step computes its filter's gradient through tfcore's kernel, over
+/// the stored gradient of the convolution's output (its element-by-element code had found each
+/// term's indices and padding anew, weight by weight).
+#[test]
+fn a_filters_gradient_goes_through_its_kernel() {
+    let text = std::fs::read_to_string("../examples/digits/net.rs").expect("the digits CNN");
+    let start = text.find("graph!").expect("a graph");
+    let file: syn::File = syn::parse_str(&text[start..]).expect("parses");
+    let Some(syn::Item::Macro(m)) = file.items.first() else { panic!("expected `graph! {{ ... }}`") };
+    let body = run_body(&expand_ok(m.mac.tokens.clone()), "train_step");
+    assert_eq!(body.matches("conv2d_filter_gradient (").count(), 1, "{body}");
+}
