@@ -89,9 +89,9 @@ impl Names {
                     (ty, value)
                 }
             };
-            // On a cache line, as the buffers are ([`tfcore::__private::Aligned`]): where the
-            // linker happens to put a weight decides otherwise whether each vector load of it
-            // straddles two lines, and builds of the same graph differed by 5-7% from that alone.
+            // On a cache line, as the buffers are ([`tfcore::__private::Aligned`]): otherwise where
+            // the linker happens to put a weight decides whether each vector load of it straddles
+            // two lines, and so how fast a build of the graph is.
             let name = format_ident!("__C{}", id);
             out.extend(quote! {
                 #[allow(clippy::all)]
