@@ -273,3 +273,20 @@ mod serde_impls {
 #[cfg_attr(any(target_arch = "x86", target_arch = "x86_64"), repr(C, align(64)))]
 #[derive(Clone, Copy, Debug)]
 pub struct Aligned<A>(pub A);
+
+/// A cache line's bytes: where [`Aligned`] places a value on x86, and where the workspace's slices
+/// and the variables' copies in panels start.
+#[cfg(feature = "alloc")]
+pub(crate) const LINE: usize = 64;
+
+/// The elements of `T` a line holds: the slack a slice needs so that it can start a line.
+#[cfg(feature = "alloc")]
+pub(crate) fn line_slack<T>() -> usize {
+    LINE / core::mem::size_of::<T>().max(1)
+}
+
+/// The elements from `at` to the next line (an address read as a number, never dereferenced).
+#[cfg(feature = "alloc")]
+pub(crate) fn to_line<T>(at: *const T) -> usize {
+    (at as usize).wrapping_neg() % LINE / core::mem::size_of::<T>().max(1)
+}

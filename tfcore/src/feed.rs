@@ -1,6 +1,8 @@
 //! Feeds whose `None` dimensions are known only at run time: the error a wrong one gives, and the
 //! workspace their temporaries live in.
 
+#[cfg(feature = "alloc")]
+use crate::array::{line_slack, to_line};
 use core::fmt;
 
 /// Why a fetch fed values of run-time size (`DMatrix`, `DVector`, `DArray`, views of them) did
@@ -161,16 +163,13 @@ impl fmt::Debug for Workspace {
 /// each element before it reads it.
 #[cfg(feature = "alloc")]
 pub fn split<T: Copy + Default, const K: usize>(pool: &mut alloc::vec::Vec<T>, lens: [usize; K]) -> [&mut [T]; K] {
-    const LINE: usize = 64;
-    let size = core::mem::size_of::<T>().max(1);
-    let total = lens.iter().fold(0usize, |total, &n| total.saturating_add(n).saturating_add(LINE / size));
+    let total = lens.iter().fold(0usize, |total, &n| total.saturating_add(n).saturating_add(line_slack::<T>()));
     if pool.len() < total {
         pool.resize(total, T::default());
     }
     let mut rest: &mut [T] = &mut pool[..];
     core::array::from_fn(|k| {
-        // The elements before the next line (an address read as a number, not dereferenced).
-        let skip = (rest.as_ptr() as usize).wrapping_neg() % LINE / size;
+        let skip = to_line(rest.as_ptr());
         let rest_now = core::mem::take(&mut rest);
         let (_, from_line) = rest_now.split_at_mut(skip.min(rest_now.len()));
         let (part, tail) = from_line.split_at_mut(lens[k]);

@@ -411,18 +411,15 @@ impl<T> core::fmt::Debug for PanelCopy<T> {
     }
 }
 
-/// The elements a [`PanelCopy`] holds beyond its panels, so that they can start a cache line.
-#[cfg(feature = "std")]
-fn line_slack<T>() -> usize {
-    64 / core::mem::size_of::<T>().max(1)
-}
-
 impl<T: Float> PanelCopy<T> {
     /// A stale copy of `len` elements (a matrix's `n * k`); nothing without `std`.
     pub fn new(len: usize) -> Self {
         #[cfg(feature = "std")]
         {
-            PanelCopy { panels: std::vec![T::NEG_ZERO; len.saturating_add(line_slack::<T>())], fresh: false }
+            PanelCopy {
+                panels: std::vec![T::NEG_ZERO; len.saturating_add(crate::array::line_slack::<T>())],
+                fresh: false,
+            }
         }
         #[cfg(not(feature = "std"))]
         {
@@ -448,14 +445,14 @@ impl<T: Float> PanelCopy<T> {
         #[cfg(feature = "std")]
         {
             let len = n.checked_mul(k).filter(|_| b.holds(n, k) && k > 0)?;
-            let held = len + line_slack::<T>();
+            let held = len + crate::array::line_slack::<T>();
             if self.panels.len() != held {
                 self.panels.resize(held, T::NEG_ZERO);
                 self.fresh = false;
             }
             // From the first cache line of the memory, as a static's panels are
             // (`crate::array::Aligned`).
-            let skip = (self.panels.as_ptr() as usize).wrapping_neg() % 64 / core::mem::size_of::<T>().max(1);
+            let skip = crate::array::to_line(self.panels.as_ptr());
             let panels = &mut self.panels[skip..][..len];
             if !self.fresh {
                 // Panels of eight lines (the last of those left).

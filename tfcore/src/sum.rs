@@ -53,8 +53,7 @@ pub fn sum_lanes<T: Elem, const L: usize>(n: usize, mut f: impl FnMut(usize) -> 
         if k < full {
             lanes[k % 8] = add(lanes[k % 8], term);
             if k + 1 == full {
-                let [a, b, c, d, e, g, h, i] = lanes;
-                total = add(add(add(a, b), add(c, d)), add(add(e, g), add(h, i)));
+                total = combine_with(lanes, add);
             }
         } else if k == 0 {
             total = term;
@@ -83,8 +82,14 @@ pub fn in_order<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
 /// The eight partial sums of [`sum`] combined pairwise: `((a + b) + (c + d)) + ((e + f) + (g + h))`.
 #[inline]
 pub(crate) fn combine<T: Elem>(lanes: [T; 8]) -> T {
+    combine_with(lanes, T::add)
+}
+
+/// [`combine`]'s pairing, of any values added by `add` (the lanes of [`sum_lanes`]).
+#[inline(always)]
+fn combine_with<V: Copy>(lanes: [V; 8], add: impl Fn(V, V) -> V) -> V {
     let [a, b, c, d, e, f, g, h] = lanes;
-    a.add(b).add(c.add(d)).add(e.add(f).add(g.add(h)))
+    add(add(add(a, b), add(c, d)), add(add(e, f), add(g, h)))
 }
 
 /// `a[a_at] · b[b_at] + a[a_at + a_step] · b[b_at + b_step] + ...` over `n` terms, summed in

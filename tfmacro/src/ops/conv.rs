@@ -118,62 +118,47 @@ impl Conv {
         })
     }
 
-    /// Whether tfcore's [window kernels](Conv::window_call) compute forward convolution `id`:
-    /// a float convolution of stored operands whose window has at least 8 terms or whose input
-    /// channels are a multiple of eight (depthwise: with a multiplier of 1 and channels a
-    /// multiple of eight; its tiles take channels eight at a time), of at least
-    /// [`matmul::BLOCKED_FROM`] multiply-adds (a `None` batch counting as 1), not read by the
-    /// fetched value element by element.
+    /// Whether tfcore's [window kernels](Conv::window_call) compute convolution node `id`: a
+    /// float node of stored operands, of at least [`matmul::BLOCKED_FROM`] multiply-adds (a `None`
+    /// batch counting as 1), not read by the fetched value element by element, and
+    /// - a forward convolution whose window has at least 8 terms or whose input channels are a
+    ///   multiple of eight (depthwise: with a multiplier of 1 and channels a multiple of eight;
+    ///   its kernel takes channels eight at a time);
+    /// - or the gradient of a `conv2d`'s filter (not a depthwise one's) in a fetch not run in
+    ///   chunks of rows (whose sums over the batch carry over from chunk to chunk): the digits
+    ///   CNN's training step computes its filter's gradient there.
     fn windowed(&self, plan: &Plan, id: NodeId) -> bool {
         let [x, f] = plan.graph.nodes[id].inputs[..] else { return false };
-        if self.role == Role::FilterGradient {
-            return self.filter_gradient_windowed(plan, id);
-        }
-        if self.role != Role::Forward {
-            return false;
-        }
-        let (input, filter, output) = (plan.shape(x), plan.shape(f), plan.shape(id));
-        let Some(geo) = self.geometry(&input, &filter) else { return false };
-        let Some(&Dim::Known(channels)) = output.get(3) else { return false };
+        let Some(geo) = self.geometry(&plan.shape(x), &plan.shape(self.filter_of(id, f))) else { return false };
         let batch = if let Dim::Known(n) = geo.batch { n } else { 1 };
         let [ah, aw] = geo.axes;
-        let inner = if self.depthwise { 1 } else { geo.channels };
-        let work = [batch, ah.output, aw.output, channels, ah.kernel, aw.kernel, inner];
-        plan.dtype(id).is_float()
+        let work = [batch, ah.output, aw.output, ah.kernel, aw.kernel, geo.channels, geo.multiplier];
+        let role = match self.role {
+            Role::Forward if self.depthwise => geo.multiplier == 1 && geo.channels % 8 == 0,
+            // The digits CNN's 3 × 3 × 1 window (9 terms) through the kernel: its training step
+            // 0.91× the time of element-by-element code, one image 0.69×, a thousand 0.61×
+            // (`cargo bench --bench digits`, AMD EPYC Zen 4). (The patches kernel before this one
+            // had lost to element-by-element code there.) Fewer terms, not measured.
+            Role::Forward => geo.channels % 8 == 0 || ah.kernel * aw.kernel * geo.channels >= 8,
+            Role::FilterGradient => !self.depthwise && !plan.is_chunked(),
+            Role::InputGradient => false,
+        };
+        role && plan.dtype(id).is_float()
             && !plan.is_read_by_root(id)
             && plan.is_stored(x)
             && plan.is_stored(f)
-            && if self.depthwise {
-                geo.multiplier == 1 && channels % 8 == 0
-            } else {
-                // The digits CNN's 3 × 3 × 1 window (9 terms) through the kernel: its training
-                // step 0.91× the time of element-by-element code, one image 0.69×, a thousand
-                // 0.61× (`cargo bench --bench digits`, AMD EPYC Zen 4). (The patches kernel before
-                // this one had lost to element-by-element code there.) Fewer terms, not measured.
-                geo.channels % 8 == 0 || ah.kernel * aw.kernel * geo.channels >= 8
-            }
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
     }
 
-    /// Whether `tfcore::__private::conv2d_filter_gradient` computes filter gradient `id`: a float
-    /// `conv2d`'s (not a depthwise one's) of stored operands, in a fetch not run in chunks of
-    /// rows (whose sums over the batch carry over from chunk to chunk), of at least
-    /// [`matmul::BLOCKED_FROM`] multiply-adds (a `None` batch counting as 1), not read by the
-    /// fetched value element by element. The digits CNN's training step computes its filter's gradient
-    /// there.
-    fn filter_gradient_windowed(&self, plan: &Plan, id: NodeId) -> bool {
-        let [x, g] = plan.graph.nodes[id].inputs[..] else { return false };
-        let Some(geo) = self.geometry(&plan.shape(x), &plan.shape(id)) else { return false };
-        let batch = if let Dim::Known(n) = geo.batch { n } else { 1 };
-        let [ah, aw] = geo.axes;
-        let work = [batch, ah.output, aw.output, geo.multiplier, ah.kernel, aw.kernel, geo.channels];
-        !self.depthwise
-            && !plan.is_chunked()
-            && plan.dtype(id).is_float()
-            && !plan.is_read_by_root(id)
-            && plan.is_stored(x)
-            && plan.is_stored(g)
-            && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
+    /// The node whose shape is the filter's, of node `id` whose second input is `f`: a filter
+    /// gradient's inputs are the convolution's input and its output's gradient, and its own shape
+    /// the filter's.
+    fn filter_of(&self, id: NodeId, f: NodeId) -> NodeId {
+        if self.role == Role::FilterGradient {
+            id
+        } else {
+            f
+        }
     }
 
     /// The call of `tfcore::__private::conv2d` (or `depthwise_conv2d`) writing a
@@ -186,10 +171,7 @@ impl Conv {
         then: Option<&TokenStream>,
     ) -> Option<TokenStream> {
         let [x, f] = cx.graph.nodes[id].inputs[..] else { return None };
-        // A filter gradient's inputs are the input and the output's gradient; its shape, the
-        // filter's.
-        let filter = if self.role == Role::FilterGradient { id } else { f };
-        let geo = self.geometry(&cx.shape(x), &cx.shape(filter))?;
+        let geo = self.geometry(&cx.shape(x), &cx.shape(self.filter_of(id, f)))?;
         let [ah, aw] = geo.axes;
         let (xs, fs) = (cx.row_major(x)?, cx.row_major(f));
         let batch = cx.names.dim(geo.batch);

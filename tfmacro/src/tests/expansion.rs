@@ -441,8 +441,15 @@ fn fetch_body<'t>(text: &'t str, header: &str) -> &'t str {
 /// The expansion of an MLPerf Tiny model of `examples/models/`, its `np.load` paths made
 /// relative to `tfmacro/`.
 fn model(file: &str) -> syn::File {
-    let text = std::fs::read_to_string(format!("../examples/models/{file}")).expect("the model's graph");
-    let file: syn::File = syn::parse_str(&text).expect("parses");
+    graph_in(&format!("../examples/models/{file}"))
+}
+
+/// The expansion of the first `graph! { ... }` in the file at `path`, its `np.load` paths made
+/// relative to `tfmacro/`.
+fn graph_in(path: &str) -> syn::File {
+    let text = std::fs::read_to_string(path).expect("the graph's file");
+    let start = text.find("graph!").expect("a graph");
+    let file: syn::File = syn::parse_str(&text[start..]).expect("parses");
     let Some(syn::Item::Macro(m)) = file.items.first() else { panic!("expected `graph! {{ ... }}`") };
     let tokens: TokenStream =
         m.mac.tokens.to_string().replace("\"tests/data", "\"../tests/data").parse().expect("tokens");
@@ -802,10 +809,6 @@ fn a_variables_product_reads_its_copy_in_panels_unless_the_fetch_writes_it() {
 /// term's indices and padding anew, weight by weight).
 #[test]
 fn a_filters_gradient_goes_through_its_kernel() {
-    let text = std::fs::read_to_string("../examples/digits/net.rs").expect("the digits CNN");
-    let start = text.find("graph!").expect("a graph");
-    let file: syn::File = syn::parse_str(&text[start..]).expect("parses");
-    let Some(syn::Item::Macro(m)) = file.items.first() else { panic!("expected `graph! {{ ... }}`") };
-    let body = run_body(&expand_ok(m.mac.tokens.clone()), "train_step");
+    let body = run_body(&graph_in("../examples/digits/net.rs"), "train_step");
     assert_eq!(body.matches("conv2d_filter_gradient (").count(), 1, "{body}");
 }
