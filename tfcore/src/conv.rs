@@ -737,7 +737,11 @@ fn sums<T: Float, const MR: usize, const N: usize>(lines: [&[&[T]]; MR], taps: &
     let mut acc = [[T::NEG_ZERO; N]; MR];
     let lines = lines.map(|lines| &lines[..taps.len()]);
     for (t, weights) in taps.iter().enumerate() {
+        // The tap's weights copied first, so that they are loaded once for every pixel: read
+        // where they are stored, LLVM loaded them again in each pixel's products, and the layer
+        // is bound by its loads (keyword spotting's: 5.1-5.9 against 5.9-6.5 µs, AMD EPYC Zen 4).
         let f = &weights[first..][..N];
+        let f: [T; N] = core::array::from_fn(|l| f[l]);
         for r in 0..MR {
             let x = &lines[r][t][first..][..N];
             for l in 0..N {
