@@ -24,7 +24,8 @@
 //! output channel are contiguous), so a filter is never packed, whether it is a constant or a
 //! variable. There is nothing to combine at the end. Which input pixel a tap reads, or a line of
 //! zeros in the padding, is decided once per pixel and tap; a tile whose windows lie inside the
-//! image reads each tap at a fixed distance from the window's first. [`depthwise_conv2d`] goes
+//! image reads each tap at a fixed distance from the window's first, and a 1 × 1 window moved by
+//! one without padding reads the output pixel's own input pixel. [`depthwise_conv2d`] goes
 //! two pixels at a time, the line of channels each tap reads found once for each, and keeps up to
 //! 64 of their channels side by side while it adds the taps. The tiles' shapes fit the registers of
 //! the instruction set [`best`] picks.
@@ -156,7 +157,13 @@ fn convolve<T: Float>(
 ) {
     let conv = Conv { window: *window, outputs, x, filter, zeros };
     if conv.fits(out.len()) {
-        best(ConvTiles { conv, out, then })
+        // Each a kernel of its own: with the pointwise path inside the windows' kernel, LLVM
+        // compiled the windows' loops differently, and ResNet-8 ran 2-7% slower.
+        if conv.pointwise() {
+            best(ConvTiles::<_, true> { conv, out, then })
+        } else {
+            best(ConvTiles::<_, false> { conv, out, then })
+        }
     } else {
         conv.by_element(out, then)
     }
@@ -263,56 +270,37 @@ impl<T: Float> Conv<'_, T> {
     /// Every output: `NR` output channels at a time (then eight, then one), and for each of
     /// those, every pixel of the output `MR` at a time (the last few one at a time), so that the
     /// channels' weights stay in the nearest cache while the pixels go by. The pixels of a tile
-    /// follow each other over the whole output, across its rows.
+    /// follow each other over the whole output, across its rows. `OWN`: each output pixel reads
+    /// its own input pixel alone ([`Conv::pointwise`]).
     #[inline(always)]
-    fn by_tiles<const MR: usize, const NR: usize>(&self, out: &mut [T], then: Put<'_, T>) {
+    fn by_tiles<const MR: usize, const NR: usize, const OWN: bool>(&self, out: &mut [T], then: Put<'_, T>) {
         let cout = self.outputs;
         let mut co = 0;
         while co + NR <= cout {
-            self.channels::<MR, NR>(co, out, then);
+            self.channels::<MR, NR, OWN>(co, out, then);
             co += NR;
         }
         while NR > LANES && co + LANES <= cout {
-            self.channels::<MR, LANES>(co, out, then);
+            self.channels::<MR, LANES, OWN>(co, out, then);
             co += LANES;
         }
         while co < cout {
-            self.channels::<MR, 1>(co, out, then);
+            self.channels::<MR, 1, OWN>(co, out, then);
             co += 1;
         }
     }
 
     /// Output channels `co..co + NR` of every pixel of the output, `MR` pixels at a time.
     #[inline(always)]
-    fn channels<const MR: usize, const NR: usize>(&self, co: usize, out: &mut [T], then: Put<'_, T>) {
+    fn channels<const MR: usize, const NR: usize, const OWN: bool>(&self, co: usize, out: &mut [T], then: Put<'_, T>) {
         let (w, cout) = (&self.window, self.outputs);
+        if OWN {
+            let p = self.own_pixels::<MR, NR>(0, co, out, then);
+            self.own_pixels::<1, NR>(p, co, out, then);
+            return;
+        }
         let pixels = w.batch * w.output[0] * w.output[1];
         let mut p = 0;
-        if self.pointwise() {
-            // Output pixel `p` reads input pixel `p` alone: no window to find, no padding to
-            // test, no pixel's indices to divide out unless a closure asks for them. Keyword
-            // spotting's 1 × 1 layer took 9.6-9.8 µs so, against 12.1-12.3 through the windows'
-            // tiles (AMD EPYC Zen 4, `cargo bench --bench convolutions -- pointwise`).
-            let cin = w.channels;
-            while p + MR <= pixels {
-                let lines: [&[T]; MR] = core::array::from_fn(|r| &self.x[(p + r) * cin..][..cin]);
-                let mut acc = [[T::NEG_ZERO; NR]; MR];
-                accumulate(&mut acc, lines, self.filter, co, cout);
-                for (r, values) in acc.iter().enumerate() {
-                    let at = (p + r) * cout + co;
-                    match then.0 {
-                        None => out[at..][..NR].copy_from_slice(values),
-                        Some(_) => {
-                            let [n, oh, ow] = w.output_pixel(p + r);
-                            // A copy: handing the closure's call `acc` itself would take its
-                            // address and keep it in memory, term after term.
-                            then.store(out, at, &{ *values }, [n, oh, ow, co]);
-                        }
-                    }
-                }
-                p += MR;
-            }
-        }
         while p + MR <= pixels {
             let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.window.output_pixel(p + r));
             for (r, values) in self.tile::<MR, NR>(&at, co).iter().enumerate() {
@@ -328,6 +316,43 @@ impl<T: Float> Conv<'_, T> {
             then.store(out, p * cout + co, &values, [n, oh, ow, co]);
             p += 1;
         }
+    }
+
+    /// Output channels `co..co + NR` of the output pixels from `p` on, `MR` at a time while `MR`
+    /// are left, where each output pixel reads its own input pixel alone ([`Conv::pointwise`]):
+    /// no window to find, no padding to test, no pixel's indices to divide out unless a closure
+    /// asks for them. Returns the first pixel not computed. Keyword spotting's 1 × 1 layer took
+    /// 9.6-9.8 µs so, against 12.1-12.3 through the windows' tiles (AMD EPYC Zen 4, `cargo bench
+    /// --bench convolutions -- pointwise`).
+    #[inline(always)]
+    fn own_pixels<const MR: usize, const NR: usize>(
+        &self,
+        mut p: usize,
+        co: usize,
+        out: &mut [T],
+        then: Put<'_, T>,
+    ) -> usize {
+        let (w, cout, cin) = (&self.window, self.outputs, self.window.channels);
+        let pixels = w.batch * w.output[0] * w.output[1];
+        while p + MR <= pixels {
+            let lines: [&[T]; MR] = core::array::from_fn(|r| &self.x[(p + r) * cin..][..cin]);
+            let mut acc = [[T::NEG_ZERO; NR]; MR];
+            accumulate(&mut acc, lines, self.filter, co, cout);
+            for (r, values) in acc.iter().enumerate() {
+                let at = (p + r) * cout + co;
+                match then.0 {
+                    None => out[at..][..NR].copy_from_slice(values),
+                    Some(_) => {
+                        let [n, oh, ow] = w.output_pixel(p + r);
+                        // A copy: handing the closure's call `acc` itself would take its address
+                        // and keep it in memory, term after term.
+                        then.store(out, at, &{ *values }, [n, oh, ow, co]);
+                    }
+                }
+            }
+            p += MR;
+        }
+        p
     }
 
     /// Every output, for fewer than eight input channels and windows of at most [`PATCH`]
@@ -549,14 +574,15 @@ fn accumulate<T: Float, const MR: usize, const NR: usize>(
     }
 }
 
-/// [`conv2d`]'s tiles, for [`best`].
-struct ConvTiles<'a, 'o, T> {
+/// [`conv2d`]'s tiles, for [`best`]; `OWN` where each output pixel reads its own input pixel
+/// alone ([`Conv::pointwise`]).
+struct ConvTiles<'a, 'o, T, const OWN: bool> {
     conv: Conv<'a, T>,
     out: &'o mut [T],
     then: Put<'o, T>,
 }
 
-impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
+impl<T: Float, const OWN: bool> Kernel for ConvTiles<'_, '_, T, OWN> {
     type Output = ();
 
     #[inline(always)]
@@ -571,8 +597,8 @@ impl<T: Float> Kernel for ConvTiles<'_, '_, T> {
         // `cargo bench --bench convolutions`); 3 × 32 was within 10% of 5 × 16, slower on four
         // layers of five.
         match (registers, patches) {
-            (Registers::Narrow, false) => conv.by_tiles::<4, 8>(out, then),
-            (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16>(out, then),
+            (Registers::Narrow, false) => conv.by_tiles::<4, 8, OWN>(out, then),
+            (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16, OWN>(out, then),
             (Registers::Narrow, true) => conv.by_patches::<4, 8>(out, then),
             (Registers::Wide | Registers::Many, true) => conv.by_patches::<4, 16>(out, then),
         }
@@ -1045,7 +1071,11 @@ mod tests {
                     if !conv.fits(len) {
                         return;
                     }
-                    ConvTiles { conv, out: &mut got[..len], then }.run(r)
+                    if conv.pointwise() {
+                        ConvTiles::<_, true> { conv, out: &mut got[..len], then }.run(r)
+                    } else {
+                        ConvTiles::<_, false> { conv, out: &mut got[..len], then }.run(r)
+                    }
                 }
                 (true, Some(r), _) => {
                     let conv = Depthwise { window: *w, x: &x, filter: &f, zeros: &zeros };
