@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, Window};
+use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, pointwise_conv2d_plain, Window};
 
 /// A layer: `[h, w, channels]` in, `kernel`, `strides`, output channels (0 for depthwise).
 struct Layer {
@@ -108,9 +108,17 @@ fn layers(c: &mut Criterion) {
             // TensorFlow's layout, which `graph!` gives every filter of a window kernel.
             let (fv, fo) = on_a_line(values(taps * cin * cout, 2));
             let filter = &fv[fo..][..taps * cin * cout];
-            group.bench_function(layer.name, |b| {
-                b.iter(|| conv2d_plain(&window, cout, black_box(x), filter, &zeros, out))
-            });
+            // The kernel `graph!` calls: a 1 × 1 window moved by one reads each output pixel's
+            // own input pixel.
+            if layer.kernel == [1, 1] && layer.strides == [1, 1] {
+                group.bench_function(layer.name, |b| {
+                    b.iter(|| pointwise_conv2d_plain(&window, cout, black_box(x), filter, out))
+                });
+            } else {
+                group.bench_function(layer.name, |b| {
+                    b.iter(|| conv2d_plain(&window, cout, black_box(x), filter, &zeros, out))
+                });
+            }
         }
     }
     group.finish();

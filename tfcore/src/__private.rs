@@ -11,7 +11,10 @@ pub use crate::__with_ndarray as with_ndarray;
 pub use crate::__with_serde as with_serde;
 pub use crate::__with_std as with_std;
 pub use crate::array::{Aligned, Array3, Array4};
-pub use crate::conv::{conv2d, conv2d_filter_gradient, conv2d_plain, depthwise_conv2d, depthwise_conv2d_plain, Window};
+pub use crate::conv::{
+    conv2d, conv2d_filter_gradient, conv2d_plain, depthwise_conv2d, depthwise_conv2d_plain, pointwise_conv2d,
+    pointwise_conv2d_plain, Window,
+};
 #[cfg(feature = "alloc")]
 pub use crate::darray::DArray;
 pub use crate::darray::{BatchFeed, DArrayView};

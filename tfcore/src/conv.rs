@@ -157,13 +157,45 @@ fn convolve<T: Float>(
 ) {
     let conv = Conv { window: *window, outputs, x, filter, zeros };
     if conv.fits(out.len()) {
-        // Each a kernel of its own: with the pointwise path inside the windows' kernel, LLVM
-        // compiled the windows' loops differently, and ResNet-8 ran 2-7% slower.
-        if conv.pointwise() {
-            best(ConvTiles::<_, true> { conv, out, then })
-        } else {
-            best(ConvTiles::<_, false> { conv, out, then })
-        }
+        best(ConvTiles::<_, false> { conv, out, then })
+    } else {
+        conv.by_element(out, then)
+    }
+}
+
+/// [`conv2d`] where each output pixel reads its own input pixel alone: a 1 × 1 window moved by
+/// one without padding (`input == output`), which the macro knows when it compiles the graph.
+/// The same bits as [`conv2d`], through a kernel of its own that finds no window and tests no
+/// padding: keyword spotting's 1 × 1 layer took 9.6-9.8 µs so, against 12.1-12.3 through
+/// [`conv2d`]'s (AMD EPYC Zen 4, `cargo bench --bench convolutions -- pointwise`). Its own
+/// function, not a branch inside [`conv2d`]: there, LLVM compiled the windows' loops differently
+/// (ResNet-8 2-7% slower), and a graph without such a convolution carried its code (2 KB of a
+/// Cortex-M's flash for ResNet-8).
+///
+/// Another window is computed output by output, as are operands too short for their sizes
+/// (which panics at the first index outside a slice, as indexing does).
+pub fn pointwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
+    window: &Window,
+    outputs: usize,
+    x: &[T],
+    filter: &[T],
+    out: &mut [T],
+    then: E,
+) {
+    pointwise(window, outputs, x, filter, out, Put(Some(&Then(then))))
+}
+
+/// [`pointwise_conv2d`] storing the convolution itself, as [`conv2d_plain`] does.
+pub fn pointwise_conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], out: &mut [T]) {
+    pointwise(window, outputs, x, filter, out, Put(None))
+}
+
+/// [`pointwise_conv2d`], its store through a trait object, as [`convolve`]'s.
+fn pointwise<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], out: &mut [T], then: Put<'_, T>) {
+    // No tap reads the padding: the line of zeros is never read.
+    let conv = Conv { window: *window, outputs, x, filter, zeros: &[] };
+    if conv.pointwise() && conv.fits(out.len()) {
+        best(ConvTiles::<_, true> { conv, out, then })
     } else {
         conv.by_element(out, then)
     }
@@ -242,7 +274,7 @@ impl<T: Float> Conv<'_, T> {
             && self.x.len() >= x
             && self.filter.len() >= filter
             && out_len >= out
-            && self.zeros.len() >= w.channels
+            && (self.zeros.len() >= w.channels || self.pointwise())
     }
 
     /// Every output through [`in_order`], in the order the module's documentation gives.
@@ -590,13 +622,14 @@ impl<T: Float, const OWN: bool> Kernel for ConvTiles<'_, '_, T, OWN> {
         // Each tile keeps `MR × NR` accumulators, and reads `NR` weights and `MR` inputs a term.
         let (conv, out, then) = (self.conv, self.out, self.then);
         // Patches pay where they are read more than once: with more output channels than a tile.
+        // A 1 × 1 window's patch would be a copy of its pixel's own line.
         let patches = conv.window.channels < LANES && conv.terms() <= PATCH && conv.outputs > 16;
         // AVX-512's thirty-two registers take AVX2's tiles: with more accumulators (8 × 16,
         // 6 × 16, 4 × 32) LLVM no longer keeps them in registers, and ResNet-8's layers took 15
         // to 35 times as long as with 5 × 16 (conv1 1.88 ms against 54.5 µs, AMD EPYC Zen 4,
         // `cargo bench --bench convolutions`); 3 × 32 was within 10% of 5 × 16, slower on four
         // layers of five.
-        match (registers, patches) {
+        match (registers, patches && !OWN) {
             (Registers::Narrow, false) => conv.by_tiles::<4, 8, OWN>(out, then),
             (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16, OWN>(out, then),
             (Registers::Narrow, true) => conv.by_patches::<4, 8>(out, then),
@@ -698,7 +731,7 @@ impl<'a, T: Float> Depthwise<'a, T> {
     /// input pixel's, or `zeros` in the padding) found once for the pixel, then `N` channels at a
     /// time (the last few eight at a time) through [`sums`].
     #[inline(always)]
-    fn by_pixels<const N: usize>(&self, out: &mut [T], then: Put<'_, T>) {
+    fn by_pixels<const N: usize, const K: usize>(&self, out: &mut [T], then: Put<'_, T>) {
         let w = &self.window;
         let c = w.channels;
         // `fits` has checked every length these take.
@@ -715,8 +748,8 @@ impl<'a, T: Float> Depthwise<'a, T> {
         let (mut lines, mut next, mut p) = ([[zeros; TAPS]; 2], [0; 3], 0);
         while p + 2 <= pixels {
             let at = [w.step(&mut next), w.step(&mut next)];
-            self.lines(at[0], zeros, &mut lines[0]);
-            self.lines(at[1], zeros, &mut lines[1]);
+            self.lines::<K>(at[0], zeros, &mut lines[0]);
+            self.lines::<K>(at[1], zeros, &mut lines[1]);
             let pair = [&lines[0][..taps.len()], &lines[1][..taps.len()]];
             let mut first = 0;
             while first + N <= c {
@@ -731,7 +764,7 @@ impl<'a, T: Float> Depthwise<'a, T> {
         }
         if p < pixels {
             let [n, oh, ow] = w.step(&mut next);
-            self.lines([n, oh, ow], zeros, &mut lines[0]);
+            self.lines::<K>([n, oh, ow], zeros, &mut lines[0]);
             let lines = [&lines[0][..taps.len()]];
             let mut first = 0;
             while first + N <= c {
@@ -750,14 +783,15 @@ impl<'a, T: Float> Depthwise<'a, T> {
     /// The line of channels each tap of output pixel `[n, oh, ow]` reads: an input pixel's, or
     /// `zeros` in the padding.
     #[inline(always)]
-    fn lines<'x>(&self, [n, oh, ow]: [usize; 3], zeros: &'x [T], lines: &mut [&'x [T]; TAPS])
+    fn lines<'x, const K: usize>(&self, [n, oh, ow]: [usize; 3], zeros: &'x [T], lines: &mut [&'x [T]; TAPS])
     where
         'a: 'x,
     {
         let (w, c) = (&self.window, self.window.channels);
+        let [k0, k1] = if K > 0 { [K, K] } else { w.kernel };
         let mut line = lines.iter_mut();
-        for kh in 0..w.kernel[0] {
-            for kw in 0..w.kernel[1] {
+        for kh in 0..k0 {
+            for kw in 0..k1 {
                 let Some(line) = line.next() else { return };
                 *line = w
                     .input_pixel(n, oh, ow, kh, kw)
@@ -939,11 +973,14 @@ impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
 
     #[inline(always)]
     fn run(self, registers: Registers) {
-        match registers {
+        let three = self.conv.window.kernel == [3, 3];
+        match (registers, three) {
             // Four vectors of accumulators: of 4 lanes (SSE), 8 (AVX2), 16 (AVX-512).
-            Registers::Narrow => self.conv.by_pixels::<16>(self.out, self.then),
-            Registers::Wide => self.conv.by_pixels::<32>(self.out, self.then),
-            Registers::Many => self.conv.by_pixels::<64>(self.out, self.then),
+            (Registers::Narrow, _) => self.conv.by_pixels::<16, 0>(self.out, self.then),
+            (Registers::Wide, false) => self.conv.by_pixels::<32, 0>(self.out, self.then),
+            (Registers::Wide, true) => self.conv.by_pixels::<32, 3>(self.out, self.then),
+            (Registers::Many, false) => self.conv.by_pixels::<64, 0>(self.out, self.then),
+            (Registers::Many, true) => self.conv.by_pixels::<64, 3>(self.out, self.then),
         }
     }
 }
@@ -1056,37 +1093,45 @@ mod tests {
         let mut expected = [f32::NAN; 16384];
         definition(w, cout, depthwise, &x, &f, &mut expected);
         let filter = &f[..];
+        // `pointwise_conv2d` too: its own tiles where each output pixel reads its own input
+        // pixel, and output by output for any other window.
+        let pointwise = Conv { window: *w, outputs: cout, x: &x, filter, zeros: &[] }.pointwise();
         // Each output stored through the closure (here the identity), and as it is (`_plain`).
-        for plain in [false, true] {
+        for (plain, own) in [(false, false), (true, false), (false, true), (true, true)] {
+            if own && (depthwise || registers.is_some() && !pointwise) {
+                continue;
+            }
             let mut got = [f32::NAN; 16384];
             let closure = Then(|_, value, _| value);
             let then = Put(if plain { None } else { Some(&closure) });
-            match (depthwise, registers, plain) {
-                (false, None, false) => conv2d(w, cout, &x, filter, &zeros, &mut got[..len], |_, value, _| value),
-                (false, None, true) => conv2d_plain(w, cout, &x, filter, &zeros, &mut got[..len]),
-                (true, None, false) => depthwise_conv2d(w, &x, &f, &zeros, &mut got[..len], |_, value, _| value),
-                (true, None, true) => depthwise_conv2d_plain(w, &x, &f, &zeros, &mut got[..len]),
-                (false, Some(r), _) => {
+            let out = &mut got[..len];
+            match (depthwise, registers, plain, own) {
+                (false, None, false, false) => conv2d(w, cout, &x, filter, &zeros, out, |_, value, _| value),
+                (false, None, true, false) => conv2d_plain(w, cout, &x, filter, &zeros, out),
+                (false, None, false, true) => pointwise_conv2d(w, cout, &x, filter, out, |_, value, _| value),
+                (false, None, true, true) => pointwise_conv2d_plain(w, cout, &x, filter, out),
+                (true, None, false, _) => depthwise_conv2d(w, &x, &f, &zeros, out, |_, value, _| value),
+                (true, None, true, _) => depthwise_conv2d_plain(w, &x, &f, &zeros, out),
+                (false, Some(r), _, own) => {
                     let conv = Conv { window: *w, outputs: cout, x: &x, filter, zeros: &zeros };
                     if !conv.fits(len) {
                         return;
                     }
-                    if conv.pointwise() {
-                        ConvTiles::<_, true> { conv, out: &mut got[..len], then }.run(r)
-                    } else {
-                        ConvTiles::<_, false> { conv, out: &mut got[..len], then }.run(r)
+                    match own {
+                        false => ConvTiles::<_, false> { conv, out, then }.run(r),
+                        true => ConvTiles::<_, true> { conv, out, then }.run(r),
                     }
                 }
-                (true, Some(r), _) => {
+                (true, Some(r), _, _) => {
                     let conv = Depthwise { window: *w, x: &x, filter: &f, zeros: &zeros };
                     if !conv.fits(len) {
                         return;
                     }
-                    DepthwiseTiles { conv, out: &mut got[..len], then }.run(r)
+                    DepthwiseTiles { conv, out, then }.run(r)
                 }
             }
             for i in 0..len {
-                let case = (w, cout, depthwise, registers, plain, i);
+                let case = (w, cout, depthwise, registers, plain, own, i);
                 assert_eq!(got[i].to_bits(), expected[i].to_bits(), "{case:?}");
             }
         }
@@ -1129,16 +1174,22 @@ mod tests {
             definition(&w, cout, false, &x, &f, &mut plain);
             let filter = &f[..];
             let old = values(len, 9);
-            let mut got = old;
-            conv2d(&w, cout, &x, filter, &[0.0; 128], &mut got[..len], then);
-            let mut at = 0;
-            for n in 0..w.batch {
-                for oh in 0..w.output[0] {
-                    for ow in 0..w.output[1] {
-                        for c in 0..cout {
-                            let expected = then(old[at], plain[at], [n, oh, ow, c]);
-                            assert_eq!(got[at].to_bits(), expected.to_bits(), "{w:?} at {at}");
-                            at += 1;
+            let pointwise = Conv { window: w, outputs: cout, x: &x, filter, zeros: &[] }.pointwise();
+            for own in [false, true].into_iter().take(1 + usize::from(pointwise)) {
+                let mut got = old;
+                match own {
+                    false => conv2d(&w, cout, &x, filter, &[0.0; 128], &mut got[..len], then),
+                    true => pointwise_conv2d(&w, cout, &x, filter, &mut got[..len], then),
+                }
+                let mut at = 0;
+                for n in 0..w.batch {
+                    for oh in 0..w.output[0] {
+                        for ow in 0..w.output[1] {
+                            for c in 0..cout {
+                                let expected = then(old[at], plain[at], [n, oh, ow, c]);
+                                assert_eq!(got[at].to_bits(), expected.to_bits(), "{w:?} {own} at {at}");
+                                at += 1;
+                            }
                         }
                     }
                 }

@@ -203,6 +203,15 @@ impl Conv {
         }
         // The filter is read as it is stored, in TensorFlow's layout.
         let cout = geo.multiplier;
+        // Each output pixel reading its own input pixel alone (a 1 × 1 window moved by one, no
+        // padding): a kernel of its own, which a graph without one does not carry.
+        let own = |a: &Axis| a.kernel == 1 && a.stride == 1 && a.pad_before == 0 && a.output == a.input;
+        if own(&ah) && own(&aw) {
+            return Some(match then {
+                Some(then) => quote!(::tfcore::__private::pointwise_conv2d(#window, #cout, #xs, #fs, #out, #then);),
+                None => quote!(::tfcore::__private::pointwise_conv2d_plain(#window, #cout, #xs, #fs, #out);),
+            });
+        }
         Some(match then {
             Some(then) => quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, #zeros, #out, #then);),
             None => quote!(::tfcore::__private::conv2d_plain(#window, #cout, #xs, #fs, #zeros, #out);),

@@ -188,13 +188,17 @@ fn convolutions_go_through_the_window_kernels() {
     // Each followed by a bias and a ReLU only: stored as they are, the bias and the ReLU
     // computed by a loop of their own.
     let probs = run_body(&model("kws.rs"), "probs");
-    assert_eq!(kernel_calls(&probs, "conv2d"), (0, 5), "{probs}");
+    assert_eq!(kernel_calls(&probs, "conv2d"), (0, 1), "{probs}");
+    // The 1 × 1 ones, each output pixel reading its own input pixel, through a kernel of their
+    // own; not ResNet-8's, moved by 2.
+    assert_eq!(kernel_calls(&probs, "pointwise_conv2d"), (0, 4), "{probs}");
     assert!(!probs.contains("__private :: matmul ("), "{probs}");
     assert_eq!(kernel_calls(&probs, "depthwise_conv2d"), (0, 4), "{probs}");
     assert!(probs.contains("kernel : [10usize , 4usize] , strides : [2usize , 2usize]"), "{probs}");
     // The three residual adds through the kernel's closure, over the buffer they add.
     let probs = run_body(&model("resnet8.rs"), "probs");
     assert_eq!(kernel_calls(&probs, "conv2d"), (3, 6), "{probs}");
+    assert_eq!(kernel_calls(&probs, "pointwise_conv2d"), (0, 0), "{probs}");
     // The line of zeros a tap in the padding reads, as long as a pixel's channels.
     assert!(probs.contains("& [0f32 ; 16usize]"), "{probs}");
     // Every filter read as it is stored, in TensorFlow's layout: none is packed, when the graph
@@ -476,9 +480,11 @@ fn a_batch_of_run_time_size_goes_through_the_convolution_kernels() {
     let text = model("kws.rs").to_token_stream().to_string();
     let body = fetch_body(&text, "for probs < XBatch >");
     assert!(body.contains("let N : usize = __v_x . shape () [0usize] ;"), "{body}");
-    // The first convolution and the four 1 × 1 ones, and the four depthwise ones (with run-time
-    // sizes, the bias and the ReLU are never fused into the kernel).
-    assert_eq!(kernel_calls(body, "conv2d"), (0, 5), "{body}");
+    // The first convolution, the four 1 × 1 ones (each output pixel reading its own input
+    // pixel) and the four depthwise ones (with run-time sizes, the bias and the ReLU are never
+    // fused into the kernel).
+    assert_eq!(kernel_calls(body, "conv2d"), (0, 1), "{body}");
+    assert_eq!(kernel_calls(body, "pointwise_conv2d"), (0, 4), "{body}");
     assert_eq!(kernel_calls(body, "depthwise_conv2d"), (0, 4), "{body}");
     assert!(body.contains("__v_x . as_slice ()"), "{body}");
 }
