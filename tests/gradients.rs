@@ -113,6 +113,10 @@ gradient_table! {
     max_pool_overlapping => { tf.nn.max_pool(img, ksize = 3, strides = 1, padding = "SAME") }
     avg_pool_same => { tf.nn.avg_pool(img, ksize = [1, 3, 3, 1], strides = [1, 2, 2, 1], padding = "SAME") }
     avg_pool_valid => { tf.nn.avg_pool(img, ksize = 2, strides = 1, padding = "VALID") }
+    // Windows that tile the input (as wide as their stride), padded before and after.
+    max_pool_tiles_padded => { tf.nn.max_pool(img, ksize = 3, strides = 3, padding = "SAME") }
+    avg_pool_tiles => { tf.nn.avg_pool(img, ksize = [1, 2, 2, 1], strides = [1, 2, 2, 1], padding = "VALID") }
+    avg_pool_tiles_padded => { tf.nn.avg_pool(img, ksize = 3, strides = 3, padding = "SAME") }
     bias_add => { tf.nn.bias_add(a, b) }
     bias_add_image => { tf.nn.bias_add(tf.nn.conv2d(img, ker, strides = 1, padding = "SAME"), tf.reduce_sum(p, axis = 0)) }
     reshape_flatten => { tf.reshape(img, [-1, 32]) * tf.reshape(tf.transpose(img), [2, 32]) }

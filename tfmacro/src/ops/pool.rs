@@ -78,6 +78,14 @@ impl Pool {
         };
         Some([axis(0)?, axis(1)?])
     }
+
+    /// Whether the windows tile the input, each as wide as its stride along both axes (a
+    /// 2 × 2 pooling of stride 2), and hold more than one element: then an input element lies
+    /// in at most one window.
+    fn tiles(&self, ah: &Axis, aw: &Axis) -> bool {
+        let tiles = |a: &Axis| a.kernel == a.stride && a.dilation == 1;
+        tiles(ah) && tiles(aw) && ah.kernel * aw.kernel > 1
+    }
 }
 
 impl Rules for Pool {
@@ -272,6 +280,24 @@ impl Rules for Pool {
                     })
                 });
                 mean(total, count(p, q))
+            }
+            (true, _) if self.tiles(&ah, &aw) => {
+                // Windows that tile the input (each as wide as its stride): an input element
+                // lies in one window at most, at offset (a, b), and the sum below is that one
+                // window's term plus zeros, which is the term plus one zero (-0 becomes +0, as
+                // it does there). Found directly, not by trying every offset.
+                let g = inputs[1];
+                let (oh, a) = (ah.emit_window_of(p), ah.emit_offset_in_window(p));
+                let (ow, b) = (aw.emit_window_of(q), aw.emit_offset_in_window(q));
+                let grad = cx.elem(g, &[n.clone(), oh.clone(), ow.clone(), c.clone()]);
+                let part = if self.max {
+                    let window = window(&oh, &ow);
+                    quote!(if ::tfcore::__private::window_argmax(#ksize, #window) == (#a, #b) { #grad } else { #zero })
+                } else {
+                    mean(grad, count(&oh, &ow))
+                };
+                let (hn, wn) = (ah.output, aw.output);
+                Binary::Add.emit(dtype, quote!((if #oh < #hn && #ow < #wn { #part } else { #zero })), zero)
             }
             (true, _) => {
                 let g = inputs[1];

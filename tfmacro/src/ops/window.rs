@@ -79,6 +79,19 @@ impl Axis {
         (t % self.stride == 0 && t / self.stride < self.output).then_some(t / self.stride)
     }
 
+    /// The output index whose window holds input index `i`, where the windows tile the input
+    /// (`kernel == stride`, undilated): at most one does, and it is one only when below `output`.
+    pub fn emit_window_of(&self, i: &TokenStream) -> TokenStream {
+        let (s, p) = (self.stride, self.pad_before);
+        quote!(((#i + #p) / #s))
+    }
+
+    /// Where input index `i` lies in the window [`Axis::emit_window_of`] gives.
+    pub fn emit_offset_in_window(&self, i: &TokenStream) -> TokenStream {
+        let (s, p) = (self.stride, self.pad_before);
+        quote!(((#i + #p) % #s))
+    }
+
     /// [`Axis::output_index`] as code: `(condition, index)`, the index to be read only when the
     /// condition holds.
     pub fn emit_output_index(&self, i: &TokenStream, k: &TokenStream) -> (TokenStream, TokenStream) {
