@@ -262,6 +262,17 @@ impl Rules for Pool {
             quote!((::tfcore::__private::window_count(#oh, #sh, #kh, #ph, #hn) * ::tfcore::__private::window_count(#ow, #sw, #kw, #pw, #wn)))
         };
         let mean = |total: TokenStream, n: TokenStream| Binary::Div.emit(dtype, total, quote!((#n as #elem)));
+        // A gradient's term: what the input element at offset (a, b) of output (oh, ow)'s window
+        // takes from that output's gradient.
+        let part = |oh: &TokenStream, ow: &TokenStream, a: &TokenStream, b: &TokenStream| {
+            let grad = cx.elem(inputs[1], &[n.clone(), oh.clone(), ow.clone(), c.clone()]);
+            if self.max {
+                let window = window(oh, ow);
+                quote!(if ::tfcore::__private::window_argmax(#ksize, #window) == (#a, #b) { #grad } else { #zero })
+            } else {
+                mean(grad, count(oh, ow))
+            }
+        };
         match (self.gradient, self.max) {
             (false, true) => {
                 // TensorFlow's reducer starts from the lowest finite value (Eigen's
@@ -286,36 +297,20 @@ impl Rules for Pool {
                 // lies in one window at most, at offset (a, b), and the sum below is that one
                 // window's term plus zeros, which is the term plus one zero (-0 becomes +0, as
                 // it does there). Found directly, not by trying every offset.
-                let g = inputs[1];
                 let (oh, a) = (ah.emit_window_of(p), ah.emit_offset_in_window(p));
                 let (ow, b) = (aw.emit_window_of(q), aw.emit_offset_in_window(q));
-                let grad = cx.elem(g, &[n.clone(), oh.clone(), ow.clone(), c.clone()]);
-                let part = if self.max {
-                    let window = window(&oh, &ow);
-                    quote!(if ::tfcore::__private::window_argmax(#ksize, #window) == (#a, #b) { #grad } else { #zero })
-                } else {
-                    mean(grad, count(&oh, &ow))
-                };
+                let part = part(&oh, &ow, &a, &b);
                 let (hn, wn) = (ah.output, aw.output);
                 Binary::Add.emit(dtype, quote!((if #oh < #hn && #ow < #wn { #part } else { #zero })), zero)
             }
-            (true, _) => {
-                let g = inputs[1];
-                cx.sum(dtype, Dim::Known(self.ksize[0]), &|a| {
-                    cx.sum(dtype, Dim::Known(self.ksize[1]), &|b| {
-                        let (ch, oh) = ah.emit_output_index(p, &a);
-                        let (cw, ow) = aw.emit_output_index(q, &b);
-                        let grad = cx.elem(g, &[n.clone(), oh.clone(), ow.clone(), c.clone()]);
-                        let part = if self.max {
-                            let window = window(&oh, &ow);
-                            quote!(if ::tfcore::__private::window_argmax(#ksize, #window) == (#a, #b) { #grad } else { #zero })
-                        } else {
-                            mean(grad, count(&oh, &ow))
-                        };
-                        quote!(if #ch && #cw { #part } else { #zero })
-                    })
+            (true, _) => cx.sum(dtype, Dim::Known(self.ksize[0]), &|a| {
+                cx.sum(dtype, Dim::Known(self.ksize[1]), &|b| {
+                    let (ch, oh) = ah.emit_output_index(p, &a);
+                    let (cw, ow) = aw.emit_output_index(q, &b);
+                    let part = part(&oh, &ow, &a, &b);
+                    quote!(if #ch && #cw { #part } else { #zero })
                 })
-            }
+            }),
         }
     }
 }
