@@ -368,17 +368,12 @@ impl<T: Float> Conv<'_, T> {
             let lines: [&[T]; MR] = core::array::from_fn(|r| &self.x[(p + r) * cin..][..cin]);
             let mut acc = [[T::NEG_ZERO; NR]; MR];
             accumulate(&mut acc, lines, self.filter, co, cout);
-            for (r, values) in acc.iter().enumerate() {
-                let at = (p + r) * cout + co;
-                match then.0 {
-                    None => out[at..][..NR].copy_from_slice(values),
-                    Some(_) => {
-                        let [n, oh, ow] = w.output_pixel(p + r);
-                        // A copy: handing the closure's call `acc` itself would take its address
-                        // and keep it in memory, term after term.
-                        then.store(out, at, &{ *values }, [n, oh, ow, co]);
-                    }
-                }
+            for (r, &values) in acc.iter().enumerate() {
+                let index = || {
+                    let [n, oh, ow] = w.output_pixel(p + r);
+                    [n, oh, ow, co]
+                };
+                store(values, (p + r) * cout + co, index, out, then);
             }
             p += MR;
         }
@@ -474,6 +469,11 @@ impl<T: Float> Conv<'_, T> {
         for (&[n, oh, ow], patch) in at.iter().zip(patches.iter_mut()) {
             let first_iw = (ow * w.strides[1]).checked_sub(w.before[1]);
             let whole = first_iw.filter(|&iw| w.dilations[1] == 1 && iw + w.kernel[1] <= w.input[1]);
+            // Of an undilated window's taps along a row, how many lie left of the image, and from
+            // the first inside it (column `first`), how many lie inside.
+            let left = w.before[1].saturating_sub(ow * w.strides[1]).min(w.kernel[1]);
+            let first = (ow * w.strides[1] + left).saturating_sub(w.before[1]);
+            let inside = w.input[1].saturating_sub(first).min(w.kernel[1] - left);
             for (kh, row) in patch[..self.terms()].chunks_exact_mut(row_len.max(1)).enumerate() {
                 let ih = (oh * w.strides[0] + kh * w.dilations[0]).checked_sub(w.before[0]);
                 match (ih.filter(|&ih| ih < w.input[0]), whole) {
@@ -485,9 +485,6 @@ impl<T: Float> Conv<'_, T> {
                     (Some(ih), None) if w.dilations[1] == 1 => {
                         // Across the image's edge: the taps left of it, those inside it (one
                         // after the other in the input), and those right of it.
-                        let left = w.before[1].saturating_sub(ow * w.strides[1]).min(w.kernel[1]);
-                        let first = (ow * w.strides[1] + left).saturating_sub(w.before[1]);
-                        let inside = w.input[1].saturating_sub(first).min(w.kernel[1] - left);
                         let (zeros, rest) = row.split_at_mut(left * cin);
                         let (row, right) = rest.split_at_mut(inside * cin);
                         zero_short(zeros);
@@ -796,12 +793,12 @@ impl<'a, T: Float> Depthwise<'a, T> {
             let mut first = 0;
             while first + N <= c {
                 let [values] = sums::<T, 1, N>(lines, taps, first);
-                store(values, p * c + first, [n, oh, ow, first], out, then);
+                store(values, p * c + first, || [n, oh, ow, first], out, then);
                 first += N;
             }
             while first + LANES <= c {
                 let [values] = sums::<T, 1, LANES>(lines, taps, first);
-                store(values, p * c + first, [n, oh, ow, first], out, then);
+                store(values, p * c + first, || [n, oh, ow, first], out, then);
                 first += LANES;
             }
         }
@@ -843,8 +840,8 @@ impl<'a, T: Float> Depthwise<'a, T> {
     ) {
         let c = self.window.channels;
         let [[n, oh, ow], [n1, oh1, ow1]] = at;
-        store(a, p * c + first, [n, oh, ow, first], out, then);
-        store(b, (p + 1) * c + first, [n1, oh1, ow1, first], out, then);
+        store(a, p * c + first, || [n, oh, ow, first], out, then);
+        store(b, (p + 1) * c + first, || [n1, oh1, ow1, first], out, then);
     }
 }
 
@@ -877,13 +874,20 @@ fn sums<T: Float, const MR: usize, const N: usize>(lines: [&[&[T]]; MR], taps: &
 }
 
 /// `sums` (channels `index[3]..` of pixel `index[..3]`) stored at `out[at..]`: copied, or through
-/// the closure a copy of them. Handing the closure's call `sums` itself takes their address, and
-/// LLVM then stored them on every tap (12.7 against 6.4 µs for keyword spotting's layer).
+/// the closure a copy of them, `index` found only then. Handing the closure's call `sums` itself
+/// takes their address, and LLVM then stored them on every tap (12.7 against 6.4 µs for keyword
+/// spotting's depthwise layer).
 #[inline(always)]
-fn store<T: Copy, const N: usize>(sums: [T; N], at: usize, index: [usize; 4], out: &mut [T], then: Put<'_, T>) {
+fn store<T: Copy, const N: usize>(
+    sums: [T; N],
+    at: usize,
+    index: impl FnOnce() -> [usize; 4],
+    out: &mut [T],
+    then: Put<'_, T>,
+) {
     match then.0 {
         None => out[at..][..N].copy_from_slice(&sums),
-        Some(_) => then.store(out, at, &{ sums }, index),
+        Some(_) => then.store(out, at, &{ sums }, index()),
     }
 }
 
