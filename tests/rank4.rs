@@ -202,7 +202,8 @@ fn pointwise_convolutions_through_the_kernel_have_the_folded_bits() {
 // the nested sums of `tf.nn.conv2d`'s definition. The two must agree to the bit: strides,
 // dilations, SAME's zeros, 13 input channels (a run of 8 and a tail of 5), a window nine taps
 // high (where `sum` pairs eight partial sums), and a depthwise convolution with bias and ReLU, and
-// one whose residual add is done in its store.
+// one whose residual add is done in its store. Likewise the poolings of tfcore's pooling kernels
+// (`avg_pool2d`, `max_pool2d`) and the element-by-element sums and maxima folded.
 graph! {
     pub mod windows_folded {
         let x = tf.constant(np.load("tests/data/windows.npz")["x"]);
@@ -216,6 +217,9 @@ graph! {
         let depthwise = tf.nn.relu(tf.nn.depthwise_conv2d(same, dw, strides = [1, 2, 2, 1], padding = "SAME") + 0.5);
         let block = tf.nn.relu(tf.nn.relu(same) + (tf.nn.depthwise_conv2d(same, dw, strides = 1, padding = "SAME") - 2.0));
         let residual = tf.reduce_sum(block, axis = 3);
+        let average = tf.nn.avg_pool(same, ksize = [1, 3, 3, 1], strides = [1, 2, 1, 1], padding = "SAME");
+        let tall_average = tf.nn.avg_pool(x, ksize = [1, 9, 2, 1], strides = 1, padding = "SAME");
+        let largest = tf.nn.max_pool(tf.nn.relu(same) - 1.0, ksize = 3, strides = 2, padding = "SAME");
     }
 }
 
@@ -232,6 +236,9 @@ graph! {
         let depthwise = tf.nn.relu(tf.nn.depthwise_conv2d(same, dw, strides = [1, 2, 2, 1], padding = "SAME") + 0.5);
         let block = tf.nn.relu(tf.nn.relu(same) + (tf.nn.depthwise_conv2d(same, dw, strides = 1, padding = "SAME") - 2.0));
         let residual = tf.reduce_sum(block, axis = 3);
+        let average = tf.nn.avg_pool(same, ksize = [1, 3, 3, 1], strides = [1, 2, 1, 1], padding = "SAME");
+        let tall_average = tf.nn.avg_pool(x, ksize = [1, 9, 2, 1], strides = 1, padding = "SAME");
+        let largest = tf.nn.max_pool(tf.nn.relu(same) - 1.0, ksize = 3, strides = 2, padding = "SAME");
     }
 }
 
@@ -254,4 +261,13 @@ fn window_kernels_have_the_folded_bits() {
     // A residual add and its ReLU done in the depthwise kernel's store, over `relu(same)`.
     let residual = fed.run(windows_fed::residual { x: &x });
     assert_eq!(bits(residual.as_slice()), bits(folded.run(windows_folded::residual).as_slice()));
+    // Poolings through tfcore's pooling kernels: a window of fewer than eight taps a row, one
+    // nine high (where `sum` pairs eight partial sums) over 13 channels, a maximum over SAME's
+    // padding of values some of which are below zero.
+    let average = fed.run(windows_fed::average { x: &x });
+    assert_eq!(bits(average.as_slice()), bits(folded.run(windows_folded::average).as_slice()));
+    let tall = fed.run(windows_fed::tall_average { x: &x });
+    assert_eq!(bits(tall.as_slice()), bits(folded.run(windows_folded::tall_average).as_slice()));
+    let largest = fed.run(windows_fed::largest { x: &x });
+    assert_eq!(bits(largest.as_slice()), bits(folded.run(windows_folded::largest).as_slice()));
 }

@@ -30,6 +30,7 @@ pub use crate::fill::{fill2, fill3, fill4, zeros2, zeros3, zeros4};
 pub use crate::gemm::SPLIT_WORK;
 #[cfg(feature = "ndarray")]
 pub use crate::nd_tensors::{NdTensor, TypedArray};
+pub use crate::pool::{avg_pool2d, max_pool2d};
 #[cfg(feature = "ndarray")]
 pub use alloc::collections::BTreeMap;
 #[cfg(feature = "ndarray")]

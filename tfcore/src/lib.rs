@@ -183,6 +183,7 @@ pub mod math;
 #[cfg(test)]
 mod math_tests;
 mod pcg;
+mod pool;
 mod random;
 mod rows;
 mod softmax;

@@ -176,16 +176,7 @@ impl Conv {
         let (xs, fs) = (cx.row_major(x)?, cx.row_major(f));
         let batch = cx.names.dim(geo.batch);
         let c = geo.channels;
-        let pair = |k: fn(&Axis) -> usize| {
-            let (h, w) = (k(&ah), k(&aw));
-            quote!([#h, #w])
-        };
-        let (input, kernel, strides) = (pair(|a| a.input), pair(|a| a.kernel), pair(|a| a.stride));
-        let (dilations, before, output) = (pair(|a| a.dilation), pair(|a| a.pad_before), pair(|a| a.output));
-        let window = quote!(&::tfcore::__private::Window {
-            batch: #batch, input: #input, channels: #c, kernel: #kernel, strides: #strides,
-            dilations: #dilations, before: #before, output: #output,
-        });
+        let window = window::emit_window(&batch, &geo.axes, c);
         // The line of zeros a tap in the padding reads: a constant, promoted to a `static`.
         let zero = literal(Scalar::I(0), cx.dtype(id));
         let zeros = quote!(&[#zero; #c]);

@@ -9,6 +9,22 @@ use crate::resolve::Resolver;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+/// The `tfcore::__private::Window` of a convolution or a pooling over an NHWC input of `batch`
+/// images (an expression) and `channels` channels, moving along the height and width as `axes`
+/// say: what tfcore's window kernels take.
+pub fn emit_window(batch: &TokenStream, [ah, aw]: &[Axis; 2], channels: usize) -> TokenStream {
+    let pair = |k: fn(&Axis) -> usize| {
+        let (h, w) = (k(ah), k(aw));
+        quote!([#h, #w])
+    };
+    let (input, kernel, strides) = (pair(|a| a.input), pair(|a| a.kernel), pair(|a| a.stride));
+    let (dilations, before, output) = (pair(|a| a.dilation), pair(|a| a.pad_before), pair(|a| a.output));
+    quote!(&::tfcore::__private::Window {
+        batch: #batch, input: #input, channels: #channels, kernel: #kernel, strides: #strides,
+        dilations: #dilations, before: #before, output: #output,
+    })
+}
+
 /// `padding = "SAME"` or `"VALID"`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Padding {

@@ -818,3 +818,25 @@ fn a_filters_gradient_goes_through_its_kernel() {
     let body = run_body(&graph_in("../examples/digits/net.rs"), "train_step");
     assert_eq!(body.matches("conv2d_filter_gradient (").count(), 1, "{body}");
 }
+
+/// Poolings of windows of eight taps or more go through tfcore's pooling kernels, which keep a
+/// vector of channels side by side: keyword spotting's and ResNet-8's average pooling, fed a
+/// batch of fixed size or of run-time size. The digits CNN's 2 × 2 max pooling is written out
+/// element by element.
+///
+/// Each model's flattening of the pooled tensor is then a copy of the kernel's buffer, which
+/// the dense layer reads by lines.
+#[test]
+fn poolings_go_through_the_pooling_kernels() {
+    for file in ["kws.rs", "resnet8.rs"] {
+        let text = model(file).to_token_stream().to_string();
+        let body = run_body(&model(file), "probs");
+        assert_eq!(body.matches("__private :: avg_pool2d (").count(), 1, "{file}: {body}");
+        // The flattening after it is stored, and the dense layer reads it by lines.
+        assert_eq!(body.matches("__private :: dot (").count(), 1, "{file}: {body}");
+        let body = fetch_body(&text, "for probs < XBatch >");
+        assert_eq!(body.matches("__private :: avg_pool2d (").count(), 1, "{file}: {body}");
+    }
+    let body = run_body(&graph_in("../examples/digits/net.rs"), "train_step");
+    assert!(!body.contains("__private :: max_pool2d ("), "{body}");
+}
