@@ -216,10 +216,14 @@ graph! {
         let long = tf.nn.conv2d(x, tall, strides = [1, 2, 1, 1], padding = "SAME");
         let depthwise = tf.nn.relu(tf.nn.depthwise_conv2d(same, dw, strides = [1, 2, 2, 1], padding = "SAME") + 0.5);
         let block = tf.nn.relu(tf.nn.relu(same) + (tf.nn.depthwise_conv2d(same, dw, strides = 1, padding = "SAME") - 2.0));
-        let residual = tf.reduce_sum(block, axis = 3);
+        let residual = tf.reduce_sum(tf.nn.max_pool(block, ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
         let average = tf.nn.avg_pool(same, ksize = [1, 3, 3, 1], strides = [1, 2, 1, 1], padding = "SAME");
         let tall_average = tf.nn.avg_pool(x, ksize = [1, 9, 2, 1], strides = 1, padding = "SAME");
         let largest = tf.nn.max_pool(tf.nn.relu(same) - 1.0, ksize = 3, strides = 2, padding = "SAME");
+        let b = tf.constant([0.5, -1.25, 3.0, -0.0, 2.75, -7.5, 1000.0, -1000.0, 0.125, 6.5, -2.0, 4.25, -0.375, 9.0, -5.5, 0.0]);
+        let capped = tf.reduce_sum(tf.nn.max_pool(tf.nn.relu6(tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b), ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
+        let biased = tf.reduce_sum(tf.nn.max_pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME"), b)), ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
+        let shortcut = tf.reduce_sum(tf.nn.max_pool(tf.nn.relu((tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b) + tf.nn.bias_add(tf.nn.conv2d(x * 0.5, f, strides = [1, 2, 2, 1], padding = "SAME"), b)), ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
     }
 }
 
@@ -235,10 +239,14 @@ graph! {
         let long = tf.nn.conv2d(x, tall, strides = [1, 2, 1, 1], padding = "SAME");
         let depthwise = tf.nn.relu(tf.nn.depthwise_conv2d(same, dw, strides = [1, 2, 2, 1], padding = "SAME") + 0.5);
         let block = tf.nn.relu(tf.nn.relu(same) + (tf.nn.depthwise_conv2d(same, dw, strides = 1, padding = "SAME") - 2.0));
-        let residual = tf.reduce_sum(block, axis = 3);
+        let residual = tf.reduce_sum(tf.nn.max_pool(block, ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
         let average = tf.nn.avg_pool(same, ksize = [1, 3, 3, 1], strides = [1, 2, 1, 1], padding = "SAME");
         let tall_average = tf.nn.avg_pool(x, ksize = [1, 9, 2, 1], strides = 1, padding = "SAME");
         let largest = tf.nn.max_pool(tf.nn.relu(same) - 1.0, ksize = 3, strides = 2, padding = "SAME");
+        let b = tf.constant([0.5, -1.25, 3.0, -0.0, 2.75, -7.5, 1000.0, -1000.0, 0.125, 6.5, -2.0, 4.25, -0.375, 9.0, -5.5, 0.0]);
+        let capped = tf.reduce_sum(tf.nn.max_pool(tf.nn.relu6(tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b), ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
+        let biased = tf.reduce_sum(tf.nn.max_pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME"), b)), ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
+        let shortcut = tf.reduce_sum(tf.nn.max_pool(tf.nn.relu((tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b) + tf.nn.bias_add(tf.nn.conv2d(x * 0.5, f, strides = [1, 2, 2, 1], padding = "SAME"), b)), ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
     }
 }
 
@@ -270,4 +278,12 @@ fn window_kernels_have_the_folded_bits() {
     assert_eq!(bits(tall.as_slice()), bits(folded.run(windows_folded::tall_average).as_slice()));
     let largest = fed.run(windows_fed::largest { x: &x });
     assert_eq!(bits(largest.as_slice()), bits(folded.run(windows_folded::largest).as_slice()));
+    // A bias and an activation the kernel applies as it stores its outputs (an `Epilogue`), and
+    // a residual add of a tensor plus its bias, over that tensor's buffer.
+    let biased = fed.run(windows_fed::biased { x: &x });
+    assert_eq!(bits(biased.as_slice()), bits(folded.run(windows_folded::biased).as_slice()));
+    let shortcut = fed.run(windows_fed::shortcut { x: &x });
+    assert_eq!(bits(shortcut.as_slice()), bits(folded.run(windows_folded::shortcut).as_slice()));
+    let capped = fed.run(windows_fed::capped { x: &x });
+    assert_eq!(bits(capped.as_slice()), bits(folded.run(windows_folded::capped).as_slice()));
 }

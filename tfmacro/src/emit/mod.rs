@@ -26,6 +26,7 @@ pub mod plan;
 mod calling;
 mod dot;
 mod dynamic;
+mod epilogue;
 mod feeds;
 mod fetch;
 mod names;
