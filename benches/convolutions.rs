@@ -8,7 +8,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use tfcore::__private::{conv2d_fused, depthwise_conv2d_fused, pointwise_conv2d_fused, Epilogue, Window};
+use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, pointwise_conv2d_plain, Window};
 
 /// A layer: `[h, w, channels]` in, `kernel`, `strides`, output channels (0 for depthwise).
 struct Layer {
@@ -102,7 +102,7 @@ fn layers(c: &mut Criterion) {
             let (fv, fo) = on_a_line(values(taps * cin, 2));
             let filter = &fv[fo..][..taps * cin];
             group.bench_function(layer.name, |b| {
-                b.iter(|| depthwise_conv2d_fused(&window, black_box(x), filter, &zeros, out, &Epilogue::NONE))
+                b.iter(|| depthwise_conv2d_plain(&window, black_box(x), filter, &zeros, out))
             });
         } else {
             // TensorFlow's layout, which `graph!` gives every filter of a window kernel.
@@ -112,11 +112,11 @@ fn layers(c: &mut Criterion) {
             // own input pixel.
             if layer.kernel == [1, 1] && layer.strides == [1, 1] {
                 group.bench_function(layer.name, |b| {
-                    b.iter(|| pointwise_conv2d_fused(&window, cout, black_box(x), filter, out, &Epilogue::NONE))
+                    b.iter(|| pointwise_conv2d_plain(&window, cout, black_box(x), filter, out))
                 });
             } else {
                 group.bench_function(layer.name, |b| {
-                    b.iter(|| conv2d_fused(&window, cout, black_box(x), filter, &zeros, out, &Epilogue::NONE))
+                    b.iter(|| conv2d_plain(&window, cout, black_box(x), filter, &zeros, out))
                 });
             }
         }

@@ -201,9 +201,10 @@ fn pointwise_convolutions_through_the_kernel_have_the_folded_bits() {
 // kernels (`tfcore::__private::conv2d` and `depthwise_conv2d`); folded at compile time they are
 // the nested sums of `tf.nn.conv2d`'s definition. The two must agree to the bit: strides,
 // dilations, SAME's zeros, 13 input channels (a run of 8 and a tail of 5), a window nine taps
-// high (where `sum` pairs eight partial sums), and a depthwise convolution with bias and ReLU, and
-// one whose residual add is done in its store. Likewise the poolings of tfcore's pooling kernels
-// (`avg_pool2d`, `max_pool2d`) and the element-by-element sums and maxima folded.
+// high (where `sum` pairs eight partial sums), biases and activations after a convolution, and
+// residual adds after one, of a tensor read by the convolution too or of one plus its bias, done
+// in its store. Likewise the poolings of tfcore's pooling kernels (`avg_pool2d`, `max_pool2d`)
+// and the element-by-element sums and maxima folded.
 graph! {
     pub mod windows_folded {
         let x = tf.constant(np.load("tests/data/windows.npz")["x"]);
@@ -266,7 +267,7 @@ fn window_kernels_have_the_folded_bits() {
     assert_eq!(bits(long.as_slice()), bits(folded.run(windows_folded::long).as_slice()));
     let depthwise = fed.run(windows_fed::depthwise { x: &x });
     assert_eq!(bits(depthwise.as_slice()), bits(folded.run(windows_folded::depthwise).as_slice()));
-    // A residual add and its ReLU done in the depthwise kernel's store, over `relu(same)`.
+    // A residual add and its ReLU after the depthwise kernel, reading `relu(same)`.
     let residual = fed.run(windows_fed::residual { x: &x });
     assert_eq!(bits(residual.as_slice()), bits(folded.run(windows_folded::residual).as_slice()));
     // Poolings through tfcore's pooling kernels: a window of fewer than eight taps a row, one
@@ -278,8 +279,10 @@ fn window_kernels_have_the_folded_bits() {
     assert_eq!(bits(tall.as_slice()), bits(folded.run(windows_folded::tall_average).as_slice()));
     let largest = fed.run(windows_fed::largest { x: &x });
     assert_eq!(bits(largest.as_slice()), bits(folded.run(windows_folded::largest).as_slice()));
-    // A bias and an activation the kernel applies as it stores its outputs (an `Epilogue`), and
-    // a residual add of a tensor plus its bias, over that tensor's buffer.
+    // A bias (`tf.nn.bias_add`, `+`) and a ReLU or ReLU6 computed over the kernel's stored
+    // outputs, and a residual add of a tensor plus its bias, done in the kernel's store over
+    // that tensor's buffer (the max pooling after each keeps them from being read by the fetched
+    // value itself, which would compute them element by element).
     let biased = fed.run(windows_fed::biased { x: &x });
     assert_eq!(bits(biased.as_slice()), bits(folded.run(windows_folded::biased).as_slice()));
     let shortcut = fed.run(windows_fed::shortcut { x: &x });

@@ -131,23 +131,16 @@ pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     out: &mut [T],
     then: E,
 ) {
-    convolve(window, outputs, x, filter, zeros, out, Put::Closure(&Then(then)))
+    convolve(window, outputs, x, filter, zeros, out, Put(Some(&Then(then))))
 }
 
-/// [`conv2d`], each output stored through `epilogue`, data rather than a closure: a bias, a
-/// residual add over what `out` held, an activation ([`Epilogue`]; [`Epilogue::NONE`] for the
-/// convolution alone). The store of the kernel's tiles is then a tile's row at a time, in
-/// vector lanes, where a closure is called output by output through a trait object.
-pub fn conv2d_fused<T: Float>(
-    window: &Window,
-    outputs: usize,
-    x: &[T],
-    filter: &[T],
-    zeros: &[T],
-    out: &mut [T],
-    epilogue: &Epilogue<'_, T>,
-) {
-    convolve(window, outputs, x, filter, zeros, out, Put::Data(epilogue))
+/// [`conv2d`] storing the convolution itself, each output as its sum: the store of the kernel's
+/// tiles is then a copy of each tile's row, where a closure is called output by output. The
+/// generated code computes what follows a convolution (a bias, an activation) in a loop of its
+/// own over the outputs when it reads nothing but them, which vectorises, and through the closure
+/// otherwise (a residual add written over the tensor it adds).
+pub fn conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], zeros: &[T], out: &mut [T]) {
+    convolve(window, outputs, x, filter, zeros, out, Put(None))
 }
 
 /// [`conv2d`], its store through a trait object: the kernel is compiled once per element type,
@@ -163,7 +156,7 @@ fn convolve<T: Float>(
     then: Put<'_, T>,
 ) {
     let conv = Conv { window: *window, outputs, x, filter, zeros };
-    if conv.fits(out.len()) && then.fits(outputs) {
+    if conv.fits(out.len()) {
         best(ConvTiles::<_, false> { conv, out, then })
     } else {
         conv.by_element(out, then)
@@ -189,26 +182,19 @@ pub fn pointwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     out: &mut [T],
     then: E,
 ) {
-    pointwise(window, outputs, x, filter, out, Put::Closure(&Then(then)))
+    pointwise(window, outputs, x, filter, out, Put(Some(&Then(then))))
 }
 
-/// [`pointwise_conv2d`], each output stored through `epilogue`, as [`conv2d_fused`]'s.
-pub fn pointwise_conv2d_fused<T: Float>(
-    window: &Window,
-    outputs: usize,
-    x: &[T],
-    filter: &[T],
-    out: &mut [T],
-    epilogue: &Epilogue<'_, T>,
-) {
-    pointwise(window, outputs, x, filter, out, Put::Data(epilogue))
+/// [`pointwise_conv2d`] storing the convolution itself, as [`conv2d_plain`] does.
+pub fn pointwise_conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], out: &mut [T]) {
+    pointwise(window, outputs, x, filter, out, Put(None))
 }
 
 /// [`pointwise_conv2d`], its store through a trait object, as [`convolve`]'s.
 fn pointwise<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], out: &mut [T], then: Put<'_, T>) {
     // No tap reads the padding: the line of zeros is never read.
     let conv = Conv { window: *window, outputs, x, filter, zeros: &[] };
-    if conv.pointwise() && conv.fits(out.len()) && then.fits(outputs) {
+    if conv.pointwise() && conv.fits(out.len()) {
         best(ConvTiles::<_, true> { conv, out, then })
     } else {
         conv.by_element(out, then)
@@ -222,121 +208,19 @@ trait Store<T> {
     fn store(&self, out: &mut [T], at: usize, values: &[T], index: [usize; 4]);
 }
 
-/// Where a kernel stores its outputs: through an [`Epilogue`] ([`conv2d_fused`]), or through the
-/// graph's closure ([`conv2d`]).
+/// Where a kernel stores its outputs: through the graph's closure, or as they are (`None`:
+/// [`conv2d_plain`]), each tile's row copied whole.
 #[derive(Clone, Copy)]
-enum Put<'a, T> {
-    Data(&'a Epilogue<'a, T>),
-    Closure(&'a dyn Store<T>),
-}
+struct Put<'a, T>(Option<&'a dyn Store<T>>);
 
-impl<T: Float> Put<'_, T> {
-    /// Whether the epilogue's slices hold a value for each of `channels` output channels.
-    fn fits(&self, channels: usize) -> bool {
-        match self {
-            Put::Data(epilogue) => epilogue.fits(channels),
-            Put::Closure(_) => true,
-        }
-    }
-}
-
-/// What the graph computes from each output of a convolution as the kernel stores it, given as
-/// data rather than as a closure, so that the kernel's store is compiled once per element type
-/// and runs in vector lanes a tile's row at a time:
-///
-/// ```text
-/// out[n, oh, ow, c] = activation(held + (value + bias[c]))
-/// ```
-///
-/// in that grouping, each part optional: `value` the convolution's output, `held` what `out` held
-/// there (plus a bias of its own: a residual block's shortcut), and `activation` a ReLU, perhaps
-/// capped (ReLU6). Each operation is the one the macro's element-by-element code and its constant
-/// folder apply, in their order: the same bits.
-#[derive(Clone, Copy, Debug)]
-pub struct Epilogue<'a, T> {
-    /// Added to each output, `value + bias[c]`.
-    pub bias: Option<&'a [T]>,
-    /// What `out` held, added.
-    pub held: Held<'a, T>,
-    /// Applied last.
-    pub activation: Activation<T>,
-}
-
-/// What an [`Epilogue`] adds of what `out` held.
-#[derive(Clone, Copy, Debug)]
-pub enum Held<'a, T> {
-    /// Nothing: `out` is only written.
-    Ignored,
-    /// `held + value`.
-    Added,
-    /// `(held + bias[c]) + value`.
-    AddedWithBias(&'a [T]),
-}
-
-/// The activation an [`Epilogue`] applies.
-#[derive(Clone, Copy, Debug)]
-pub enum Activation<T> {
-    /// None.
-    Linear,
-    /// `tf.nn.relu`: `if x < 0 { 0 } else { x }` (a NaN stays NaN).
-    Relu,
-    /// `tf.nn.relu`, then the lesser of it and the cap (`tf.nn.relu6`'s 6): `if cap < y { cap }
-    /// else { y }`.
-    ReluCapped(T),
-}
-
-impl<T: Float> Epilogue<'_, T> {
-    /// The convolution alone: each output stored as it is.
-    pub const NONE: Self = Epilogue { bias: None, held: Held::Ignored, activation: Activation::Linear };
-
-    /// Whether the biases hold a value for each of `channels` output channels.
-    fn fits(&self, channels: usize) -> bool {
-        let long = |b: &[T]| b.len() >= channels;
-        self.bias.is_none_or(long) && !matches!(self.held, Held::AddedWithBias(b) if !long(b))
-    }
-
-    /// `values`, output channels `c..c + N`, stored at the start of `out` (which holds at least
-    /// `N`): each through the epilogue, part by part over the whole row.
+impl<T: Copy> Put<'_, T> {
+    /// [`Store::store`], or `values` copied to `out[at..]`.
     #[inline(always)]
-    fn store<const N: usize>(&self, out: &mut [T], values: [T; N], c: usize) {
-        let out = &mut out[..N];
-        let mut v = values;
-        if let Some(bias) = self.bias {
-            let bias = &bias[c..][..N];
-            for l in 0..N {
-                v[l] = v[l].add(bias[l]);
-            }
+    fn store(&self, out: &mut [T], at: usize, values: &[T], index: [usize; 4]) {
+        match self.0 {
+            Some(then) => then.store(out, at, values, index),
+            None => out[at..][..values.len()].copy_from_slice(values),
         }
-        match self.held {
-            Held::Ignored => {}
-            Held::Added => {
-                for l in 0..N {
-                    v[l] = out[l].add(v[l]);
-                }
-            }
-            Held::AddedWithBias(bias) => {
-                let bias = &bias[c..][..N];
-                for l in 0..N {
-                    v[l] = out[l].add(bias[l]).add(v[l]);
-                }
-            }
-        }
-        let relu = |x: T| if x < T::ZERO { T::ZERO } else { x };
-        match self.activation {
-            Activation::Linear => {}
-            Activation::Relu => v = v.map(relu),
-            Activation::ReluCapped(cap) => {
-                v = v.map(|x| {
-                    let y = relu(x);
-                    if cap < y {
-                        cap
-                    } else {
-                        y
-                    }
-                })
-            }
-        }
-        out.copy_from_slice(&v);
     }
 }
 
@@ -407,7 +291,7 @@ impl<T: Float> Conv<'_, T> {
                             let x = pixel.map_or(T::ZERO, |p| self.x[p * cin + ci]);
                             x * self.filter[t * cout + co]
                         });
-                        store([value], at, co, || [n, oh, ow, co], out, then);
+                        then.store(out, at, &[value], [n, oh, ow, co]);
                         at += 1;
                     }
                 }
@@ -451,9 +335,9 @@ impl<T: Float> Conv<'_, T> {
         let mut p = 0;
         while p + MR <= pixels {
             let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.window.output_pixel(p + r));
-            for (r, &values) in self.tile::<MR, NR>(&at, co).iter().enumerate() {
+            for (r, values) in self.tile::<MR, NR>(&at, co).iter().enumerate() {
                 let [n, oh, ow] = at[r];
-                store(values, (p + r) * cout + co, co, || [n, oh, ow, co], out, then);
+                then.store(out, (p + r) * cout + co, values, [n, oh, ow, co]);
             }
             p += MR;
         }
@@ -461,7 +345,7 @@ impl<T: Float> Conv<'_, T> {
             let at = [self.window.output_pixel(p)];
             let [values] = self.tile::<1, NR>(&at, co);
             let [[n, oh, ow]] = at;
-            store(values, p * cout + co, co, || [n, oh, ow, co], out, then);
+            then.store(out, p * cout + co, &values, [n, oh, ow, co]);
             p += 1;
         }
     }
@@ -489,7 +373,7 @@ impl<T: Float> Conv<'_, T> {
                     let [n, oh, ow] = w.output_pixel(p + r);
                     [n, oh, ow, co]
                 };
-                store(values, (p + r) * cout + co, co, index, out, then);
+                store(values, (p + r) * cout + co, index, out, then);
             }
             p += MR;
         }
@@ -535,26 +419,26 @@ impl<T: Float> Conv<'_, T> {
     ) {
         let (cout, terms) = (self.outputs, self.terms());
         let lines: [&[T]; MR] = core::array::from_fn(|r| &patches[r][..terms]);
-        let index = |r: usize, co: usize| {
+        let mut store = |values: &[T], r: usize, co: usize| {
             let [n, oh, ow] = at[r];
-            move || [n, oh, ow, co]
+            then.store(out, (p + r) * cout + co, values, [n, oh, ow, co]);
         };
         let mut co = 0;
         while co + NR <= cout {
-            for (r, &values) in self.patch_tile::<MR, NR>(lines, co).iter().enumerate() {
-                store(values, (p + r) * cout + co, co, index(r, co), out, then);
+            for (r, values) in self.patch_tile::<MR, NR>(lines, co).iter().enumerate() {
+                store(values, r, co);
             }
             co += NR;
         }
         while NR > LANES && co + LANES <= cout {
-            for (r, &values) in self.patch_tile::<MR, LANES>(lines, co).iter().enumerate() {
-                store(values, (p + r) * cout + co, co, index(r, co), out, then);
+            for (r, values) in self.patch_tile::<MR, LANES>(lines, co).iter().enumerate() {
+                store(values, r, co);
             }
             co += LANES;
         }
         while co < cout {
-            for (r, &values) in self.patch_tile::<MR, 1>(lines, co).iter().enumerate() {
-                store(values, (p + r) * cout + co, co, index(r, co), out, then);
+            for (r, values) in self.patch_tile::<MR, 1>(lines, co).iter().enumerate() {
+                store(values, r, co);
             }
             co += 1;
         }
@@ -795,25 +679,18 @@ pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     out: &mut [T],
     then: E,
 ) {
-    depthwise(window, x, filter, zeros, out, Put::Closure(&Then(then)))
+    depthwise(window, x, filter, zeros, out, Put(Some(&Then(then))))
 }
 
-/// [`depthwise_conv2d`], each output stored through `epilogue`, as [`conv2d_fused`]'s.
-pub fn depthwise_conv2d_fused<T: Float>(
-    window: &Window,
-    x: &[T],
-    filter: &[T],
-    zeros: &[T],
-    out: &mut [T],
-    epilogue: &Epilogue<'_, T>,
-) {
-    depthwise(window, x, filter, zeros, out, Put::Data(epilogue))
+/// [`depthwise_conv2d`] storing the convolution itself, as [`conv2d_plain`] does.
+pub fn depthwise_conv2d_plain<T: Float>(window: &Window, x: &[T], filter: &[T], zeros: &[T], out: &mut [T]) {
+    depthwise(window, x, filter, zeros, out, Put(None))
 }
 
 /// [`depthwise_conv2d`], its store through a trait object, as [`convolve`]'s.
 fn depthwise<T: Float>(window: &Window, x: &[T], filter: &[T], zeros: &[T], out: &mut [T], then: Put<'_, T>) {
     let conv = Depthwise { window: *window, x, filter, zeros };
-    if conv.fits(out.len()) && then.fits(window.channels) {
+    if conv.fits(out.len()) {
         best(DepthwiseTiles { conv, out, then })
     } else {
         conv.by_element(out, then)
@@ -865,7 +742,7 @@ impl<'a, T: Float> Depthwise<'a, T> {
                             let x = pixel.map_or(T::ZERO, |p| self.x[p * c + ci]);
                             x * self.filter[tap * c + ci]
                         });
-                        store([value], at, ci, || [n, oh, ow, ci], out, then);
+                        then.store(out, at, &[value], [n, oh, ow, ci]);
                         at += 1;
                     }
                 }
@@ -916,12 +793,12 @@ impl<'a, T: Float> Depthwise<'a, T> {
             let mut first = 0;
             while first + N <= c {
                 let [values] = sums::<T, 1, N>(lines, taps, first);
-                store(values, p * c + first, first, || [n, oh, ow, first], out, then);
+                store(values, p * c + first, || [n, oh, ow, first], out, then);
                 first += N;
             }
             while first + LANES <= c {
                 let [values] = sums::<T, 1, LANES>(lines, taps, first);
-                store(values, p * c + first, first, || [n, oh, ow, first], out, then);
+                store(values, p * c + first, || [n, oh, ow, first], out, then);
                 first += LANES;
             }
         }
@@ -963,8 +840,8 @@ impl<'a, T: Float> Depthwise<'a, T> {
     ) {
         let c = self.window.channels;
         let [[n, oh, ow], [n1, oh1, ow1]] = at;
-        store(a, p * c + first, first, || [n, oh, ow, first], out, then);
-        store(b, (p + 1) * c + first, first, || [n1, oh1, ow1, first], out, then);
+        store(a, p * c + first, || [n, oh, ow, first], out, then);
+        store(b, (p + 1) * c + first, || [n1, oh1, ow1, first], out, then);
     }
 }
 
@@ -996,22 +873,21 @@ fn sums<T: Float, const MR: usize, const N: usize>(lines: [&[&[T]]; MR], taps: &
     acc
 }
 
-/// `sums`, output channels `c..c + N` of pixel `index()[..3]`, stored at `out[at..]`: through
-/// the epilogue, or through the closure a copy of them, `index` found only then. Handing the
-/// closure's call `sums` itself takes their address, and LLVM then stored them on every tap (12.7
-/// against 6.4 µs for keyword spotting's depthwise layer).
+/// `sums` (channels `index[3]..` of pixel `index[..3]`) stored at `out[at..]`: copied, or through
+/// the closure a copy of them, `index` found only then. Handing the closure's call `sums` itself
+/// takes their address, and LLVM then stored them on every tap (12.7 against 6.4 µs for keyword
+/// spotting's depthwise layer).
 #[inline(always)]
-fn store<T: Float, const N: usize>(
+fn store<T: Copy, const N: usize>(
     sums: [T; N],
     at: usize,
-    c: usize,
     index: impl FnOnce() -> [usize; 4],
     out: &mut [T],
     then: Put<'_, T>,
 ) {
-    match then {
-        Put::Data(epilogue) => epilogue.store(&mut out[at..], sums, c),
-        Put::Closure(then) => then.store(out, at, &{ sums }, index()),
+    match then.0 {
+        None => out[at..][..N].copy_from_slice(&sums),
+        Some(_) => then.store(out, at, &{ sums }, index()),
     }
 }
 
@@ -1256,24 +1132,22 @@ mod tests {
         // `pointwise_conv2d` too: its own tiles where each output pixel reads its own input
         // pixel, and output by output for any other window.
         let pointwise = Conv { window: *w, outputs: cout, x: &x, filter, zeros: &[] }.pointwise();
-        // Each output stored through the closure (here the identity), and as it is (`_fused`
-        // with no epilogue).
-        let none = Epilogue::NONE;
+        // Each output stored through the closure (here the identity), and as it is (`_plain`).
         for (plain, own) in [(false, false), (true, false), (false, true), (true, true)] {
             if own && (depthwise || registers.is_some() && !pointwise) {
                 continue;
             }
             let mut got = [f32::NAN; 16384];
             let closure = Then(|_, value, _| value);
-            let then = if plain { Put::Data(&none) } else { Put::Closure(&closure) };
+            let then = Put(if plain { None } else { Some(&closure) });
             let out = &mut got[..len];
             match (depthwise, registers, plain, own) {
                 (false, None, false, false) => conv2d(w, cout, &x, filter, &zeros, out, |_, value, _| value),
-                (false, None, true, false) => conv2d_fused(w, cout, &x, filter, &zeros, out, &none),
+                (false, None, true, false) => conv2d_plain(w, cout, &x, filter, &zeros, out),
                 (false, None, false, true) => pointwise_conv2d(w, cout, &x, filter, out, |_, value, _| value),
-                (false, None, true, true) => pointwise_conv2d_fused(w, cout, &x, filter, out, &none),
+                (false, None, true, true) => pointwise_conv2d_plain(w, cout, &x, filter, out),
                 (true, None, false, _) => depthwise_conv2d(w, &x, &f, &zeros, out, |_, value, _| value),
-                (true, None, true, _) => depthwise_conv2d_fused(w, &x, &f, &zeros, out, &none),
+                (true, None, true, _) => depthwise_conv2d_plain(w, &x, &f, &zeros, out),
                 (false, Some(r), _, own) => {
                     let conv = Conv { window: *w, outputs: cout, x: &x, filter, zeros: &zeros };
                     if !conv.fits(len) {
@@ -1369,114 +1243,6 @@ mod tests {
                     let (ow, oh, n) =
                         (pixel % w.output[1], pixel / w.output[1] % w.output[0], pixel / w.output[1] / w.output[0]);
                     assert_eq!(got.to_bits(), then(old[at], plain, [n, oh, ow, c]).to_bits(), "{w:?} at {at}");
-                }
-            }
-        }
-    }
-
-    /// An epilogue gives the bits of its operations applied one by one to the convolution's
-    /// outputs, as the macro's element code applies them: a bias and a ReLU; a shortcut with its
-    /// own bias added, then a ReLU capped (at 4000, so that some values pass it); what the output
-    /// held added, no activation. Through the tiles of every instruction set and output by
-    /// output.
-    #[test]
-    fn the_epilogue_applies_bias_held_and_activation() {
-        let (bias, shortcut) = (values(64, 13), values(64, 17));
-        let relu = |x: f32| if x < 0.0 { 0.0 } else { x };
-        let epilogues = [
-            Epilogue { bias: Some(&bias[..64]), held: Held::Ignored, activation: Activation::Relu },
-            Epilogue {
-                bias: Some(&bias[..64]),
-                held: Held::AddedWithBias(&shortcut[..64]),
-                activation: Activation::ReluCapped(4000.0),
-            },
-            Epilogue { bias: None, held: Held::Added, activation: Activation::Linear },
-        ];
-        // What the macro's element code computes from a convolution's value and what the
-        // output held.
-        let apply = |e: &Epilogue<f32>, held: f32, value: f32, c: usize| {
-            let v = e.bias.map_or(value, |b| value + b[c]);
-            let v = match e.held {
-                Held::Ignored => v,
-                Held::Added => held + v,
-                Held::AddedWithBias(b) => (held + b[c]) + v,
-            };
-            match e.activation {
-                Activation::Linear => v,
-                Activation::Relu => relu(v),
-                Activation::ReluCapped(cap) => {
-                    let y = relu(v);
-                    if cap < y {
-                        cap
-                    } else {
-                        y
-                    }
-                }
-            }
-        };
-        for w in windows() {
-            for depthwise in [false, true] {
-                let cout = if depthwise { w.channels } else { 16 };
-                if depthwise && w.channels % 8 != 0 || cout > 64 {
-                    continue;
-                }
-                let x = values(w.batch * w.input[0] * w.input[1] * w.channels, 5);
-                let f = values(w.taps() * w.channels * cout, 7);
-                let len = w.batch * w.output[0] * w.output[1] * cout;
-                let mut plain = [f32::NAN; 16384];
-                definition(&w, cout, depthwise, &x, &f, &mut plain);
-                let held = values(len, 9);
-                let zeros = [0.0f32; 128];
-                let pointwise = Conv { window: w, outputs: cout, x: &x, filter: &f, zeros: &[] }.pointwise();
-                for e in &epilogues {
-                    let registers = [None, Some(Registers::Narrow), Some(Registers::Wide), Some(Registers::Many)];
-                    for (registers, own) in registers.into_iter().flat_map(|r| [(r, false), (r, true)]) {
-                        if own && (depthwise || !pointwise) {
-                            continue;
-                        }
-                        let mut got = held;
-                        let out = &mut got[..len];
-                        let then = Put::Data(e);
-                        match (depthwise, registers, own) {
-                            (false, None, false) => conv2d_fused(&w, cout, &x, &f, &zeros, out, e),
-                            (false, None, true) => pointwise_conv2d_fused(&w, cout, &x, &f, out, e),
-                            (true, None, _) => depthwise_conv2d_fused(&w, &x, &f, &zeros, out, e),
-                            (false, Some(r), own) => {
-                                let conv = Conv { window: w, outputs: cout, x: &x, filter: &f, zeros: &zeros };
-                                if !conv.fits(len) {
-                                    continue;
-                                }
-                                match own {
-                                    false => ConvTiles::<_, false> { conv, out, then }.run(r),
-                                    true => ConvTiles::<_, true> { conv, out, then }.run(r),
-                                }
-                            }
-                            (true, Some(r), _) => {
-                                let conv = Depthwise { window: w, x: &x, filter: &f, zeros: &zeros };
-                                if !conv.fits(len) {
-                                    continue;
-                                }
-                                DepthwiseTiles { conv, out, then }.run(r)
-                            }
-                        }
-                        for at in 0..len {
-                            let expected = apply(e, held[at], plain[at], at % cout);
-                            let case = (w, depthwise, registers, own, at);
-                            assert_eq!(got[at].to_bits(), expected.to_bits(), "{e:?} {case:?}");
-                        }
-                    }
-                }
-                // Output by output, as operands too short for the tiles are computed.
-                let e = &epilogues[1];
-                let mut got = held;
-                match depthwise {
-                    false => Conv { window: w, outputs: cout, x: &x, filter: &f, zeros: &zeros }
-                        .by_element(&mut got[..len], Put::Data(e)),
-                    true => Depthwise { window: w, x: &x, filter: &f, zeros: &zeros }
-                        .by_element(&mut got[..len], Put::Data(e)),
-                }
-                for at in 0..len {
-                    assert_eq!(got[at].to_bits(), apply(e, held[at], plain[at], at % cout).to_bits(), "{w:?} at {at}");
                 }
             }
         }

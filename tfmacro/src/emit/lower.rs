@@ -113,11 +113,6 @@ impl<'b, 'g> Lower<'b, 'g> {
         Lower { overwriting: input, ..self }
     }
 
-    /// The tensor being written over, if any (whose element is `__old` in a kernel's store).
-    pub(super) fn written_over_here(&self) -> Option<NodeId> {
-        self.overwriting
-    }
-
     /// The local a node's value is bound to.
     pub fn local(&self, id: NodeId) -> Ident {
         match self.slot[id] {
@@ -465,14 +460,8 @@ impl<'b, 'g> Lower<'b, 'g> {
         if let Some(kernel) = self.fused[id] {
             // Computed by the kernel it is fused into, its element the kernel's store.
             let out = quote!(&mut #buffer #(#flatten)* [..#count]);
-            let rules = self.graph.nodes[kernel].op.rules();
-            // A node of the form `relu(held + (value + bias))`: given to the kernel as data,
-            // which applies it to a tile's row at a time in its store (`emit/epilogue.rs`).
-            let fused = self.epilogue(id, kernel).and_then(|e| rules?.materialise_fused(self, kernel, &out, &e));
-            if let Some(code) = fused {
-                return code;
-            }
             let (idx, e) = Lower { acc: Some(kernel), ..*self }.element_code(id, shape.len());
+            let rules = self.graph.nodes[kernel].op.rules();
             // An element that reads only the kernel's value (a bias, an activation, not a
             // residual add over what the buffer holds): the kernel stores its outputs as they
             // are, and a loop of its own computes the element over each, in place, which

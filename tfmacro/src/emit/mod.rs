@@ -26,7 +26,6 @@ pub mod plan;
 mod calling;
 mod dot;
 mod dynamic;
-mod epilogue;
 mod feeds;
 mod fetch;
 mod names;

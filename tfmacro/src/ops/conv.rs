@@ -101,15 +101,6 @@ struct Geometry {
     batch: Dim,
 }
 
-/// How a window kernel stores each output: through a `tfcore::__private::Epilogue` (an
-/// expression of a reference to one; `Epilogue::NONE` for the convolution alone), or through a
-/// closure of the graph's element code.
-#[derive(Clone, Copy)]
-enum Store<'a> {
-    Fused(&'a TokenStream),
-    Closure(&'a TokenStream),
-}
-
 impl Conv {
     fn geometry(&self, input: &[Dim], filter: &[Dim]) -> Option<Geometry> {
         let size = |d: Dim| match d {
@@ -172,7 +163,13 @@ impl Conv {
 
     /// The call of `tfcore::__private::conv2d` (or `depthwise_conv2d`) writing a
     /// [`Conv::windowed`] convolution into `out` (row-major, NHWC).
-    fn window_call(&self, cx: &Lower, id: NodeId, out: &TokenStream, then: Store) -> Option<TokenStream> {
+    fn window_call(
+        &self,
+        cx: &Lower,
+        id: NodeId,
+        out: &TokenStream,
+        then: Option<&TokenStream>,
+    ) -> Option<TokenStream> {
         let [x, f] = cx.graph.nodes[id].inputs[..] else { return None };
         let geo = self.geometry(&cx.shape(x), &cx.shape(self.filter_of(id, f)))?;
         let [ah, aw] = geo.axes;
@@ -183,6 +180,7 @@ impl Conv {
         // The line of zeros a tap in the padding reads: a constant, promoted to a `static`.
         let zero = literal(Scalar::I(0), cx.dtype(id));
         let zeros = quote!(&[#zero; #c]);
+        // With no closure, the `_plain` kernels, which store each output as it is.
         let fs = fs?;
         if self.role == Role::FilterGradient {
             let cout = geo.multiplier;
@@ -190,12 +188,8 @@ impl Conv {
         }
         if self.depthwise {
             return Some(match then {
-                Store::Closure(then) => {
-                    quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #zeros, #out, #then);)
-                }
-                Store::Fused(e) => {
-                    quote!(::tfcore::__private::depthwise_conv2d_fused(#window, #xs, #fs, #zeros, #out, #e);)
-                }
+                Some(then) => quote!(::tfcore::__private::depthwise_conv2d(#window, #xs, #fs, #zeros, #out, #then);),
+                None => quote!(::tfcore::__private::depthwise_conv2d_plain(#window, #xs, #fs, #zeros, #out);),
             });
         }
         // The filter is read as it is stored, in TensorFlow's layout.
@@ -205,17 +199,13 @@ impl Conv {
         let own = |a: &Axis| a.kernel == 1 && a.stride == 1 && a.pad_before == 0 && a.output == a.input;
         if own(&ah) && own(&aw) {
             return Some(match then {
-                Store::Closure(then) => {
-                    quote!(::tfcore::__private::pointwise_conv2d(#window, #cout, #xs, #fs, #out, #then);)
-                }
-                Store::Fused(e) => {
-                    quote!(::tfcore::__private::pointwise_conv2d_fused(#window, #cout, #xs, #fs, #out, #e);)
-                }
+                Some(then) => quote!(::tfcore::__private::pointwise_conv2d(#window, #cout, #xs, #fs, #out, #then);),
+                None => quote!(::tfcore::__private::pointwise_conv2d_plain(#window, #cout, #xs, #fs, #out);),
             });
         }
         Some(match then {
-            Store::Closure(then) => quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, #zeros, #out, #then);),
-            Store::Fused(e) => quote!(::tfcore::__private::conv2d_fused(#window, #cout, #xs, #fs, #zeros, #out, #e);),
+            Some(then) => quote!(::tfcore::__private::conv2d(#window, #cout, #xs, #fs, #zeros, #out, #then);),
+            None => quote!(::tfcore::__private::conv2d_plain(#window, #cout, #xs, #fs, #zeros, #out);),
         })
     }
 
@@ -399,7 +389,7 @@ impl Rules for Conv {
 
     fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {
         if self.windowed(cx, id) {
-            self.window_call(cx, id, out, Store::Fused(&quote!(&::tfcore::__private::Epilogue::NONE)))
+            self.window_call(cx, id, out, None)
         } else {
             None
         }
@@ -413,21 +403,7 @@ impl Rules for Conv {
 
     fn materialise_then(&self, cx: &Lower, id: NodeId, out: &TokenStream, then: &TokenStream) -> Option<TokenStream> {
         if self.role == Role::Forward && self.windowed(cx, id) {
-            self.window_call(cx, id, out, Store::Closure(then))
-        } else {
-            None
-        }
-    }
-
-    fn materialise_fused(
-        &self,
-        cx: &Lower,
-        id: NodeId,
-        out: &TokenStream,
-        epilogue: &TokenStream,
-    ) -> Option<TokenStream> {
-        if self.role == Role::Forward && self.windowed(cx, id) {
-            self.window_call(cx, id, out, Store::Fused(epilogue))
+            self.window_call(cx, id, out, Some(then))
         } else {
             None
         }

@@ -158,19 +158,6 @@ pub trait Rules {
         None
     }
 
-    /// For an op that [`Rules::takes_epilogue`], [`Rules::materialise_flat`]'s statement storing
-    /// each output through `epilogue`, an expression of a `&tfcore::__private::Epilogue`: the
-    /// node fused into the kernel, given as data ([`crate::emit::lower::Lower::epilogue`]).
-    fn materialise_fused(
-        &self,
-        _cx: &Lower,
-        _id: NodeId,
-        _out: &TokenStream,
-        _epilogue: &TokenStream,
-    ) -> Option<TokenStream> {
-        None
-    }
-
     /// How node `id` follows the rows of its inputs (their first axis, a `None` dimension), which
     /// decides whether a fetch of run-time size runs in chunks of rows ([`crate::emit::chunks`]).
     /// Asked of nodes of a `None` dimension and of nodes reading one; the default, [`ByRows::No`],
