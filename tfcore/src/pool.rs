@@ -37,14 +37,18 @@ use crate::sum::{sum, sum_lanes};
 ///
 /// Where a slice is shorter than the sizes say, output by output, which panics at the first
 /// index outside a slice, as indexing does.
-pub fn avg_pool2d<T: Float>(window: &Window, x: &[T], out: &mut [T]) {
+pub fn avg_pool2d(window: &Window, x: &[f32], out: &mut [f32]) {
     pool(Pooling { window: *window, x, max: false }, out)
 }
 
 /// `tf.nn.max_pool`: writes `out` from `x`, as [`avg_pool2d`] does, each output the largest of
 /// its window's taps inside the image, starting from [`Float::LOWEST`] (TensorFlow's reducer
 /// starts from the lowest finite value, so a window of NaNs or -inf gives it).
-pub fn max_pool2d<T: Float>(window: &Window, x: &[T], out: &mut [T]) {
+///
+/// Both take `float32` alone, not any [`Float`]: a function that is not generic is compiled
+/// once, in tfcore, where a generic one is compiled (with its copies for each instruction set
+/// `best` picks from) into every crate that calls it.
+pub fn max_pool2d(window: &Window, x: &[f32], out: &mut [f32]) {
     pool(Pooling { window: *window, x, max: true }, out)
 }
 

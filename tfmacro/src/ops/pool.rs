@@ -89,8 +89,8 @@ impl Pool {
         tiles(ah) && tiles(aw) && ah.kernel * aw.kernel > 1
     }
 
-    /// Whether tfcore's pooling kernels (`tfcore/src/pool.rs`) compute pooling node `id`: a float
-    /// pooling (not its gradient) of a stored input whose height, width and channels are known,
+    /// Whether tfcore's pooling kernels (`tfcore/src/pool.rs`) compute pooling node `id`: a
+    /// float32 pooling (not its gradient; the kernels are compiled once, in tfcore, for float32) of a stored input whose height, width and channels are known,
     /// of windows of at least eight taps and of at least [`matmul::BLOCKED_FROM`] taps over all
     /// its outputs (a `None` batch counting as 1), not read by the fetched value element by
     /// element. The kernels compute each output as [`Rules::element`] does, a vector of channels
@@ -110,7 +110,7 @@ impl Pool {
         let work = [batch, ah.output, aw.output, ah.kernel, aw.kernel, channels];
         !self.gradient
             && ah.kernel * aw.kernel >= 8
-            && plan.dtype(id).is_float()
+            && plan.dtype(id) == DType::Float32
             && !plan.is_read_by_root(id)
             && plan.is_stored(x)
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
