@@ -79,6 +79,15 @@ impl Window {
         (ih < self.input[0] && iw < self.input[1]).then_some((n * self.input[0] + ih) * self.input[1] + iw)
     }
 
+    /// The index `[n, oh, ow, c]` of every output of `channels` channels, in row-major order: the
+    /// order output by output code writes them in.
+    pub(crate) fn outputs(&self, channels: usize) -> impl Iterator<Item = [usize; 4]> {
+        let [h, w] = self.output;
+        (0..self.batch).flat_map(move |n| {
+            (0..h).flat_map(move |oh| (0..w).flat_map(move |ow| (0..channels).map(move |c| [n, oh, ow, c])))
+        })
+    }
+
     /// Output pixel `p`, counted over the batch, as `[n, oh, ow]`.
     #[inline(always)]
     pub(crate) fn output_pixel(&self, p: usize) -> [usize; 3] {
@@ -280,22 +289,14 @@ impl<T: Float> Conv<'_, T> {
     /// Every output through [`in_order`], in the order the module's documentation gives.
     fn by_element(&self, out: &mut [T], then: Put<'_, T>) {
         let (w, cout, cin, terms) = (&self.window, self.outputs, self.window.channels, self.terms());
-        let mut at = 0;
-        for n in 0..w.batch {
-            for oh in 0..w.output[0] {
-                for ow in 0..w.output[1] {
-                    for co in 0..cout {
-                        let value = in_order(terms, |t| {
-                            let (tap, ci) = (t / cin, t % cin);
-                            let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
-                            let x = pixel.map_or(T::ZERO, |p| self.x[p * cin + ci]);
-                            x * self.filter[t * cout + co]
-                        });
-                        then.store(out, at, &[value], [n, oh, ow, co]);
-                        at += 1;
-                    }
-                }
-            }
+        for (at, [n, oh, ow, co]) in w.outputs(cout).enumerate() {
+            let value = in_order(terms, |t| {
+                let (tap, ci) = (t / cin, t % cin);
+                let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
+                let x = pixel.map_or(T::ZERO, |p| self.x[p * cin + ci]);
+                x * self.filter[t * cout + co]
+            });
+            then.store(out, at, &[value], [n, oh, ow, co]);
         }
     }
 
@@ -732,21 +733,13 @@ impl<'a, T: Float> Depthwise<'a, T> {
     /// Every output through [`in_order`], in the order the module's documentation gives.
     fn by_element(&self, out: &mut [T], then: Put<'_, T>) {
         let (w, c) = (&self.window, self.window.channels);
-        let mut at = 0;
-        for n in 0..w.batch {
-            for oh in 0..w.output[0] {
-                for ow in 0..w.output[1] {
-                    for ci in 0..c {
-                        let value = in_order(w.taps(), |tap| {
-                            let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
-                            let x = pixel.map_or(T::ZERO, |p| self.x[p * c + ci]);
-                            x * self.filter[tap * c + ci]
-                        });
-                        then.store(out, at, &[value], [n, oh, ow, ci]);
-                        at += 1;
-                    }
-                }
-            }
+        for (at, [n, oh, ow, ci]) in w.outputs(c).enumerate() {
+            let value = in_order(w.taps(), |tap| {
+                let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
+                let x = pixel.map_or(T::ZERO, |p| self.x[p * c + ci]);
+                x * self.filter[tap * c + ci]
+            });
+            then.store(out, at, &[value], [n, oh, ow, ci]);
         }
     }
 
@@ -1022,7 +1015,7 @@ impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Values whose sums round differently in different orders, some negative and some zero.
@@ -1037,7 +1030,7 @@ mod tests {
     }
 
     /// TensorFlow's window for one axis: `(output, before)`.
-    fn axis(input: usize, kernel: usize, stride: usize, dilation: usize, same: bool) -> (usize, usize) {
+    pub(crate) fn axis(input: usize, kernel: usize, stride: usize, dilation: usize, same: bool) -> (usize, usize) {
         let span = (kernel - 1) * dilation + 1;
         if same {
             let output = input.div_ceil(stride);

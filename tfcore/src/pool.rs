@@ -100,22 +100,14 @@ impl<T: Float> Pooling<'_, T> {
     /// Every output, one at a time, as the module's documentation gives it.
     fn by_element(&self, out: &mut [T]) {
         let (w, c) = (&self.window, self.window.channels);
-        let mut at = 0;
-        for n in 0..w.batch {
-            for oh in 0..w.output[0] {
-                for ow in 0..w.output[1] {
-                    for ci in 0..c {
-                        let tap = |a, b| self.input_pixel(n, oh, ow, a, b).map(|p| self.x[p * c + ci]);
-                        out[at] = if self.max {
-                            window_max(T::LOWEST, w.kernel, tap)
-                        } else {
-                            let total = sum(w.kernel[0], |a| sum(w.kernel[1], |b| tap(a, b).unwrap_or(T::ZERO)));
-                            total.mean(self.count(oh, ow))
-                        };
-                        at += 1;
-                    }
-                }
-            }
+        for (at, [n, oh, ow, ci]) in w.outputs(c).enumerate() {
+            let tap = |a, b| self.input_pixel(n, oh, ow, a, b).map(|p| self.x[p * c + ci]);
+            out[at] = if self.max {
+                window_max(T::LOWEST, w.kernel, tap)
+            } else {
+                let total = sum(w.kernel[0], |a| sum(w.kernel[1], |b| tap(a, b).unwrap_or(T::ZERO)));
+                total.mean(self.count(oh, ow))
+            };
         }
     }
 
@@ -193,6 +185,7 @@ impl<T: Float> Kernel for PoolTiles<'_, '_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conv::tests::axis;
 
     /// Values whose sums round differently in different orders: negative, zero, -0, and a NaN
     /// now and then (which max pooling skips).
@@ -208,16 +201,6 @@ mod tests {
     /// The most elements of a test's input or output.
     const MOST: usize = 8192;
 
-    /// TensorFlow's window for one axis: `(output, before)`.
-    fn axis(input: usize, kernel: usize, stride: usize, same: bool) -> (usize, usize) {
-        if same {
-            let output = input.div_ceil(stride);
-            (output, ((output - 1) * stride + kernel).saturating_sub(input) / 2)
-        } else {
-            ((input - kernel) / stride + 1, 0)
-        }
-    }
-
     /// Windows of fewer than eight taps a row, of eight to fifteen and of sixteen or more (the
     /// three ways `sum` adds), tiling and overlapping, `SAME` and `VALID`, and channels fewer
     /// than eight, a multiple of sixteen, and neither.
@@ -232,8 +215,8 @@ mod tests {
             (1, [6, 6], 1, [2, 3], [2, 3], true),
         ];
         cases.into_iter().map(|(batch, input, channels, kernel, strides, same)| {
-            let (oh, bh) = axis(input[0], kernel[0], strides[0], same);
-            let (ow, bw) = axis(input[1], kernel[1], strides[1], same);
+            let (oh, bh) = axis(input[0], kernel[0], strides[0], 1, same);
+            let (ow, bw) = axis(input[1], kernel[1], strides[1], 1, same);
             Window { batch, input, channels, kernel, strides, dilations: [1, 1], before: [bh, bw], output: [oh, ow] }
         })
     }

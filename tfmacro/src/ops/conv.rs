@@ -382,9 +382,7 @@ impl Rules for Conv {
     }
 
     fn materialise(&self, cx: &Lower, id: NodeId) -> Option<TokenStream> {
-        let ty = cx.names.rust_type(cx.graph.tensor(id)?);
-        let call = self.materialise_flat(cx, id, &quote!(__c.as_mut_slice()))?;
-        Some(quote!({ let mut __c: #ty = ::tfcore::__private::zeros4(); #call __c }))
+        window::materialise_whole(cx, id, |out| self.materialise_flat(cx, id, out))
     }
 
     fn materialise_flat(&self, cx: &Lower, id: NodeId, out: &TokenStream) -> Option<TokenStream> {

@@ -4,7 +4,8 @@
 
 use super::Call;
 use crate::ast::{Expr, ExprKind};
-use crate::ir::Number;
+use crate::emit::lower::Lower;
+use crate::ir::{NodeId, Number};
 use crate::resolve::Resolver;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -23,6 +24,18 @@ pub fn emit_window(batch: &TokenStream, [ah, aw]: &[Axis; 2], channels: usize) -
         batch: #batch, input: #input, channels: #channels, kernel: #kernel, strides: #strides,
         dilations: #dilations, before: #before, output: #output,
     })
+}
+
+/// The value of rank-4 node `id`, computed whole by a window kernel (a convolution's, a
+/// pooling's) into a tensor of its own: `flat`'s statement writing its row-major slice.
+pub fn materialise_whole(
+    cx: &Lower,
+    id: NodeId,
+    flat: impl FnOnce(&TokenStream) -> Option<TokenStream>,
+) -> Option<TokenStream> {
+    let ty = cx.names.rust_type(cx.graph.tensor(id)?);
+    let call = flat(&quote!(__c.as_mut_slice()))?;
+    Some(quote!({ let mut __c: #ty = ::tfcore::__private::zeros4(); #call __c }))
 }
 
 /// `padding = "SAME"` or `"VALID"`.
