@@ -90,11 +90,12 @@ impl Pool {
     }
 
     /// Whether tfcore's pooling kernels (`tfcore/src/pool.rs`) compute pooling node `id`: a
-    /// float32 pooling (not its gradient; the kernels are compiled once, in tfcore, for float32) of a stored input whose height, width and channels are known,
-    /// of windows of at least eight taps and of at least [`matmul::BLOCKED_FROM`] taps over all
-    /// its outputs (a `None` batch counting as 1), not read by the fetched value element by
-    /// element. The kernels compute each output as [`Rules::element`] does, a vector of channels
-    /// at a time: the same bits.
+    /// float32 pooling (not its gradient; the kernels are compiled once, in tfcore, for float32)
+    /// of a stored input whose height, width and channels are known, of windows of at least
+    /// eight taps and of at least [`matmul::BLOCKED_FROM`] taps over all its outputs (a `None`
+    /// batch counting as 1), not read by the fetched value element by element. The kernels
+    /// compute each output as [`Rules::element`] does, a vector of channels at a time: the same
+    /// bits.
     ///
     /// - Keyword spotting's 25 × 5 average pooling, whose element code calls `sum` channel by
     ///   channel: the model took 71.3-72.1 µs through the kernel, against 72.7-74.1 (`cargo
