@@ -59,8 +59,6 @@ pub trait Float:
     /// NaNs included (`0.0 + -0.0` is `0.0`). A sum that starts from it gives the bits of one
     /// that starts from its first term.
     const NEG_ZERO: Self;
-    /// The lowest finite value, where TensorFlow's max pooling starts.
-    const LOWEST: Self;
     /// `e^self`, through `libm`.
     fn exp(self) -> Self;
     /// `1 / self`.
@@ -70,7 +68,6 @@ pub trait Float:
 impl Float for f32 {
     const ONE: Self = 1.0;
     const NEG_ZERO: Self = -0.0;
-    const LOWEST: Self = f32::MIN;
     #[inline]
     fn exp(self) -> Self {
         crate::math::expf(self)
@@ -84,7 +81,6 @@ impl Float for f32 {
 impl Float for f64 {
     const ONE: Self = 1.0;
     const NEG_ZERO: Self = -0.0;
-    const LOWEST: Self = f64::MIN;
     #[inline]
     fn exp(self) -> Self {
         exp(self)

@@ -26,7 +26,7 @@
 
 use crate::conv::{Window, LANES};
 use crate::dispatch::{best, Kernel, Registers};
-use crate::elem::Float;
+use crate::elem::Elem;
 use crate::math::{window_count, window_max};
 use crate::sum::{sum, sum_lanes};
 
@@ -42,17 +42,17 @@ pub fn avg_pool2d(window: &Window, x: &[f32], out: &mut [f32]) {
 }
 
 /// `tf.nn.max_pool`: writes `out` from `x`, as [`avg_pool2d`] does, each output the largest of
-/// its window's taps inside the image, starting from [`Float::LOWEST`] (TensorFlow's reducer
+/// its window's taps inside the image, starting from `f32::MIN` (TensorFlow's reducer
 /// starts from the lowest finite value, so a window of NaNs or -inf gives it).
 ///
-/// Both take `float32` alone, not any [`Float`]: a function that is not generic is compiled
+/// Both take `float32` alone, not any float type: a function that is not generic is compiled
 /// once, in tfcore, where a generic one is compiled (with its copies for each instruction set
 /// `best` picks from) into every crate that calls it.
 pub fn max_pool2d(window: &Window, x: &[f32], out: &mut [f32]) {
     pool(Pooling { window: *window, x, max: true }, out)
 }
 
-fn pool<T: Float>(pooling: Pooling<'_, T>, out: &mut [T]) {
+fn pool(pooling: Pooling<'_>, out: &mut [f32]) {
     if pooling.fits(out.len()) {
         best(PoolTiles { pooling, out })
     } else {
@@ -62,14 +62,14 @@ fn pool<T: Float>(pooling: Pooling<'_, T>, out: &mut [T]) {
 
 /// The operands of one pooling.
 #[derive(Clone, Copy)]
-struct Pooling<'a, T> {
+struct Pooling<'a> {
     window: Window,
-    x: &'a [T],
+    x: &'a [f32],
     /// Max pooling, or average pooling.
     max: bool,
 }
 
-impl<T: Float> Pooling<'_, T> {
+impl Pooling<'_> {
     /// Whether the lanes apply: a window of at least one tap, and operands holding every element
     /// the sizes say.
     fn fits(&self, out_len: usize) -> bool {
@@ -98,14 +98,14 @@ impl<T: Float> Pooling<'_, T> {
     }
 
     /// Every output, one at a time, as the module's documentation gives it.
-    fn by_element(&self, out: &mut [T]) {
+    fn by_element(&self, out: &mut [f32]) {
         let (w, c) = (&self.window, self.window.channels);
         for (at, [n, oh, ow, ci]) in w.outputs(c).enumerate() {
             let tap = |a, b| self.input_pixel(n, oh, ow, a, b).map(|p| self.x[p * c + ci]);
             out[at] = if self.max {
-                window_max(T::LOWEST, w.kernel, tap)
+                window_max(f32::MIN, w.kernel, tap)
             } else {
-                let total = sum(w.kernel[0], |a| sum(w.kernel[1], |b| tap(a, b).unwrap_or(T::ZERO)));
+                let total = sum(w.kernel[0], |a| sum(w.kernel[1], |b| tap(a, b).unwrap_or(0.0)));
                 total.mean(self.count(oh, ow))
             };
         }
@@ -113,7 +113,7 @@ impl<T: Float> Pooling<'_, T> {
 
     /// Every output: each output pixel's channels `L` at a time (the last few one at a time).
     #[inline(always)]
-    fn by_lanes<const L: usize>(&self, out: &mut [T]) {
+    fn by_lanes<const L: usize>(&self, out: &mut [f32]) {
         let (w, c) = (&self.window, self.window.channels);
         let mut at = 0;
         for n in 0..w.batch {
@@ -136,14 +136,14 @@ impl<T: Float> Pooling<'_, T> {
 
     /// Channels `ci..ci + L` of output pixel `(n, oh, ow)`.
     #[inline(always)]
-    fn lanes<const L: usize>(&self, n: usize, oh: usize, ow: usize, ci: usize) -> [T; L] {
+    fn lanes<const L: usize>(&self, n: usize, oh: usize, ow: usize, ci: usize) -> [f32; L] {
         let (w, c) = (&self.window, self.window.channels);
         let tap = |a, b| {
             let p = self.input_pixel(n, oh, ow, a, b)?;
             self.x[p * c + ci..].first_chunk::<L>().copied()
         };
         if self.max {
-            let mut max = [T::LOWEST; L];
+            let mut max = [f32::MIN; L];
             for a in 0..w.kernel[0] {
                 for b in 0..w.kernel[1] {
                     if let Some(values) = tap(a, b) {
@@ -157,7 +157,7 @@ impl<T: Float> Pooling<'_, T> {
             }
             max
         } else {
-            let total = sum_lanes(w.kernel[0], |a| sum_lanes(w.kernel[1], |b| tap(a, b).unwrap_or([T::ZERO; L])));
+            let total = sum_lanes(w.kernel[0], |a| sum_lanes(w.kernel[1], |b| tap(a, b).unwrap_or([0.0; L])));
             let count = self.count(oh, ow);
             total.map(|t| t.mean(count))
         }
@@ -165,12 +165,12 @@ impl<T: Float> Pooling<'_, T> {
 }
 
 /// A pooling's lanes, for [`best`].
-struct PoolTiles<'a, 'o, T> {
-    pooling: Pooling<'a, T>,
-    out: &'o mut [T],
+struct PoolTiles<'a, 'o> {
+    pooling: Pooling<'a>,
+    out: &'o mut [f32],
 }
 
-impl<T: Float> Kernel for PoolTiles<'_, '_, T> {
+impl Kernel for PoolTiles<'_, '_> {
     type Output = ();
 
     #[inline(always)]
