@@ -1,6 +1,7 @@
 //! tfcore's convolution kernels alone, on the layers of the MLPerf Tiny models (ResNet-8's and
 //! keyword spotting's shapes, batch 1), so that a change to a kernel is timed where it matters:
-//! the time of each layer, and its multiply-adds per nanosecond.
+//! the time of each layer, and its multiply-adds per nanosecond. And one layer as a graph fetches
+//! it, bias and ReLU included (`fetched layer`), the kernel's output being the fetched value.
 //!
 //! ```text
 //! cargo bench --bench convolutions
@@ -8,7 +9,19 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, pointwise_conv2d_plain, Window};
+use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, pointwise_conv2d_plain, Array4, Window};
+use tfcore::graph;
+
+graph! {
+    /// ResNet-8's 3 × 3 × 16 layer, fetched by itself: its value is the kernel's output, the bias
+    /// and ReLU written over it.
+    mod layer {
+        let x = tf.placeholder(tf.float32, [1, 32, 32, 16]);
+        let f = tf.Variable(tf.random_uniform([3, 3, 16, 16], -0.5, 0.5));
+        let b = tf.Variable(tf.random_uniform([16], -0.5, 0.5));
+        let y = tf.nn.relu(tf.nn.conv2d(x, f, strides = [1, 1, 1, 1], padding = "SAME") + b);
+    }
+}
 
 /// A layer: `[h, w, channels]` in, `kernel`, `strides`, output channels (0 for depthwise).
 struct Layer {
@@ -124,5 +137,13 @@ fn layers(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, layers);
+fn fetched(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fetched layer, batch 1");
+    let x = Array4::<f32, 1, 32, 32, 16>::from_fn(|_, h, w, c| ((h * 7 + w * 3 + c) % 11) as f32 * 0.1 - 0.5);
+    let mut sess = layer::Session::with_seed(1);
+    group.bench_function("ResNet-8 relu(conv1 + b)", |b| b.iter(|| sess.run(layer::y { x: black_box(&x) })));
+    group.finish();
+}
+
+criterion_group!(benches, layers, fetched);
 criterion_main!(benches);

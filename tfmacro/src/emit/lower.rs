@@ -402,23 +402,35 @@ impl<'b, 'g> Lower<'b, 'g> {
 
     /// The statements of root `root` written into the caller's `out` over `product`: the product
     /// computed whole into `out`, then the root's elements written over it in place, in the
-    /// matrix's column-major order, reading the product as `__out[__at]`.
+    /// order `out` stores them (a matrix's column-major, a rank-4 array's row-major), reading the
+    /// product as `__out[__at]`.
     fn over_product_in_out(&self, root: NodeId, product: NodeId) -> TokenStream {
         let local = self.local(root);
         let rules = self.graph.nodes[product].op.rules();
         let compute = rules.and_then(|r| r.materialise_flat(self, product, &quote!(#local.as_mut_slice())));
-        let (idx, e) = self.over_input(Some(product)).element_code(root, 2);
         let shape = self.shape(root);
-        let (rows, cols) = (self.names.dim(shape[0]), self.names.dim(shape[1]));
-        let (i, j) = (&idx[0], &idx[1]);
+        if let [_, _] = shape[..] {
+            // Column-major, as nalgebra stores a matrix.
+            let (idx, e) = self.over_input(Some(product)).element_code(root, 2);
+            let (rows, cols) = (self.names.dim(shape[0]), self.names.dim(shape[1]));
+            let (i, j) = (&idx[0], &idx[1]);
+            return quote! {
+                let mut #local = __out;
+                #compute
+                {
+                    let __out = #local.as_mut_slice();
+                    let mut __at = 0usize;
+                    for #j in 0..#cols { for #i in 0..#rows { __out[__at] = #e; __at += 1; } }
+                }
+            };
+        }
+        // A rank-4 array, row-major.
+        let (idx, e) = Lower { acc: Some(product), ..*self }.element_code(root, shape.len());
+        let rows = self.over_rows(&quote!(#local.as_mut_slice()), &idx, &shape, &e);
         quote! {
             let mut #local = __out;
             #compute
-            {
-                let __out = #local.as_mut_slice();
-                let mut __at = 0usize;
-                for #j in 0..#cols { for #i in 0..#rows { __out[__at] = #e; __at += 1; } }
-            }
+            { #rows }
         }
     }
 
@@ -450,6 +462,26 @@ impl<'b, 'g> Lower<'b, 'g> {
         }
     }
 
+    /// `e` (reading each element of the row-major `out`, of shape `shape`, as `__acc`) written
+    /// over it, row by row of the last axis, its index bounded by the row's length, so that a
+    /// bias read at it needs no check and the row vectorises. `idx`: `e`'s index variables.
+    fn over_rows(&self, out: &TokenStream, idx: &[Ident], shape: &[Dim], e: &TokenStream) -> Option<TokenStream> {
+        let ((last, outer), width) = (idx.split_last()?, self.names.dim(*shape.last()?));
+        let mut body = quote! {
+            if let ::core::option::Option::Some(__row) = __rows.next() {
+                for (#last, __slot) in __row.iter_mut().enumerate() {
+                    let __acc = *__slot;
+                    *__slot = #e;
+                }
+            }
+        };
+        for (i, d) in outer.iter().zip(shape).rev() {
+            let d = self.names.dim(*d);
+            body = quote!(for #i in 0..#d { #body });
+        }
+        Some(quote!(let mut __rows = (#out).chunks_exact_mut(#width); #body))
+    }
+
     /// The statements computing node `id` into its buffer, element by element in row-major
     /// order.
     fn fill_buffer(&self, id: NodeId, k: usize) -> TokenStream {
@@ -469,23 +501,8 @@ impl<'b, 'g> Lower<'b, 'g> {
             // (docs/internals/speed.md). The same expression on the same values: the same bits.
             if !idents_of(&e).contains("__old") {
                 let code = rules.and_then(|r| r.materialise_flat(self, kernel, &out));
-                if let (Some(code), Some((last, outer)), Some(&width)) = (code, idx.split_last(), shape.last()) {
-                    // Row by row of the last axis, its index bounded by the row's length, so
-                    // that a bias read at it needs no check and the row vectorises.
-                    let width = self.names.dim(width);
-                    let mut body = quote! {
-                        if let ::core::option::Option::Some(__row) = __rows.next() {
-                            for (#last, __slot) in __row.iter_mut().enumerate() {
-                                let __acc = *__slot;
-                                *__slot = #e;
-                            }
-                        }
-                    };
-                    for (i, d) in outer.iter().zip(&shape).rev() {
-                        let d = self.names.dim(*d);
-                        body = quote!(for #i in 0..#d { #body });
-                    }
-                    return quote!({ #code let mut __rows = (#out).chunks_exact_mut(#width); #body });
+                if let (Some(code), Some(rows)) = (code, self.over_rows(&out, &idx, &shape, &e)) {
+                    return quote!({ #code #rows });
                 }
             }
             let elem = self.graph.tensor(id).map(|t| ident(t.dtype.rust()));

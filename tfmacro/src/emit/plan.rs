@@ -482,12 +482,18 @@ impl<'g> Plan<'g> {
         end.is_some() || self.roots.iter().any(|&r| self.graph.nodes[r].inputs.contains(&last))
     }
 
-    /// Whether node `id`, a matrix, can be computed into the caller's value and the fetch's one
-    /// root written over it there (`run_into`): the root is an elementwise chain over it of one
-    /// shape, and the fetch writes nothing to the session.
+    /// Whether node `id`, a matrix or a float tensor of rank 4 (a window kernel's), can be
+    /// computed into the caller's value and the fetch's one root written over it there
+    /// (`run_into`): the root is an elementwise chain over it of one shape, and the fetch writes
+    /// nothing to the session.
     pub fn is_written_over_in_out(&self, id: NodeId) -> bool {
         let (end, _) = self.chain_from(id);
-        end.is_some_and(|root| self.roots == [root]) && self.shape(id).len() == 2 && !self.dynamic && !self.writes()
+        let rank = match self.shape(id).len() {
+            2 => true,
+            4 => self.dtype(id).is_float(),
+            _ => false,
+        };
+        end.is_some_and(|root| self.roots == [root]) && rank && !self.dynamic && !self.writes()
     }
 
     /// The root that reads `id` through single readers that are elementwise ops of `id`'s shape

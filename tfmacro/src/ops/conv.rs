@@ -120,7 +120,9 @@ impl Conv {
 
     /// Whether tfcore's [window kernels](Conv::window_call) compute convolution node `id`: a
     /// float node of stored operands, of at least [`matmul::BLOCKED_FROM`] multiply-adds (a `None`
-    /// batch counting as 1), not read by the fetched value element by element, and
+    /// batch counting as 1), not read by the fetched value element by element unless computed
+    /// into it ([`Plan::is_written_over_in_out`]: the fetched value `relu(conv2d(x, f) + b)` is
+    /// the kernel's output, the bias and ReLU written over it there), and
     /// - a forward convolution whose window has at least 8 terms or whose input channels are a
     ///   multiple of eight (depthwise: with a multiplier of 1 and channels a multiple of eight;
     ///   its kernel takes channels eight at a time);
@@ -144,7 +146,7 @@ impl Conv {
             Role::InputGradient => false,
         };
         role && plan.dtype(id).is_float()
-            && !plan.is_read_by_root(id)
+            && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id))
             && plan.is_stored(x)
             && plan.is_stored(f)
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM

@@ -93,7 +93,8 @@ impl Pool {
     /// float32 pooling (not its gradient; the kernels are compiled once, in tfcore, for float32)
     /// of a stored input whose height, width and channels are known, of windows of at least
     /// eight taps and of at least [`matmul::BLOCKED_FROM`] taps over all its outputs (a `None`
-    /// batch counting as 1), not read by the fetched value element by element. The kernels
+    /// batch counting as 1), not read by the fetched value element by element unless computed
+    /// into it ([`Plan::is_written_over_in_out`]). The kernels
     /// compute each output as [`Rules::element`] does, a vector of channels at a time: the same
     /// bits.
     ///
@@ -112,7 +113,7 @@ impl Pool {
         !self.gradient
             && ah.kernel * aw.kernel >= 8
             && plan.dtype(id) == DType::Float32
-            && !plan.is_read_by_root(id)
+            && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id))
             && plan.is_stored(x)
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
     }

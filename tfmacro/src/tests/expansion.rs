@@ -840,3 +840,25 @@ fn poolings_go_through_the_pooling_kernels() {
     let body = run_body(&graph_in("../examples/digits/net.rs"), "train_step");
     assert!(!body.contains("__private :: max_pool2d ("), "{body}");
 }
+
+/// A fetched value that is a chain of elementwise ops over a convolution or a pooling (one
+/// layer's `relu(conv2d(x, f) + b)`) has the kernel compute into the caller's value and the chain
+/// written over it there, as a product's: not the window's sums element by element.
+#[test]
+fn a_fetched_chain_over_a_window_kernel_is_written_over_its_output() {
+    let file = expand_ok(quote! {
+        mod layer {
+            let x = tf.placeholder(tf.float32, [1, 32, 32, 16]);
+            let K = tf.Variable(tf.random_uniform([3, 3, 16, 16], -1.0, 1.0));
+            let b = tf.Variable(tf.zeros([16]));
+            let y = tf.nn.relu(tf.nn.conv2d(x, K, strides = [1, 1, 1, 1], padding = "SAME") + b);
+            let p = tf.nn.relu(tf.nn.avg_pool(x, ksize = [1, 3, 3, 1], strides = 1, padding = "SAME") - 0.5);
+        }
+    });
+    for (fetch, kernel) in [("y", "conv2d_plain ("), ("p", "avg_pool2d (")] {
+        let body = run_body(&file, fetch);
+        assert!(body.contains("fn run_into") && body.contains(kernel), "{body}");
+        assert!(body.contains(&format!("__v_{fetch} . as_mut_slice ())")), "{body}");
+        assert!(!body.contains("in_order") && !body.contains("fill4"), "{body}");
+    }
+}
