@@ -9,14 +9,14 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, pointwise_conv2d_plain, Array4, Window};
-use tfcore::graph;
+use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, pointwise_conv2d_plain, Window};
+use tfcore::{graph, Array4, DArrayView4};
 
 graph! {
     /// ResNet-8's 3 × 3 × 16 layer, fetched by itself: its value is the kernel's output, the bias
     /// and ReLU written over it.
     mod layer {
-        let x = tf.placeholder(tf.float32, [1, 32, 32, 16]);
+        let x = tf.placeholder(tf.float32, [None, 32, 32, 16]);
         let f = tf.Variable(tf.random_uniform([3, 3, 16, 16], -0.5, 0.5));
         let b = tf.Variable(tf.random_uniform([16], -0.5, 0.5));
         let y = tf.nn.relu(tf.nn.conv2d(x, f, strides = [1, 1, 1, 1], padding = "SAME") + b);
@@ -142,6 +142,10 @@ fn fetched(c: &mut Criterion) {
     let x = Array4::<f32, 1, 32, 32, 16>::from_fn(|_, h, w, c| ((h * 7 + w * 3 + c) % 11) as f32 * 0.1 - 0.5);
     let mut sess = layer::Session::with_seed(1);
     group.bench_function("ResNet-8 relu(conv1 + b)", |b| b.iter(|| sess.run(layer::y { x: black_box(&x) })));
+    let batch = DArrayView4::from_slice([1, 32, 32, 16], x.as_slice()).unwrap();
+    group.bench_function("ResNet-8 relu(conv1 + b), run-time batch", |b| {
+        b.iter(|| sess.run(layer::y { x: black_box(batch) }).unwrap())
+    });
     group.finish();
 }
 

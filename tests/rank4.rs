@@ -5,7 +5,7 @@
 //! give the hand-computed values, bit for bit the same.
 
 use tfcore::nalgebra::{vector, SMatrix};
-use tfcore::{graph, Array3, Array4};
+use tfcore::{graph, Array3, Array4, DArrayView4};
 
 macro_rules! twin_graphs {
     ($($name:ident = { $($tok:tt)+ })*) => {
@@ -297,5 +297,12 @@ fn window_kernels_have_the_folded_bits() {
     let activated = fed.run(windows_fed::activated { x: &x });
     assert_eq!(bits(activated.as_slice()), bits(folded.run(windows_folded::activated).as_slice()));
     let pooled = fed.run(windows_fed::pooled { x: &x });
+    assert_eq!(bits(pooled.as_slice()), bits(folded.run(windows_folded::pooled).as_slice()));
+    // Fed a batch of run-time size: the kernel's output in the session's workspace, the chain
+    // written over it there, then returned.
+    let batch = DArrayView4::from_slice([2, 10, 6, 13], x.as_slice()).unwrap();
+    let activated = fed.run(windows_fed::activated { x: batch }).unwrap();
+    assert_eq!(bits(activated.as_slice()), bits(folded.run(windows_folded::activated).as_slice()));
+    let pooled = fed.run(windows_fed::pooled { x: batch }).unwrap();
     assert_eq!(bits(pooled.as_slice()), bits(folded.run(windows_folded::pooled).as_slice()));
 }

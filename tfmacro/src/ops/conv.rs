@@ -122,7 +122,8 @@ impl Conv {
     /// float node of stored operands, of at least [`matmul::BLOCKED_FROM`] multiply-adds (a `None`
     /// batch counting as 1), not read by the fetched value element by element unless computed
     /// into it ([`Plan::is_written_over_in_out`]: the fetched value `relu(conv2d(x, f) + b)` is
-    /// the kernel's output, the bias and ReLU written over it there), and
+    /// the kernel's output, the bias and ReLU written over it there) or into the workspace of a
+    /// run-time batch (where the fetched value is copied out of it anyway), and
     /// - a forward convolution whose window has at least 8 terms or whose input channels are a
     ///   multiple of eight (depthwise: with a multiplier of 1 and channels a multiple of eight;
     ///   its kernel takes channels eight at a time);
@@ -146,7 +147,7 @@ impl Conv {
             Role::InputGradient => false,
         };
         role && plan.dtype(id).is_float()
-            && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id))
+            && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id) || plan.is_dynamic())
             && plan.is_stored(x)
             && plan.is_stored(f)
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM

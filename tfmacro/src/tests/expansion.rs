@@ -843,12 +843,13 @@ fn poolings_go_through_the_pooling_kernels() {
 
 /// A fetched value that is a chain of elementwise ops over a convolution or a pooling (one
 /// layer's `relu(conv2d(x, f) + b)`) has the kernel compute into the caller's value and the chain
-/// written over it there, as a product's: not the window's sums element by element.
+/// written over it there, as a product's: not the window's sums element by element. Fed a batch
+/// of run-time size, the kernel computes into the session's workspace.
 #[test]
 fn a_fetched_chain_over_a_window_kernel_is_written_over_its_output() {
     let file = expand_ok(quote! {
         mod layer {
-            let x = tf.placeholder(tf.float32, [1, 32, 32, 16]);
+            let x = tf.placeholder(tf.float32, [None, 32, 32, 16]);
             let K = tf.Variable(tf.random_uniform([3, 3, 16, 16], -1.0, 1.0));
             let b = tf.Variable(tf.zeros([16]));
             let y = tf.nn.relu(tf.nn.conv2d(x, K, strides = [1, 1, 1, 1], padding = "SAME") + b);
@@ -860,5 +861,11 @@ fn a_fetched_chain_over_a_window_kernel_is_written_over_its_output() {
         assert!(body.contains("fn run_into") && body.contains(kernel), "{body}");
         assert!(body.contains(&format!("__v_{fetch} . as_mut_slice ())")), "{body}");
         assert!(!body.contains("in_order") && !body.contains("fill4"), "{body}");
+    }
+    let text = file.to_token_stream().to_string();
+    for (fetch, kernel) in [("y", "conv2d_plain ("), ("p", "avg_pool2d (")] {
+        let body = fetch_body(&text, &format!("for {fetch} < XBatch >"));
+        assert!(body.contains(kernel) && body.contains("& mut __f0 ["), "{body}");
+        assert!(!body.contains("in_order"), "{body}");
     }
 }
