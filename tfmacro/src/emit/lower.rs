@@ -402,8 +402,8 @@ impl<'b, 'g> Lower<'b, 'g> {
 
     /// The statements of root `root` written into the caller's `out` over `product`: the product
     /// computed whole into `out`, then the root's elements written over it in place, in the
-    /// order `out` stores them (a matrix's column-major, a rank-4 array's row-major), reading the
-    /// product as `__out[__at]`.
+    /// order `out` stores them: a matrix's column-major, reading the product as `__out[__at]`; a
+    /// rank-4 array's row-major, row by row ([`Lower::over_rows`]).
     fn over_product_in_out(&self, root: NodeId, product: NodeId) -> TokenStream {
         let local = self.local(root);
         let rules = self.graph.nodes[product].op.rules();

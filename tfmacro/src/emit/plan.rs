@@ -488,12 +488,12 @@ impl<'g> Plan<'g> {
     /// nothing to the session.
     pub fn is_written_over_in_out(&self, id: NodeId) -> bool {
         let (end, _) = self.chain_from(id);
-        let rank = match self.shape(id).len() {
+        let stored_as_out = match self.shape(id).len() {
             2 => true,
             4 => self.dtype(id).is_float(),
             _ => false,
         };
-        end.is_some_and(|root| self.roots == [root]) && rank && !self.dynamic && !self.writes()
+        end.is_some_and(|root| self.roots == [root]) && stored_as_out && !self.dynamic && !self.writes()
     }
 
     /// The root that reads `id` through single readers that are elementwise ops of `id`'s shape
