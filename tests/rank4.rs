@@ -227,6 +227,7 @@ graph! {
         let shortcut = tf.reduce_sum(tf.nn.max_pool(tf.nn.relu((tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b) + tf.nn.bias_add(tf.nn.conv2d(x * 0.5, f, strides = [1, 2, 2, 1], padding = "SAME"), b)), ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
         let activated = tf.nn.relu6(tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b);
         let pooled = tf.nn.relu(tf.nn.avg_pool(same, ksize = [1, 3, 3, 1], strides = [1, 2, 1, 1], padding = "SAME") - 0.25);
+        let pooled_layer = tf.nn.max_pool(tf.nn.relu(tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b), ksize = [1, 2, 2, 1], strides = 2, padding = "SAME");
     }
 }
 
@@ -252,6 +253,7 @@ graph! {
         let shortcut = tf.reduce_sum(tf.nn.max_pool(tf.nn.relu((tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b) + tf.nn.bias_add(tf.nn.conv2d(x * 0.5, f, strides = [1, 2, 2, 1], padding = "SAME"), b)), ksize = [1, 2, 2, 1], strides = 1, padding = "SAME"), axis = 3);
         let activated = tf.nn.relu6(tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b);
         let pooled = tf.nn.relu(tf.nn.avg_pool(same, ksize = [1, 3, 3, 1], strides = [1, 2, 1, 1], padding = "SAME") - 0.25);
+        let pooled_layer = tf.nn.max_pool(tf.nn.relu(tf.nn.conv2d(x, f, strides = [1, 2, 2, 1], padding = "SAME") + b), ksize = [1, 2, 2, 1], strides = 2, padding = "SAME");
     }
 }
 
@@ -298,6 +300,9 @@ fn window_kernels_have_the_folded_bits() {
     assert_eq!(bits(activated.as_slice()), bits(folded.run(windows_folded::activated).as_slice()));
     let pooled = fed.run(windows_fed::pooled { x: &x });
     assert_eq!(bits(pooled.as_slice()), bits(folded.run(windows_folded::pooled).as_slice()));
+    // The fetched value a pooling of such a chain: the kernel's output read from a buffer.
+    let pooled_layer = fed.run(windows_fed::pooled_layer { x: &x });
+    assert_eq!(bits(pooled_layer.as_slice()), bits(folded.run(windows_folded::pooled_layer).as_slice()));
     // Fed a batch of run-time size: the kernel's output in the session's workspace, the chain
     // written over it there, then returned.
     let batch = DArrayView4::from_slice([2, 10, 6, 13], x.as_slice()).unwrap();

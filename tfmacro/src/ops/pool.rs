@@ -93,11 +93,9 @@ impl Pool {
     /// float32 pooling (not its gradient; the kernels are compiled once, in tfcore, for float32)
     /// of a stored input whose height, width and channels are known, of windows of at least
     /// eight taps and of at least [`matmul::BLOCKED_FROM`] taps over all its outputs (a `None`
-    /// batch counting as 1), not read by the fetched value element by element unless computed
-    /// into it ([`Plan::is_written_over_in_out`]) or into the workspace of a run-time batch
-    /// (where the fetched value is copied out of it anyway). The kernels
-    /// compute each output as [`Rules::element`] does, a vector of channels at a time: the same
-    /// bits.
+    /// batch counting as 1), whatever reads it (as a convolution: see `Conv::windowed`). The
+    /// kernels compute each output as [`Rules::element`] does, a vector of channels at a time: the
+    /// same bits.
     ///
     /// - Keyword spotting's 25 × 5 average pooling, whose element code calls `sum` channel by
     ///   channel: the model took 71.3-72.1 µs through the kernel, against 72.7-74.1 (`cargo
@@ -114,7 +112,6 @@ impl Pool {
         !self.gradient
             && ah.kernel * aw.kernel >= 8
             && plan.dtype(id) == DType::Float32
-            && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id) || plan.is_dynamic())
             && plan.is_stored(x)
             && work.into_iter().fold(1usize, usize::saturating_mul) >= matmul::BLOCKED_FROM
     }

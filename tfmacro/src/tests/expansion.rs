@@ -844,7 +844,8 @@ fn poolings_go_through_the_pooling_kernels() {
 /// A fetched value that is a chain of elementwise ops over a convolution or a pooling (one
 /// layer's `relu(conv2d(x, f) + b)`) has the kernel compute into the caller's value and the chain
 /// written over it there, as a product's: not the window's sums element by element. Fed a batch
-/// of run-time size, the kernel computes into the session's workspace.
+/// of run-time size, the kernel computes into the session's workspace; a fetched value reading
+/// it otherwise reads it from a buffer.
 #[test]
 fn a_fetched_chain_over_a_window_kernel_is_written_over_its_output() {
     let file = expand_ok(quote! {
@@ -854,8 +855,15 @@ fn a_fetched_chain_over_a_window_kernel_is_written_over_its_output() {
             let b = tf.Variable(tf.zeros([16]));
             let y = tf.nn.relu(tf.nn.conv2d(x, K, strides = [1, 1, 1, 1], padding = "SAME") + b);
             let p = tf.nn.relu(tf.nn.avg_pool(x, ksize = [1, 3, 3, 1], strides = 1, padding = "SAME") - 0.5);
+            let pooled = tf.nn.max_pool(tf.nn.relu(tf.nn.conv2d(x, K, strides = 1, padding = "SAME") + b), ksize = 2, strides = 2, padding = "VALID");
+            let summed = tf.reduce_sum(tf.nn.conv2d(x, K, strides = 1, padding = "SAME"), axis = 3);
         }
     });
+    // Read by the fetched value otherwise (a pooling, a sum): from a buffer the kernel fills.
+    for fetch in ["pooled", "summed"] {
+        let body = run_body(&file, fetch);
+        assert!(body.contains("conv2d_plain (") && !body.contains("in_order"), "{body}");
+    }
     for (fetch, kernel) in [("y", "conv2d_plain ("), ("p", "avg_pool2d (")] {
         let body = run_body(&file, fetch);
         assert!(body.contains("fn run_into") && body.contains(kernel), "{body}");
