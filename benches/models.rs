@@ -127,6 +127,13 @@ fn batch<const N: usize>(c: &mut Criterion, name: &str) {
     assert!(worst < 1e-3, "the two disagree by {worst}");
     let mut group = c.benchmark_group(name);
     group.bench_function("generated", |b| b.iter(|| sess.run(autoencoder::fc9 { x: black_box(&x) })));
+    // The same batch as a `DMatrix`: a fetch of run-time size, its tensors in the session's
+    // workspace.
+    let fed = sess.run(autoencoder::fc9 { x: &dx }).expect("the batch's shape");
+    assert!(fed.iter().zip(generated.iter()).all(|(a, b)| a.to_bits() == b.to_bits()), "fed a DMatrix");
+    group.bench_function("generated, run-time batch", |b| {
+        b.iter(|| sess.run(autoencoder::fc9 { x: black_box(&dx) }).unwrap())
+    });
     let mut variables = autoencoder_variables::Session::new();
     let held = variables.run(autoencoder_variables::fc9 { x: &x });
     assert_eq!(generated, held, "variables and constants disagree");

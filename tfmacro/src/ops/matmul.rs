@@ -199,7 +199,12 @@ impl Rules for MatMul {
         let size = |d: Dim| if let Dim::Known(n) = d { n } else { 1 };
         let work = plan.shape(id).into_iter().chain([k]).map(size).fold(1usize, usize::saturating_mul);
         plan.dtype(id).is_float()
-            && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id))
+            // Read by the fetched value: computed into it when the value is a chain of
+            // elementwise ops over the product; in a fetch of run-time size, whose tensors live
+            // in the session's workspace, into a buffer there; otherwise a dot product per
+            // element inside the value's code, needing no buffer of the product's size on the
+            // stack.
+            && (!plan.is_read_by_root(id) || plan.is_written_over_in_out(id) || plan.is_dynamic())
             && plan.is_stored(a)
             && plan.is_stored(b)
             && plan.is_one_slice(a)

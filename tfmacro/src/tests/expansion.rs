@@ -877,3 +877,28 @@ fn a_fetched_chain_over_a_window_kernel_is_written_over_its_output() {
         assert!(!body.contains("in_order"), "{body}");
     }
 }
+
+/// A product the fetched value reads, in a fetch of run-time size (a `DMatrix` or an ndarray
+/// array fed), goes through the matrix kernel into the session's workspace: not a sum or a dot
+/// product per element of the value.
+#[test]
+fn a_fetched_product_of_a_run_time_batch_goes_through_the_matrix_kernel() {
+    let text = expand_ok(quote! {
+        mod dense {
+            let x = tf.placeholder(tf.float32, [None, 784]);
+            let W = tf.Variable(tf.random_uniform([784, 128], -1.0, 1.0));
+            let b = tf.Variable(tf.zeros([128]));
+            let y = tf.nn.relu(tf.matmul(x, W) + b);
+            let p = tf.nn.softmax(tf.matmul(x, W) + b);
+        }
+    })
+    .to_token_stream()
+    .to_string();
+    for fetch in ["y", "p"] {
+        for fed in [":: tfcore :: __private :: Matrix <", ":: tfcore :: ndarray :: ArrayBase <"] {
+            let body = fetch_body(&text, &format!("for {fetch} < & 'a {fed}"));
+            assert!(body.contains("__private :: matmul"), "{body}");
+            assert!(!body.contains("__private :: sum (") && !body.contains("__private :: dot ("), "{body}");
+        }
+    }
+}
