@@ -479,7 +479,7 @@ impl<'b, 'g> Lower<'b, 'g> {
             let d = self.names.dim(*d);
             body = quote!(for #i in 0..#d { #body });
         }
-        Some(quote!(let mut __rows = (#out).chunks_exact_mut(#width); #body))
+        Some(quote!(let mut __rows = (#out).chunks_exact_mut(::core::cmp::max(#width, 1usize)); #body))
     }
 
     /// The statements computing node `id` into its buffer, element by element in row-major
@@ -519,19 +519,35 @@ impl<'b, 'g> Lower<'b, 'g> {
                 return code;
             }
         }
-        let (idx, e) = self.element_code(id, shape.len());
-        let mut body = quote!(__out[__at] = #e; __at += 1;);
-        // Innermost the last axis, or for a column-major matrix the first.
+        // Innermost the last axis, or for a column-major matrix the first: a line of the buffer,
+        // its index bounded by the line's length, so that a bias read at it needs no check and
+        // the line vectorises; the input written over (if any) read as the element it replaces.
         let mut axes: Vec<usize> = (0..shape.len()).collect();
         if self.column_major(id) {
             axes.reverse();
         }
-        for &k in axes.iter().rev() {
+        let Some((&inner, outer)) = axes.split_last() else {
+            let (_, e) = self.element_code(id, 0);
+            return quote!({ let __out = &mut #buffer #(#flatten)* [..#count]; let __at = 0usize; __out[__at] = #e; });
+        };
+        let (idx, e) = Lower { acc: self.overwriting, overwriting: None, ..*self }.element_code(id, shape.len());
+        let old = idents_of(&e).contains("__acc").then(|| quote!(let __acc = *__slot;));
+        let (i, width) = (&idx[inner], self.names.dim(shape[inner]));
+        let mut body = quote! {
+            if let ::core::option::Option::Some(__line) = __lines.next() {
+                for (#i, __slot) in __line.iter_mut().enumerate() {
+                    #old
+                    *__slot = #e;
+                }
+            }
+        };
+        for &k in outer.iter().rev() {
             let (i, d) = (&idx[k], self.names.dim(shape[k]));
             body = quote!(for #i in 0..#d { #body });
         }
-        let flatten = self.flattens(k).map(|_| quote!(.as_flattened_mut()));
-        quote!({ let __out = &mut #buffer #(#flatten)* [..#count]; let mut __at = 0usize; #body })
+        // (A line of no elements, an empty batch's column: no lines to write, but not chunks of 0.)
+        let width = quote!(::core::cmp::max(#width, 1usize));
+        quote!({ let mut __lines = (&mut #buffer #(#flatten)* [..#count]).chunks_exact_mut(#width); #body })
     }
 
     /// The steps between consecutive elements of stored tensor `id` along its second-to-last

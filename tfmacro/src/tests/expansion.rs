@@ -655,8 +655,9 @@ fn dynamic_feeds_compute_in_the_workspace() {
     ), "{body}");
     assert!(!body.contains("SMatrix < f32 , N"), "no tensor of a `None` dimension outside the workspace: {body}");
     // The seed's `tf.log(output_layer)` of the softmax, computed as `log_softmax`: the
-    // exponentials of the logits shifted by their maximum, written over the logits.
-    assert!(body.contains("expf ((__out [__at] - __f3 [(0usize) * N + __i]))"), "{body}");
+    // exponentials of the logits shifted by their maximum, written over the logits, a line at a
+    // time, each logit read as the element its exponential replaces.
+    assert!(body.contains("expf ((__acc - __f3 [(0usize) * N + __i]))"), "{body}");
     assert!(body.contains("sums_over_rows :: < f32 , 17usize , _ >"), "{body}");
     assert!(
         body.contains("let N = :: core :: cmp :: min (__end - __begin , :: tfcore :: __private :: CHUNK_ROWS) ;"),
