@@ -519,17 +519,25 @@ impl<'b, 'g> Lower<'b, 'g> {
                 return code;
             }
         }
-        // Innermost the last axis, or for a column-major matrix the first: a line of the buffer,
-        // its index bounded by the line's length, so that a bias read at it needs no check and
-        // the line vectorises; the input written over (if any) read as the element it replaces.
+        // Innermost the last axis, or for a column-major matrix the first.
         let mut axes: Vec<usize> = (0..shape.len()).collect();
         if self.column_major(id) {
             axes.reverse();
         }
-        let Some((&inner, outer)) = axes.split_last() else {
-            let (_, e) = self.element_code(id, 0);
-            return quote!({ let __out = &mut #buffer #(#flatten)* [..#count]; let __at = 0usize; __out[__at] = #e; });
+        let (Some((&inner, outer)), true) = (axes.split_last(), self.dynamic) else {
+            // Of sizes known when the graph compiles, LLVM bounds `__at` itself.
+            let (idx, e) = self.element_code(id, shape.len());
+            let mut body = quote!(__out[__at] = #e; __at += 1;);
+            for &k in axes.iter().rev() {
+                let (i, d) = (&idx[k], self.names.dim(shape[k]));
+                body = quote!(for #i in 0..#d { #body });
+            }
+            return quote!({ let __out = &mut #buffer #(#flatten)* [..#count]; let mut __at = 0usize; #body });
         };
+        // Of a run-time size, a line of the buffer at a time, its index bounded by the line's
+        // length, so that a bias read at it needs no check and the line vectorises (indexed
+        // element by element, each index checked, the loops stayed scalar); the input written
+        // over (if any) read as the element it replaces.
         let (idx, e) = Lower { acc: self.overwriting, overwriting: None, ..*self }.element_code(id, shape.len());
         let old = idents_of(&e).contains("__acc").then(|| quote!(let __acc = *__slot;));
         let (i, width) = (&idx[inner], self.names.dim(shape[inner]));
