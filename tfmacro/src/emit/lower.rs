@@ -462,24 +462,41 @@ impl<'b, 'g> Lower<'b, 'g> {
         }
     }
 
-    /// `e` (reading each element of the row-major `out`, of shape `shape`, as `__acc`) written
-    /// over it, row by row of the last axis, its index bounded by the row's length, so that a
-    /// bias read at it needs no check and the row vectorises. `idx`: `e`'s index variables.
-    fn over_rows(&self, out: &TokenStream, idx: &[Ident], shape: &[Dim], e: &TokenStream) -> Option<TokenStream> {
-        let ((last, outer), width) = (idx.split_last()?, self.names.dim(*shape.last()?));
+    /// `e` written over `out` (a buffer of shape `shape`, stored along `axes`, outermost first) a
+    /// line of the innermost axis at a time, its index bounded by the line's length, so that a
+    /// bias read at it needs no check and the line vectorises; `e` reads the element it replaces
+    /// as `__acc`. `idx`: `e`'s index variables.
+    fn over_lines(
+        &self,
+        out: &TokenStream,
+        idx: &[Ident],
+        shape: &[Dim],
+        axes: &[usize],
+        e: &TokenStream,
+    ) -> Option<TokenStream> {
+        let (&inner, outer) = axes.split_last()?;
+        let old = idents_of(e).contains("__acc").then(|| quote!(let __acc = *__slot;));
+        let (i, width) = (&idx[inner], self.names.dim(shape[inner]));
         let mut body = quote! {
-            if let ::core::option::Option::Some(__row) = __rows.next() {
-                for (#last, __slot) in __row.iter_mut().enumerate() {
-                    let __acc = *__slot;
+            if let ::core::option::Option::Some(__line) = __lines.next() {
+                for (#i, __slot) in __line.iter_mut().enumerate() {
+                    #old
                     *__slot = #e;
                 }
             }
         };
-        for (i, d) in outer.iter().zip(shape).rev() {
-            let d = self.names.dim(*d);
+        for &k in outer.iter().rev() {
+            let (i, d) = (&idx[k], self.names.dim(shape[k]));
             body = quote!(for #i in 0..#d { #body });
         }
-        Some(quote!(let mut __rows = (#out).chunks_exact_mut(::core::cmp::max(#width, 1usize)); #body))
+        // (A line of no elements, an empty batch's column: no lines to write, but not chunks of 0.)
+        Some(quote!(let mut __lines = (#out).chunks_exact_mut(::core::cmp::max(#width, 1usize)); #body))
+    }
+
+    /// [`Lower::over_lines`] of a row-major buffer: row by row of its last axis.
+    fn over_rows(&self, out: &TokenStream, idx: &[Ident], shape: &[Dim], e: &TokenStream) -> Option<TokenStream> {
+        let axes: Vec<usize> = (0..shape.len()).collect();
+        self.over_lines(out, idx, shape, &axes, e)
     }
 
     /// The statements computing node `id` into its buffer, element by element in row-major
@@ -524,7 +541,7 @@ impl<'b, 'g> Lower<'b, 'g> {
         if self.column_major(id) {
             axes.reverse();
         }
-        let (Some((&inner, outer)), true) = (axes.split_last(), self.dynamic) else {
+        if shape.is_empty() || !self.dynamic {
             // Of sizes known when the graph compiles, LLVM bounds `__at` itself.
             let (idx, e) = self.element_code(id, shape.len());
             let mut body = quote!(__out[__at] = #e; __at += 1;);
@@ -533,29 +550,14 @@ impl<'b, 'g> Lower<'b, 'g> {
                 body = quote!(for #i in 0..#d { #body });
             }
             return quote!({ let __out = &mut #buffer #(#flatten)* [..#count]; let mut __at = 0usize; #body });
-        };
-        // Of a run-time size, a line of the buffer at a time, its index bounded by the line's
-        // length, so that a bias read at it needs no check and the line vectorises (indexed
-        // element by element, each index checked, the loops stayed scalar); the input written
-        // over (if any) read as the element it replaces.
-        let (idx, e) = Lower { acc: self.overwriting, overwriting: None, ..*self }.element_code(id, shape.len());
-        let old = idents_of(&e).contains("__acc").then(|| quote!(let __acc = *__slot;));
-        let (i, width) = (&idx[inner], self.names.dim(shape[inner]));
-        let mut body = quote! {
-            if let ::core::option::Option::Some(__line) = __lines.next() {
-                for (#i, __slot) in __line.iter_mut().enumerate() {
-                    #old
-                    *__slot = #e;
-                }
-            }
-        };
-        for &k in outer.iter().rev() {
-            let (i, d) = (&idx[k], self.names.dim(shape[k]));
-            body = quote!(for #i in 0..#d { #body });
         }
-        // (A line of no elements, an empty batch's column: no lines to write, but not chunks of 0.)
-        let width = quote!(::core::cmp::max(#width, 1usize));
-        quote!({ let mut __lines = (&mut #buffer #(#flatten)* [..#count]).chunks_exact_mut(#width); #body })
+        // Of a run-time size, a line of the buffer at a time (indexed element by element, each
+        // index checked, the loops stayed scalar); the input written over (if any) read as the
+        // element it replaces.
+        let (idx, e) = Lower { acc: self.overwriting, overwriting: None, ..*self }.element_code(id, shape.len());
+        let out = quote!(&mut #buffer #(#flatten)* [..#count]);
+        let lines = self.over_lines(&out, &idx, &shape, &axes, &e);
+        quote!({ #lines })
     }
 
     /// The steps between consecutive elements of stored tensor `id` along its second-to-last
