@@ -9,7 +9,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use tfcore::__private::{conv2d_plain, depthwise_conv2d_plain, pointwise_conv2d_plain, Window};
+use tfcore::__private::{conv2d_plain, conv2d_rows_plain, depthwise_conv2d_plain, pointwise_conv2d_plain, Window};
 use tfcore::{graph, Array4, DArrayView4};
 
 graph! {
@@ -126,6 +126,17 @@ fn layers(c: &mut Criterion) {
             if layer.kernel == [1, 1] && layer.strides == [1, 1] {
                 group.bench_function(layer.name, |b| {
                     b.iter(|| pointwise_conv2d_plain(&window, cout, black_box(x), filter, out))
+                });
+            } else if cin <= 3 {
+                // A first layer: the kernel compiled for its window's width and channels, its
+                // output channels and its rows, as `graph!` calls it (`ops/conv.rs`).
+                group.bench_function(layer.name, |b| match (layer.kernel[1], cin) {
+                    (4, 1) => b.iter(|| {
+                        conv2d_rows_plain::<f32, 4, 1, 32, 5>(&window, cout, black_box(x), filter, &zeros, out)
+                    }),
+                    _ => b.iter(|| {
+                        conv2d_rows_plain::<f32, 3, 3, 16, 8>(&window, cout, black_box(x), filter, &zeros, out)
+                    }),
                 });
             } else {
                 group.bench_function(layer.name, |b| {

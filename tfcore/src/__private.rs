@@ -12,8 +12,8 @@ pub use crate::__with_serde as with_serde;
 pub use crate::__with_std as with_std;
 pub use crate::array::{Aligned, Array3, Array4};
 pub use crate::conv::{
-    conv2d, conv2d_filter_gradient, conv2d_plain, depthwise_conv2d, depthwise_conv2d_plain, pointwise_conv2d,
-    pointwise_conv2d_plain, Window,
+    conv2d, conv2d_filter_gradient, conv2d_plain, conv2d_rows, conv2d_rows_plain, depthwise_conv2d,
+    depthwise_conv2d_plain, pointwise_conv2d, pointwise_conv2d_plain, Window,
 };
 #[cfg(feature = "alloc")]
 pub use crate::darray::DArray;

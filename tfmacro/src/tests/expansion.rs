@@ -188,7 +188,10 @@ fn convolutions_go_through_the_window_kernels() {
     // Each followed by a bias and a ReLU only: stored as they are, the bias and the ReLU
     // computed by a loop of their own.
     let probs = run_body(&model("kws.rs"), "probs");
-    assert_eq!(kernel_calls(&probs, "conv2d"), (0, 1), "{probs}");
+    // The first layer through the kernel for first layers, compiled for its window's width (4),
+    // its channel, 32 output channels at a time and its rows' five pixels.
+    assert_eq!(kernel_calls(&probs, "conv2d"), (0, 0), "{probs}");
+    assert!(probs.contains("conv2d_rows_plain :: < _ , 4usize , 1usize , 32usize , 5usize > ("), "{probs}");
     // The 1 × 1 ones, each output pixel reading its own input pixel, through a kernel of their
     // own; not ResNet-8's, moved by 2.
     assert_eq!(kernel_calls(&probs, "pointwise_conv2d"), (0, 4), "{probs}");
@@ -197,7 +200,8 @@ fn convolutions_go_through_the_window_kernels() {
     assert!(probs.contains("kernel : [10usize , 4usize] , strides : [2usize , 2usize]"), "{probs}");
     // The three residual adds through the kernel's closure, over the buffer they add.
     let probs = run_body(&model("resnet8.rs"), "probs");
-    assert_eq!(kernel_calls(&probs, "conv2d"), (3, 6), "{probs}");
+    assert_eq!(kernel_calls(&probs, "conv2d"), (3, 5), "{probs}");
+    assert!(probs.contains("conv2d_rows_plain :: < _ , 3usize , 3usize , 16usize , 8usize > ("), "{probs}");
     assert_eq!(kernel_calls(&probs, "pointwise_conv2d"), (0, 0), "{probs}");
     // The line of zeros a tap in the padding reads, as long as a pixel's channels.
     assert!(probs.contains("& [0f32 ; 16usize]"), "{probs}");
@@ -483,7 +487,8 @@ fn a_batch_of_run_time_size_goes_through_the_convolution_kernels() {
     // The first convolution, the four 1 × 1 ones (each output pixel reading its own input
     // pixel) and the four depthwise ones (with run-time sizes, the bias and the ReLU are never
     // fused into the kernel).
-    assert_eq!(kernel_calls(body, "conv2d"), (0, 1), "{body}");
+    assert_eq!(kernel_calls(body, "conv2d"), (0, 0), "{body}");
+    assert_eq!(body.matches("conv2d_rows_plain ::").count(), 1, "{body}");
     assert_eq!(kernel_calls(body, "pointwise_conv2d"), (0, 4), "{body}");
     assert_eq!(kernel_calls(body, "depthwise_conv2d"), (0, 4), "{body}");
     assert!(body.contains("__v_x . as_slice ()"), "{body}");
@@ -780,7 +785,8 @@ fn the_digits_cnn_trains_through_the_window_kernel() {
     // The fixed batch's step ends where the run-time batch's begins; that one at its `Ok`.
     for body in [&text[fixed..dynamic], fetch_body(&text, "for train_step < XBatch")] {
         let (closure, plain) = kernel_calls(body, "conv2d");
-        assert_eq!(closure + plain, 1, "{body}");
+        let rows = body.matches("conv2d_rows").count();
+        assert_eq!(closure + plain + rows, 1, "{body}");
     }
 }
 
