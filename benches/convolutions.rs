@@ -127,16 +127,11 @@ fn layers(c: &mut Criterion) {
                 group.bench_function(layer.name, |b| {
                     b.iter(|| pointwise_conv2d_plain(&window, cout, black_box(x), filter, out))
                 });
-            } else if cin <= 3 {
-                // A first layer: the kernel compiled for its window's width and channels, its
+            } else if cin == 1 {
+                // A first layer of one channel: the kernel compiled for its window's width, its
                 // output channels and its rows, as `graph!` calls it (`ops/conv.rs`).
-                group.bench_function(layer.name, |b| match (layer.kernel[1], cin) {
-                    (4, 1) => b.iter(|| {
-                        conv2d_rows_plain::<f32, 4, 1, 32, 5>(&window, cout, black_box(x), filter, &zeros, out)
-                    }),
-                    _ => b.iter(|| {
-                        conv2d_rows_plain::<f32, 3, 3, 16, 8>(&window, cout, black_box(x), filter, &zeros, out)
-                    }),
+                group.bench_function(layer.name, |b| {
+                    b.iter(|| conv2d_rows_plain::<f32, 4, 1, 32, 5>(&window, cout, black_box(x), filter, &zeros, out))
                 });
             } else {
                 group.bench_function(layer.name, |b| {

@@ -168,7 +168,8 @@ pub fn conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: 
 /// there, no patch gathered ([`Conv::by_bands`]); otherwise, or for another window, as
 /// [`conv2d`]. The same bits. Only the graph's own `K`, `C`, `NR` and `R` are compiled: tiles
 /// for every shape a first layer might have (three windows, eight row lengths) took the ResNet-8
-/// example's build from 2.4 to 6.8 s.
+/// example's build from 2.4 to 6.8 s. The macro calls it for one input channel
+/// (`tfmacro/src/ops/conv.rs` says why not three).
 pub fn conv2d_rows<
     T: Float,
     E: Fn(T, T, [usize; 4]) -> T,
