@@ -1424,11 +1424,26 @@ pub(crate) mod tests {
             (1, [4, 4], 8, [3, 3], [1, 1], [1, 1], false),
             (1, [5, 3], 8, [3, 3], [2, 1], [1, 1], false),
         ];
-        cases.into_iter().map(|(batch, input, channels, kernel, strides, dilations, same)| {
-            let ax = |a: usize| axis(input[a], kernel[a], strides[a], dilations[a], same);
-            let ((oh, bh), (ow, bw)) = (ax(0), ax(1));
-            Window { batch, input, channels, kernel, strides, dilations, before: [bh, bw], output: [oh, ow] }
-        })
+        cases.into_iter().map(window)
+    }
+
+    /// The window of `(batch, [h, w], channels, [kh, kw], strides, dilations, same)`, its output
+    /// and padding as TensorFlow's.
+    #[allow(clippy::type_complexity)]
+    fn window(
+        (batch, input, channels, kernel, strides, dilations, same): (
+            usize,
+            [usize; 2],
+            usize,
+            [usize; 2],
+            [usize; 2],
+            [usize; 2],
+            bool,
+        ),
+    ) -> Window {
+        let ax = |a: usize| axis(input[a], kernel[a], strides[a], dilations[a], same);
+        let ((oh, bh), (ow, bw)) = (ax(0), ax(1));
+        Window { batch, input, channels, kernel, strides, dilations, before: [bh, bw], output: [oh, ow] }
     }
 
     /// The definition, written out: the nested sums with the padding's zeros.
@@ -1585,31 +1600,9 @@ pub(crate) mod tests {
         // a multiple of the tile's (which go as `conv2d` does), with 16 or 32 output channels at
         // a time and rows of 8, 5, 4 or 3 pixels at a time.
         let mut windows: std::vec::Vec<Window> = windows().collect();
-        let (oh, bh) = tests::axis(6, 3, 1, 1, true);
-        let (ow, bw) = tests::axis(8, 3, 1, 1, true);
-        windows.push(Window {
-            batch: 1,
-            input: [6, 8],
-            channels: 1,
-            kernel: [3, 3],
-            strides: [1, 1],
-            dilations: [1, 1],
-            before: [bh, bw],
-            output: [oh, ow],
-        });
+        windows.push(window((1, [6, 8], 1, [3, 3], [1, 1], [1, 1], true)));
         // Several bands: rows of 182 values, twenty output rows to a band of `BAND`.
-        let (oh, bh) = tests::axis(24, 3, 1, 1, true);
-        let (ow, bw) = tests::axis(180, 4, 2, 1, true);
-        windows.push(Window {
-            batch: 2,
-            input: [24, 180],
-            channels: 1,
-            kernel: [3, 4],
-            strides: [1, 2],
-            dilations: [1, 1],
-            before: [bh, bw],
-            output: [oh, ow],
-        });
+        windows.push(window((2, [24, 180], 1, [3, 4], [1, 2], [1, 1], true)));
         for w in &windows {
             for cout in [16, 32, 48, 5] {
                 check_rows::<3, 3, 16, 8>(w, cout);
