@@ -164,8 +164,8 @@ pub fn conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: 
 /// knows both when it compiles the graph), tiles of `R` pixels of an output row by `NR` output
 /// channels. With AVX-512, where rows are a multiple of `R` pixels and the output channels of
 /// `NR`, each band of output rows copies the input rows under it onto the stack with the
-/// padding's zeros around them (at most [`BAND`] values), and each tile reads its pixels' inputs
-/// there, no patch gathered ([`Conv::by_bands`]); otherwise, or for another window, as
+/// padding's zeros around them (16 KiB of `f32` at most), and each tile reads its pixels' inputs
+/// there, no patch gathered; otherwise, or for another window, as
 /// [`conv2d`]. The same bits. Only the graph's own `K`, `C`, `NR` and `R` are compiled: tiles
 /// for every shape a first layer might have (three windows, eight row lengths) took the ResNet-8
 /// example's build from 2.4 to 6.8 s. The macro calls it for one input channel
