@@ -214,8 +214,9 @@ impl Conv {
         // for this window's width and for tiles of the most pixels that divide a row. Not for
         // three channels: ResNet-8's first layer took 13.4-13.7 µs so against 17.2-17.8, but its
         // example's build 5% longer, past the budget.
-        let row = (3..=8usize).rev().find(|r| aw.output % r == 0);
-        if let (true, true, Some(r)) = (c == 1 && (1..=5).contains(&aw.kernel), cout % 16 == 0 && cout > 0, row) {
+        let first_layer = c == 1 && (1..=5).contains(&aw.kernel) && cout > 0 && cout % 16 == 0;
+        let row = (3..=8usize).rev().find(|r| aw.output % r == 0).filter(|_| first_layer);
+        if let Some(r) = row {
             let k = aw.kernel;
             let nr = if cout % 32 == 0 { 32usize } else { 16 };
             return Some(match then {
