@@ -163,10 +163,11 @@ pub fn conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: 
 /// [`conv2d`] for a first layer: a window `K` taps wide over `C` input channels (the macro
 /// knows both when it compiles the graph), tiles of `R` pixels of an output row by `NR` output
 /// channels. With AVX-512, where rows are a multiple of `R` pixels and the output channels of
-/// `NR`, each band of output rows copies the input rows under it onto the stack with the
-/// padding's zeros around them (16 KiB of `f32` at most), and each tile reads its pixels' inputs
-/// there, no patch gathered; otherwise, or for another window, as
-/// [`conv2d`]. The same bits. Only the graph's own `K`, `C`, `NR` and `R` are compiled: tiles
+/// `NR`, and the window is undilated along a row, each band of output rows copies the input rows
+/// under it onto the stack with the padding's zeros around them (16 KiB of `f32` at most), and
+/// each tile reads its pixels' inputs there, no patch gathered. With AVX2 the same, by tiles of
+/// 16 output channels, for `R` up to six (AVX2's sixteen registers hold no more sums), and rows
+/// of eight as two tiles of four. Otherwise, or for another window, as [`conv2d`]. The same bits. Only the graph's own `K`, `C`, `NR` and `R` are compiled: tiles
 /// for every shape a first layer might have (three windows, eight row lengths) took the ResNet-8
 /// example's build from 2.4 to 6.8 s. The macro calls it for one input channel
 /// (`tfmacro/src/ops/conv.rs` says why not three).
@@ -591,7 +592,7 @@ impl<T: Float> Conv<'_, T> {
     /// Every output, a band of output rows at a time: the input rows under the band copied onto
     /// the stack with the padding's zeros around them, so that every window of the band lies
     /// inside its copy, then through [`Conv::by_rows`]. Returns `false`, computing nothing, where
-    /// a band of one row does not fit in [`BAND`] values.
+    /// a band of one row does not fit in [`BAND`] values, or the window is dilated along a row.
     #[inline(always)]
     fn by_bands<const K: usize, const C: usize, const NR: usize, const R: usize>(
         &self,
@@ -603,7 +604,15 @@ impl<T: Float> Conv<'_, T> {
         // Only whole tiles, so that no other tile is compiled (each took the ResNet-8 example's
         // build a tenth of a second longer).
         let whole = w.output[1].is_multiple_of(R) && cout.is_multiple_of(NR) && cout > 0;
-        if w.output[0] == 0 || w.output[1] == 0 || w.kernel[0] == 0 || w.kernel[1] != K || cin != C || !whole {
+        let undilated = w.dilations[1] == 1;
+        if w.output[0] == 0
+            || w.output[1] == 0
+            || w.kernel[0] == 0
+            || w.kernel[1] != K
+            || cin != C
+            || !whole
+            || !undilated
+        {
             return false;
         }
         // The input's columns under every window, from the first window's first.
@@ -688,15 +697,18 @@ impl<T: Float> Conv<'_, T> {
         for kh in 0..w.kernel[0] {
             let row = &self.x[(oh * w.strides[0] + kh * w.dilations[0]) * width * C..][..width * C];
             let taps = &self.filter[kh * K * C * cout..][..K * C * cout];
-            for kw in 0..K {
-                for ci in 0..C {
-                    let f = &taps[(kw * C + ci) * cout + co..][..NR];
-                    let weights: [T; NR] = core::array::from_fn(|l| f[l]);
-                    for r in 0..R {
-                        let x = row[((ow + r) * step + kw * w.dilations[1]) * C + ci];
-                        for l in 0..NR {
-                            acc[r][l] = acc[r][l].add(x * weights[l]);
-                        }
+            // Each pixel's window row, `K × C` values (undilated along a row): its terms' indices
+            // are constants below, checked once here rather than term by term.
+            let lines: [&[T]; R] = core::array::from_fn(|r| &row[(ow + r) * step * C..][..K * C]);
+            // Term `t = kw × C + ci` of the window's row: its row of the filter, each pixel's
+            // value.
+            for (f, t) in taps.chunks_exact(cout).zip(0..K * C) {
+                let f = &f[co..][..NR];
+                let weights: [T; NR] = core::array::from_fn(|l| f[l]);
+                for (r, line) in lines.iter().enumerate() {
+                    let x = line[t];
+                    for l in 0..NR {
+                        acc[r][l] = acc[r][l].add(x * weights[l]);
                     }
                 }
             }
@@ -838,8 +850,8 @@ fn accumulate<T: Float, const MR: usize, const NR: usize>(
     }
 }
 
-/// [`conv2d`] a band of rows at a time ([`Conv::by_bands`]), for [`best`]: with AVX-512 only, and
-/// only where the band fits; `false` where it computed nothing.
+/// [`conv2d`] a band of rows at a time ([`Conv::by_bands`]), for [`best`]: with AVX2 or AVX-512
+/// only, and only where the band fits; `false` where it computed nothing.
 struct BandRows<'a, 'o, T, const K: usize, const C: usize, const NR: usize, const R: usize> {
     conv: Conv<'a, T>,
     out: &'o mut [T],
@@ -853,7 +865,14 @@ impl<T: Float, const K: usize, const C: usize, const NR: usize, const R: usize> 
 
     #[inline(always)]
     fn run(self, registers: Registers) -> bool {
-        registers == Registers::Many && self.conv.by_bands::<K, C, NR, R>(self.out, self.then)
+        match registers {
+            Registers::Many => self.conv.by_bands::<K, C, NR, R>(self.out, self.then),
+            // AVX2's sixteen registers hold the sums of up to six pixels by sixteen channels: a
+            // row of eight goes as two tiles of four.
+            Registers::Wide if R <= 6 => self.conv.by_bands::<K, C, { 2 * LANES }, R>(self.out, self.then),
+            Registers::Wide if R == 8 => self.conv.by_bands::<K, C, { 2 * LANES }, 4>(self.out, self.then),
+            _ => false,
+        }
     }
 }
 
@@ -1565,8 +1584,13 @@ pub(crate) mod tests {
     /// [`conv2d_rows`] against the definition, stored as it is and through a closure that reads
     /// each output's index and what `out` held: on its own window (`K` taps wide over `C`
     /// channels) through bands, on any other as [`conv2d`].
+    /// Then each instruction set's band path, whatever this CPU has, against the definition
+    /// where it takes the window: which of them took it.
     #[cfg(feature = "std")]
-    fn check_rows<const K: usize, const C: usize, const NR: usize, const R: usize>(w: &Window, cout: usize) {
+    fn check_rows<const K: usize, const C: usize, const NR: usize, const R: usize>(
+        w: &Window,
+        cout: usize,
+    ) -> [bool; 3] {
         let pixels = w.batch * w.output[0] * w.output[1];
         let values = |len: usize, seed: usize| -> std::vec::Vec<f32> {
             (0..len).map(|i| ((i * 37 + seed) % 101) as f32 * 1.0e-2 - 0.5 + 1.0 / (i % 13 + 1) as f32).collect()
@@ -1591,6 +1615,19 @@ pub(crate) mod tests {
             let index = [p / w.output[1] / w.output[0], p / w.output[1] % w.output[0], p % w.output[1], c];
             assert_eq!(got.to_bits(), then(old[at], expected[at], index).to_bits(), "{w:?} {cout} at {at}");
         }
+        [Registers::Narrow, Registers::Wide, Registers::Many].map(|registers| {
+            let mut got = std::vec![f32::NAN; pixels * cout];
+            let conv = Conv { window: *w, outputs: cout, x: &x, filter: &f, zeros: &zeros };
+            let out = &mut got[..];
+            let taken =
+                conv.fits(out.len()) && BandRows::<_, K, C, NR, R> { conv, out, then: Put(None) }.run(registers);
+            if taken {
+                for (i, (got, expected)) in got.iter().zip(&expected).enumerate() {
+                    assert_eq!(got.to_bits(), expected.to_bits(), "{w:?} {cout} {registers:?} at {i}");
+                }
+            }
+            taken
+        })
     }
 
     #[test]
@@ -1603,15 +1640,24 @@ pub(crate) mod tests {
         windows.push(window((1, [6, 8], 1, [3, 3], [1, 1], [1, 1], true)));
         // Several bands: rows of 182 values, twenty output rows to a band of `BAND`.
         windows.push(window((2, [24, 180], 1, [3, 4], [1, 2], [1, 1], true)));
+        let mut taken = [false; 3];
         for w in &windows {
             for cout in [16, 32, 48, 5] {
-                check_rows::<3, 3, 16, 8>(w, cout);
-                check_rows::<4, 1, 32, 5>(w, cout);
-                check_rows::<3, 1, 16, 4>(w, cout);
-                check_rows::<4, 1, 16, 3>(w, cout);
-                check_rows::<2, 3, 32, 3>(w, cout);
+                for took in [
+                    check_rows::<3, 3, 16, 8>(w, cout),
+                    check_rows::<4, 1, 32, 5>(w, cout),
+                    check_rows::<3, 1, 16, 4>(w, cout),
+                    check_rows::<4, 1, 16, 3>(w, cout),
+                    check_rows::<2, 3, 32, 3>(w, cout),
+                ] {
+                    for (any, took) in taken.iter_mut().zip(took) {
+                        *any |= took;
+                    }
+                }
             }
         }
+        // SSE2 and the Cortex-M go as `conv2d`; AVX2 and AVX-512 take some windows by bands.
+        assert_eq!(taken, [false, true, true]);
     }
 
     #[test]
