@@ -909,3 +909,38 @@ fn a_fetched_product_of_a_run_time_batch_goes_through_the_matrix_kernel() {
         }
     }
 }
+
+/// The seed's spelling of the MLP's loss (`uint8` labels, `tf.one_hot`, `tf.log` of the softmax,
+/// summed, negated, averaged: `benches/mlp.rs`) trains with the code of the fused
+/// `softmax_cross_entropy_with_logits_v2` (`examples/models/mlp.rs`): statement for statement
+/// the same training step, but for the labels' read (an index compared, where the fused loss
+/// reads a float) and where the loss's sign is applied to its gradient.
+#[test]
+fn the_seeds_spelling_of_a_loss_trains_as_the_fused_loss_does() {
+    let fused = run_body(&model("mlp.rs"), "train_step");
+    let text = std::fs::read_to_string("../benches/mlp.rs").expect("the benchmark's file");
+    let start = text.find("tfcore::graph! {").expect("the seed's graph") + "tfcore::".len();
+    let file: syn::File = syn::parse_str(&text[start..]).expect("parses");
+    let Some(syn::Item::Macro(m)) = file.items.first() else { panic!("expected `graph! {{ ... }}`") };
+    let seed = run_body(&expand_ok(m.mac.tokens.clone()), "train_step");
+    // The temporaries' numbers differ (the seed's graph has more nodes before the fold).
+    let statements = |body: &str| -> Vec<String> { unnumbered(body).split(" ; ").map(str::to_string).collect() };
+    let (fused, seed) = (statements(&fused), statements(&seed));
+    assert_eq!(fused.len(), seed.len(), "{fused:#?}\n{seed:#?}");
+    let differ: Vec<(&String, &String)> = fused.iter().zip(&seed).filter(|(a, b)| a != b).collect();
+    assert_eq!(differ.len(), 3, "{differ:#?}");
+    assert!(differ.iter().any(|(_, s)| s.contains("if (__v_Y [__i]) as i64 == __j as i64")), "{differ:#?}");
+    assert!(differ.iter().all(|(f, s)| !f.contains("matmul") && !s.contains("matmul")), "{differ:#?}");
+}
+
+/// `body` with every `__t` temporary's number dropped.
+fn unnumbered(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find("__t") {
+        out.push_str(&rest[..at + 3]);
+        rest = rest[at + 3..].trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
