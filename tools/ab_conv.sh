@@ -75,10 +75,15 @@ run "$rev_a" "$rev_b" | tee "$dir/first"
 echo "== B in the first slot"
 run "$rev_b" "$rev_a" | tee "$dir/second"
 echo "== B / A, geometric mean of the two orders"
-paste -d'\t' <(grep ' B/A ' "$dir/first") <(grep ' B/A ' "$dir/second") | awk -F'\t' '{
-    n = split($1, f, " "); split($2, g, " "); m = split($2, g, " ");
-    name = substr($1, 1, 46);
-    first = f[n]; second = 1 / g[m];
-    printf "%s %.3f (%.3f, %.3f)%s\n", name, sqrt(first * second), first, second, ($1 ~ /DIFFER/ || $2 ~ /DIFFER/) ? "  BITS DIFFER" : ""
-}'
+paste -d'\t' <(grep ' B/A ' "$dir/first") <(grep ' B/A ' "$dir/second") | awk -F'\t' '
+    # The ratio after "B/A" on a line.
+    function ratio(line,    n, f, i) {
+        n = split(line, f, " ")
+        for (i = 1; i < n; i++) if (f[i] == "B/A") return f[i + 1]
+    }
+    {
+        first = ratio($1); second = 1 / ratio($2)
+        printf "%s %.3f (%.3f, %.3f)%s\n", substr($1, 1, 46), sqrt(first * second), first, second,
+            ($1 ~ /DIFFER/ || $2 ~ /DIFFER/) ? "  BITS DIFFER" : ""
+    }'
 ! grep -q DIFFER "$dir/first" "$dir/second"
