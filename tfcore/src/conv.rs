@@ -386,28 +386,40 @@ impl<T: Float> Conv<'_, T> {
     /// those, every pixel of the output `MR` at a time (the last few one at a time), so that the
     /// channels' weights stay in the nearest cache while the pixels go by. The pixels of a tile
     /// follow each other over the whole output, across its rows. `OWN`: each output pixel reads
-    /// its own input pixel alone ([`Conv::pointwise`]).
+    /// its own input pixel alone ([`Conv::pointwise`]). `OVERLAP`: more than half a tile of
+    /// pixels left over go as the last `MR` pixels' tile (with vector registers; on a Cortex-M4
+    /// a tile of one pixel costs what its share of a larger one does, and the second tile's code
+    /// took 4 KB more of keyword spotting's stack).
     #[inline(always)]
-    fn by_tiles<const MR: usize, const NR: usize, const OWN: bool>(&self, out: &mut [T], then: Put<'_, T>) {
+    fn by_tiles<const MR: usize, const NR: usize, const OWN: bool, const OVERLAP: bool>(
+        &self,
+        out: &mut [T],
+        then: Put<'_, T>,
+    ) {
         let cout = self.outputs;
         let mut co = 0;
         while co + NR <= cout {
-            self.channels::<MR, NR, OWN>(co, out, then);
+            self.channels::<MR, NR, OWN, OVERLAP>(co, out, then);
             co += NR;
         }
         while NR > LANES && co + LANES <= cout {
-            self.channels::<MR, LANES, OWN>(co, out, then);
+            self.channels::<MR, LANES, OWN, OVERLAP>(co, out, then);
             co += LANES;
         }
         while co < cout {
-            self.channels::<MR, 1, OWN>(co, out, then);
+            self.channels::<MR, 1, OWN, OVERLAP>(co, out, then);
             co += 1;
         }
     }
 
     /// Output channels `co..co + NR` of every pixel of the output, `MR` pixels at a time.
     #[inline(always)]
-    fn channels<const MR: usize, const NR: usize, const OWN: bool>(&self, co: usize, out: &mut [T], then: Put<'_, T>) {
+    fn channels<const MR: usize, const NR: usize, const OWN: bool, const OVERLAP: bool>(
+        &self,
+        co: usize,
+        out: &mut [T],
+        then: Put<'_, T>,
+    ) {
         let (w, cout) = (&self.window, self.outputs);
         if OWN {
             let p = self.own_pixels::<MR, NR>(0, co, out, then);
@@ -426,10 +438,11 @@ impl<T: Float> Conv<'_, T> {
         }
         // More than half a tile's pixels left: as the last tile's, its first ones computed again
         // and stored once. A tile of one pixel adds its terms one after the other, each waiting
-        // for the one before; a tile of `MR` computes `MR` pixels in little more time. (ResNet-8's
+        // for the one before, where a core runs instructions out of order; a tile of `MR` computes
+        // `MR` pixels in little more time. (ResNet-8's
         // 8 × 8 × 64 layer spent an eighth of its time on its last four pixels one by one;
         // with one or two left, computing a tile for them was slower than the pixels alone.)
-        if 2 * (pixels - p) > MR && MR <= pixels {
+        if OVERLAP && 2 * (pixels - p) > MR && MR <= pixels {
             let start = pixels - MR;
             let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.window.output_pixel(start + r));
             for (r, values) in self.tile::<MR, NR>(&at, co).iter().enumerate().skip(p - start) {
@@ -917,8 +930,8 @@ impl<T: Float, const OWN: bool> Kernel for ConvTiles<'_, '_, T, OWN> {
         // `cargo bench --bench convolutions`); 3 × 32 was within 10% of 5 × 16, slower on four
         // layers of five.
         match (registers, patches && !OWN) {
-            (Registers::Narrow, false) => conv.by_tiles::<4, 8, OWN>(out, then),
-            (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16, OWN>(out, then),
+            (Registers::Narrow, false) => conv.by_tiles::<4, 8, OWN, false>(out, then),
+            (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16, OWN, true>(out, then),
             (Registers::Narrow, true) => conv.by_patches::<4, 8>(out, then),
             (Registers::Wide | Registers::Many, true) => conv.by_patches::<4, 16>(out, then),
         }
