@@ -387,9 +387,9 @@ impl<T: Float> Conv<'_, T> {
     /// channels' weights stay in the nearest cache while the pixels go by. The pixels of a tile
     /// follow each other over the whole output, across its rows. `OWN`: each output pixel reads
     /// its own input pixel alone ([`Conv::pointwise`]). `OVERLAP`: more than half a tile of
-    /// pixels left over go as the last `MR` pixels' tile (with vector registers; on a Cortex-M4
-    /// a tile of one pixel costs what its share of a larger one does, and the second tile's code
-    /// took 4 KB more of keyword spotting's stack).
+    /// pixels left over go as the last `MR` pixels' tile instead (with vector registers; on a
+    /// Cortex-M4 a tile of one pixel costs what its share of a larger one does, and the second
+    /// tile's code took 4 KB more of keyword spotting's stack).
     #[inline(always)]
     fn by_tiles<const MR: usize, const NR: usize, const OWN: bool, const OVERLAP: bool>(
         &self,
@@ -438,10 +438,10 @@ impl<T: Float> Conv<'_, T> {
         }
         // More than half a tile's pixels left: as the last tile's, its first ones computed again
         // and stored once. A tile of one pixel adds its terms one after the other, each waiting
-        // for the one before, where a core runs instructions out of order; a tile of `MR` computes
-        // `MR` pixels in little more time. (ResNet-8's
-        // 8 × 8 × 64 layer spent an eighth of its time on its last four pixels one by one;
-        // with one or two left, computing a tile for them was slower than the pixels alone.)
+        // for the one before, where a core runs instructions out of order; a tile of `MR`
+        // computes `MR` pixels in little more time. (ResNet-8's 8 × 8 × 64 layer spent an eighth
+        // of its time on its last four pixels one by one; with one or two left, computing a tile
+        // for them was slower than the pixels alone.)
         if OVERLAP && 2 * (pixels - p) > MR && MR <= pixels {
             let start = pixels - MR;
             let at: [[usize; 3]; MR] = core::array::from_fn(|r| self.window.output_pixel(start + r));
@@ -1613,15 +1613,15 @@ pub(crate) mod tests {
 
     #[test]
     fn the_last_tile_stores_each_output_once() {
-        // Rows of 1 to 13 pixels: every number of pixels a tile of four or five leaves (those
-        // that more than half a tile go as the last tile's, computed again, the others one by
-        // one), on each instruction set's tiles, for 16, 8 and single output channels; through a
+        // Outputs of 1 to 13 pixels: every number of pixels tiles of four or five leave (more
+        // than half a tile of them go as the last tile's, computed again, the others one by one),
+        // on each instruction set's tiles, for 16, 8 and single output channels; through a
         // closure that reads what `out` held, so that an output stored twice would show.
         let then =
             |old: f32, value: f32, [n, oh, ow, c]: [usize; 4]| old * 0.5 + value + (n + 2 * oh + 3 * ow + 5 * c) as f32;
         let cout = 25;
         for width in 1..=13 {
-            let w = window((1, [2, width], 16, [3, 3], [1, 1], [1, 1], true));
+            let w = window((1, [1, width], 16, [3, 3], [1, 1], [1, 1], true));
             let x = values(w.input[0] * w.input[1] * w.channels, 5);
             let f = values(w.taps() * w.channels * cout, 7);
             let len = w.output[0] * w.output[1] * cout;
@@ -1637,7 +1637,7 @@ pub(crate) mod tests {
                     let (pixel, c) = (at / cout, at % cout);
                     let index = [0, pixel / w.output[1], pixel % w.output[1], c];
                     let expected = then(old[at], plain, index);
-                    assert_eq!(got.to_bits(), expected.to_bits(), "{width} pixels a row, {registers:?}, at {at}");
+                    assert_eq!(got.to_bits(), expected.to_bits(), "{width} pixels, {registers:?}, at {at}");
                 }
             }
         }
