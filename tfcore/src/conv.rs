@@ -167,10 +167,11 @@ pub fn conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: 
 /// under it onto the stack with the padding's zeros around them (16 KiB of `f32` at most), and
 /// each tile reads its pixels' inputs there, no patch gathered. With AVX2 the same, by tiles of
 /// 16 output channels, for `R` up to six (AVX2's sixteen registers hold no more sums), and rows
-/// of eight as two tiles of four. Otherwise, or for another window, as [`conv2d`]. The same bits. Only the graph's own `K`, `C`, `NR` and `R` are compiled: tiles
-/// for every shape a first layer might have (three windows, eight row lengths) took the ResNet-8
-/// example's build from 2.4 to 6.8 s. The macro calls it for one input channel
-/// (`tfmacro/src/ops/conv.rs` says why not three).
+/// of eight as two tiles of four. Otherwise, or for another window, as [`conv2d`]. The same bits.
+/// Only the graph's own `K`, `C`, `NR` and `R` are compiled: tiles for every shape a first layer
+/// might have (three windows, eight row lengths) took the ResNet-8 example's build from 2.4 to
+/// 6.8 s. The macro calls it for one input channel (`tfmacro/src/ops/conv.rs` says why not
+/// three).
 pub fn conv2d_rows<
     T: Float,
     E: Fn(T, T, [usize; 4]) -> T,
@@ -631,14 +632,13 @@ impl<T: Float> Conv<'_, T> {
         // Only whole tiles, so that no other tile is compiled (each took the ResNet-8 example's
         // build a tenth of a second longer).
         let whole = w.output[1].is_multiple_of(R) && cout.is_multiple_of(NR) && cout > 0;
-        let undilated = w.dilations[1] == 1;
         if w.output[0] == 0
             || w.output[1] == 0
             || w.kernel[0] == 0
             || w.kernel[1] != K
             || cin != C
             || !whole
-            || !undilated
+            || w.dilations[1] != 1
         {
             return false;
         }
@@ -1611,14 +1611,19 @@ pub(crate) mod tests {
         }
     }
 
+    /// A store that reads what `out` held and the output's index, as the graph's ops after a
+    /// convolution are fused into it: an output stored twice, or with another's index, shows.
+    fn indexed(old: f32, value: f32, [n, oh, ow, c]: [usize; 4]) -> f32 {
+        old * 0.5 + value + (n + 2 * oh + 3 * ow + 5 * c) as f32
+    }
+
     #[test]
     fn the_last_tile_stores_each_output_once() {
         // Outputs of 1 to 13 pixels: every number of pixels tiles of four or five leave (more
         // than half a tile of them go as the last tile's, computed again, the others one by one),
         // on each instruction set's tiles, for 16, 8 and single output channels; through a
         // closure that reads what `out` held, so that an output stored twice would show.
-        let then =
-            |old: f32, value: f32, [n, oh, ow, c]: [usize; 4]| old * 0.5 + value + (n + 2 * oh + 3 * ow + 5 * c) as f32;
+        let then = indexed;
         let cout = 25;
         for width in 1..=13 {
             let w = window((1, [1, width], 16, [3, 3], [1, 1], [1, 1], true));
@@ -1663,8 +1668,7 @@ pub(crate) mod tests {
         let zeros = [0.0f32; 128];
         let mut expected = std::vec![f32::NAN; pixels * cout];
         definition(w, cout, false, &x, &f, &mut expected);
-        let then =
-            |old: f32, value: f32, [n, oh, ow, c]: [usize; 4]| old * 0.5 + value + (n + 2 * oh + 3 * ow + 5 * c) as f32;
+        let then = indexed;
         let mut got = std::vec![f32::NAN; pixels * cout];
         conv2d_rows_plain::<f32, K, C, NR, R>(w, cout, &x, &f, &zeros, &mut got);
         for (i, (got, expected)) in got.iter().zip(&expected).enumerate() {
@@ -1725,8 +1729,7 @@ pub(crate) mod tests {
     #[test]
     fn the_store_applies_then_with_each_outputs_index() {
         // `then(old, value, [n, oh, ow, c])`, as the graph's ops after a convolution are fused.
-        let then =
-            |old: f32, value: f32, [n, oh, ow, c]: [usize; 4]| old * 0.5 + value + (n + 2 * oh + 3 * ow + 5 * c) as f32;
+        let then = indexed;
         for w in windows() {
             let (cin, cout) = (w.channels, 16);
             let x = values(w.batch * w.input[0] * w.input[1] * cin, 5);
