@@ -139,7 +139,7 @@ impl Window {
 ///
 /// Through tiles of pixels and output channels where every slice is long enough; otherwise
 /// output by output, which panics at the first index outside a slice, as indexing does.
-pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
+pub fn conv2d<T: Kernels, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
     outputs: usize,
     x: &[T],
@@ -148,7 +148,7 @@ pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     out: &mut [T],
     then: E,
 ) {
-    convolve(window, outputs, x, filter, zeros, out, Put(Some(&Then(then))))
+    T::convolve(window, outputs, x, filter, zeros, out, Put(Some(&Then(then))))
 }
 
 /// [`conv2d`] storing the convolution itself, each output as its sum: the store of the kernel's
@@ -156,8 +156,8 @@ pub fn conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
 /// generated code computes what follows a convolution (a bias, an activation) in a loop of its
 /// own over the outputs when it reads nothing but them, which vectorises, and through the closure
 /// otherwise (a residual add written over the tensor it adds).
-pub fn conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], zeros: &[T], out: &mut [T]) {
-    convolve(window, outputs, x, filter, zeros, out, Put(None))
+pub fn conv2d_plain<T: Kernels>(window: &Window, outputs: usize, x: &[T], filter: &[T], zeros: &[T], out: &mut [T]) {
+    T::convolve(window, outputs, x, filter, zeros, out, Put(None))
 }
 
 /// [`conv2d`] for a first layer: a window `K` taps wide over `C` input channels (the macro
@@ -173,7 +173,7 @@ pub fn conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: 
 /// 6.8 s. The macro calls it for one input channel (`tfmacro/src/ops/conv.rs` says why not
 /// three).
 pub fn conv2d_rows<
-    T: Float,
+    T: Kernels,
     E: Fn(T, T, [usize; 4]) -> T,
     const K: usize,
     const C: usize,
@@ -192,7 +192,7 @@ pub fn conv2d_rows<
 }
 
 /// [`conv2d_rows`] storing the convolution itself, as [`conv2d_plain`] does.
-pub fn conv2d_rows_plain<T: Float, const K: usize, const C: usize, const NR: usize, const R: usize>(
+pub fn conv2d_rows_plain<T: Kernels, const K: usize, const C: usize, const NR: usize, const R: usize>(
     window: &Window,
     outputs: usize,
     x: &[T],
@@ -204,7 +204,7 @@ pub fn conv2d_rows_plain<T: Float, const K: usize, const C: usize, const NR: usi
 }
 
 /// [`conv2d_rows`], its store through a trait object.
-fn convolve_rows<T: Float, const K: usize, const C: usize, const NR: usize, const R: usize>(
+fn convolve_rows<T: Kernels, const K: usize, const C: usize, const NR: usize, const R: usize>(
     window: &Window,
     outputs: usize,
     x: &[T],
@@ -217,7 +217,7 @@ fn convolve_rows<T: Float, const K: usize, const C: usize, const NR: usize, cons
     if conv.fits(out.len()) && best(BandRows::<_, K, C, NR, R> { conv, out: &mut *out, then }) {
         return;
     }
-    convolve(window, outputs, x, filter, zeros, out, then)
+    T::convolve(window, outputs, x, filter, zeros, out, then)
 }
 
 /// [`conv2d`], its store through a trait object: the kernel is compiled once per element type,
@@ -251,7 +251,7 @@ fn convolve<T: Float>(
 ///
 /// Another window is computed output by output, as are operands too short for their sizes
 /// (which panics at the first index outside a slice, as indexing does).
-pub fn pointwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
+pub fn pointwise_conv2d<T: Kernels, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
     outputs: usize,
     x: &[T],
@@ -259,12 +259,12 @@ pub fn pointwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     out: &mut [T],
     then: E,
 ) {
-    pointwise(window, outputs, x, filter, out, Put(Some(&Then(then))))
+    T::pointwise(window, outputs, x, filter, out, Put(Some(&Then(then))))
 }
 
 /// [`pointwise_conv2d`] storing the convolution itself, as [`conv2d_plain`] does.
-pub fn pointwise_conv2d_plain<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], out: &mut [T]) {
-    pointwise(window, outputs, x, filter, out, Put(None))
+pub fn pointwise_conv2d_plain<T: Kernels>(window: &Window, outputs: usize, x: &[T], filter: &[T], out: &mut [T]) {
+    T::pointwise(window, outputs, x, filter, out, Put(None))
 }
 
 /// [`pointwise_conv2d`], its store through a trait object, as [`convolve`]'s.
@@ -278,9 +278,59 @@ fn pointwise<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], o
     }
 }
 
+/// The element types the kernels take, each kernel compiled for each of them once, in tfcore.
+/// A generic kernel is compiled, with its copy for each instruction set [`best`] picks from, into
+/// every crate that calls it, in every build of that crate (Rust shares generic code between
+/// crates only without optimisation): the ResNet-8 example's build took 5.9-6.7 s so, against
+/// 3.0-3.3 s, and 7.4-7.8 against 3.4-3.6 in a slower hour (AMD EPYC Zen 3, `touch
+/// examples/resnet8.rs; cargo build --release --example resnet8`, three rounds alternated).
+/// [`conv2d_rows`], compiled for a graph's own window, stays generic.
+pub trait Kernels: Float {
+    /// [`conv2d`] with its store.
+    #[doc(hidden)]
+    fn convolve(
+        window: &Window,
+        outputs: usize,
+        x: &[Self],
+        filter: &[Self],
+        zeros: &[Self],
+        out: &mut [Self],
+        then: Put<'_, Self>,
+    );
+    /// [`pointwise_conv2d`] with its store.
+    #[doc(hidden)]
+    fn pointwise(window: &Window, outputs: usize, x: &[Self], filter: &[Self], out: &mut [Self], then: Put<'_, Self>);
+    /// [`depthwise_conv2d`] with its store.
+    #[doc(hidden)]
+    fn depthwise(window: &Window, x: &[Self], filter: &[Self], zeros: &[Self], out: &mut [Self], then: Put<'_, Self>);
+    /// [`conv2d_filter_gradient`].
+    #[doc(hidden)]
+    fn filter_gradient(window: &Window, outputs: usize, x: &[Self], g: &[Self], out: &mut [Self]);
+}
+
+macro_rules! kernels {
+    ($($t:ty)*) => {$(
+        impl Kernels for $t {
+            fn convolve(window: &Window, outputs: usize, x: &[Self], filter: &[Self], zeros: &[Self], out: &mut [Self], then: Put<'_, Self>) {
+                convolve(window, outputs, x, filter, zeros, out, then)
+            }
+            fn pointwise(window: &Window, outputs: usize, x: &[Self], filter: &[Self], out: &mut [Self], then: Put<'_, Self>) {
+                pointwise(window, outputs, x, filter, out, then)
+            }
+            fn depthwise(window: &Window, x: &[Self], filter: &[Self], zeros: &[Self], out: &mut [Self], then: Put<'_, Self>) {
+                depthwise(window, x, filter, zeros, out, then)
+            }
+            fn filter_gradient(window: &Window, outputs: usize, x: &[Self], g: &[Self], out: &mut [Self]) {
+                best(FilterGradient { window: *window, outputs, x, g, out })
+            }
+        }
+    )*};
+}
+kernels!(f32 f64);
+
 /// How a kernel stores the outputs of one pixel: through the closure the graph's elementwise ops
 /// after the convolution make ([`Then`]).
-trait Store<T> {
+pub trait Store<T> {
     /// Writes `values`, output channels `c..` of output pixel `(n, oh, ow)`, at `out[at..]`.
     fn store(&self, out: &mut [T], at: usize, values: &[T], index: [usize; 4]);
 }
@@ -288,7 +338,7 @@ trait Store<T> {
 /// Where a kernel stores its outputs: through the graph's closure, or as they are (`None`:
 /// [`conv2d_plain`]), each tile's row copied whole.
 #[derive(Clone, Copy)]
-struct Put<'a, T>(Option<&'a dyn Store<T>>);
+pub struct Put<'a, T>(Option<&'a dyn Store<T>>);
 
 impl<T: Copy> Put<'_, T> {
     /// [`Store::store`], or `values` copied to `out[at..]`.
@@ -948,7 +998,7 @@ impl<T: Float, const OWN: bool> Kernel for ConvTiles<'_, '_, T, OWN> {
 /// up to 64 channels side by side (with AVX-512 and a window three taps wide moved by one along a
 /// row, up to eight pixels of a row at a time, 32 channels side by side); otherwise output by
 /// output, which panics at the first index outside a slice, as indexing does.
-pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
+pub fn depthwise_conv2d<T: Kernels, E: Fn(T, T, [usize; 4]) -> T>(
     window: &Window,
     x: &[T],
     filter: &[T],
@@ -956,12 +1006,12 @@ pub fn depthwise_conv2d<T: Float, E: Fn(T, T, [usize; 4]) -> T>(
     out: &mut [T],
     then: E,
 ) {
-    depthwise(window, x, filter, zeros, out, Put(Some(&Then(then))))
+    T::depthwise(window, x, filter, zeros, out, Put(Some(&Then(then))))
 }
 
 /// [`depthwise_conv2d`] storing the convolution itself, as [`conv2d_plain`] does.
-pub fn depthwise_conv2d_plain<T: Float>(window: &Window, x: &[T], filter: &[T], zeros: &[T], out: &mut [T]) {
-    depthwise(window, x, filter, zeros, out, Put(None))
+pub fn depthwise_conv2d_plain<T: Kernels>(window: &Window, x: &[T], filter: &[T], zeros: &[T], out: &mut [T]) {
+    T::depthwise(window, x, filter, zeros, out, Put(None))
 }
 
 /// [`depthwise_conv2d`], its store through a trait object, as [`convolve`]'s.
@@ -1281,8 +1331,8 @@ fn store<T: Copy, const N: usize>(
 ///
 /// Where a slice is shorter than the sizes say, nothing is written past it: output by output,
 /// which panics at the first index outside a slice, as indexing does.
-pub fn conv2d_filter_gradient<T: Float>(window: &Window, outputs: usize, x: &[T], g: &[T], out: &mut [T]) {
-    best(FilterGradient { window: *window, outputs, x, g, out })
+pub fn conv2d_filter_gradient<T: Kernels>(window: &Window, outputs: usize, x: &[T], g: &[T], out: &mut [T]) {
+    T::filter_gradient(window, outputs, x, g, out)
 }
 
 /// The operands of one [`conv2d_filter_gradient`], for [`best`].
