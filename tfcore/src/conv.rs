@@ -27,7 +27,9 @@
 //! image reads each tap at a fixed distance from the window's first (each row of an undilated
 //! window as one line: its taps' channels follow each other in the input, and their rows of the
 //! filter too), and a 1 × 1 window moved by one without padding reads the output pixel's own
-//! input pixel. [`depthwise_conv2d`] goes
+//! input pixel. With vector registers, an image of few channels whose windows reach the padding
+//! is first copied onto the stack a band of rows at a time with the padding's zeros around it, so
+//! that every tile lies inside its copy. [`depthwise_conv2d`] goes
 //! two pixels at a time, the line of channels each tap reads found once for each, and keeps up to
 //! 64 of their channels side by side while it adds the taps; with AVX-512, a window moved by one
 //! along a row goes up to eight pixels of a row at a time, each input pixel under them read once
@@ -51,6 +53,11 @@ const PATCH: usize = 256;
 /// The most values of a band of input rows, padded, that [`conv2d`] copies onto the stack
 /// (16 KiB of `f32`).
 const BAND: usize = 4096;
+
+/// The most values of a band of input rows, padded, that [`conv2d`]'s tiles copy onto the stack
+/// with vector registers (32 KiB of `f32`: ResNet-8's first image, 34 × 34 × 3 padded, in one
+/// band).
+const PADDED: usize = 8192;
 
 /// Channels side by side in a depthwise tile, and the narrower width of a convolution's tiles.
 pub const LANES: usize = 8;
@@ -388,7 +395,7 @@ struct Conv<'a, T> {
     zeros: &'a [T],
 }
 
-impl<T: Float> Conv<'_, T> {
+impl<'a, T: Float> Conv<'a, T> {
     /// The terms of each output's sum: taps × input channels.
     fn terms(&self) -> usize {
         self.window.taps() * self.window.channels
@@ -460,6 +467,58 @@ impl<T: Float> Conv<'_, T> {
         while co < cout {
             self.channels::<MR, 1, OWN, OVERLAP>(co, out, then);
             co += 1;
+        }
+    }
+
+    /// [`Conv::by_tiles`] (with vector registers), where a window of fewer than eight input
+    /// channels reaches the padding a band of output rows at a time over a copy of the input rows
+    /// under it with the padding's zeros around them (at most [`PADDED`] values, on the stack):
+    /// every tile then lies inside its copy, each row of its window one line of the copy, where a
+    /// tile reaching the padding reads tap by tap, finding each tap of each pixel. The same terms
+    /// in the same order, the padding's zeros included, so the same bits. A tap of few channels
+    /// costs more to find than to multiply: ResNet-8's first layer (3 × 3 × 3, 16 outputs) took
+    /// 0.81-0.87 times as long so (`tools/ab_conv.sh`, Zen 3). Its layers of 16 to 64 channels
+    /// took the same time, or longer where the image went in bands (the stride-2 layer over 32
+    /// channels, in two: 1.03-1.10, a last tile more a band), so they read the input itself, as
+    /// does a window that does not reach the padding or whose band of one row does not fit.
+    #[inline(always)]
+    fn by_padded_bands<const MR: usize, const NR: usize>(&self, out: &mut [T], then: Put<'_, T>) {
+        let w = &self.window;
+        let padded = self.padded_band();
+        // Over the input itself, the whole batch as one band. One call of the tiles below, not
+        // one for each case: a second copy of them took the ResNet-8 example's build from 6.4 to
+        // 9.4 s.
+        let (images, band) = match padded {
+            Some((band, _)) => (w.batch, band),
+            None => (1, w.output[0]),
+        };
+        // Zeroed only where it is used: 32 KiB of stores pushed a 1 × 1 layer's weights out of
+        // the nearest cache (ResNet-8's strided shortcut took 1.10 times as long).
+        let mut copy = None;
+        let row_out = w.output[1] * self.outputs;
+        for n in 0..images {
+            let mut oh = 0;
+            while oh < w.output[0] {
+                let rows = band.min(w.output[0] - oh);
+                let shifted;
+                let (conv, out, then) = match padded {
+                    None => (*self, &mut *out, then),
+                    Some((_, width)) => {
+                        let out = &mut out[(n * w.output[0] + oh) * row_out..][..rows * row_out];
+                        let then = match then.0 {
+                            None => then,
+                            Some(then) => {
+                                shifted = Shifted { then, n, oh };
+                                Put(Some(&shifted as &dyn Store<T>))
+                            }
+                        };
+                        let copy = copy.get_or_insert([T::ZERO; PADDED]);
+                        (self.band(n, oh, rows, width, copy), out, then)
+                    }
+                };
+                conv.by_tiles::<MR, NR, false, true>(out, then);
+                oh += rows;
+            }
         }
     }
 
@@ -701,25 +760,11 @@ impl<T: Float> Conv<'_, T> {
         };
         let mut copy = [T::ZERO; BAND];
         let row_out = w.output[1] * cout;
-        // Of each row of the copy, the columns left of the image, and those inside it.
-        let left = w.before[1].min(width);
-        let inside = w.input[1].min(width - left);
         for n in 0..w.batch {
             let mut oh = 0;
             while oh < w.output[0] {
                 let rows = band.min(w.output[0] - oh);
-                let rows_in = (rows - 1) * w.strides[0] + window_rows;
-                for (r, to) in copy[..rows_in * line].chunks_exact_mut(line.max(1)).enumerate() {
-                    let ih = (oh * w.strides[0] + r).checked_sub(w.before[0]).filter(|&ih| ih < w.input[0]);
-                    to.fill(T::ZERO);
-                    if let Some(ih) = ih {
-                        let from = (n * w.input[0] + ih) * w.input[1] * cin;
-                        to[left * cin..][..inside * cin].copy_from_slice(&self.x[from..][..inside * cin]);
-                    }
-                }
-                let window =
-                    Window { batch: 1, input: [rows_in, width], before: [0, 0], output: [rows, w.output[1]], ..*w };
-                let conv = Conv { window, x: &copy[..rows_in * line], ..*self };
+                let conv = self.band(n, oh, rows, width, &mut copy);
                 let out = &mut out[(n * w.output[0] + oh) * row_out..][..rows * row_out];
                 let shifted;
                 let then = match then.0 {
@@ -734,6 +779,53 @@ impl<T: Float> Conv<'_, T> {
             }
         }
         true
+    }
+
+    /// For [`Conv::by_padded_bands`], where a window of fewer than eight input channels reaches
+    /// the padding and a band of one output row fits in [`PADDED`] values: the output rows of a
+    /// band, and the input's columns under every window (from the first window's first).
+    fn padded_band(&self) -> Option<(usize, usize)> {
+        let w = &self.window;
+        let span = |a: usize| {
+            Some((w.output[a].checked_sub(1)?) * w.strides[a] + (w.kernel[a].checked_sub(1)?) * w.dilations[a] + 1)
+        };
+        let (height, width) = (span(0)?, span(1)?);
+        let padded = w.before != [0, 0] || width > w.input[1] || height > w.input[0];
+        if w.channels >= LANES {
+            return None;
+        }
+        let window_rows = (w.kernel[0] - 1) * w.dilations[0] + 1;
+        let fit = (PADDED / (width * w.channels).max(1)).checked_sub(window_rows)? / w.strides[0] + 1;
+        // Bands of as even a height as fit: the fewer pixels a band, the more of them go in its
+        // last tile, which computes some of them twice.
+        let band = w.output[0].div_ceil(w.output[0].div_ceil(fit));
+        padded.then_some((band, width))
+    }
+
+    /// Output rows `oh..oh + rows` of image `n` as a convolution of their own: the input rows
+    /// under them copied into `copy`, `width` columns a row from the first window's first, with
+    /// the padding's zeros around them, so that every window of the band lies inside the copy.
+    #[inline(always)]
+    fn band<'c>(&self, n: usize, oh: usize, rows: usize, width: usize, copy: &'c mut [T]) -> Conv<'c, T>
+    where
+        'a: 'c,
+    {
+        let w = &self.window;
+        let line = width * w.channels;
+        let rows_in = (rows - 1) * w.strides[0] + (w.kernel[0] - 1) * w.dilations[0] + 1;
+        // Of each row of the copy, the columns left of the image, and those inside it.
+        let left = w.before[1].min(width);
+        let inside = w.input[1].min(width - left) * w.channels;
+        for (r, to) in copy[..rows_in * line].chunks_exact_mut(line.max(1)).enumerate() {
+            let ih = (oh * w.strides[0] + r).checked_sub(w.before[0]).filter(|&ih| ih < w.input[0]);
+            to.fill(T::ZERO);
+            if let Some(ih) = ih {
+                let from = (n * w.input[0] + ih) * w.input[1] * w.channels;
+                to[left * w.channels..][..inside].copy_from_slice(&self.x[from..][..inside]);
+            }
+        }
+        let window = Window { batch: 1, input: [rows_in, width], before: [0, 0], output: [rows, w.output[1]], ..*w };
+        Conv { window, x: &copy[..rows_in * line], ..*self }
     }
 
     /// Every output of a band whose windows all lie inside it, whose rows are a multiple of `R`
@@ -981,6 +1073,7 @@ impl<T: Float, const OWN: bool> Kernel for ConvTiles<'_, '_, T, OWN> {
         // layers of five.
         match (registers, patches && !OWN) {
             (Registers::Narrow, false) => conv.by_tiles::<4, 8, OWN, false>(out, then),
+            (Registers::Wide | Registers::Many, false) if !OWN => conv.by_padded_bands::<5, 16>(out, then),
             (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16, OWN, true>(out, then),
             (Registers::Narrow, true) => conv.by_patches::<4, 8>(out, then),
             (Registers::Wide | Registers::Many, true) => conv.by_patches::<4, 16>(out, then),
@@ -1458,7 +1551,10 @@ pub(crate) mod tests {
     use super::*;
 
     /// Values whose sums round differently in different orders, some negative and some zero.
-    fn values(len: usize, seed: usize) -> [f32; 16384] {
+    /// The most values of an operand of these tests.
+    const MOST: usize = 32768;
+
+    fn values(len: usize, seed: usize) -> [f32; MOST] {
         core::array::from_fn(|i| {
             if i >= len {
                 return f32::NAN;
@@ -1591,7 +1687,7 @@ pub(crate) mod tests {
         let f = values(w.taps() * w.channels * cout, 11);
         let zeros = [0.0f32; 128];
         let len = w.batch * w.output[0] * w.output[1] * cout;
-        let mut expected = [f32::NAN; 16384];
+        let mut expected = [f32::NAN; MOST];
         definition(w, cout, depthwise, &x, &f, &mut expected);
         let filter = &f[..];
         // `pointwise_conv2d` too: its own tiles where each output pixel reads its own input
@@ -1602,7 +1698,7 @@ pub(crate) mod tests {
             if own && (depthwise || registers.is_some() && !pointwise) {
                 continue;
             }
-            let mut got = [f32::NAN; 16384];
+            let mut got = [f32::NAN; MOST];
             let closure = Then(|_, value, _| value);
             let then = Put(if plain { None } else { Some(&closure) });
             let out = &mut got[..len];
@@ -1668,6 +1764,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn padded_bands_give_the_definitions_bits() {
+        // (window, its bands' height and the input's columns under every window)
+        let cases = [
+            // Rows of 32 × 5 values, padded: two bands of 30 rows.
+            ((1, [60, 30], 5, [3, 3], [1, 1], [1, 1], true), Some((30, 32))),
+            // Moved by two, padded after the image only; two images, two bands of 13 and 12 rows.
+            ((2, [50, 40], 7, [3, 3], [2, 2], [1, 1], true), Some((13, 41))),
+            // A row of a band of one row too long: the tiles over the input itself.
+            ((1, [2, 400], 7, [3, 3], [1, 1], [1, 1], true), None),
+            // No window in the padding; a tap of eight channels or more.
+            ((1, [9, 8], 3, [3, 3], [1, 1], [1, 1], false), None),
+            ((1, [9, 8], 8, [3, 3], [1, 1], [1, 1], true), None),
+        ];
+        for (case, band) in cases {
+            let w = window(case);
+            let conv = Conv::<f32> { window: w, outputs: 8, x: &[], filter: &[], zeros: &[] };
+            assert_eq!(conv.padded_band(), band, "{w:?}");
+            for registers in [Registers::Narrow, Registers::Wide, Registers::Many] {
+                for cout in [16, 8, 5] {
+                    check(&w, cout, false, Some(registers));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_last_tile_stores_each_output_once() {
         // Outputs of 1 to 13 pixels: every number of pixels tiles of four or five leave (more
         // than half a tile of them go as the last tile's, computed again, the others one by one),
@@ -1680,7 +1802,7 @@ pub(crate) mod tests {
             let x = values(w.input[0] * w.input[1] * w.channels, 5);
             let f = values(w.taps() * w.channels * cout, 7);
             let len = w.output[0] * w.output[1] * cout;
-            let mut plain = [f32::NAN; 16384];
+            let mut plain = [f32::NAN; MOST];
             definition(&w, cout, false, &x, &f, &mut plain);
             let old = values(len, 9);
             for registers in [Registers::Narrow, Registers::Wide, Registers::Many] {
@@ -1785,7 +1907,7 @@ pub(crate) mod tests {
             let x = values(w.batch * w.input[0] * w.input[1] * cin, 5);
             let f = values(w.taps() * cin * cout, 7);
             let len = w.batch * w.output[0] * w.output[1] * cout;
-            let mut plain = [f32::NAN; 16384];
+            let mut plain = [f32::NAN; MOST];
             definition(&w, cout, false, &x, &f, &mut plain);
             let filter = &f[..];
             let old = values(len, 9);
@@ -1812,7 +1934,7 @@ pub(crate) mod tests {
             // And depthwise, where the channels allow.
             if cin % 8 == 0 {
                 let len = w.batch * w.output[0] * w.output[1] * cin;
-                let mut plain = [f32::NAN; 16384];
+                let mut plain = [f32::NAN; MOST];
                 definition(&w, cin, true, &x, &f, &mut plain);
                 let mut got = old;
                 depthwise_conv2d(&w, &x, &f, &[0.0; 128], &mut got[..len], then);
@@ -1833,10 +1955,10 @@ pub(crate) mod tests {
         // first term (one that started from +0 would give +0).
         for w in windows() {
             let cout = 16;
-            let x = [0.0f32; 16384];
-            let f = [-1.0f32; 16384];
+            let x = [0.0f32; MOST];
+            let f = [-1.0f32; MOST];
             let len = w.batch * w.output[0] * w.output[1] * cout;
-            let mut got = [f32::NAN; 16384];
+            let mut got = [f32::NAN; MOST];
             conv2d(&w, cout, &x, &f, &[0.0; 128], &mut got[..len], |_, value, _| value);
             assert!(got[..len].iter().all(|v| v.to_bits() == (-0.0f32).to_bits()), "{w:?}");
             if w.channels % 8 == 0 {
@@ -1856,10 +1978,10 @@ pub(crate) mod tests {
                 let x = values(w.batch * w.input[0] * w.input[1] * w.channels, 13);
                 let g = values(w.batch * w.output[0] * w.output[1] * cout, 17);
                 let len = w.taps() * w.channels * cout;
-                if len > 16384 {
+                if len > MOST {
                     continue;
                 }
-                let mut got = [f32::NAN; 16384];
+                let mut got = [f32::NAN; MOST];
                 conv2d_filter_gradient(&w, cout, &x, &g, &mut got[..len]);
                 let mut at = 0;
                 for kh in 0..w.kernel[0] {
