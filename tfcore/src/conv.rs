@@ -487,7 +487,7 @@ impl<'a, T: Float> Conv<'a, T> {
         let padded = self.padded_band();
         // Over the input itself, the whole batch as one band. One call of the tiles below, not
         // one for each case: a second copy of them took the ResNet-8 example's build from 6.4 to
-        // 9.4 s.
+        // 9.4 s while the kernels were compiled into it (before [`Kernels`]).
         let (images, band) = match padded {
             Some((band, _)) => (w.batch, band),
             None => (1, w.output[0]),
@@ -786,14 +786,14 @@ impl<'a, T: Float> Conv<'a, T> {
     /// band, and the input's columns under every window (from the first window's first).
     fn padded_band(&self) -> Option<(usize, usize)> {
         let w = &self.window;
+        if w.channels >= LANES {
+            return None;
+        }
         let span = |a: usize| {
             Some((w.output[a].checked_sub(1)?) * w.strides[a] + (w.kernel[a].checked_sub(1)?) * w.dilations[a] + 1)
         };
         let (height, width) = (span(0)?, span(1)?);
         let padded = w.before != [0, 0] || width > w.input[1] || height > w.input[0];
-        if w.channels >= LANES {
-            return None;
-        }
         let window_rows = (w.kernel[0] - 1) * w.dilations[0] + 1;
         let fit = (PADDED / (width * w.channels).max(1)).checked_sub(window_rows)? / w.strides[0] + 1;
         // Bands of as even a height as fit: the fewer pixels a band, the more of them go in its
