@@ -15,53 +15,33 @@ pub struct Layer {
     outputs: usize,
 }
 
+impl Layer {
+    /// A layer moved by `stride` both ways.
+    const fn new(name: &'static str, input: [usize; 3], kernel: [usize; 2], stride: usize, outputs: usize) -> Self {
+        Layer { name, input, kernel, strides: [stride, stride], outputs }
+    }
+
+    /// Its output channels: a depthwise layer's are its input's.
+    fn outputs(&self) -> usize {
+        if self.outputs == 0 {
+            self.input[2]
+        } else {
+            self.outputs
+        }
+    }
+}
+
 pub const LAYERS: &[Layer] = &[
-    Layer { name: "ResNet-8 conv0 (3 x 3 x 3, 16)", input: [32, 32, 3], kernel: [3, 3], strides: [1, 1], outputs: 16 },
-    Layer {
-        name: "ResNet-8 conv1 (3 x 3 x 16, 16)",
-        input: [32, 32, 16],
-        kernel: [3, 3],
-        strides: [1, 1],
-        outputs: 16,
-    },
-    Layer {
-        name: "ResNet-8 conv3 (3 x 3 x 16, 32, stride 2)",
-        input: [32, 32, 16],
-        kernel: [3, 3],
-        strides: [2, 2],
-        outputs: 32,
-    },
-    Layer {
-        name: "ResNet-8 conv4 (3 x 3 x 32, 32)",
-        input: [16, 16, 32],
-        kernel: [3, 3],
-        strides: [1, 1],
-        outputs: 32,
-    },
-    Layer {
-        name: "ResNet-8 conv6 (3 x 3 x 32, 64, stride 2)",
-        input: [16, 16, 32],
-        kernel: [3, 3],
-        strides: [2, 2],
-        outputs: 64,
-    },
-    Layer { name: "ResNet-8 conv7 (3 x 3 x 64, 64)", input: [8, 8, 64], kernel: [3, 3], strides: [1, 1], outputs: 64 },
-    Layer {
-        name: "ResNet-8 shortcut (1 x 1 x 32, 64, stride 2)",
-        input: [16, 16, 32],
-        kernel: [1, 1],
-        strides: [2, 2],
-        outputs: 64,
-    },
-    Layer {
-        name: "KWS conv0 (10 x 4 x 1, 64, stride 2)",
-        input: [49, 10, 1],
-        kernel: [10, 4],
-        strides: [2, 2],
-        outputs: 64,
-    },
-    Layer { name: "KWS depthwise (3 x 3 x 64)", input: [25, 5, 64], kernel: [3, 3], strides: [1, 1], outputs: 0 },
-    Layer { name: "KWS pointwise (1 x 1 x 64, 64)", input: [25, 5, 64], kernel: [1, 1], strides: [1, 1], outputs: 64 },
+    Layer::new("ResNet-8 conv0 (3 x 3 x 3, 16)", [32, 32, 3], [3, 3], 1, 16),
+    Layer::new("ResNet-8 conv1 (3 x 3 x 16, 16)", [32, 32, 16], [3, 3], 1, 16),
+    Layer::new("ResNet-8 conv3 (3 x 3 x 16, 32, stride 2)", [32, 32, 16], [3, 3], 2, 32),
+    Layer::new("ResNet-8 conv4 (3 x 3 x 32, 32)", [16, 16, 32], [3, 3], 1, 32),
+    Layer::new("ResNet-8 conv6 (3 x 3 x 32, 64, stride 2)", [16, 16, 32], [3, 3], 2, 64),
+    Layer::new("ResNet-8 conv7 (3 x 3 x 64, 64)", [8, 8, 64], [3, 3], 1, 64),
+    Layer::new("ResNet-8 shortcut (1 x 1 x 32, 64, stride 2)", [16, 16, 32], [1, 1], 2, 64),
+    Layer::new("KWS conv0 (10 x 4 x 1, 64, stride 2)", [49, 10, 1], [10, 4], 2, 64),
+    Layer::new("KWS depthwise (3 x 3 x 64)", [25, 5, 64], [3, 3], 1, 0),
+    Layer::new("KWS pointwise (1 x 1 x 64, 64)", [25, 5, 64], [1, 1], 1, 64),
 ];
 
 /// TensorFlow's `SAME` along one axis: `(output, before)`.
@@ -109,7 +89,7 @@ impl Operands {
         };
         // TensorFlow's layout, which `graph!` gives every filter of a window kernel.
         let filter = layer.kernel[0] * layer.kernel[1] * cin * layer.outputs.max(1);
-        let cout = if layer.outputs == 0 { cin } else { layer.outputs };
+        let cout = layer.outputs();
         Operands {
             layer,
             window,
@@ -122,11 +102,7 @@ impl Operands {
 
     /// The output channels.
     fn outputs(&self) -> usize {
-        if self.layer.outputs == 0 {
-            self.window.channels
-        } else {
-            self.layer.outputs
-        }
+        self.layer.outputs()
     }
 
     /// The layer's multiply-adds.
