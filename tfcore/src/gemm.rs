@@ -93,6 +93,23 @@ impl<'a, T: Copy> Lines<'a, T> {
         &self.data[i * self.line_step..][..k]
     }
 
+    /// Lines `first..first + N`, `k` terms each: the operand's own where its terms are contiguous,
+    /// else the first `N` of `packed` (which [`Lines::pack`] filled). A loop: through
+    /// `core::array::from_fn` each line was a call of its closure that LLVM did not inline, once
+    /// per tile (this loop takes the MLP's training step to 0.94-0.97 of that time, the minimums
+    /// and medians of eight rounds of `cargo bench --bench mlp` alternated).
+    #[inline(always)]
+    fn lines<'b, const N: usize>(&self, first: usize, k: usize, packed: &'b [T]) -> [&'b [T]; N]
+    where
+        'a: 'b,
+    {
+        let mut lines = [&[][..]; N];
+        for (r, line) in lines.iter_mut().enumerate() {
+            *line = if self.contiguous() { self.line(first + r, k) } else { &packed[r * k..][..k] };
+        }
+        lines
+    }
+
     /// Copies the `width` lines from line `first` on, `k` terms each, into `panel` as
     /// [`panel_at`] lays out one panel: term by term, the lines' terms side by side, read along
     /// whichever way the storage is contiguous.
@@ -655,30 +672,50 @@ impl<T: Float> Panels<'_, T> {
             self.a.pack(i, MR, k, scratch);
         }
         let scratch = &*scratch;
-        let lines: [&[T]; MR] =
-            core::array::from_fn(|r| if self.a.contiguous() { self.a.line(i + r, k) } else { &scratch[r * k..][..k] });
+        let lines: [&[T]; MR] = self.a.lines(i, k, scratch);
         for p in 0..full {
             let start = p * W;
             let panel = self.b[start * k..(start + W) * k].as_chunks::<W>().0;
-            let out = isa.panel::<T, MR, PASS, W>(lines, panel);
-            if self.c_rs == 1 {
-                // Column-major: each output's column holds the tile's `MR` rows side by side.
-                for s in 0..W {
-                    let column = &mut c[i + (start + s) * self.c_cs..][..MR];
-                    for (value, row) in column.iter_mut().zip(&out) {
-                        *value = row[s];
-                    }
+            let at = i * self.c_rs + start * self.c_cs;
+            isa.panel::<T, MR, PASS, W>(lines, panel, Tile { c, at, c_rs: self.c_rs, c_cs: self.c_cs });
+        }
+    }
+}
+
+/// Where a tile of [`Isa::panel`] goes: output `(r, s)` of the tile at `c[at + r * c_rs + s *
+/// c_cs]`.
+struct Tile<'c, T> {
+    c: &'c mut [T],
+    at: usize,
+    c_rs: usize,
+    c_cs: usize,
+}
+
+impl<T: Copy> Tile<'_, T> {
+    /// Stores the tile's outputs, inlined into the function that computed them: returned from it,
+    /// they went through memory one by one (13% of the time of 784 × 128 outputs of 64 terms
+    /// stored column by column, `perf record`; stored here, 0.91-0.96 of that product's time,
+    /// `cargo bench --bench products -- panels_784x128x64`, ten rounds alternated).
+    #[inline(always)]
+    fn store<const MR: usize, const W: usize>(self, out: [[T; W]; MR]) {
+        let Tile { c, at, c_rs, c_cs } = self;
+        if c_rs == 1 {
+            // Column-major: each output's column holds the tile's `MR` rows side by side.
+            for s in 0..W {
+                let column = &mut c[at + s * c_cs..][..MR];
+                for (value, row) in column.iter_mut().zip(&out) {
+                    *value = row[s];
                 }
-                continue;
             }
-            for (r, row) in out.iter().enumerate() {
-                let at = (i + r) * self.c_rs + start * self.c_cs;
-                if self.c_cs == 1 {
-                    c[at..][..W].copy_from_slice(row);
-                } else {
-                    for (s, &value) in row.iter().enumerate() {
-                        c[at + s * self.c_cs] = value;
-                    }
+            return;
+        }
+        for (r, row) in out.iter().enumerate() {
+            let at = at + r * c_rs;
+            if c_cs == 1 {
+                c[at..][..W].copy_from_slice(row);
+            } else {
+                for (s, &value) in row.iter().enumerate() {
+                    c[at + s * c_cs] = value;
                 }
             }
         }
@@ -799,8 +836,7 @@ impl<T: Float> Product<'_, T> {
             self.b.pack(j, NR, k, b_packed);
         }
         let b_packed = &*b_packed;
-        let b_lines: [&[T]; NR] =
-            core::array::from_fn(|c| if self.b.contiguous() { self.b.line(j + c, k) } else { &b_packed[c * k..][..k] });
+        let b_lines: [&[T]; NR] = self.b.lines(j, k, b_packed);
         let mut i = 0;
         while i + MR <= self.m {
             self.tile::<MR, NR>(isa, i, j, &b_lines, c, a_packed);
@@ -828,8 +864,7 @@ impl<T: Float> Product<'_, T> {
             self.a.pack(i, MR, k, a_packed);
         }
         let a_packed = &*a_packed;
-        let a_lines: [&[T]; MR] =
-            core::array::from_fn(|r| if self.a.contiguous() { self.a.line(i + r, k) } else { &a_packed[r * k..][..k] });
+        let a_lines: [&[T]; MR] = self.a.lines(i, k, a_packed);
         let full = k / 8;
         let sums = isa.sums::<T, MR, NR>(
             a_lines.map(|line| &line.as_chunks::<8>().0[..full]),
@@ -857,12 +892,13 @@ trait Isa: Copy {
     fn sums<T: Float, const MR: usize, const NR: usize>(self, a: [&[[T; 8]]; MR], b: [&[[T; 8]]; NR]) -> [[T; NR]; MR];
 
     /// The outputs of one panel of a right operand stored in panels against `MR` lines of `a`,
-    /// each with [`dot`]'s bits: [`panel_of`].
+    /// each with [`dot`]'s bits ([`panel_of`]), stored into `tile`.
     fn panel<T: Float, const MR: usize, const PASS: usize, const W: usize>(
         self,
         a: [&[T]; MR],
         panel: &[[T; W]],
-    ) -> [[T; W]; MR];
+        tile: Tile<'_, T>,
+    );
 }
 
 /// [`Isa::sums`]' partial sums, written once for every instruction set.
@@ -925,8 +961,9 @@ macro_rules! compiled_for {
         fn $panel<T: Float, const MR: usize, const PASS: usize, const W: usize>(
             a: [&[T]; MR],
             panel: &[[T; W]],
-        ) -> [[T; W]; MR] {
-            panel_of::<T, MR, PASS, W>(a, panel)
+            tile: Tile<'_, T>,
+        ) {
+            tile.store(panel_of::<T, MR, PASS, W>(a, panel))
         }
     };
 }
@@ -973,8 +1010,9 @@ impl Isa for Here {
         self,
         a: [&[T]; MR],
         panel: &[[T; W]],
-    ) -> [[T; W]; MR] {
-        panel_of::<T, MR, PASS, W>(a, panel)
+        tile: Tile<'_, T>,
+    ) {
+        tile.store(panel_of::<T, MR, PASS, W>(a, panel))
     }
 }
 
@@ -995,8 +1033,9 @@ impl Isa for Portable {
         self,
         a: [&[T]; MR],
         panel: &[[T; W]],
-    ) -> [[T; W]; MR] {
-        portable_panel::<T, MR, PASS, W>(a, panel)
+        tile: Tile<'_, T>,
+    ) {
+        portable_panel::<T, MR, PASS, W>(a, panel, tile)
     }
 }
 
@@ -1031,11 +1070,12 @@ macro_rules! x86_instruction_set {
                 self,
                 a: [&[T]; MR],
                 panel: &[[T; W]],
-            ) -> [[T; W]; MR] {
+                tile: Tile<'_, T>,
+            ) {
                 // SAFETY: as for `sums`: this CPU executes every feature `$panel` is compiled with.
                 #[allow(unsafe_code)]
                 unsafe {
-                    $panel::<T, MR, PASS, W>(a, panel)
+                    $panel::<T, MR, PASS, W>(a, panel, tile)
                 }
             }
         }
