@@ -289,8 +289,8 @@ fn pointwise<T: Float>(window: &Window, outputs: usize, x: &[T], filter: &[T], o
 /// A generic kernel is compiled, with its copy for each instruction set [`best`] picks from, into
 /// every crate that calls it, in every build of that crate (Rust shares generic code between
 /// crates only without optimisation): the ResNet-8 example's build took 5.9-6.7 s so, against
-/// 3.0-3.3 s, and 7.4-7.8 against 3.4-3.6 in a slower hour (AMD EPYC Zen 3, `touch
-/// examples/resnet8.rs; cargo build --release --example resnet8`, three rounds alternated).
+/// 3.0-3.3 s (AMD EPYC Zen 3, `touch examples/resnet8.rs; cargo build --release --example
+/// resnet8`, three rounds alternated).
 /// [`conv2d_rows`], compiled for a graph's own window, stays generic.
 pub trait Kernels: Float {
     /// [`conv2d`] with its store.

@@ -562,7 +562,8 @@ macro_rules! panel_tiles {
 impl<T: Float> Product<'_, T> {
     /// Every output through [`matmul_panels`]' kernel, `b` copied into `scratch` one panel at a
     /// time (each panel then read by every tile of `a`, whose lines are contiguous): in single
-    /// precision, panels of sixteen lines where the scratch holds one, [`PANEL_WIDTH`] otherwise.
+    /// precision with AVX2 or AVX-512, panels of sixteen lines where the scratch holds one,
+    /// [`PANEL_WIDTH`] otherwise.
     fn by_panels(&self, c: &mut [T], scratch: &mut [T]) {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if core::mem::size_of::<T>() == 4 && self.n >= 2 * PANEL_WIDTH && scratch.len() >= 2 * PANEL_WIDTH * self.k {

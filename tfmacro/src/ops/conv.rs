@@ -213,9 +213,9 @@ impl Conv {
         // kernel that reads its pixels' inputs from a padded copy of the rows under them, compiled
         // for this window's width and for tiles of the most pixels that divide a row. Not for
         // three channels: ResNet-8's first layer took 13.4-13.7 µs so against 17.2-17.8, but its
-        // example's build 5% longer, then past the budget. (`conv2d` now copies a padded
-        // image of few channels in bands too, 0.81-0.87 of that layer's time, and its kernels
-        // are compiled in tfcore, which halved that build: the two were not compared again.)
+        // example's build 5% longer, past the budget when measured. Not compared with
+        // `conv2d`'s padded bands for few channels (0.81-0.87 of that layer's time), nor since
+        // the kernels compiled in tfcore halved that build.
         let first_layer = c == 1 && (1..=5).contains(&aw.kernel) && cout > 0 && cout % 16 == 0;
         let row = (3..=8usize).rev().find(|r| aw.output % r == 0).filter(|_| first_layer);
         if let Some(r) = row {
