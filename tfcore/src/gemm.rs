@@ -130,22 +130,30 @@ impl<'a, T: Copy> Lines<'a, T> {
         }
     }
 
-    /// Copies `count` lines from line `first` on into `out`, each as `k` contiguous terms, read
+    /// Copies the `N` lines from line `first` on into `out`, each as `k` contiguous terms, read
     /// term by term across the lines where the lines lie side by side (a column-major matrix's
     /// rows: one cache line serves them all, where line by line each term is a cache line of its
-    /// own; the MLP's `X · W1`, 144 µs → 123 µs, measured).
-    fn pack(&self, first: usize, count: usize, k: usize, out: &mut [T]) {
-        let out = &mut out[..count * k];
+    /// own; the MLP's `X · W1`, 144 µs → 123 µs, measured). Always inlined, so that the copy of
+    /// each term's `N` values is unrolled and `out` is cut into its `N` lines once, not indexed
+    /// term by term.
+    #[inline(always)]
+    fn pack<const N: usize>(&self, first: usize, k: usize, out: &mut [T]) {
+        let mut lines: [&mut [T]; N] = core::array::from_fn(|_| &mut [][..]);
+        let mut rest = &mut out[..N * k];
+        for line in &mut lines {
+            let (head, tail) = core::mem::take(&mut rest).split_at_mut(k);
+            (*line, rest) = (head, tail);
+        }
         if self.line_step == 1 {
             for t in 0..k {
-                let start = first + t * self.step;
-                for (r, &x) in self.data[start..][..count].iter().enumerate() {
-                    out[r * k + t] = x;
+                let terms = &self.data[first + t * self.step..][..N];
+                for (line, &x) in lines.iter_mut().zip(terms) {
+                    line[t] = x;
                 }
             }
             return;
         }
-        for (r, line) in out.chunks_exact_mut(k).enumerate() {
+        for (r, line) in lines.iter_mut().enumerate() {
             let start = (first + r) * self.line_step;
             for (t, term) in line.iter_mut().enumerate() {
                 *term = self.data[start + t * self.step];
@@ -676,7 +684,7 @@ impl<T: Float> Panels<'_, T> {
     ) {
         let k = self.k;
         if !self.a.contiguous() {
-            self.a.pack(i, MR, k, scratch);
+            self.a.pack::<MR>(i, k, scratch);
         }
         let scratch = &*scratch;
         let lines: [&[T]; MR] = self.a.lines(i, k, scratch);
@@ -840,7 +848,7 @@ impl<T: Float> Product<'_, T> {
         let k = self.k;
         let (b_packed, a_packed) = scratch.split_at_mut(if self.b.contiguous() { 0 } else { PANEL * k });
         if !self.b.contiguous() {
-            self.b.pack(j, NR, k, b_packed);
+            self.b.pack::<NR>(j, k, b_packed);
         }
         let b_packed = &*b_packed;
         let b_lines: [&[T]; NR] = self.b.lines(j, k, b_packed);
@@ -868,7 +876,7 @@ impl<T: Float> Product<'_, T> {
     ) {
         let k = self.k;
         if !self.a.contiguous() {
-            self.a.pack(i, MR, k, a_packed);
+            self.a.pack::<MR>(i, k, a_packed);
         }
         let a_packed = &*a_packed;
         let a_lines: [&[T]; MR] = self.a.lines(i, k, a_packed);
