@@ -329,7 +329,13 @@ impl Rules for Pool {
             let grad = cx.elem(inputs[1], &[n.clone(), oh.clone(), ow.clone(), c.clone()]);
             if self.max {
                 let window = window(oh, ow);
-                quote!(if ::tfcore::__private::window_argmax(#ksize, #window) == (#a, #b) { #grad } else { #zero })
+                // The gradient read before the test, so that the test picks one of two values
+                // rather than whether to read it: which element a window took is data, and a
+                // branch on it is mispredicted about half the time.
+                quote!({
+                    let __grad = #grad;
+                    if ::tfcore::__private::window_argmax(#ksize, #window) == (#a, #b) { __grad } else { #zero }
+                })
             } else {
                 mean(grad, count(oh, ow))
             }
