@@ -139,10 +139,8 @@ impl<'a, T: Copy> Lines<'a, T> {
     #[inline(always)]
     fn pack<const N: usize>(&self, first: usize, k: usize, out: &mut [T]) {
         let mut lines: [&mut [T]; N] = core::array::from_fn(|_| &mut [][..]);
-        let mut rest = &mut out[..N * k];
-        for line in &mut lines {
-            let (head, tail) = core::mem::take(&mut rest).split_at_mut(k);
-            (*line, rest) = (head, tail);
+        for (line, chunk) in lines.iter_mut().zip(out[..N * k].chunks_exact_mut(k)) {
+            *line = chunk;
         }
         if self.line_step == 1 {
             for t in 0..k {
