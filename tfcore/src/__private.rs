@@ -53,7 +53,7 @@ pub use crate::random::{random_uniform, random_uniform_scalar, rng, Rng, Uniform
 pub use crate::rows::sums_over_rows;
 pub use crate::rows::{RangesSync, CHUNK_ROWS, RANGE_ROWS};
 pub use crate::softmax::{softmax3, softmax4, softmax_by, softmax_rows, softmax_vector};
-pub use crate::sum::{dot, in_order, sum, Partial};
+pub use crate::sum::{dot, in_order, in_order_products, sum, sum_products, Partial};
 pub use crate::unknown::Unknown;
 pub use crate::DEFAULT_SEED;
 pub use libm::{exp, fabs, fabsf, log, tanh};
@@ -62,3 +62,16 @@ pub use nalgebra::{ArrayStorage, SMatrix, SVector};
 pub use nalgebra::{DMatrix, DVector, Dim, Dyn, Matrix, RawStorage, U1};
 #[cfg(feature = "serde")]
 pub use serde;
+
+/// `a × b` of a term `(a, b)`: the first term of a sum of products written out inline.
+#[inline(always)]
+pub fn product<T: crate::elem::Elem>((a, b): (T, T)) -> T {
+    a.product(b)
+}
+
+/// `acc + a × b` of a term `(a, b)`, by `Elem::add_product` (fused with the `fma` feature): each
+/// next term of a sum of products written out inline.
+#[inline(always)]
+pub fn add_product<T: crate::elem::Elem>(acc: T, (a, b): (T, T)) -> T {
+    acc.add_product(a, b)
+}

@@ -39,8 +39,8 @@
 //! [`in_order`]: crate::sum::in_order
 
 use crate::dispatch::{best, Kernel, Registers};
-use crate::elem::Float;
-use crate::sum::{in_order, sum_lanes};
+use crate::elem::{Float, FMA};
+use crate::sum::{in_order_products, sum_lanes, sum_lanes_products};
 
 /// The most taps of a window [`depthwise_conv2d`]'s tiles take (a 3 × 3 window has nine):
 /// beyond, output by output.
@@ -430,11 +430,11 @@ impl<'a, T: Float> Conv<'a, T> {
     fn by_element(&self, out: &mut [T], then: Put<'_, T>) {
         let (w, cout, cin, terms) = (&self.window, self.outputs, self.window.channels, self.terms());
         for (at, [n, oh, ow, co]) in w.outputs(cout).enumerate() {
-            let value = in_order(terms, |t| {
+            let value = in_order_products(terms, |t| {
                 let (tap, ci) = (t / cin, t % cin);
                 let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
                 let x = pixel.map_or(T::ZERO, |p| self.x[p * cin + ci]);
-                x * self.filter[t * cout + co]
+                (x, self.filter[t * cout + co])
             });
             then.store(out, at, &[value], [n, oh, ow, co]);
         }
@@ -877,7 +877,7 @@ impl<'a, T: Float> Conv<'a, T> {
                 for (r, line) in lines.iter().enumerate() {
                     let x = line[t];
                     for l in 0..NR {
-                        acc[r][l] = acc[r][l].add(x * weights[l]);
+                        acc[r][l] = acc[r][l].add_product(x, weights[l]);
                     }
                 }
             }
@@ -1014,9 +1014,10 @@ fn accumulate<T: Float, const MR: usize, const NR: usize>(
         for (value, line) in xs.iter_mut().zip(&x) {
             *value = line[ci];
         }
+        let row: [T; NR] = *row;
         for r in 0..MR {
             for s in 0..NR {
-                acc[r][s] = acc[r][s].add(xs[r] * row[s]);
+                acc[r][s] = acc[r][s].add_product(xs[r], row[s]);
             }
         }
     }
@@ -1071,9 +1072,12 @@ impl<T: Float, const OWN: bool> Kernel for ConvTiles<'_, '_, T, OWN> {
         // to 35 times as long as with 5 × 16 (conv1 1.88 ms against 54.5 µs, AMD EPYC Zen 4,
         // `cargo bench --bench convolutions`); 3 × 32 was within 10% of 5 × 16, slower on four
         // layers of five.
+        let wide = conv.outputs % 32 == 0;
         match (registers, patches && !OWN) {
             (Registers::Narrow, false) => conv.by_tiles::<4, 8, OWN, false>(out, then),
+            (Registers::Many, false) if FMA && !OWN && wide => conv.by_padded_bands::<4, 32>(out, then),
             (Registers::Wide | Registers::Many, false) if !OWN => conv.by_padded_bands::<5, 16>(out, then),
+            (Registers::Many, false) if FMA && wide => conv.by_tiles::<4, 32, OWN, true>(out, then),
             (Registers::Wide | Registers::Many, false) => conv.by_tiles::<5, 16, OWN, true>(out, then),
             (Registers::Narrow, true) => conv.by_patches::<4, 8>(out, then),
             (Registers::Wide | Registers::Many, true) => conv.by_patches::<4, 16>(out, then),
@@ -1153,10 +1157,10 @@ impl<'a, T: Float> Depthwise<'a, T> {
     fn by_element(&self, out: &mut [T], then: Put<'_, T>) {
         let (w, c) = (&self.window, self.window.channels);
         for (at, [n, oh, ow, ci]) in w.outputs(c).enumerate() {
-            let value = in_order(w.taps(), |tap| {
+            let value = in_order_products(w.taps(), |tap| {
                 let pixel = w.input_pixel(n, oh, ow, tap / w.kernel[1], tap % w.kernel[1]);
                 let x = pixel.map_or(T::ZERO, |p| self.x[p * c + ci]);
-                x * self.filter[tap * c + ci]
+                (x, self.filter[tap * c + ci])
             });
             then.store(out, at, &[value], [n, oh, ow, ci]);
         }
@@ -1312,7 +1316,7 @@ impl<'a, T: Float> Depthwise<'a, T> {
                 for (kw, weights) in weights.iter().enumerate() {
                     if let Some(acc) = j.checked_sub(kw).and_then(|r| acc.get_mut(r)) {
                         for l in 0..N {
-                            acc[l] = acc[l].add(x[l] * weights[l]);
+                            acc[l] = acc[l].add_product(x[l], weights[l]);
                         }
                     }
                 }
@@ -1383,7 +1387,7 @@ fn sums<T: Float, const MR: usize, const N: usize>(lines: [&[&[T]]; MR], taps: &
         for r in 0..MR {
             let x = &lines[r][t][first..][..N];
             for l in 0..N {
-                acc[r][l] = acc[r][l].add(x[l] * f[l]);
+                acc[r][l] = acc[r][l].add_product(x[l], f[l]);
             }
         }
     }
@@ -1465,13 +1469,13 @@ impl<T: Float> FilterGradient<'_, '_, T> {
     fn row<const L: usize>(&self, [kh, kw, ci]: [usize; 3], co: usize, n: usize, oh: usize) -> [T; L] {
         let w = &self.window;
         let [oh_n, ow_n] = w.output;
-        sum_lanes(
+        sum_lanes_products(
             ow_n,
             #[inline(always)]
             |ow| {
                 let x = w.input_pixel(n, oh, ow, kh, kw).map_or(T::ZERO, |pixel| self.x[pixel * w.channels + ci]);
                 let g = &self.g[((n * oh_n + oh) * ow_n + ow) * self.outputs + co..][..L];
-                core::array::from_fn(|l| x * g[l])
+                (x, core::array::from_fn(|l| g[l]))
             },
         )
     }
@@ -1549,6 +1553,7 @@ impl<T: Float> Kernel for DepthwiseTiles<'_, '_, T> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::elem::Elem;
 
     /// Values whose sums round differently in different orders, some negative and some zero.
     /// The most values of an operand of these tests.
@@ -1663,12 +1668,13 @@ pub(crate) mod tests {
                         for kh in 0..w.kernel[0] {
                             for kw in 0..w.kernel[1] {
                                 for ci in 0..if depthwise { 1 } else { cin } {
-                                    let term = if depthwise {
-                                        x_at(kh, kw, co) * f[(kh * w.kernel[1] + kw) * cin + co]
+                                    let (a, b) = if depthwise {
+                                        (x_at(kh, kw, co), f[(kh * w.kernel[1] + kw) * cin + co])
                                     } else {
-                                        x_at(kh, kw, ci) * f[((kh * w.kernel[1] + kw) * cin + ci) * cout + co]
+                                        (x_at(kh, kw, ci), f[((kh * w.kernel[1] + kw) * cin + ci) * cout + co])
                                     };
-                                    total = Some(total.map_or(term, |total: f32| total + term));
+                                    // `a × b` added to the sum by `add_product` (fused with `fma`).
+                                    total = Some(total.map_or(a * b, |total: f32| total.add_product(a, b)));
                                 }
                             }
                         }
@@ -1749,7 +1755,8 @@ pub(crate) mod tests {
     fn every_tile_shape_gives_the_same_bits() {
         for w in windows() {
             for registers in [Registers::Narrow, Registers::Wide, Registers::Many] {
-                for cout in [16, 6, 27] {
+                // 32 and 64: AVX-512's tiles of 32 channels with the `fma` feature.
+                for cout in [16, 6, 27, 32, 64] {
                     check(&w, cout, false, Some(registers));
                 }
                 check(&w, w.channels, true, Some(registers));
@@ -1782,8 +1789,10 @@ pub(crate) mod tests {
             let conv = Conv::<f32> { window: w, outputs: 8, x: &[], filter: &[], zeros: &[] };
             assert_eq!(conv.padded_band(), band, "{w:?}");
             for registers in [Registers::Narrow, Registers::Wide, Registers::Many] {
-                for cout in [16, 8, 5] {
-                    check(&w, cout, false, Some(registers));
+                for cout in [16, 8, 5, 32] {
+                    if w.batch * w.output[0] * w.output[1] * cout <= MOST {
+                        check(&w, cout, false, Some(registers));
+                    }
                 }
             }
         }
@@ -1990,11 +1999,11 @@ pub(crate) mod tests {
                             for co in 0..cout {
                                 let expected = crate::sum::sum(w.batch, |n| {
                                     crate::sum::sum(w.output[0], |oh| {
-                                        crate::sum::sum(w.output[1], |ow| {
+                                        crate::sum::sum_products(w.output[1], |ow| {
                                             let x = w
                                                 .input_pixel(n, oh, ow, kh, kw)
                                                 .map_or(0.0, |p| x[p * w.channels + ci]);
-                                            x * g[((n * w.output[0] + oh) * w.output[1] + ow) * cout + co]
+                                            (x, g[((n * w.output[0] + oh) * w.output[1] + ow) * cout + co])
                                         })
                                     })
                                 });

@@ -23,14 +23,30 @@ macro_rules! x86_instruction_set {
     };
 }
 
+#[cfg(not(feature = "fma"))]
 x86_instruction_set!(
     /// The CPU has AVX2: sixteen 256-bit registers.
     Avx2, "avx2"
 );
 
+#[cfg(not(feature = "fma"))]
 x86_instruction_set!(
     /// The CPU has AVX-512 with its 256-bit forms (`avx512vl`): sixteen more vector registers.
     Avx512, "avx512f", "avx512vl"
+);
+
+#[cfg(feature = "fma")]
+x86_instruction_set!(
+    /// The CPU has AVX2 and, for the `fma` feature's sums of products, fused multiply-adds:
+    /// sixteen 256-bit registers.
+    Avx2, "avx2", "fma"
+);
+
+#[cfg(feature = "fma")]
+x86_instruction_set!(
+    /// The CPU has AVX-512 with its 256-bit forms (`avx512vl`) and, for the `fma` feature's sums
+    /// of products, fused multiply-adds: sixteen more vector registers.
+    Avx512, "avx512f", "avx512vl", "fma"
 );
 
 /// A computation that [`dispatch`] runs: a generated fetch's body, given what it reads
@@ -62,7 +78,8 @@ pub fn dispatch<A, C: Compute<A>>(c: C, args: A) -> C::Output {
 
 /// `c.compute(args)`, inlined here and so compiled for AVX2.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(not(feature = "fma"), target_feature(enable = "avx2"))]
+#[cfg_attr(feature = "fma", target_feature(enable = "avx2,fma"))]
 fn with_avx2<A, C: Compute<A>>(c: C, args: A) -> C::Output {
     c.compute(args)
 }
@@ -116,7 +133,8 @@ pub(crate) fn best<K: Kernel>(k: K) -> K::Output {
 
 /// `k.run(Registers::Wide)`, compiled for AVX2.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(not(feature = "fma"), target_feature(enable = "avx2"))]
+#[cfg_attr(feature = "fma", target_feature(enable = "avx2,fma"))]
 #[inline(never)]
 fn kernel_avx2<K: Kernel>(k: K) -> K::Output {
     k.run(Registers::Wide)
@@ -124,7 +142,8 @@ fn kernel_avx2<K: Kernel>(k: K) -> K::Output {
 
 /// `k.run(Registers::Many)`, compiled for AVX-512 (which has AVX2's instructions too).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f,avx512vl")]
+#[cfg_attr(not(feature = "fma"), target_feature(enable = "avx512f,avx512vl"))]
+#[cfg_attr(feature = "fma", target_feature(enable = "avx512f,avx512vl,fma"))]
 #[inline(never)]
 fn kernel_avx512<K: Kernel>(k: K) -> K::Output {
     k.run(Registers::Many)

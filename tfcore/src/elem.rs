@@ -9,8 +9,18 @@ use libm::exp;
 pub trait Elem: Copy {
     /// The additive identity.
     const ZERO: Self;
+    /// The multiplicative identity.
+    const ONE: Self;
     /// `self + other`, wrapping for integers.
     fn add(self, other: Self) -> Self;
+    /// `self × other`, wrapping for integers.
+    fn product(self, other: Self) -> Self;
+    /// `self + x × w`, the step of every sum of products (matrix products, convolutions and their
+    /// gradients), wrapping for integers. For floats without the `fma` feature, the product is
+    /// rounded and then the sum; with it, one fused multiply-add rounds once. IEEE 754 defines
+    /// both to the bit, so each gives the same bits on every target; they differ from each other.
+    /// `self + t × 1` is `self + t` either way, so a plain term is a product with 1.
+    fn add_product(self, x: Self, w: Self) -> Self;
     /// The mean of `n` elements whose sum is `self`: `self / n`; 0 for integers when `n` is 0.
     fn mean(self, n: usize) -> Self;
 }
@@ -19,9 +29,23 @@ macro_rules! float_elem {
     ($($t:ty)*) => {$(
         impl Elem for $t {
             const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
             #[inline]
             fn add(self, other: Self) -> Self {
                 self + other
+            }
+            #[inline]
+            fn product(self, other: Self) -> Self {
+                self * other
+            }
+            #[inline(always)]
+            fn add_product(self, x: Self, w: Self) -> Self {
+                #[cfg(all(feature = "fma", feature = "std"))]
+                return x.mul_add(w, self);
+                #[cfg(all(feature = "fma", not(feature = "std")))]
+                return libm::Libm::<$t>::fma(x, w, self);
+                #[cfg(not(feature = "fma"))]
+                return self + x * w;
             }
             #[inline]
             fn mean(self, n: usize) -> Self {
@@ -36,9 +60,18 @@ macro_rules! int_elem {
     ($($t:ty)*) => {$(
         impl Elem for $t {
             const ZERO: Self = 0;
+            const ONE: Self = 1;
             #[inline]
             fn add(self, other: Self) -> Self {
                 self.wrapping_add(other)
+            }
+            #[inline]
+            fn product(self, other: Self) -> Self {
+                self.wrapping_mul(other)
+            }
+            #[inline]
+            fn add_product(self, x: Self, w: Self) -> Self {
+                self.wrapping_add(x.wrapping_mul(w))
             }
             #[inline]
             fn mean(self, n: usize) -> Self {
@@ -49,12 +82,13 @@ macro_rules! int_elem {
 }
 int_elem!(i32 i64 u8 i8);
 
+/// Whether sums of products are fused ([`Float::add_product`]): the `fma` feature.
+pub(crate) const FMA: bool = cfg!(feature = "fma");
+
 /// The floating-point element types.
 pub trait Float:
     Elem + nalgebra::Scalar + PartialOrd + core::ops::Sub<Output = Self> + core::ops::Mul<Output = Self> + Send + Sync
 {
-    /// 1.
-    const ONE: Self;
     /// -0, the identity of addition to the bit: `-0.0 + x` is `x` for every `x`, `-0.0` and
     /// NaNs included (`0.0 + -0.0` is `0.0`). A sum that starts from it gives the bits of one
     /// that starts from its first term.
@@ -66,7 +100,6 @@ pub trait Float:
 }
 
 impl Float for f32 {
-    const ONE: Self = 1.0;
     const NEG_ZERO: Self = -0.0;
     #[inline]
     fn exp(self) -> Self {
@@ -79,7 +112,6 @@ impl Float for f32 {
 }
 
 impl Float for f64 {
-    const ONE: Self = 1.0;
     const NEG_ZERO: Self = -0.0;
     #[inline]
     fn exp(self) -> Self {

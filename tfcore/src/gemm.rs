@@ -761,7 +761,7 @@ fn panel_of<T: Float, const MR: usize, const PASS: usize, const W: usize>(
                 for (d, sum) in sums_r.iter_mut().enumerate() {
                     let (x, row) = (a_r[q][first + d], &rows[first + d]);
                     for (s, &w) in sum.iter_mut().zip(row) {
-                        *s = s.add(x * w);
+                        *s = s.add_product(x, w);
                     }
                 }
             }
@@ -790,7 +790,7 @@ fn panel_of<T: Float, const MR: usize, const PASS: usize, const W: usize>(
         }
         for (&x, row) in rest {
             for (t, &w) in total.iter_mut().zip(row) {
-                *t = t.add(x * w);
+                *t = t.add_product(x, w);
             }
         }
     }
@@ -886,10 +886,10 @@ impl<T: Float> Product<'_, T> {
         for (r, a_line) in a_lines.iter().enumerate() {
             for (s, b_line) in b_lines.iter().enumerate() {
                 // The terms after the last eight, left to right, as `dot` adds them.
-                let mut rest = a_line[full * 8..].iter().zip(&b_line[full * 8..]).map(|(&x, &y)| x * y);
-                let mut total = if full > 0 { sums[r][s] } else { rest.next().unwrap_or(T::ZERO) };
-                for t in rest {
-                    total = total.add(t);
+                let mut rest = a_line[full * 8..].iter().zip(&b_line[full * 8..]);
+                let mut total = if full > 0 { sums[r][s] } else { rest.next().map_or(T::ZERO, |(&x, &y)| x * y) };
+                for (&x, &y) in rest {
+                    total = total.add_product(x, y);
                 }
                 c[(i + r) * self.c_rs + (j + s) * self.c_cs] = total;
             }
@@ -927,7 +927,7 @@ fn lanes_of<T: Float, const MR: usize, const NR: usize>(a: [&[[T; 8]]; MR], b: [
             for (acc_rs, b_s) in acc_r.iter_mut().zip(&b) {
                 let y = &b_s[q];
                 for l in 0..8 {
-                    acc_rs[l] = acc_rs[l].add(x[l] * y[l]);
+                    acc_rs[l] = acc_rs[l].add_product(x[l], y[l]);
                 }
             }
         }
@@ -1095,8 +1095,15 @@ macro_rules! x86_instruction_set {
     };
 }
 
+#[cfg(not(feature = "fma"))]
 x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_panel, "avx2");
+#[cfg(not(feature = "fma"))]
 x86_instruction_set!(Avx512, avx512_lanes, avx512_combined, avx512_panel, "avx512f,avx512vl");
+// With the `fma` feature, `dispatch`'s types have seen the CPU execute fused multiply-adds too.
+#[cfg(feature = "fma")]
+x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_panel, "avx2,fma");
+#[cfg(feature = "fma")]
+x86_instruction_set!(Avx512, avx512_lanes, avx512_combined, avx512_panel, "avx512f,avx512vl,fma");
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,14 @@
 //! The summation orders of tfgraph: [`sum`], [`dot`] (the same order over two lines of stored
-//! operands) and [`Partial`] (the same order over terms that come in runs). Every reduction,
+//! operands) and [`Partial`] (the same order over terms that come in runs). A sum of products
+//! ([`sum_products`], [`in_order_products`], `dot`, every kernel's) adds each product to its
+//! running sum with [`Elem::add_product`]: rounded twice, or once with the `fma` feature. Every reduction,
 //! every matrix product (the tiled kernels of `gemm` too) and the macro's constant folder add in
 //! this order, so the host, the firmware and folded constants agree bit for bit. A convolution's
 //! window is the one exception: it adds left to right ([`in_order`]), which is the order of a
 //! kernel that keeps output channels, not terms, in its vector lanes (see `conv`).
 
-use crate::elem::{Elem, Float};
+use crate::dispatch::{best, Kernel, Registers};
+use crate::elem::{Elem, Float, FMA};
 
 /// `f(0) + f(1) + ... + f(n - 1)`, in the order every reduction of tfgraph uses (the macro's
 /// constant folder mirrors it, and sums of fewer than 8 terms are emitted inline in the same
@@ -64,6 +67,85 @@ pub fn sum_lanes<T: Elem, const L: usize>(n: usize, mut f: impl FnMut(usize) -> 
     total
 }
 
+/// [`sum`] of the products `a × b` of `f(k) = (a, b)`, each added to its lane or to the total with
+/// [`Elem::add_product`] (which the `fma` feature fuses); a lane starts at 0, the total of fewer
+/// than 8 terms at the first product. Without `fma`, `sum(n, |k| a × b)` to the bit.
+#[cfg_attr(feature = "fma", inline(always))]
+#[cfg_attr(not(feature = "fma"), inline)]
+pub fn sum_products<T: Elem>(n: usize, mut f: impl FnMut(usize) -> (T, T)) -> T {
+    let full = n / 8 * 8;
+    let mut lanes = [T::ZERO; 8];
+    let mut k = 0;
+    while k < full {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            let (a, b) = f(k + l);
+            *lane = lane.add_product(a, b);
+        }
+        k += 8;
+    }
+    let mut total = if full > 0 {
+        combine(lanes)
+    } else if n > 0 {
+        let (a, b) = f(0);
+        a.product(b)
+    } else {
+        T::ZERO
+    };
+    let mut k = if full > 0 { full } else { 1 };
+    while k < n {
+        let (a, b) = f(k);
+        total = total.add_product(a, b);
+        k += 1;
+    }
+    total
+}
+
+/// [`in_order`] of the products `a × b` of `f(k) = (a, b)`: the first product, then each next
+/// added with [`Elem::add_product`]. Without `fma`, `in_order(n, |k| a × b)` to the bit.
+#[cfg_attr(feature = "fma", inline(always))]
+#[cfg_attr(not(feature = "fma"), inline)]
+pub fn in_order_products<T: Elem>(n: usize, mut f: impl FnMut(usize) -> (T, T)) -> T {
+    if n == 0 {
+        return T::ZERO;
+    }
+    let (a, b) = f(0);
+    let mut total = a.product(b);
+    for k in 1..n {
+        let (a, b) = f(k);
+        total = total.add_product(a, b);
+    }
+    total
+}
+
+/// [`sum_lanes`] of products: lane `l` of the result is `sum_products(n, |k| (x, w[l]))` of
+/// `f(k) = (x, w)`, bit for bit.
+#[inline(always)]
+pub fn sum_lanes_products<T: Elem, const L: usize>(n: usize, mut f: impl FnMut(usize) -> (T, [T; L])) -> [T; L] {
+    let add = |a: [T; L], b: [T; L]| -> [T; L] { core::array::from_fn(|l| a[l].add(b[l])) };
+    let full = n / 8 * 8;
+    let mut lanes = [[T::ZERO; L]; 8];
+    let mut total = [T::ZERO; L];
+    for k in 0..n {
+        let (x, w) = f(k);
+        if k < full {
+            let lane = &mut lanes[k % 8];
+            for l in 0..L {
+                lane[l] = lane[l].add_product(x, w[l]);
+            }
+            if k + 1 == full {
+                total = combine_with(lanes, add);
+            }
+        } else if k == 0 {
+            total = core::array::from_fn(|l| x.product(w[l]));
+        } else {
+            for l in 0..L {
+                total[l] = total[l].add_product(x, w[l]);
+            }
+        }
+    }
+    total
+}
+
 /// `((f(0) + f(1)) + f(2)) + ... + f(n - 1)`, strictly left to right (0 for no terms): the order
 /// of a convolution's window (`conv`), which the macro's element-by-element code and constant
 /// folder mirror. It is [`sum`]'s order for fewer than eight terms.
@@ -97,24 +179,32 @@ fn combine_with<V: Copy>(lanes: [V; 8], add: impl Fn(V, V) -> V) -> V {
 /// are stored (a row or column of an `SMatrix`, or of a buffer). When both lines are contiguous
 /// (steps of 1) it reads them as slices, eight terms at a time with no bounds check per term,
 /// which the compiler turns into vector instructions.
-#[inline]
+// With the `fma` feature, always inlined, so that a generated fetch's body (which `dispatch`
+// compiles for AVX2 and FMA) computes its fused multiply-adds as instructions, not calls.
+#[cfg_attr(feature = "fma", inline(always))]
+#[cfg_attr(not(feature = "fma"), inline)]
 pub fn dot<T: Float>(n: usize, a: &[T], a_at: usize, a_step: usize, b: &[T], b_at: usize, b_step: usize) -> T {
     if a_step == 1 && b_step == 1 {
         if let (Some(a), Some(b)) = (a.get(a_at..a_at + n), b.get(b_at..b_at + n)) {
             return dot_lines(a, b);
         }
     }
-    sum(n, |k| a[a_at + k * a_step] * b[b_at + k * b_step])
+    sum_products(n, |k| (a[a_at + k * a_step], b[b_at + k * b_step]))
 }
 
 /// [`dot`] of two slices of one length.
-#[inline]
+#[cfg_attr(feature = "fma", inline(always))]
+#[cfg_attr(not(feature = "fma"), inline)]
 fn dot_lines<T: Float>(a: &[T], b: &[T]) -> T {
     let ((a8, a_rest), (b8, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
-    let mut rest = a_rest.iter().zip(b_rest).map(|(&x, &y)| x * y);
-    let mut total = if !a8.is_empty() { combine(lanes([T::ZERO; 8], a8, b8)) } else { rest.next().unwrap_or(T::ZERO) };
-    for t in rest {
-        total = total.add(t);
+    let mut rest = a_rest.iter().zip(b_rest);
+    let mut total = if !a8.is_empty() {
+        combine(lanes([T::ZERO; 8], a8, b8))
+    } else {
+        rest.next().map_or(T::ZERO, |(&x, &y)| x * y)
+    };
+    for (&x, &y) in rest {
+        total = total.add_product(x, y);
     }
     total
 }
@@ -123,32 +213,61 @@ fn dot_lines<T: Float>(a: &[T], b: &[T]) -> T {
 /// terms `l`, `l + 8`, `l + 16`... Never inlined: inlined, LLVM vectorises this loop and the
 /// lanes' pairwise combination together and shuffles the lanes on every iteration (4.6× slower,
 /// measured on a 640 × 128 matrix-vector product).
+/// With the `fma` feature, through [`best`]: compiled here, for a target without fused
+/// multiply-adds, each would be a call.
 #[inline(never)]
-fn lanes<T: Float>(mut lanes: [T; 8], a8: &[[T; 8]], b8: &[[T; 8]]) -> [T; 8] {
+fn lanes<T: Float>(lanes: [T; 8], a8: &[[T; 8]], b8: &[[T; 8]]) -> [T; 8] {
+    if FMA {
+        best(Lanes { lanes, a8, b8 })
+    } else {
+        lanes_of(lanes, a8, b8)
+    }
+}
+
+/// [`lanes`]' loop.
+#[inline(always)]
+fn lanes_of<T: Float>(mut lanes: [T; 8], a8: &[[T; 8]], b8: &[[T; 8]]) -> [T; 8] {
     for (x, y) in a8.iter().zip(b8) {
         for l in 0..8 {
-            lanes[l] = lanes[l].add(x[l] * y[l]);
+            lanes[l] = lanes[l].add_product(x[l], y[l]);
         }
     }
     lanes
 }
 
+/// [`lanes`]' loop as a [`Kernel`], for [`best`].
+struct Lanes<'a, T> {
+    lanes: [T; 8],
+    a8: &'a [[T; 8]],
+    b8: &'a [[T; 8]],
+}
+
+impl<T: Float> Kernel for Lanes<'_, T> {
+    type Output = [T; 8];
+
+    #[inline(always)]
+    fn run(self, _: Registers) -> [T; 8] {
+        lanes_of(self.lanes, self.a8, self.b8)
+    }
+}
+
 /// A sum in [`sum`]'s order whose terms come in runs (the chunks of rows of a fetch run in
 /// chunks), every run but the last a multiple of 8 terms long: [`Partial::total`] has the bits of
 /// `sum` over all the terms at once. The eight lanes carry over from run to run; the last run's
-/// terms beyond a multiple of 8 wait in `tail` to be added after the lanes are combined.
+/// terms beyond a multiple of 8 wait in `tail` to be added after the lanes are combined, as
+/// products (a plain term `t` as `t × 1`), so that [`Partial::dot`] adds them as `dot` does.
 #[derive(Clone, Copy, Debug)]
 pub struct Partial<T> {
     lanes: [T; 8],
     /// Whether any run had 8 terms or more (`sum`'s `full > 0`).
     full: bool,
-    tail: [T; 8],
+    tail: [(T, T); 8],
     tail_len: usize,
 }
 
 impl<T: Elem> Default for Partial<T> {
     fn default() -> Self {
-        Partial { lanes: [T::ZERO; 8], full: false, tail: [T::ZERO; 8], tail_len: 0 }
+        Partial { lanes: [T::ZERO; 8], full: false, tail: [(T::ZERO, T::ZERO); 8], tail_len: 0 }
     }
 }
 
@@ -166,7 +285,29 @@ impl<T: Elem> Partial<T> {
         }
         self.full |= full > 0;
         while k < n {
-            self.push(f(k));
+            self.push(f(k), T::ONE);
+            k += 1;
+        }
+    }
+
+    /// Adds the next `n` terms, the products `a × b` of `f(0) = (a, b)` to `f(n - 1)`, as
+    /// [`sum_products`] adds them.
+    #[cfg_attr(feature = "fma", inline(always))]
+    #[cfg_attr(not(feature = "fma"), inline)]
+    pub fn add_products(&mut self, n: usize, mut f: impl FnMut(usize) -> (T, T)) {
+        let full = n / 8 * 8;
+        let mut k = 0;
+        while k < full {
+            for (l, lane) in self.lanes.iter_mut().enumerate() {
+                let (a, b) = f(k + l);
+                *lane = lane.add_product(a, b);
+            }
+            k += 8;
+        }
+        self.full |= full > 0;
+        while k < n {
+            let (a, b) = f(k);
+            self.push(a, b);
             k += 1;
         }
     }
@@ -175,20 +316,21 @@ impl<T: Elem> Partial<T> {
     /// (which a caller keeping to the runs' rule never adds) is dropped rather than indexed out of
     /// bounds.
     #[inline]
-    fn push(&mut self, term: T) {
+    fn push(&mut self, a: T, b: T) {
         debug_assert!(self.tail_len < 8, "only the last run of a Partial may end off a multiple of 8");
         if let Some(slot) = self.tail.get_mut(self.tail_len) {
-            *slot = term;
+            *slot = (a, b);
             self.tail_len += 1;
         }
     }
 
-    /// The sum of every term added, with `sum`'s bits.
+    /// The sum of every term added, with `sum`'s bits (`sum_products`' for products).
     pub fn total(&self) -> T {
         let mut rest = self.tail[..self.tail_len].iter().copied();
-        let mut total = if self.full { combine(self.lanes) } else { rest.next().unwrap_or(T::ZERO) };
-        for t in rest {
-            total = total.add(t);
+        let mut total =
+            if self.full { combine(self.lanes) } else { rest.next().map_or(T::ZERO, |(a, b)| a.product(b)) };
+        for (a, b) in rest {
+            total = total.add_product(a, b);
         }
         total
     }
@@ -196,7 +338,8 @@ impl<T: Elem> Partial<T> {
 
 impl<T: Float> Partial<T> {
     /// Adds the next `n` terms of a [`dot`] product, as `dot` reads them (and with its arguments).
-    #[inline]
+    #[cfg_attr(feature = "fma", inline(always))]
+    #[cfg_attr(not(feature = "fma"), inline)]
     #[allow(clippy::too_many_arguments)]
     pub fn dot(&mut self, n: usize, a: &[T], a_at: usize, a_step: usize, b: &[T], b_at: usize, b_step: usize) {
         if a_step == 1 && b_step == 1 {
@@ -207,12 +350,12 @@ impl<T: Float> Partial<T> {
                     self.full = true;
                 }
                 for (&x, &y) in a_rest.iter().zip(b_rest) {
-                    self.push(x * y);
+                    self.push(x, y);
                 }
                 return;
             }
         }
-        self.add(n, |k| a[a_at + k * a_step] * b[b_at + k * b_step]);
+        self.add_products(n, |k| (a[a_at + k * a_step], b[b_at + k * b_step]));
     }
 }
 
@@ -284,13 +427,29 @@ mod tests {
     }
 
     #[test]
+    fn products_are_fused_with_the_fma_feature_only() {
+        // (1 + 2^-12)² = 1 + 2^-11 + 2^-24: rounded, the 2^-24 is lost (a tie, to even).
+        let x = 1.0 + f32::EPSILON * 2048.0;
+        let acc = -(1.0 + f32::EPSILON * 4096.0);
+        let expected = if cfg!(feature = "fma") { f32::EPSILON / 2.0 } else { 0.0 };
+        assert_eq!(acc.add_product(x, x), expected);
+        assert_eq!(sum_products(2, |k| [(x, x), (1.0, acc)][1 - k]), expected);
+        assert_eq!(dot(2, &[1.0, x], 0, 1, &[acc, x], 0, 1), expected);
+        // A plain term is a product with 1: the same bits either way.
+        assert_eq!(acc.add_product(x * x, 1.0), acc + x * x);
+    }
+
+    #[test]
     fn dot_gives_sums_bits_for_every_length_and_step() {
         // Values whose sums round differently in different orders.
         let a: [f32; 120] = core::array::from_fn(|i| ((i * 37 % 101) as f32 - 50.0) * 1.0e-3 + (i % 7) as f32 * 1.0e4);
         let b: [f32; 120] = core::array::from_fn(|i| ((i * 53 % 97) as f32 - 48.0) * 0.37 + 1.0 / (i + 1) as f32);
         for n in 0..40 {
             for (a_at, a_step, b_at, b_step) in [(0, 1, 0, 1), (3, 1, 5, 1), (1, 3, 0, 1), (2, 1, 4, 2)] {
-                let expected = sum(n, |k| a[a_at + k * a_step] * b[b_at + k * b_step]);
+                let expected = sum_products(n, |k| (a[a_at + k * a_step], b[b_at + k * b_step]));
+                if !cfg!(feature = "fma") {
+                    assert_eq!(expected.to_bits(), sum(n, |k| a[a_at + k * a_step] * b[b_at + k * b_step]).to_bits());
+                }
                 let got = dot(n, &a, a_at, a_step, &b, b_at, b_step);
                 assert_eq!(got.to_bits(), expected.to_bits(), "n = {n}, steps {a_step} and {b_step}");
             }

@@ -99,11 +99,63 @@ pub fn sum(dtype: DType, n: usize, mut f: impl FnMut(usize) -> Scalar) -> Scalar
     total
 }
 
-/// `tfcore::__private::in_order`: `f(0) + f(1) + ...` strictly left to right (0 for no terms),
-/// the order of a convolution's window.
-pub fn in_order(dtype: DType, n: usize, mut f: impl FnMut(usize) -> Scalar) -> Scalar {
+/// `Elem::add_product` of the runtime: `acc + a × b`, fused into one rounding for floats with the
+/// `fma` feature (which tfcore's `fma` turns on), a product then a sum without it.
+pub fn add_product(dtype: DType, acc: Scalar, a: Scalar, b: Scalar) -> Scalar {
+    match dtype {
+        DType::Float32 if cfg!(feature = "fma") => {
+            Scalar::F((float(a) as f32).mul_add(float(b) as f32, float(acc) as f32) as f64)
+        }
+        DType::Float64 if cfg!(feature = "fma") => Scalar::F(float(a).mul_add(float(b), float(acc))),
+        _ => Binary::Add.apply(dtype, acc, Binary::Mul.apply(dtype, a, b)),
+    }
+}
+
+/// `tfcore::__private::sum_products`, step for step: [`sum`]'s order, each product added to its
+/// lane or the total by [`add_product`], the total of fewer than 8 terms starting at the first
+/// product.
+pub fn sum_products(dtype: DType, n: usize, mut f: impl FnMut(usize) -> (Scalar, Scalar)) -> Scalar {
     let add = |a, b| Binary::Add.apply(dtype, a, b);
-    (1..n).fold(if n > 0 { f(0) } else { zero(dtype) }, |total, k| add(total, f(k)))
+    let zero = zero(dtype);
+    let full = n / 8 * 8;
+    let mut lanes = [zero; 8];
+    let mut k = 0;
+    while k < full {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            let (a, b) = f(k + l);
+            *lane = add_product(dtype, *lane, a, b);
+        }
+        k += 8;
+    }
+    let [a, b, c, d, e, g, h, i] = lanes;
+    let mut total = if full > 0 {
+        add(add(add(a, b), add(c, d)), add(add(e, g), add(h, i)))
+    } else if n > 0 {
+        let (a, b) = f(0);
+        Binary::Mul.apply(dtype, a, b)
+    } else {
+        zero
+    };
+    let mut k = if full > 0 { full } else { 1 };
+    while k < n {
+        let (a, b) = f(k);
+        total = add_product(dtype, total, a, b);
+        k += 1;
+    }
+    total
+}
+
+/// `tfcore::__private::in_order_products`: the first product, then each next added by
+/// [`add_product`] (0 for no terms), the order of a convolution's window.
+pub fn in_order_products(dtype: DType, n: usize, mut f: impl FnMut(usize) -> (Scalar, Scalar)) -> Scalar {
+    if n == 0 {
+        return zero(dtype);
+    }
+    let (a, b) = f(0);
+    (1..n).fold(Binary::Mul.apply(dtype, a, b), |total, k| {
+        let (a, b) = f(k);
+        add_product(dtype, total, a, b)
+    })
 }
 
 fn zero(dtype: DType) -> Scalar {

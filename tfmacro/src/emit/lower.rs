@@ -969,11 +969,61 @@ impl<'b, 'g> Lower<'b, 'g> {
         self.sum_as(dtype, n, term, quote!(sum))
     }
 
-    /// `term(0) + term(1) + ...` strictly left to right (`tfcore::__private::in_order`, the
-    /// order of a convolution's window), inline for fewer than 8 terms as [`Lower::sum`] is
-    /// (the two orders agree there).
-    pub fn sum_in_order(&self, dtype: DType, n: Dim, term: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
-        self.sum_as(dtype, n, term, quote!(in_order))
+    /// The sum of the products `a × b` of the terms `term(k)`, each an expression of a pair
+    /// `(a, b)`, in the order of `tfcore::__private::sum_products`: written out for fewer than 8
+    /// terms, the first as `product` and each next through `add_product` (which tfcore's `fma`
+    /// feature fuses), a call to `sum_products` otherwise. Integers' products wrap, as ever.
+    pub fn sum_products(&self, dtype: DType, n: Dim, term: &dyn Fn(TokenStream) -> TokenStream) -> TokenStream {
+        self.sum_products_as(dtype, n, term, [quote!(sum_products), quote!(sum)])
+    }
+
+    /// [`Lower::sum_products`] strictly left to right (`tfcore::__private::in_order_products`, the
+    /// order of a convolution's window).
+    pub fn sum_products_in_order(
+        &self,
+        dtype: DType,
+        n: Dim,
+        term: &dyn Fn(TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        self.sum_products_as(dtype, n, term, [quote!(in_order_products), quote!(in_order)])
+    }
+
+    /// A sum of products through `tfcore::__private`'s `products` (for floats), or as a sum of
+    /// integer products through its `plain` counterpart.
+    fn sum_products_as(
+        &self,
+        dtype: DType,
+        n: Dim,
+        term: &dyn Fn(TokenStream) -> TokenStream,
+        [products, plain]: [TokenStream; 2],
+    ) -> TokenStream {
+        if !dtype.is_float() {
+            // `a × b` as the integer dtype multiplies, in the plain sum's order.
+            let product = |k: TokenStream| {
+                let pair = term(k);
+                let mul = Binary::Mul.emit(dtype, quote!(__a), quote!(__b));
+                quote!({ let (__a, __b) = #pair; #mul })
+            };
+            return self.sum_as(dtype, n, &product, plain);
+        }
+        match n {
+            Dim::Known(n) if n < 8 => {
+                let first = term(quote!(0usize));
+                let mut total = quote!(::tfcore::__private::product(#first));
+                for k in 1..n {
+                    let k = Literal::usize_suffixed(k);
+                    let pair = term(quote!(#k));
+                    total = quote!(::tfcore::__private::add_product(#total, #pair));
+                }
+                total
+            }
+            _ => {
+                let k = self.fresh("k");
+                let count = self.names.dim(n);
+                let body = term(quote!(#k));
+                quote!(::tfcore::__private::#products(#count, |#k| #body))
+            }
+        }
     }
 
     /// A sum of `n` terms: inline left to right under 8 terms, else through `tfcore::__private`'s

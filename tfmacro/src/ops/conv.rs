@@ -21,9 +21,9 @@ use crate::autodiff::Builder;
 use crate::emit::lower::Lower;
 use crate::emit::plan::Plan;
 use crate::error::with_help;
-use crate::eval::{in_order, indices, sum, Tensor};
+use crate::eval::{in_order_products, indices, sum, sum_products, Tensor};
 use crate::infer::{known, Operand, Pass, Ty};
-use crate::ir::{Binary, DType, Dim, NodeId, Op, Scalar, TensorType};
+use crate::ir::{DType, Dim, NodeId, Op, Scalar, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use crate::values::literal;
@@ -335,7 +335,6 @@ impl Rules for Conv {
         let geo = self.geometry(&input, &filter)?;
         let [ah, aw] = geo.axes;
         let zero = Scalar::F(0.0);
-        let mul = |a: Scalar, b: Scalar| Binary::Mul.apply(dtype, a, b);
         let at = |t: &Tensor, i: [usize; 4]| t.at(&t.shape, &i);
         // The input at (n, oh, ow, kh, kw, ci), 0 in the padding.
         let x_at = |x: &Tensor, n: usize, oh: usize, ow: usize, kh: usize, kw: usize, ci: usize| {
@@ -353,12 +352,12 @@ impl Rules for Conv {
                 let [n, oh, ow, co] = [i[0], i[1], i[2], i[3]];
                 // The window's terms in the order (kh, kw, ci), as one sum.
                 let terms = if self.depthwise { 1 } else { geo.channels };
-                in_order(dtype, kh_n * kw_n * terms, |t| {
+                in_order_products(dtype, kh_n * kw_n * terms, |t| {
                     let (kh, kw, ci) = (t / terms / kw_n, t / terms % kw_n, t % terms);
                     if self.depthwise {
-                        mul(x_at(x, n, oh, ow, kh, kw, co / m), at(f, [kh, kw, co / m, co % m]))
+                        (x_at(x, n, oh, ow, kh, kw, co / m), at(f, [kh, kw, co / m, co % m]))
                     } else {
-                        mul(x_at(x, n, oh, ow, kh, kw, ci), at(f, [kh, kw, ci, co]))
+                        (x_at(x, n, oh, ow, kh, kw, ci), at(f, [kh, kw, ci, co]))
                     }
                 })
             }
@@ -368,14 +367,15 @@ impl Rules for Conv {
                 sum(dtype, kh_n, |kh| {
                     sum(dtype, kw_n, |kw| {
                         let (oh, ow) = (ah.output_index(ih, kh), aw.output_index(iw, kw));
+                        // A tap outside the output adds 0 × 0.
                         let term = |co: usize, fi: [usize; 4]| match (oh, ow) {
-                            (Some(oh), Some(ow)) => mul(at(g, [n, oh, ow, co]), at(f, fi)),
-                            _ => zero,
+                            (Some(oh), Some(ow)) => (at(g, [n, oh, ow, co]), at(f, fi)),
+                            _ => (zero, zero),
                         };
                         if self.depthwise {
-                            sum(dtype, m, |j| term(ci * m + j, [kh, kw, ci, j]))
+                            sum_products(dtype, m, |j| term(ci * m + j, [kh, kw, ci, j]))
                         } else {
-                            sum(dtype, m, |co| term(co, [kh, kw, ci, co]))
+                            sum_products(dtype, m, |co| term(co, [kh, kw, ci, co]))
                         }
                     })
                 })
@@ -386,7 +386,7 @@ impl Rules for Conv {
                 let co = if self.depthwise { ci * m + j } else { j };
                 sum(dtype, x.shape[0], |n| {
                     sum(dtype, ah.output, |oh| {
-                        sum(dtype, aw.output, |ow| mul(x_at(x, n, oh, ow, kh, kw, ci), at(g, [n, oh, ow, co])))
+                        sum_products(dtype, aw.output, |ow| (x_at(x, n, oh, ow, kh, kw, ci), at(g, [n, oh, ow, co])))
                     })
                 })
             }
@@ -441,7 +441,6 @@ impl Rules for Conv {
         let Some(geo) = self.geometry(&input, &filter) else { return quote!(::core::unreachable!()) };
         let [ah, aw] = geo.axes;
         let zero = literal(Scalar::I(0), dtype);
-        let mul = |a: TokenStream, b: TokenStream| Binary::Mul.emit(dtype, a, b);
         let known_dim = |n: usize| Dim::Known(n);
         let m = geo.multiplier;
         // The input at (n, oh, ow, kh, kw, ci), 0 in the padding.
@@ -470,14 +469,15 @@ impl Rules for Conv {
                 // `tfcore::__private::conv2d`, and of the constant folder).
                 let terms = if self.depthwise { 1 } else { geo.channels };
                 let count = ah.kernel * aw.kernel * terms;
-                cx.sum_in_order(dtype, known_dim(count), &|t| {
+                cx.sum_products_in_order(dtype, known_dim(count), &|t| {
                     let (kh, kw, ci) = window_indices(&t, aw.kernel, terms);
                     if self.depthwise {
                         let (ci, j) = (quote!((#co / #m)), quote!((#co % #m)));
-                        mul(x_at(x, n, oh, ow, &kh, &kw, &ci), cx.elem(f, &[kh, kw, ci, j]))
+                        let (xv, fv) = (x_at(x, n, oh, ow, &kh, &kw, &ci), cx.elem(f, &[kh, kw, ci, j]));
+                        quote!((#xv, #fv))
                     } else {
-                        let xv = x_at(x, n, oh, ow, &kh, &kw, &ci);
-                        mul(xv, cx.elem(f, &[kh, kw, ci, co.clone()]))
+                        let (xv, fv) = (x_at(x, n, oh, ow, &kh, &kw, &ci), cx.elem(f, &[kh, kw, ci, co.clone()]));
+                        quote!((#xv, #fv))
                     }
                 })
             }
@@ -488,14 +488,15 @@ impl Rules for Conv {
                     cx.sum(dtype, known_dim(aw.kernel), &|kw| {
                         let (ch, oh) = ah.emit_output_index(ih, &kh);
                         let (cw, ow) = aw.emit_output_index(iw, &kw);
-                        cx.sum(dtype, known_dim(m), &|j| {
+                        cx.sum_products(dtype, known_dim(m), &|j| {
                             let (co, fi) = if self.depthwise {
                                 (quote!((#ci * #m + #j)), [kh.clone(), kw.clone(), ci.clone(), j])
                             } else {
                                 (j.clone(), [kh.clone(), kw.clone(), ci.clone(), j])
                             };
-                            let product = mul(cx.elem(g, &[n.clone(), oh.clone(), ow.clone(), co]), cx.elem(f, &fi));
-                            quote!(if #ch && #cw { #product } else { #zero })
+                            let (gv, fv) = (cx.elem(g, &[n.clone(), oh.clone(), ow.clone(), co]), cx.elem(f, &fi));
+                            // A tap outside the output adds 0 × 0.
+                            quote!(if #ch && #cw { (#gv, #fv) } else { (#zero, #zero) })
                         })
                     })
                 })
@@ -506,9 +507,10 @@ impl Rules for Conv {
                 let co = if self.depthwise { quote!((#ci * #m + #j)) } else { j.clone() };
                 cx.sum(dtype, geo.batch, &|n| {
                     cx.sum(dtype, known_dim(ah.output), &|oh| {
-                        cx.sum(dtype, known_dim(aw.output), &|ow| {
+                        cx.sum_products(dtype, known_dim(aw.output), &|ow| {
                             let xv = x_at(x, &n, &oh, &ow, kh, kw, ci);
-                            mul(xv, cx.elem(g, &[n.clone(), oh.clone(), ow, co.clone()]))
+                            let gv = cx.elem(g, &[n.clone(), oh.clone(), ow, co.clone()]);
+                            quote!((#xv, #gv))
                         })
                     })
                 })

@@ -5,9 +5,9 @@ use crate::autodiff::Builder;
 use crate::emit::lower::{Lines, Lower};
 use crate::emit::plan::Plan;
 use crate::error::with_help;
-use crate::eval::{indices, sum, Tensor};
+use crate::eval::{indices, sum_products, Tensor};
 use crate::infer::{dim_text, known, Operand, Pass, Ty};
-use crate::ir::{Binary, DType, Data, Dim, Graph, NodeId, Op, Scalar, Shape, TensorType};
+use crate::ir::{DType, Data, Dim, Graph, NodeId, Op, Scalar, Shape, TensorType};
 use crate::onnx::export::Export;
 use crate::resolve::{arg_locs, Resolver};
 use crate::values::literal;
@@ -77,8 +77,7 @@ impl Rules for MatMul {
             return Some(quote!(#acc.dot(#n, #a, #a_at, #a_step, #b, #b_at, #b_step);));
         }
         let (x, y) = (cx.elem(a, &[quote!(__k), i.clone()]), cx.elem(b, &[quote!(__k), j.clone()]));
-        let term = Binary::Mul.emit(cx.dtype(id), x, y);
-        Some(quote!(#acc.add(#n, |__k: usize| #term);))
+        Some(quote!(#acc.add_products(#n, |__k: usize| (#x, #y));))
     }
 
     fn onnx(&self, e: &mut Export, id: NodeId) -> Result<String, String> {
@@ -165,12 +164,8 @@ impl Rules for MatMul {
             indices(shape)
                 .iter()
                 .map(|ij| {
-                    sum(dtype, k, |kk| {
-                        Binary::Mul.apply(
-                            dtype,
-                            get(a, ij[0], kk, self.transpose_a),
-                            get(b, kk, ij[1], self.transpose_b),
-                        )
+                    sum_products(dtype, k, |kk| {
+                        (get(a, ij[0], kk, self.transpose_a), get(b, kk, ij[1], self.transpose_b))
                     })
                 })
                 .collect(),
@@ -258,9 +253,9 @@ impl Rules for MatMul {
                 cx.elem(a, &[i.clone(), k.clone()])
             };
             let y = if self.transpose_b { cx.elem(b, &[j.clone(), k]) } else { cx.elem(b, &[k, j.clone()]) };
-            Binary::Mul.emit(dtype, x, y)
+            quote!((#x, #y))
         };
-        cx.sum(dtype, inner, &term)
+        cx.sum_products(dtype, inner, &term)
     }
 }
 
