@@ -1068,10 +1068,14 @@ impl<T: Float, const OWN: bool> Kernel for ConvTiles<'_, '_, T, OWN> {
         // A 1 × 1 window's patch would be a copy of its pixel's own line.
         let patches = conv.window.channels < LANES && conv.terms() <= PATCH && conv.outputs > 16;
         // AVX-512's thirty-two registers take AVX2's tiles: with more accumulators (8 × 16,
-        // 6 × 16, 4 × 32) LLVM no longer keeps them in registers, and ResNet-8's layers took 15
+        // 6 × 16, 4 × 32) LLVM no longer kept them in registers, and ResNet-8's layers took 15
         // to 35 times as long as with 5 × 16 (conv1 1.88 ms against 54.5 µs, AMD EPYC Zen 4,
         // `cargo bench --bench convolutions`); 3 × 32 was within 10% of 5 × 16, slower on four
-        // layers of five.
+        // layers of five. With fused multiply-adds (the `fma` feature) 4 × 32 stays in registers
+        // and takes 0.55-0.70 of 5 × 16's time where the channels are a multiple of 32 (Intel
+        // Xeon, AVX-512, the same benchmark): eight sums keep two fused multiply-adds a cycle
+        // going, each waiting four cycles for the one before. 8 × 16 is still 20 times slower,
+        // and 6 × 16 or 7 × 16 no faster than 5 × 16.
         let wide = conv.outputs % 32 == 0;
         match (registers, patches && !OWN) {
             (Registers::Narrow, false) => conv.by_tiles::<4, 8, OWN, false>(out, then),

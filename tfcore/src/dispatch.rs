@@ -63,7 +63,8 @@ pub trait Compute<A> {
 /// has it: a generated fetch runs its body through this, so that its fused elementwise loops take
 /// eight lanes at a time on the CPU the user has, with no `RUSTFLAGS`. The same operations in the
 /// same order (no fused multiply-add: Rust never contracts), so the same bits on either path, and
-/// on a Cortex-M, which computes `c` as it is.
+/// on a Cortex-M, which computes `c` as it is. With the `fma` feature the path asks for FMA too
+/// and is compiled for it, and the sums of products fuse on every path (`Elem::add_product`).
 #[inline(always)]
 pub fn dispatch<A, C: Compute<A>>(c: C, args: A) -> C::Output {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -110,8 +111,8 @@ pub(crate) trait Kernel {
 }
 
 /// `k.run(..)` compiled for the best instruction set this CPU has where `std` can ask it
-/// (x86-64: AVX-512, else AVX2), else for what the target promises. The same operations in the
-/// same order on every path (no fused multiply-add), so the same bits.
+/// (x86-64: AVX-512, else AVX2; each with FMA too with the `fma` feature), else for what the
+/// target promises. The same operations in the same order on every path, so the same bits.
 #[inline]
 pub(crate) fn best<K: Kernel>(k: K) -> K::Output {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]

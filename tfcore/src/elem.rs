@@ -82,7 +82,7 @@ macro_rules! int_elem {
 }
 int_elem!(i32 i64 u8 i8);
 
-/// Whether sums of products are fused ([`Float::add_product`]): the `fma` feature.
+/// Whether sums of products are fused ([`Elem::add_product`]): the `fma` feature.
 pub(crate) const FMA: bool = cfg!(feature = "fma");
 
 /// The floating-point element types.

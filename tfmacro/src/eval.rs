@@ -70,33 +70,11 @@ pub fn eval(op: &Op, inputs: &[Tensor], dtype: DType, shape: &[usize]) -> Option
     Some(Tensor { dtype, shape: shape.to_vec(), data })
 }
 
-/// `tfcore::__private::sum`, step for step.
+/// `tfcore::__private::sum`, step for step: [`sum_products`] of the terms as products with 1
+/// (`t × 1` is `t`, and `acc + t × 1` is `acc + t`, fused or not: the same bits).
 pub fn sum(dtype: DType, n: usize, mut f: impl FnMut(usize) -> Scalar) -> Scalar {
-    let add = |a, b| Binary::Add.apply(dtype, a, b);
-    let zero = zero(dtype);
-    let full = n / 8 * 8;
-    let mut lanes = [zero; 8];
-    let mut k = 0;
-    while k < full {
-        for (l, lane) in lanes.iter_mut().enumerate() {
-            *lane = add(*lane, f(k + l));
-        }
-        k += 8;
-    }
-    let [a, b, c, d, e, g, h, i] = lanes;
-    let mut total = if full > 0 {
-        add(add(add(a, b), add(c, d)), add(add(e, g), add(h, i)))
-    } else if n > 0 {
-        f(0)
-    } else {
-        zero
-    };
-    let mut k = if full > 0 { full } else { 1 };
-    while k < n {
-        total = add(total, f(k));
-        k += 1;
-    }
-    total
+    let one = convert_number(Number::Int(1), dtype).unwrap_or(Scalar::I(1));
+    sum_products(dtype, n, |k| (f(k), one))
 }
 
 /// `Elem::add_product` of the runtime: `acc + a × b`, fused into one rounding for floats with the
