@@ -1014,7 +1014,6 @@ fn accumulate<T: Float, const MR: usize, const NR: usize>(
         for (value, line) in xs.iter_mut().zip(&x) {
             *value = line[ci];
         }
-        let row: [T; NR] = *row;
         for r in 0..MR {
             for s in 0..NR {
                 acc[r][s] = acc[r][s].add_product(xs[r], row[s]);
