@@ -147,8 +147,9 @@ pub fn sum_lanes_products<T: Elem, const L: usize>(n: usize, mut f: impl FnMut(u
 }
 
 /// `((f(0) + f(1)) + f(2)) + ... + f(n - 1)`, strictly left to right (0 for no terms): the order
-/// of a convolution's window (`conv`), which the macro's element-by-element code and constant
-/// folder mirror. It is [`sum`]'s order for fewer than eight terms.
+/// of a convolution's window (`conv`), whose float products go through [`in_order_products`];
+/// the macro's element-by-element code sums integer products with this. It is [`sum`]'s order for
+/// fewer than eight terms.
 #[inline]
 pub fn in_order<T: Elem>(n: usize, mut f: impl FnMut(usize) -> T) -> T {
     if n == 0 {
