@@ -43,6 +43,10 @@ pub use threads::SPLIT_WORK;
 /// The most lines of one operand a tile reads.
 pub const PANEL: usize = 4;
 
+/// `2 * NP` lines' eight terms side by side, two lines to a 512-bit register: what
+/// [`Lines::pack_pairs`] copies and [`Isa::pair_sums`] reads, one of these per eight terms.
+type Pairs<T, const NP: usize> = [[[T; 8]; 2]; NP];
+
 /// How many lines of `k` terms the generated code gives [`matmul`] as scratch where it may use
 /// it: with `std`, room for one panel of sixteen lines of `b` ([`matmul`] copies `b` into panels
 /// when there are fewer than [`PANELS_BELOW`] terms), which also holds the `2 * PANEL` lines the
@@ -155,6 +159,45 @@ impl<'a, T: Copy> Lines<'a, T> {
             let start = (first + r) * self.line_step;
             for (t, term) in line.iter_mut().enumerate() {
                 *term = self.data[start + t * self.step];
+            }
+        }
+    }
+
+    /// Copies the `2 * NP` lines from line `first` on, `k` terms each, into `out` as
+    /// [`Product::paired`] reads them: their first `k / 8 * 8` terms eight at a time, for each
+    /// eight the lines' eights side by side (`[Pairs<T, NP>]`, two lines to a 512-bit
+    /// register), then each line's last `k % 8` terms, line by line. Read along whichever way the
+    /// storage is contiguous.
+    #[inline(always)]
+    #[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+    fn pack_pairs<const NP: usize>(&self, first: usize, k: usize, out: &mut [T]) {
+        let full = k / 8;
+        let (eights, rest) = out[..2 * NP * k].split_at_mut(full * 16 * NP);
+        let eights = eights.as_chunks_mut::<8>().0.as_chunks_mut::<2>().0.as_chunks_mut::<NP>().0;
+        let term = |s: usize, t: usize| self.data[(first + s) * self.line_step + t * self.step];
+        for (q, block) in eights.iter_mut().enumerate() {
+            if self.line_step == 1 {
+                // A column-major matrix's rows: term `t` of every line in one run.
+                for (l, t) in (8 * q..8 * q + 8).enumerate() {
+                    let terms = &self.data[first + t * self.step..][..2 * NP];
+                    for (s, &x) in terms.iter().enumerate() {
+                        block[s / 2][s % 2][l] = x;
+                    }
+                }
+            } else if self.step == 1 {
+                for (s, eight) in block.as_flattened_mut().iter_mut().enumerate() {
+                    *eight = *self.data[(first + s) * self.line_step + 8 * q..].first_chunk::<8>().expect("in storage");
+                }
+            } else {
+                for (s, eight) in block.as_flattened_mut().iter_mut().enumerate() {
+                    *eight = core::array::from_fn(|l| term(s, 8 * q + l));
+                }
+            }
+        }
+        let left = k - full * 8;
+        for (s, line) in rest.chunks_exact_mut(left.max(1)).take(2 * NP).enumerate() {
+            for (t, x) in line.iter_mut().enumerate() {
+                *x = term(s, full * 8 + t);
             }
         }
     }
@@ -298,6 +341,17 @@ impl<T: Float> Product<'_, T> {
         let single = core::mem::size_of::<T>() == 4;
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if let Some(isa) = Avx512::detect() {
+            // Two outputs' lanes to a register where `a`'s lines are contiguous and the scratch
+            // holds eight lines of `b`: with fused multiply-adds 4 × 8 outputs in sixteen
+            // registers; with a multiply and an add 4 × 4 in eight (at 4 × 8 LLVM keeps the sums
+            // in memory, and the MLP's step took ten times as long).
+            if single && p.a.contiguous() && p.m >= 4 && p.n >= 8 && scratch.len() >= 8 * p.k {
+                return if crate::elem::FMA {
+                    p.paired::<4, 4>(isa, c, scratch)
+                } else {
+                    p.paired::<4, 2>(isa, c, scratch)
+                };
+            }
             // Thirty-two registers: 4 × 4 outputs.
             return if single { p.grid::<4, 4>(isa, c, scratch) } else { p.grid::<2, 4>(isa, c, scratch) };
         }
@@ -752,40 +806,37 @@ fn panel_of<T: Float, const MR: usize, const PASS: usize, const W: usize>(
     let a8 = a.map(|line| line.as_chunks::<8>().0);
     let full = a8.iter().map(|line| line.len()).min().unwrap_or(0).min(rows8.len());
     let (a8, rows8) = (a8.map(|line| &line[..full]), &rows8[..full]);
-    let mut lanes = [[[T::ZERO; W]; 8]; MR];
-    for first in (0..8).step_by(PASS) {
-        let mut sums = [[[T::ZERO; W]; PASS]; MR];
-        for q in 0..full {
-            let rows = &rows8[q];
-            for (sums_r, a_r) in sums.iter_mut().zip(&a8) {
-                for (d, sum) in sums_r.iter_mut().enumerate() {
-                    let (x, row) = (a_r[q][first + d], &rows[first + d]);
-                    for (s, &w) in sum.iter_mut().zip(row) {
-                        *s = s.add_product(x, w);
-                    }
-                }
-            }
-        }
-        for (lanes_r, sums_r) in lanes.iter_mut().zip(&sums) {
-            lanes_r[first..first + PASS].copy_from_slice(sums_r);
-        }
+    // (A macro, not a closure: LLVM did not inline the closure, which then ran without the
+    // caller's instruction set, a call to `fmaf` per term.)
+    macro_rules! pass {
+        ($first:literal) => {
+            pass_of::<T, MR, PASS, W>(a8, rows8, $first)
+        };
     }
-    // Each output's eight sums combined as `dot` combines them, then the terms after the last
-    // eight added left to right, as `dot` adds them: vector by vector over the panel's outputs
-    // (written with closures, the combination was one scalar function per output, a third of
-    // the time of a product of 64 terms, measured).
-    let mut out = [[T::ZERO; W]; MR];
-    for ((total, lanes), a) in out.iter_mut().zip(&lanes).zip(&a) {
+    // The passes' subtrees paired as `combine` pairs the lanes (with eight lanes a pass, one).
+    let mut out = if full == 0 {
+        [[T::ZERO; W]; MR]
+    } else {
+        match PASS {
+            8 => pass!(0),
+            4 => add_tiles(pass!(0), pass!(4)),
+            2 => add_tiles(add_tiles(pass!(0), pass!(2)), add_tiles(pass!(4), pass!(6))),
+            _ => add_tiles(
+                add_tiles(add_tiles(pass!(0), pass!(1)), add_tiles(pass!(2), pass!(3))),
+                add_tiles(add_tiles(pass!(4), pass!(5)), add_tiles(pass!(6), pass!(7))),
+            ),
+        }
+    };
+    // Then the terms after the last eight added left to right, as `dot` adds them: vector by
+    // vector over the panel's outputs (written with closures, the combination was one scalar
+    // function per output, a third of the time of a product of 64 terms, measured).
+    for (total, a) in out.iter_mut().zip(&a) {
         let mut rest = a[full * 8..].iter().zip(rows_rest);
-        if full > 0 {
-            let [l0, l1, l2, l3, l4, l5, l6, l7] = lanes;
-            for s in 0..W {
-                let left = l0[s].add(l1[s]).add(l2[s].add(l3[s]));
-                total[s] = left.add(l4[s].add(l5[s]).add(l6[s].add(l7[s])));
-            }
-        } else if let Some((&x, row)) = rest.next() {
-            for (t, &w) in total.iter_mut().zip(row) {
-                *t = x * w;
+        if full == 0 {
+            if let Some((&x, row)) = rest.next() {
+                for (t, &w) in total.iter_mut().zip(row) {
+                    *t = x * w;
+                }
             }
         }
         for (&x, row) in rest {
@@ -793,6 +844,71 @@ fn panel_of<T: Float, const MR: usize, const PASS: usize, const W: usize>(
                 *t = t.add_product(x, w);
             }
         }
+    }
+    out
+}
+
+/// [`panel_of`]'s lanes `first..first + PASS` of every output, summed in one pass over the panel
+/// and combined there into their subtree of `combine`'s pairing (`PASS` divides eight: a subtree
+/// is whole), so that no lane leaves the registers (kept in an array of all eight and combined at
+/// the end, the lanes were the hottest stores of the MLP's weight gradient, and the array's
+/// zeroing a `memset` per tile).
+#[inline(always)]
+fn pass_of<T: Float, const MR: usize, const PASS: usize, const W: usize>(
+    a8: [&[[T; 8]]; MR],
+    rows8: &[[[T; W]; 8]],
+    first: usize,
+) -> [[T; W]; MR] {
+    let full = rows8.len();
+    let a8 = a8.map(|line| &line[..full]);
+    let mut sums = [[[T::ZERO; W]; PASS]; MR];
+    for q in 0..full {
+        let rows = &rows8[q];
+        for (sums_r, a_r) in sums.iter_mut().zip(&a8) {
+            for (d, sum) in sums_r.iter_mut().enumerate() {
+                let (x, row) = (a_r[q][first + d], &rows[first + d]);
+                for (s, &w) in sum.iter_mut().zip(row) {
+                    *s = s.add_product(x, w);
+                }
+            }
+        }
+    }
+    // With one line, combined here the sums lead LLVM to vectorise the loop above across terms
+    // (the anomaly detector at batch 1 took 3.4 times as long, `cargo bench --bench models`):
+    // through memory, as when they were stored for a combination at the end, they do not.
+    if MR == 1 {
+        sums = core::hint::black_box(sums);
+    }
+    let mut out = [[T::ZERO; W]; MR];
+    for (total, lanes) in out.iter_mut().zip(&mut sums) {
+        let mut width = PASS;
+        while width > 1 {
+            width /= 2;
+            for d in 0..width {
+                lanes[d] = add_rows(lanes[2 * d], lanes[2 * d + 1]);
+            }
+        }
+        *total = lanes[0];
+    }
+    out
+}
+
+/// Two tiles of a panel's outputs added output by output.
+#[inline(always)]
+fn add_tiles<T: Float, const MR: usize, const W: usize>(x: [[T; W]; MR], y: [[T; W]; MR]) -> [[T; W]; MR] {
+    let mut out = x;
+    for (o, y) in out.iter_mut().zip(y) {
+        *o = add_rows(*o, y);
+    }
+    out
+}
+
+/// Two rows of a panel's outputs added output by output.
+#[inline(always)]
+fn add_rows<T: Float, const W: usize>(x: [T; W], y: [T; W]) -> [T; W] {
+    let mut out = x;
+    for (o, y) in out.iter_mut().zip(y) {
+        *o = o.add(y);
     }
     out
 }
@@ -839,7 +955,77 @@ impl<T: Float> Product<'_, T> {
             j += 1;
         }
     }
+}
 
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+impl<T: Float> Product<'_, T> {
+    /// Every output, `2 * NP` lines of `b` at a time copied into `scratch` two to a 512-bit
+    /// register ([`Lines::pack_pairs`]), each against every `MR` lines of `a` (contiguous: the
+    /// caller checks) through [`Isa::pair_sums`]; the last `n % (2 * NP)` lines of `b` through
+    /// [`Product::grid`]. The scratch holds `2 * NP` lines (checked by the caller).
+    ///
+    /// Each output's eight lanes are half a register here, where [`Product::grid`]'s tiles give
+    /// them a 256-bit register of their own: with AVX-512, twice the terms per instruction, and
+    /// each line of `a` read from memory once per `2 * NP` lines of `b`.
+    fn paired<const MR: usize, const NP: usize>(&self, isa: impl Isa, c: &mut [T], scratch: &mut [T]) {
+        let (k, nr) = (self.k, 2 * NP);
+        let full = k / 8;
+        let mut j = 0;
+        while j + nr <= self.n {
+            self.b.pack_pairs::<NP>(j, k, scratch);
+            let (eights, rest) = scratch[..nr * k].split_at(full * 16 * NP);
+            let eights = eights.as_chunks::<8>().0.as_chunks::<2>().0.as_chunks::<NP>().0;
+            let left = k - full * 8;
+            let mut i = 0;
+            while i + MR <= self.m {
+                self.pair_tile::<MR, NP>(isa, i, j, (eights, rest, left), c);
+                i += MR;
+            }
+            while i < self.m {
+                self.pair_tile::<1, NP>(isa, i, j, (eights, rest, left), c);
+                i += 1;
+            }
+            j += nr;
+        }
+        if j < self.n {
+            let b = Lines { data: &self.b.data[j * self.b.line_step..], ..self.b };
+            let rest = Product { n: self.n - j, b, ..*self };
+            rest.grid::<MR, PANEL>(isa, &mut c[j * self.c_cs..], scratch);
+        }
+    }
+
+    /// The `MR × 2 NP` outputs of lines `i..i + MR` of `a` and the lines of `b` from `j` on that
+    /// [`Lines::pack_pairs`] copied: their eights, and their last `left` terms each.
+    #[inline(always)]
+    fn pair_tile<const MR: usize, const NP: usize>(
+        &self,
+        isa: impl Isa,
+        i: usize,
+        j: usize,
+        (eights, rest, left): (&[Pairs<T, NP>], &[T], usize),
+        c: &mut [T],
+    ) {
+        let k = self.k;
+        let full = k / 8;
+        let a_lines: [&[T]; MR] = self.a.lines(i, k, &[]);
+        let sums = isa.pair_sums::<T, MR, NP>(a_lines.map(|line| &line.as_chunks::<8>().0[..full]), &eights[..full]);
+        for (r, a_line) in a_lines.iter().enumerate() {
+            for s in 0..2 * NP {
+                // The terms after the last eight, left to right, as `dot` adds them.
+                let b_rest = &rest[s * left..][..left];
+                let mut terms = a_line[full * 8..].iter().zip(b_rest);
+                let mut total =
+                    if full > 0 { sums[r][s / 2][s % 2] } else { terms.next().map_or(T::ZERO, |(&x, &y)| x * y) };
+                for (&x, &y) in terms {
+                    total = total.add_product(x, y);
+                }
+                c[(i + r) * self.c_rs + (j + s) * self.c_cs] = total;
+            }
+        }
+    }
+}
+
+impl<T: Float> Product<'_, T> {
     /// The outputs of lines `j..j + NR` of `b`.
     #[inline(always)]
     fn panel<const MR: usize, const NR: usize>(&self, isa: impl Isa, j: usize, c: &mut [T], scratch: &mut [T]) {
@@ -904,6 +1090,15 @@ trait Isa: Copy {
     /// of `a` and line `s` of `b`, and the lanes are combined as [`combine`] does.
     fn sums<T: Float, const MR: usize, const NR: usize>(self, a: [&[[T; 8]]; MR], b: [&[[T; 8]]; NR]) -> [[T; NR]; MR];
 
+    /// [`Isa::sums`] with the lines of `b` two to a 512-bit register ([`Lines::pack_pairs`]'
+    /// eights): output `(r, 2 p + h)` is line `r` of `a` against half `h` of pair `p`.
+    #[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+    fn pair_sums<T: Float, const MR: usize, const NP: usize>(
+        self,
+        a: [&[[T; 8]]; MR],
+        b: &[Pairs<T, NP>],
+    ) -> [[[T; 2]; NP]; MR];
+
     /// The outputs of one panel of a right operand stored in panels against `MR` lines of `a`,
     /// each with [`dot`]'s bits ([`panel_of`]), stored into `tile`.
     fn panel<T: Float, const MR: usize, const PASS: usize, const W: usize>(
@@ -948,12 +1143,74 @@ fn combined<T: Float, const MR: usize, const NR: usize>(acc: [[[T; 8]; NR]; MR])
     pair(left, right)
 }
 
+/// [`Isa::pair_sums`]' partial sums, written once for every instruction set: [`lanes_of`] with
+/// two lines of `b` in each sixteen lanes, each line of `a`'s eight terms against both.
+#[inline(always)]
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+fn pair_lanes_of<T: Float, const MR: usize, const NP: usize>(
+    a: [&[[T; 8]]; MR],
+    b: &[Pairs<T, NP>],
+) -> [Pairs<T, NP>; MR] {
+    let mut acc = [[[[T::ZERO; 8]; 2]; NP]; MR];
+    let full = a.iter().map(|line| line.len()).min().unwrap_or(0).min(b.len());
+    let (a, b) = (a.map(|line| &line[..full]), &b[..full]);
+    for q in 0..full {
+        let pairs = &b[q];
+        for (acc_r, a_r) in acc.iter_mut().zip(&a) {
+            let x = &a_r[q];
+            let x2 = [*x, *x];
+            for (acc_rp, pair) in acc_r.iter_mut().zip(pairs) {
+                for ((acc, &y), &x) in
+                    acc_rp.as_flattened_mut().iter_mut().zip(pair.as_flattened()).zip(x2.as_flattened())
+                {
+                    *acc = acc.add_product(x, y);
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// [`combined`] for [`pair_lanes_of`]' sums.
+#[inline(always)]
+#[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+fn pairs_combined<T: Float, const MR: usize, const NP: usize>(acc: [Pairs<T, NP>; MR]) -> [[[T; 2]; NP]; MR] {
+    let lane = |l: usize| -> [[[T; 2]; NP]; MR] {
+        core::array::from_fn(|r| core::array::from_fn(|p| core::array::from_fn(|h| acc[r][p][h][l])))
+    };
+    let pair = |x: [[[T; 2]; NP]; MR], y: [[[T; 2]; NP]; MR]| -> [[[T; 2]; NP]; MR] {
+        core::array::from_fn(|r| core::array::from_fn(|p| core::array::from_fn(|h| x[r][p][h].add(y[r][p][h]))))
+    };
+    let left = pair(pair(lane(0), lane(1)), pair(lane(2), lane(3)));
+    let right = pair(pair(lane(4), lane(5)), pair(lane(6), lane(7)));
+    pair(left, right)
+}
+
 /// [`lanes_of`] and [`combined`] compiled (for `$feature`, if given) as two functions that are
 /// never inlined, and [`panel_of`] as a third: in one function, LLVM vectorises the loop for the combination's layout and
 /// shuffles the lanes on every step (five times slower on the MLP's step, measured), as
 /// `sum::lanes` notes for `dot`.
 macro_rules! compiled_for {
-    ($lanes:ident, $combine:ident, $panel:ident $(, $feature:literal)?) => {
+    ($lanes:ident, $combine:ident, $pair_lanes:ident, $pair_combine:ident, $panel:ident $(, $feature:literal)?) => {
+        $(#[target_feature(enable = $feature)])?
+        #[inline(never)]
+        #[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+        fn $pair_lanes<T: Float, const MR: usize, const NP: usize>(
+            a: [&[[T; 8]]; MR],
+            b: &[Pairs<T, NP>],
+        ) -> [Pairs<T, NP>; MR] {
+            pair_lanes_of(a, b)
+        }
+
+        $(#[target_feature(enable = $feature)])?
+        #[inline(never)]
+        #[cfg_attr(not(all(feature = "std", target_arch = "x86_64")), allow(dead_code))]
+        fn $pair_combine<T: Float, const MR: usize, const NP: usize>(
+            acc: [Pairs<T, NP>; MR],
+        ) -> [[[T; 2]; NP]; MR] {
+            pairs_combined(acc)
+        }
+
         $(#[target_feature(enable = $feature)])?
         #[inline(never)]
         fn $lanes<T: Float, const MR: usize, const NR: usize>(
@@ -1019,6 +1276,15 @@ impl Isa for Here {
     }
 
     #[inline(always)]
+    fn pair_sums<T: Float, const MR: usize, const NP: usize>(
+        self,
+        a: [&[[T; 8]]; MR],
+        b: &[Pairs<T, NP>],
+    ) -> [[[T; 2]; NP]; MR] {
+        pairs_combined(pair_lanes_of(a, b))
+    }
+
+    #[inline(always)]
     fn panel<T: Float, const MR: usize, const PASS: usize, const W: usize>(
         self,
         a: [&[T]; MR],
@@ -1033,12 +1299,21 @@ impl Isa for Here {
 #[derive(Clone, Copy)]
 struct Portable;
 
-compiled_for!(portable_lanes, portable_combined, portable_panel);
+compiled_for!(portable_lanes, portable_combined, portable_pair_lanes, portable_pair_combined, portable_panel);
 
 impl Isa for Portable {
     #[inline]
     fn sums<T: Float, const MR: usize, const NR: usize>(self, a: [&[[T; 8]]; MR], b: [&[[T; 8]]; NR]) -> [[T; NR]; MR] {
         portable_combined(portable_lanes(a, b))
+    }
+
+    #[inline]
+    fn pair_sums<T: Float, const MR: usize, const NP: usize>(
+        self,
+        a: [&[[T; 8]]; MR],
+        b: &[Pairs<T, NP>],
+    ) -> [[[T; 2]; NP]; MR] {
+        portable_pair_combined(portable_pair_lanes(a, b))
     }
 
     #[inline]
@@ -1056,9 +1331,9 @@ impl Isa for Portable {
 /// `detect` makes, once `is_x86_feature_detected!` has said that this CPU executes every feature
 /// named): its sums compiled for those features.
 macro_rules! x86_instruction_set {
-    ($name:ident, $lanes:ident, $combined:ident, $panel:ident, $features:literal) => {
+    ($name:ident, $lanes:ident, $combined:ident, $pair_lanes:ident, $pair_combined:ident, $panel:ident, $features:literal) => {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        compiled_for!($lanes, $combined, $panel, $features);
+        compiled_for!($lanes, $combined, $pair_lanes, $pair_combined, $panel, $features);
 
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         impl Isa for $name {
@@ -1075,6 +1350,20 @@ macro_rules! x86_instruction_set {
                 #[allow(unsafe_code)]
                 unsafe {
                     $combined($lanes(a, b))
+                }
+            }
+
+            #[inline]
+            fn pair_sums<T: Float, const MR: usize, const NP: usize>(
+                self,
+                a: [&[[T; 8]]; MR],
+                b: &[Pairs<T, NP>],
+            ) -> [[[T; 2]; NP]; MR] {
+                // SAFETY: as for `sums`: this CPU executes every feature these two are compiled
+                // with.
+                #[allow(unsafe_code)]
+                unsafe {
+                    $pair_combined($pair_lanes(a, b))
                 }
             }
 
@@ -1096,14 +1385,30 @@ macro_rules! x86_instruction_set {
 }
 
 #[cfg(not(feature = "fma"))]
-x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_panel, "avx2");
+x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_pair_lanes, avx2_pair_combined, avx2_panel, "avx2");
 #[cfg(not(feature = "fma"))]
-x86_instruction_set!(Avx512, avx512_lanes, avx512_combined, avx512_panel, "avx512f,avx512vl");
+x86_instruction_set!(
+    Avx512,
+    avx512_lanes,
+    avx512_combined,
+    avx512_pair_lanes,
+    avx512_pair_combined,
+    avx512_panel,
+    "avx512f,avx512vl"
+);
 // With the `fma` feature, `dispatch`'s types have seen the CPU execute fused multiply-adds too.
 #[cfg(feature = "fma")]
-x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_panel, "avx2,fma");
+x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_pair_lanes, avx2_pair_combined, avx2_panel, "avx2,fma");
 #[cfg(feature = "fma")]
-x86_instruction_set!(Avx512, avx512_lanes, avx512_combined, avx512_panel, "avx512f,avx512vl,fma");
+x86_instruction_set!(
+    Avx512,
+    avx512_lanes,
+    avx512_combined,
+    avx512_pair_lanes,
+    avx512_pair_combined,
+    avx512_panel,
+    "avx512f,avx512vl,fma"
+);
 
 #[cfg(test)]
 mod tests {
@@ -1220,6 +1525,42 @@ mod tests {
         }
     }
 
+    /// The outputs of [`Product::paired`] with `isa`, for a contiguous left operand and a right
+    /// one laid out each of the three ways [`Lines::pack_pairs`] reads, against `dot`.
+    fn check_paired<I: Isa>(isa: I) {
+        let (a, b) = (values(17), values(19));
+        for (m, n, k) in [(9, 8, 8), (5, 19, 31), (4, 16, 64), (8, 9, 19), (1, 8, 3), (6, 24, 100)] {
+            let right = [
+                Lines { data: &b, line_step: k, step: 1 },
+                Lines { data: &b, line_step: 1, step: n },
+                Lines { data: &b, line_step: 2 * k, step: 2 },
+            ];
+            for bl in right.into_iter().filter(|bl| bl.holds(n, k)) {
+                let mut c = [f32::NAN; 256];
+                let mut scratch = [0.0f32; 8 * 100];
+                let al = Lines { data: &a, line_step: k, step: 1 };
+                Product { m, n, k, a: al, b: bl, c_rs: 1, c_cs: m }.paired::<4, 4>(isa, &mut c, &mut scratch);
+                for i in 0..m {
+                    for j in 0..n {
+                        let expected = dot(k, &a, i * k, 1, bl.data, j * bl.line_step, bl.step);
+                        let at = (m, n, k, bl.line_step, bl.step);
+                        assert_eq!(c[i + j * m].to_bits(), expected.to_bits(), "{at:?} at ({i}, {j})");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn paired_tiles_have_dots_bits() {
+        check_paired(Portable);
+        check_paired(Here);
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if let Some(isa) = Avx512::detect() {
+            check_paired(isa);
+        }
+    }
+
     #[test]
     fn one_line_has_dots_bits_with_every_tile() {
         let (a, b) = (values(3), values(5));
@@ -1312,6 +1653,7 @@ mod tests {
         check_panel_tiles::<_, 1, 4>(Portable);
         check_panel_tiles::<_, 2, 2>(Portable);
         check_panel_tiles::<_, 3, 8>(Portable);
+        check_panel_tiles::<_, 2, 1>(Portable);
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         {
             if let Some(isa) = Avx2::detect() {
