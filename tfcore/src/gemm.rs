@@ -21,9 +21,11 @@
 //! than summing its terms (784 × 128 outputs of 64 terms: 0.73× the tiles' time, measured).
 //!
 //! With `std` on x86-64 the same code is also compiled for AVX2 and chosen at run time when the
-//! CPU has it (wider registers, twice the partial sums in flight). No fused multiply-add is ever
-//! used (Rust never contracts `a * b + c`), so the AVX2 path, the portable one and a Cortex-M
-//! give the same bits.
+//! CPU has it (wider registers, twice the partial sums in flight), and for AVX-512, whose tiles
+//! may also hold two outputs' eight partial sums in one 512-bit register ([`Product::paired`]).
+//! Without the `fma` feature no fused multiply-add is used (Rust never contracts `a * b + c`), so
+//! the AVX2 path, the portable one and a Cortex-M give the same bits; with it, every path fuses
+//! each product into its sum (`Elem::add_product`), and they agree with each other.
 //!
 //! [`dot`]: crate::sum::dot
 
