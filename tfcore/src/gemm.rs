@@ -1331,11 +1331,23 @@ impl Isa for Portable {
 
 /// [`Isa`] for an instruction set of x86-64 that `dispatch` asks the CPU about (a type only its
 /// `detect` makes, once `is_x86_feature_detected!` has said that this CPU executes every feature
-/// named): its sums compiled for those features.
+/// named): its sums compiled for those features, and with the `fma` feature for `$with_fma`
+/// (`dispatch`'s types have then seen the CPU execute fused multiply-adds too).
 macro_rules! x86_instruction_set {
-    ($name:ident, $lanes:ident, $combined:ident, $pair_lanes:ident, $pair_combined:ident, $panel:ident, $features:literal) => {
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    (
+        $name:ident,
+        $lanes:ident,
+        $combined:ident,
+        $pair_lanes:ident,
+        $pair_combined:ident,
+        $panel:ident,
+        $features:literal,
+        $with_fma:literal
+    ) => {
+        #[cfg(all(feature = "std", target_arch = "x86_64", not(feature = "fma")))]
         compiled_for!($lanes, $combined, $pair_lanes, $pair_combined, $panel, $features);
+        #[cfg(all(feature = "std", target_arch = "x86_64", feature = "fma"))]
+        compiled_for!($lanes, $combined, $pair_lanes, $pair_combined, $panel, $with_fma);
 
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         impl Isa for $name {
@@ -1386,22 +1398,16 @@ macro_rules! x86_instruction_set {
     };
 }
 
-#[cfg(not(feature = "fma"))]
-x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_pair_lanes, avx2_pair_combined, avx2_panel, "avx2");
-#[cfg(not(feature = "fma"))]
 x86_instruction_set!(
-    Avx512,
-    avx512_lanes,
-    avx512_combined,
-    avx512_pair_lanes,
-    avx512_pair_combined,
-    avx512_panel,
-    "avx512f,avx512vl"
+    Avx2,
+    avx2_lanes,
+    avx2_combined,
+    avx2_pair_lanes,
+    avx2_pair_combined,
+    avx2_panel,
+    "avx2",
+    "avx2,fma"
 );
-// With the `fma` feature, `dispatch`'s types have seen the CPU execute fused multiply-adds too.
-#[cfg(feature = "fma")]
-x86_instruction_set!(Avx2, avx2_lanes, avx2_combined, avx2_pair_lanes, avx2_pair_combined, avx2_panel, "avx2,fma");
-#[cfg(feature = "fma")]
 x86_instruction_set!(
     Avx512,
     avx512_lanes,
@@ -1409,6 +1415,7 @@ x86_instruction_set!(
     avx512_pair_lanes,
     avx512_pair_combined,
     avx512_panel,
+    "avx512f,avx512vl",
     "avx512f,avx512vl,fma"
 );
 
