@@ -346,7 +346,7 @@ impl<T: Float> Product<'_, T> {
             // Two outputs' lanes to a register where `a`'s lines are contiguous and the scratch
             // holds eight lines of `b`: with fused multiply-adds 4 × 8 outputs in sixteen
             // registers; with a multiply and an add 4 × 4 in eight (at 4 × 8 LLVM keeps the sums
-            // in memory, and the MLP's step took ten times as long).
+            // in memory, and the MLP's step took nine times as long).
             if single && p.a.contiguous() && p.m >= 4 && p.n >= 8 && scratch.len() >= 8 * p.k {
                 return if crate::elem::FMA {
                     p.paired::<4, 4>(isa, c, scratch)
@@ -830,8 +830,7 @@ fn panel_of<T: Float, const MR: usize, const PASS: usize, const W: usize>(
         }
     };
     // Then the terms after the last eight added left to right, as `dot` adds them: vector by
-    // vector over the panel's outputs (written with closures, the combination was one scalar
-    // function per output, a third of the time of a product of 64 terms, measured).
+    // vector over the panel's outputs.
     for (total, a) in out.iter_mut().zip(&a) {
         let mut rest = a[full * 8..].iter().zip(rows_rest);
         if full == 0 {
