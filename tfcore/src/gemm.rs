@@ -219,7 +219,9 @@ fn last_index(count: usize, outer: usize, k: usize, inner: usize) -> Option<usiz
 /// `n` of `b`. Operands whose terms are not contiguous are copied a few lines at a time into
 /// `scratch`, which needs `2 * PANEL * k` elements when either is (and may be empty otherwise).
 /// With fewer than [`PANELS_BELOW`] terms and a scratch of [`PACKED_LINES`] `* k` elements, `b`
-/// is copied into panels there a panel at a time and read by [`matmul_panels`]' kernel.
+/// is copied into panels there a panel at a time and read by [`matmul_panels`]' kernel; with more,
+/// AVX-512 and single precision, a scratch of `8 * k` elements lets the tiles copy `b` eight
+/// lines at a time, two to a register, where `a`'s lines are contiguous.
 ///
 /// Out-of-range storage (or too small a scratch) is computed element by element through [`dot`]
 /// instead (the same bits), which panics at the first index outside its slice, as indexing does.

@@ -348,10 +348,9 @@ fn kernel_product(
         // Stored in panels: only strided lines of `a` are copied. (A variable's copy is there
         // with `std`, and without it no product uses a scratch.)
         Right::Panels(_) | Right::Held(..) => quote!(#a_step == 1),
-        // Only for panels: with lines of `a` enough and few terms.
-        Right::Lines(b) if a_lines.contiguous() && b.contiguous() => {
-            quote!(#m < ::tfcore::__private::PANEL || #k >= ::tfcore::__private::PANELS_BELOW)
-        }
+        // For panels (few terms) or paired tiles (AVX-512: `b` copied two lines to a register),
+        // with lines of `a` enough.
+        Right::Lines(b) if a_lines.contiguous() && b.contiguous() => quote!(#m < ::tfcore::__private::PANEL),
         Right::Lines(b) => {
             let b_step = step(b.step);
             quote!(#a_step == 1 && #b_step == 1)
