@@ -208,9 +208,18 @@ where
 {
     let (rows, cols) = m.shape();
     let buffer = &mut buffer[..rows * cols];
-    for (j, column) in m.column_iter().enumerate() {
-        for (i, &x) in column.iter().enumerate() {
-            buffer[i * cols + j] = x;
+    // Row-major `rows × cols` is column-major `cols × rows`: nalgebra's transpose into that view,
+    // unchecked, a tile of 16 × 16 at a time, so that the tile's lines of `m` and of the buffer
+    // stay in the cache while it is read and written (a column at a time with checked indices,
+    // or all of `m` at once, the MLP's step fed a `DMatrix` spent 7-9% of its time here).
+    const TILE: usize = 16;
+    let (r, c) = m.shape_generic();
+    let mut out = nalgebra::MatrixViewMut::from_slice_generic(&mut *buffer, c, r);
+    for i in (0..rows).step_by(TILE) {
+        let h = TILE.min(rows - i);
+        for j in (0..cols).step_by(TILE) {
+            let w = TILE.min(cols - j);
+            m.view((i, j), (h, w)).transpose_to(&mut out.view_mut((j, i), (w, h)));
         }
     }
     crate::darray::DArrayView::from_parts([rows, cols], buffer)
@@ -262,5 +271,26 @@ mod tests {
         assert_eq!(rows.shape(), [2, 3]);
         assert_eq!(rows.as_slice(), &[6.0, 7.0, 8.0, 10.0, 11.0, 12.0]);
         assert_eq!(rows[(1, 2)], 12.0);
+    }
+
+    /// Matrices larger than a tile of the copy and no multiple of it, and views with steps along
+    /// either dimension, come out row-major too.
+    #[test]
+    fn rows_of_copies_past_its_tiles() {
+        let m = nalgebra::DMatrix::from_fn(70, 45, |i, j| (i * 100 + j) as f32);
+        let mut buffer = alloc::vec![0.0f32; 70 * 45];
+        let rows = rows_of(&m, &mut buffer);
+        assert_eq!(rows.shape(), [70, 45]);
+        assert!((0..70).all(|i| (0..45).all(|j| rows[(i, j)] == (i * 100 + j) as f32)));
+
+        let block = m.view_with_steps((3, 2), (33, 17), (1, 1));
+        let rows = rows_of(&block, &mut buffer);
+        assert_eq!(rows.shape(), [33, 17]);
+        assert!((0..33).all(|i| (0..17).all(|j| rows[(i, j)] == ((3 + 2 * i) * 100 + 2 + 2 * j) as f32)));
+
+        let transposed = m.transpose();
+        let rows = rows_of(&transposed, &mut buffer);
+        assert_eq!(rows.shape(), [45, 70]);
+        assert!((0..45).all(|i| (0..70).all(|j| rows[(i, j)] == (j * 100 + i) as f32)));
     }
 }
