@@ -315,14 +315,25 @@ impl<T: Float> Product<'_, T> {
         if !(p.a.holds(p.m, k) && p.b.holds(p.n, k) && c_fits && scratch.len() >= needed && k > 0) {
             return p.by_element(c);
         }
+        // With fused multiply-adds, compiled for the plain target each is a call into `fmaf`.
+        if crate::elem::FMA {
+            return best(Checked { p: &p, c, scratch, panels_below });
+        }
+        p.checked(c, scratch, panels_below);
+    }
+
+    /// [`Product::compute`] once the storage and the scratch are checked.
+    #[inline(always)]
+    fn checked(&self, c: &mut [T], scratch: &mut [T], panels_below: usize) {
+        let p = self;
         // Few terms for many outputs: combining each output's eight lanes across a register would
         // cost more than its terms, so `b` is copied a panel at a time into the scratch, in the
         // order constant weights are stored, and read by their kernel, whose lanes are outputs.
         if p.a.contiguous()
-            && k < panels_below
+            && p.k < panels_below
             && p.m >= PANEL
             && p.n >= PANEL_WIDTH
-            && scratch.len() >= PANEL_WIDTH * k
+            && scratch.len() >= PANEL_WIDTH * p.k
         {
             return p.by_panels(c, scratch);
         }
@@ -331,6 +342,7 @@ impl<T: Float> Product<'_, T> {
 
     /// Every output through the tiles of the instruction set this CPU has, the storage and the
     /// scratch checked by the caller.
+    #[cfg_attr(all(feature = "fma", not(debug_assertions)), inline(always))]
     fn tiled(&self, c: &mut [T], scratch: &mut [T]) {
         // Tiles as large as the registers hold: each output's eight lanes take one 256-bit
         // register in single precision (two in double, or two 128-bit ones). (A row of eight
@@ -628,6 +640,7 @@ impl<T: Float> Product<'_, T> {
     /// time (each panel then read by every tile of `a`, whose lines are contiguous): in single
     /// precision with AVX2 or AVX-512, panels of sixteen lines where the scratch holds one,
     /// [`PANEL_WIDTH`] otherwise.
+    #[cfg_attr(all(feature = "fma", not(debug_assertions)), inline(always))]
     fn by_panels(&self, c: &mut [T], scratch: &mut [T]) {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if core::mem::size_of::<T>() == 4 && self.n >= 2 * PANEL_WIDTH && scratch.len() >= 2 * PANEL_WIDTH * self.k {
@@ -648,6 +661,7 @@ impl<T: Float> Product<'_, T> {
 
     /// [`Product::by_panels`] with panels of `W` lines; the last `n % W` lines of `b` through the
     /// tiles.
+    #[cfg_attr(all(feature = "fma", not(debug_assertions)), inline(always))]
     fn panel_by_panel<const MR: usize, const PASS: usize, const W: usize>(
         &self,
         isa: impl Isa,
@@ -730,6 +744,7 @@ impl<T: Float> Panels<'_, T> {
     }
 
     /// The outputs of lines `i..i + MR` of `a` against the first `full` panels, each `W` lines wide.
+    #[cfg_attr(all(feature = "fma", not(debug_assertions)), inline(always))]
     fn tiles<const MR: usize, const PASS: usize, const W: usize>(
         &self,
         isa: impl Isa,
@@ -970,6 +985,7 @@ impl<T: Float> Product<'_, T> {
     /// Each output's eight lanes are half a register here, where [`Product::grid`]'s tiles give
     /// them a 256-bit register of their own: with AVX-512, twice the terms per instruction, and
     /// each line of `a` read from memory once per `2 * NP` lines of `b`.
+    #[cfg_attr(all(feature = "fma", not(debug_assertions)), inline(always))]
     fn paired<const MR: usize, const NP: usize>(&self, isa: impl Isa, c: &mut [T], scratch: &mut [T]) {
         let (k, nr) = (self.k, 2 * NP);
         let full = k / 8;
@@ -1239,6 +1255,32 @@ macro_rules! compiled_for {
             tile.store(panel_of::<T, MR, PASS, W>(a, panel))
         }
     };
+}
+
+/// A checked product ([`Product::checked`]) compiled for the best instruction set ([`best`]), with
+/// the `fma` feature: what lies around its kernels' calls (the lines copied into the scratch, the
+/// terms after each output's last eight, the stores) is then compiled for it too. Compiled for the
+/// plain target, each of their fused multiply-adds was a call into `fmaf`: the MLP's step fed at
+/// run time took 1.07 times as long (`cargo bench --features fma --bench mlp -- fed`, three rounds
+/// alternated), the terms after the eighth of its products of ten terms a call each. Without the
+/// feature the plain target adds and multiplies inline, and compiled for AVX-512 this code made
+/// the step fed an `Array2` 1.04 times as long, so it is not. The functions it calls are
+/// `#[inline(always)]` with the feature in optimised builds only: unoptimised, the frames of all
+/// of them in one function overflowed a test thread's stack (`tests/digits_parity.rs`).
+struct Checked<'p, 'a, 'c, T> {
+    p: &'p Product<'a, T>,
+    c: &'c mut [T],
+    scratch: &'c mut [T],
+    panels_below: usize,
+}
+
+impl<T: Float> Kernel for Checked<'_, '_, '_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self, _: Registers) {
+        self.p.checked(self.c, self.scratch, self.panels_below)
+    }
 }
 
 /// A product of one line of `a` (a matrix-vector product: an input at batch 1 times a weight whose
